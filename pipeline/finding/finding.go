@@ -1,0 +1,175 @@
+package finding
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Code is a stable finding code. Codes are part of the public report
+// contract: add new ones freely, never rename or remove one.
+type Code string
+
+// Finding is one reason a submission is not accepted, or a remark on it.
+// It never carries the applicant's name or employer.
+type Finding struct {
+	// Material is the 0-based index of the material in the submission, nil
+	// for findings about the submission as a whole.
+	Material *int `json:"material,omitempty"`
+	// Type is the material type, when the finding is about one type.
+	Type string `json:"type,omitempty"`
+	// Page is 1-based within the material's file; 0 when not about a page.
+	Page      int     `json:"page,omitempty"`
+	Code      Code    `json:"code"`
+	MessageZH string  `json:"message_zh"`
+	MessageEN string  `json:"message_en"`
+	Measured  *Number `json:"measured,omitempty"`
+	Threshold *Number `json:"threshold,omitempty"`
+	// Detail is a technical note for administrators (never identity text).
+	Detail string `json:"detail,omitempty"`
+}
+
+// Number is a measured value or threshold, rounded for reports.
+type Number float64
+
+// Codes about the submission document itself.
+const (
+	MalformedSubmission Code = "malformed_submission"
+	SubmissionMissing   Code = "submission_missing"
+	UnsupportedSchema   Code = "unsupported_schema"
+	InvalidField        Code = "invalid_field"
+	UnknownMaterialType Code = "unknown_material_type"
+	DuplicateMaterial   Code = "duplicate_material"
+	MissingMaterial     Code = "missing_material"
+	MaskMissing         Code = "mask_missing"
+	MaskInvalid         Code = "mask_invalid"
+	MaskOutOfRange      Code = "mask_page_out_of_range"
+)
+
+// Codes about an uploaded file.
+const (
+	FileMissing              Code = "file_missing"
+	EmptyFile                Code = "empty_file"
+	FileTooLarge             Code = "file_too_large"
+	UnsupportedFormat        Code = "unsupported_format"
+	CorruptFile              Code = "corrupt_file"
+	ImageTooLarge            Code = "image_too_large"
+	EncryptedPDF             Code = "encrypted_pdf"
+	MalformedPDF             Code = "malformed_pdf"
+	DecompressionLimit       Code = "decompression_limit"
+	TooManyPages             Code = "too_many_pages"
+	UnsupportedPDFPage       Code = "unsupported_pdf_page"
+	UnsupportedImageEncoding Code = "unsupported_image_encoding"
+)
+
+// Args fill in a message.
+type Args struct {
+	// MaterialZH and MaterialEN name the material, e.g. "申报表" and
+	// "application form".
+	MaterialZH, MaterialEN string
+	Page                   int
+	// Value is free text the message quotes, e.g. a field name or a type;
+	// ValueEN replaces it in the English sentence when the words differ.
+	Value, ValueEN string
+}
+
+type text struct{ zh, en string }
+
+// messages hold templates: {m} material, {p} page, {v} value. A sentence
+// says what is wrong and what to do.
+var messages = map[Code]text{
+	MalformedSubmission: {"申报数据格式错误（{v}），请通过平台重新提交。", "The submission document is malformed ({v}); submit it again through the platform."},
+	SubmissionMissing:   {"申报数据未找到，请通过平台重新提交。", "The submission document was not found; submit it again through the platform."},
+	UnsupportedSchema:   {"申报数据版本不受支持（{v}）。", "The submission schema {v} is not supported."},
+	InvalidField:        {"申报数据字段“{v}”无效，请检查后重新提交。", "The submission field {v} is invalid; check it and submit again."},
+	UnknownMaterialType: {"材料类型“{v}”无法识别。", "The material type {v} is unknown."},
+	DuplicateMaterial:   {"{m}重复上传，该材料只能提交一份。", "The {m} was uploaded more than once; it may appear only once."},
+	MissingMaterial:     {"缺少必需材料：{m}，请补充上传。", "A required material is missing: {m}. Please upload it."},
+	MaskMissing:         {"{m}缺少“{v}”遮盖区域：盲评要求遮盖本人姓名和工作单位，请使用遮盖工具后重新提交。", "The {m} has no {v} mask; blind review requires covering your name and employer with the masking tool."},
+	MaskInvalid:         {"{m}第{p}页的遮盖区域无效（{v}），请重新标注。", "A masking rectangle on page {p} of the {m} is invalid ({v}); mark it again."},
+	MaskOutOfRange:      {"{m}只有{v}页，遮盖区域标在了第{p}页，请重新标注。", "The {m} has {v} page(s) but a mask is on page {p}; mark it again."},
+
+	FileMissing:              {"{m}的文件未找到，请重新上传。", "The file of the {m} was not found; upload it again."},
+	EmptyFile:                {"{m}的文件为空，请重新上传。", "The file of the {m} is empty; upload it again."},
+	FileTooLarge:             {"{m}的文件过大（{v}），请压缩或分开上传。", "The file of the {m} is too large ({v}); reduce its size."},
+	UnsupportedFormat:        {"{m}的文件不是JPEG、PNG或PDF格式，请转换后上传。", "The file of the {m} is not a JPEG, PNG or PDF; convert it and upload again."},
+	CorruptFile:              {"{m}第{p}页文件损坏或不完整，无法打开，请重新扫描上传。", "Page {p} of the {m} is damaged or incomplete and cannot be opened; scan and upload it again."},
+	ImageTooLarge:            {"{m}第{p}页图像尺寸过大（{v}），请以300dpi左右重新扫描。", "Page {p} of the {m} has too many pixels ({v}); scan it again at about 300 dpi."},
+	EncryptedPDF:             {"{m}的PDF文件设置了密码或加密，请上传未加密的文件。", "The PDF of the {m} is encrypted or password-protected; upload an unprotected file."},
+	MalformedPDF:             {"{m}的PDF文件结构损坏，无法读取，请重新生成后上传。", "The PDF of the {m} is damaged and cannot be read; create it again and upload."},
+	DecompressionLimit:       {"{m}的文件解压后数据量异常，已拒绝处理，请重新扫描上传。", "The file of the {m} expands to an abnormal size and was refused; scan and upload it again."},
+	TooManyPages:             {"{m}页数过多（{v}），请精简后上传。", "The {m} has too many pages ({v}); reduce them."},
+	UnsupportedPDFPage:       {"{m}第{p}页不是扫描图像（{v}），请上传纸质材料的扫描件。", "Page {p} of the {m} is not a scanned image ({v}); upload a scan of the paper document."},
+	UnsupportedImageEncoding: {"{m}第{p}页的图像编码不受支持（{v}），请以普通JPEG或PNG格式重新扫描。", "Page {p} of the {m} uses an unsupported image encoding ({v}); scan it again as plain JPEG or PNG."},
+}
+
+// Register adds message templates for codes defined elsewhere (later
+// stages). It panics on a duplicate, which is a programming error.
+func Register(code Code, zh, en string) {
+	if _, ok := messages[code]; ok {
+		panic(fmt.Sprintf("finding: code %q registered twice", code))
+	}
+	messages[code] = text{zh, en}
+}
+
+// Known reports whether code has messages.
+func Known(code Code) bool { _, ok := messages[code]; return ok }
+
+// New makes a finding with its messages filled in.
+func New(code Code, a Args) Finding {
+	t, ok := messages[code]
+	if !ok {
+		t = text{"处理失败（" + string(code) + "）。", "Processing failed (" + string(code) + ")."}
+	}
+	zhM, enM := a.MaterialZH, a.MaterialEN
+	if zhM == "" {
+		zhM = "材料"
+	}
+	if enM == "" {
+		enM = "material"
+	}
+	fill := func(s, m, v string) string {
+		return strings.NewReplacer("{m}", m, "{p}", fmt.Sprint(a.Page), "{v}", v).Replace(s)
+	}
+	vEN := a.Value
+	if a.ValueEN != "" {
+		vEN = a.ValueEN
+	}
+	en := fill(t.en, enM, vEN)
+	if len(en) > 0 && en[0] >= 'a' && en[0] <= 'z' {
+		en = strings.ToUpper(en[:1]) + en[1:]
+	}
+	return Finding{Code: code, Page: a.Page, MessageZH: fill(t.zh, zhM, a.Value), MessageEN: en}
+}
+
+// Error is a bad-input error from a stage: it becomes a finding in the
+// report instead of failing the task.
+type Error struct {
+	Code Code
+	// Page is 1-based within the file, 0 for the whole file.
+	Page int
+	// Value fills the {v} of the message.
+	Value string
+	// Err is the underlying cause, for logs and the finding's detail.
+	Err error
+}
+
+func (e *Error) Error() string {
+	s := string(e.Code)
+	if e.Page > 0 {
+		s += fmt.Sprintf(" (page %d)", e.Page)
+	}
+	if e.Value != "" {
+		s += ": " + e.Value
+	}
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an *Error for code on page with a value and a cause.
+func Errorf(code Code, page int, value string, cause error) *Error {
+	return &Error{Code: code, Page: page, Value: value, Err: cause}
+}

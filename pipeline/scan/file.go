@@ -1,0 +1,263 @@
+package scan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"image/png"
+
+	"github.com/blindpack/blindpack/pipeline/finding"
+)
+
+// Kind is a file format, decided by content.
+type Kind string
+
+// The formats blindpack reads.
+const (
+	JPEG    Kind = "jpeg"
+	PNG     Kind = "png"
+	PDF     Kind = "pdf"
+	Unknown Kind = ""
+)
+
+// Sniff decides a file's format from its first bytes. A PDF may have up to
+// 1 KiB of junk before its header, as PDF readers allow.
+func Sniff(data []byte) Kind {
+	switch {
+	case len(data) >= 3 && data[0] == 0xFF && data[1] == 0xD8 && data[2] == 0xFF:
+		return JPEG
+	case bytes.HasPrefix(data, pngSignature):
+		return PNG
+	case bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")):
+		return PDF
+	}
+	return Unknown
+}
+
+// Limits bound what one uploaded file may cost. The zero value means the
+// defaults, which fit A4 and A3 scans up to 600 ppi.
+type Limits struct {
+	// MaxFileBytes is the largest file accepted (default 50 MiB).
+	MaxFileBytes int64
+	// MaxPages is the most pages one file may have (default 300).
+	MaxPages int
+	// MaxPagePixels is the most pixels one page image may have
+	// (default 80 million; A3 at 600 ppi is 70 million).
+	MaxPagePixels int64
+	// MaxDecodeBytes bounds how far a PDF's compressed streams may expand
+	// while it is read (default 256 MiB), the defence against PDF bombs.
+	MaxDecodeBytes int64
+}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxFileBytes <= 0 {
+		l.MaxFileBytes = 50 << 20
+	}
+	if l.MaxPages <= 0 {
+		l.MaxPages = 300
+	}
+	if l.MaxPagePixels <= 0 {
+		l.MaxPagePixels = 80_000_000
+	}
+	if l.MaxDecodeBytes <= 0 {
+		l.MaxDecodeBytes = 256 << 20
+	}
+	return l
+}
+
+// maxSide bounds either dimension; PDF and JPEG cannot exceed 65535 anyway.
+const maxSide = 30000
+
+// Encoding is how a page's image is stored.
+type Encoding int
+
+// Page image encodings.
+const (
+	// EncJPEG: Page.JPEG holds the JPEG, stripped of metadata.
+	EncJPEG Encoding = iota + 1
+	// EncPNG: Page.PNG holds PNG image data that PDF can read as it is.
+	EncPNG
+	// EncPixels: the image exists only as decoded pixels.
+	EncPixels
+)
+
+// Page is one page of an uploaded file.
+type Page struct {
+	// Number is 1-based within the file.
+	Number   int
+	Encoding Encoding
+	JPEG     []byte
+	JPEGInfo JPEGInfo
+	PNG      PNGInfo
+	// Width and Height are the stored image's size in pixels.
+	Width, Height int
+	// Orientation turns the stored image into the displayed one.
+	Orientation Orientation
+	// Placement is where the displayed image lies on the displayed page,
+	// as fractions [x0, y0, x1, y1] from the top left; [0 0 1 1] for a page
+	// that is all image, which is every image file and most scans.
+	Placement [4]float64
+	// WidthPt and HeightPt are the displayed page's size in points.
+	WidthPt, HeightPt float64
+
+	raw    []byte      // the original image file, for decoding
+	pixels image.Image // decoded samples for EncPixels
+}
+
+// File is an opened upload.
+type File struct {
+	Kind   Kind
+	limits Limits
+	pages  int
+	single *Page // JPEG and PNG
+	pdf    *pdfFile
+}
+
+// Open checks an uploaded file and prepares to read its pages. Bad input
+// returns a *finding.Error.
+func Open(data []byte, lim Limits) (*File, error) {
+	lim = lim.withDefaults()
+	if len(data) == 0 {
+		return nil, finding.Errorf(finding.EmptyFile, 0, "", nil)
+	}
+	if int64(len(data)) > lim.MaxFileBytes {
+		return nil, finding.Errorf(finding.FileTooLarge, 0, fmt.Sprintf("%.1f MiB > %d MiB", float64(len(data))/(1<<20), lim.MaxFileBytes>>20), nil)
+	}
+	f := &File{Kind: Sniff(data), limits: lim}
+	var err error
+	switch f.Kind {
+	case JPEG:
+		f.single, err = openJPEG(data, lim)
+	case PNG:
+		f.single, err = openPNG(data, lim)
+	case PDF:
+		f.pdf, err = openPDF(data, lim)
+	default:
+		return nil, finding.Errorf(finding.UnsupportedFormat, 0, "", nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if f.single != nil {
+		f.pages = 1
+	} else {
+		f.pages = f.pdf.numPages
+	}
+	if f.pages > lim.MaxPages {
+		return nil, finding.Errorf(finding.TooManyPages, 0, fmt.Sprintf("%d > %d", f.pages, lim.MaxPages), nil)
+	}
+	return f, nil
+}
+
+// NumPages is the number of pages in the file.
+func (f *File) NumPages() int { return f.pages }
+
+// Page returns page n (1-based). Its pixels are not decoded yet.
+func (f *File) Page(n int) (*Page, error) {
+	if n < 1 || n > f.pages {
+		return nil, fmt.Errorf("scan: page %d of %d", n, f.pages)
+	}
+	if f.single != nil {
+		return f.single, nil
+	}
+	return f.pdf.page(n, f.limits)
+}
+
+func checkPixels(w, h int, lim Limits, page int) error {
+	if w <= 0 || h <= 0 {
+		return finding.Errorf(finding.CorruptFile, page, "", errors.New("image has no pixels"))
+	}
+	if w > maxSide || h > maxSide || int64(w)*int64(h) > lim.MaxPagePixels {
+		return finding.Errorf(finding.ImageTooLarge, page, fmt.Sprintf("%d×%d", w, h), nil)
+	}
+	return nil
+}
+
+func openJPEG(data []byte, lim Limits) (*Page, error) {
+	stripped, info, err := StripJPEG(data)
+	if err != nil {
+		var u unsupportedJPEGError
+		if errors.As(err, &u) {
+			return nil, finding.Errorf(finding.UnsupportedImageEncoding, 1, string(u), err)
+		}
+		return nil, finding.Errorf(finding.CorruptFile, 1, "", err)
+	}
+	if err := checkPixels(info.Width, info.Height, lim, 1); err != nil {
+		return nil, err
+	}
+	p := &Page{Number: 1, Encoding: EncJPEG, JPEG: stripped, JPEGInfo: info, Width: info.Width, Height: info.Height,
+		Orientation: info.Orientation, Placement: [4]float64{0, 0, 1, 1}, raw: stripped}
+	p.WidthPt, p.HeightPt = fitA4(p.displayedSize())
+	return p, nil
+}
+
+func openPNG(data []byte, lim Limits) (*Page, error) {
+	info, err := ParsePNG(data)
+	if err != nil {
+		return nil, finding.Errorf(finding.CorruptFile, 1, "", err)
+	}
+	if err := checkPixels(info.Width, info.Height, lim, 1); err != nil {
+		return nil, err
+	}
+	p := &Page{Number: 1, Encoding: EncPixels, PNG: info, Width: info.Width, Height: info.Height,
+		Orientation: 1, Placement: [4]float64{0, 0, 1, 1}, raw: data}
+	if info.passThrough() {
+		p.Encoding = EncPNG
+	}
+	p.WidthPt, p.HeightPt = fitA4(p.displayedSize())
+	return p, nil
+}
+
+func (p *Page) displayedSize() (int, int) {
+	if p.Orientation.Swapped() {
+		return p.Height, p.Width
+	}
+	return p.Width, p.Height
+}
+
+// A4 in points.
+const (
+	a4Short = 595.276
+	a4Long  = 841.89
+)
+
+// fitA4 sizes a page for an image file, which says nothing reliable about
+// its physical size: the largest A4 page (portrait or landscape, as the
+// image is) that keeps the image's proportions.
+func fitA4(w, h int) (float64, float64) {
+	short, long := a4Short, a4Long
+	if w > h {
+		short, long = long, short // landscape: width is the long side
+	}
+	ratio := float64(h) / float64(w)
+	width, height := short, short*ratio
+	if height > long {
+		width, height = long/ratio, long
+	}
+	return width, height
+}
+
+// Decode returns the stored image's pixels: *image.Gray, *image.YCbCr,
+// *image.CMYK, *image.RGBA or *image.NRGBA. The image is decoded on each
+// call; callers keep it only as long as they need it.
+func (p *Page) Decode() (image.Image, error) {
+	var img image.Image
+	var err error
+	switch {
+	case p.pixels != nil:
+		return p.pixels, nil
+	case p.Encoding == EncJPEG:
+		img, err = jpeg.Decode(bytes.NewReader(p.JPEG))
+	default:
+		img, err = png.Decode(bytes.NewReader(p.raw))
+	}
+	if err != nil {
+		return nil, finding.Errorf(finding.CorruptFile, p.Number, "", err)
+	}
+	if b := img.Bounds(); b.Dx() != p.Width || b.Dy() != p.Height {
+		return nil, finding.Errorf(finding.CorruptFile, p.Number, "", fmt.Errorf("decoded %v, header says %dx%d", b, p.Width, p.Height))
+	}
+	return img, nil
+}

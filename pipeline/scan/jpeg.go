@@ -1,0 +1,160 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// JPEGInfo is what the segment walk learns of a JPEG without decoding it.
+type JPEGInfo struct {
+	Width, Height int
+	// Components is 1 (grey), 3 (YCbCr/RGB) or 4 (CMYK/YCCK).
+	Components int
+	// Progressive is true for SOF2 files.
+	Progressive bool
+	// Adobe is true when an Adobe APP14 segment is present; with 4
+	// components it means the samples are stored inverted.
+	Adobe bool
+	// Orientation from EXIF, 1 when there is none.
+	Orientation Orientation
+}
+
+var errJPEG = errors.New("malformed JPEG")
+
+// StripJPEG returns a copy of a JPEG reduced to what decoding needs: the
+// quantisation and Huffman tables, frame and scan headers, entropy-coded
+// data and the Adobe APP14 segment (which says how to read the colour
+// channels). Every other APPn segment — JFIF and its thumbnail, EXIF with its
+// thumbnail and camera data, XMP, ICC profiles, Photoshop IRBs — comment
+// segments, and anything after the end-of-image marker are dropped: each
+// can carry the applicant's name or an unmasked copy of the page.
+func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
+	info := JPEGInfo{Orientation: 1}
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		return nil, info, fmt.Errorf("%w: no start-of-image marker", errJPEG)
+	}
+	out := make([]byte, 0, len(data))
+	out = append(out, 0xFF, 0xD8)
+	p := 2
+	sawFrame, sawScan := false, false
+	for {
+		// Skip fill bytes between segments.
+		for p < len(data) && data[p] == 0xFF && p+1 < len(data) && data[p+1] == 0xFF {
+			p++
+		}
+		if p+2 > len(data) {
+			return nil, info, fmt.Errorf("%w: truncated before end-of-image", errJPEG)
+		}
+		if data[p] != 0xFF {
+			return nil, info, fmt.Errorf("%w: expected a marker at offset %d", errJPEG, p)
+		}
+		marker := data[p+1]
+		if marker == 0xD9 { // EOI
+			if !sawFrame || !sawScan {
+				return nil, info, fmt.Errorf("%w: no frame or scan", errJPEG)
+			}
+			out = append(out, 0xFF, 0xD9)
+			return out, info, nil
+		}
+		if marker >= 0xD0 && marker <= 0xD7 || marker == 0x01 {
+			out = append(out, data[p:p+2]...) // standalone markers
+			p += 2
+			continue
+		}
+		if p+4 > len(data) {
+			return nil, info, fmt.Errorf("%w: truncated segment", errJPEG)
+		}
+		n := int(binary.BigEndian.Uint16(data[p+2:]))
+		if n < 2 || p+2+n > len(data) {
+			return nil, info, fmt.Errorf("%w: segment length out of range", errJPEG)
+		}
+		seg, body := data[p:p+2+n], data[p+4:p+2+n]
+		p += 2 + n
+		switch {
+		case marker == 0xE1 && bytes.HasPrefix(body, []byte("Exif\x00\x00")):
+			if o := exifOrientation(body[6:]); o.valid() {
+				info.Orientation = o
+			}
+			continue
+		case marker == 0xEE && bytes.HasPrefix(body, []byte("Adobe")):
+			info.Adobe = true
+			// Keep only the fixed 12-byte payload: version, flags, transform.
+			if len(body) >= 12 {
+				out = append(out, 0xFF, 0xEE, 0, 14)
+				out = append(out, body[:12]...)
+			}
+			continue
+		case marker >= 0xE0 && marker <= 0xEF, marker == 0xFE:
+			continue // other APPn, COM
+		case marker == 0xC0 || marker == 0xC1 || marker == 0xC2:
+			if len(body) < 6 {
+				return nil, info, fmt.Errorf("%w: short frame header", errJPEG)
+			}
+			if body[0] != 8 {
+				return nil, info, unsupportedJPEG(fmt.Sprintf("%d-bit samples", body[0]))
+			}
+			info.Height = int(binary.BigEndian.Uint16(body[1:]))
+			info.Width = int(binary.BigEndian.Uint16(body[3:]))
+			info.Components = int(body[5])
+			info.Progressive = marker == 0xC2
+			sawFrame = true
+		case marker >= 0xC3 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
+			return nil, info, unsupportedJPEG(fmt.Sprintf("SOF%d (lossless, hierarchical or arithmetic-coded)", marker-0xC0))
+		}
+		out = append(out, seg...)
+		if marker == 0xDA { // SOS: entropy-coded data follows, up to the next marker
+			sawScan = true
+			q := p
+			for q+1 < len(data) {
+				if data[q] == 0xFF && data[q+1] != 0x00 && !(data[q+1] >= 0xD0 && data[q+1] <= 0xD7) && data[q+1] != 0xFF {
+					break
+				}
+				q++
+			}
+			if q+1 >= len(data) {
+				return nil, info, fmt.Errorf("%w: truncated scan data", errJPEG)
+			}
+			out = append(out, data[p:q]...)
+			p = q
+		}
+	}
+}
+
+type unsupportedJPEGError string
+
+func (e unsupportedJPEGError) Error() string { return "unsupported JPEG: " + string(e) }
+
+func unsupportedJPEG(what string) error { return unsupportedJPEGError(what) }
+
+// exifOrientation reads tag 0x0112 from IFD0 of a TIFF-structured EXIF block.
+func exifOrientation(tiff []byte) Orientation {
+	if len(tiff) < 8 {
+		return 0
+	}
+	var bo binary.ByteOrder
+	switch string(tiff[:2]) {
+	case "II":
+		bo = binary.LittleEndian
+	case "MM":
+		bo = binary.BigEndian
+	default:
+		return 0
+	}
+	ifd := int(bo.Uint32(tiff[4:]))
+	if ifd < 8 || ifd+2 > len(tiff) {
+		return 0
+	}
+	n := int(bo.Uint16(tiff[ifd:]))
+	for i := 0; i < n; i++ {
+		e := ifd + 2 + 12*i
+		if e+12 > len(tiff) {
+			return 0
+		}
+		if bo.Uint16(tiff[e:]) == 0x0112 && bo.Uint16(tiff[e+2:]) == 3 {
+			return Orientation(bo.Uint16(tiff[e+8:]))
+		}
+	}
+	return 0
+}

@@ -1,0 +1,653 @@
+package scan
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"math"
+	"sync"
+
+	"github.com/pdfcpu/pdfcpu/pkg/api"
+	"github.com/pdfcpu/pdfcpu/pkg/filter"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/blindpack/blindpack/pipeline/finding"
+)
+
+var disableConfigDir sync.Once
+
+// pdfConfig is the pdfcpu configuration for reading uploads. pdfcpu would
+// otherwise create and read a configuration under the user's home
+// directory; blindpack needs none of it (it embeds no pdfcpu fonts), so the
+// directory is disabled once for the process and the limits come from here.
+func pdfConfig(lim Limits) *model.Configuration {
+	disableConfigDir.Do(api.DisableConfigDir)
+	conf := model.NewDefaultConfiguration()
+	conf.ValidationMode = model.ValidationRelaxed
+	conf.Limits.MaxStreamBytes = lim.MaxFileBytes
+	conf.Limits.MaxDecodeBytes = lim.MaxDecodeBytes
+	conf.Limits.MaxImagePixels = lim.MaxPagePixels
+	conf.Limits.MaxImageBytes = lim.MaxDecodeBytes
+	conf.Limits.MaxObjectCount = 1_000_000
+	conf.Limits.MaxRecursionDepth = 64
+	return conf
+}
+
+// maxContentBytes bounds one page's decoded content stream. A scanned page
+// needs a few hundred bytes; an OCR text layer some tens of kilobytes.
+const maxContentBytes = 16 << 20
+
+type pdfFile struct {
+	ctx      *model.Context
+	numPages int
+	limits   Limits
+}
+
+// pdfErr turns a pdfcpu failure into a finding: decompression bombs and
+// encryption get their own codes, anything else is a malformed PDF.
+func pdfErr(err error, page int) error {
+	var fe *finding.Error
+	switch {
+	case errors.As(err, &fe):
+		return err
+	case errors.Is(err, filter.ErrDecodeLimitExceeded):
+		return finding.Errorf(finding.DecompressionLimit, page, "", err)
+	case errors.Is(err, pdfcpu.ErrWrongPassword):
+		return finding.Errorf(finding.EncryptedPDF, 0, "", err)
+	}
+	return finding.Errorf(finding.MalformedPDF, page, "", err)
+}
+
+func openPDF(data []byte, lim Limits) (f *pdfFile, err error) {
+	// pdfcpu is defended against most malformed input, but a panic on a
+	// file we have never seen must still end as a finding, not a crash.
+	defer func() {
+		if r := recover(); r != nil {
+			f, err = nil, finding.Errorf(finding.MalformedPDF, 0, "", fmt.Errorf("pdfcpu panic: %v", r))
+		}
+	}()
+	ctx, err := api.ReadContext(bytes.NewReader(data), pdfConfig(lim))
+	if err != nil {
+		return nil, pdfErr(err, 0)
+	}
+	if ctx.XRefTable.Encrypt != nil || ctx.E != nil {
+		return nil, finding.Errorf(finding.EncryptedPDF, 0, "", nil)
+	}
+	if err := ctx.XRefTable.EnsurePageCount(); err != nil {
+		return nil, pdfErr(err, 0)
+	}
+	if ctx.PageCount < 1 {
+		return nil, finding.Errorf(finding.MalformedPDF, 0, "", errors.New("no pages"))
+	}
+	return &pdfFile{ctx: ctx, numPages: ctx.PageCount, limits: lim}, nil
+}
+
+func (f *pdfFile) page(n int, lim Limits) (p *Page, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			p, err = nil, finding.Errorf(finding.MalformedPDF, n, "", fmt.Errorf("pdfcpu panic: %v", r))
+		}
+	}()
+	xt := f.ctx.XRefTable
+	d, _, inh, err := xt.PageDict(n, false)
+	if err != nil || d == nil || inh == nil || inh.MediaBox == nil {
+		return nil, pdfErr(fmt.Errorf("page dictionary: %w", err), n)
+	}
+	box := inh.MediaBox
+	if inh.CropBox != nil {
+		if c := intersect(inh.CropBox, box); c != nil {
+			box = c
+		}
+	}
+	if box.Width() < 1 || box.Height() < 1 {
+		return nil, finding.Errorf(finding.MalformedPDF, n, "", errors.New("empty page box"))
+	}
+	rot := ((inh.Rotate % 360) + 360) % 360
+	if rot%90 != 0 {
+		return nil, finding.Errorf(finding.MalformedPDF, n, "", fmt.Errorf("page /Rotate %d", inh.Rotate))
+	}
+
+	content, err := f.contents(d)
+	if err != nil {
+		return nil, pdfErr(err, n)
+	}
+	var pc pageContent
+	interpret(content, identity, f.resolver(inh.Resources, 0), &pc, 0, nil)
+	switch {
+	case pc.visible != "":
+		return nil, finding.Errorf(finding.UnsupportedPDFPage, n, pc.visible, nil)
+	case len(pc.images) == 0:
+		return nil, finding.Errorf(finding.UnsupportedPDFPage, n, "no image", nil)
+	case len(pc.images) > 1:
+		return nil, finding.Errorf(finding.UnsupportedPDFPage, n, fmt.Sprintf("%d images on one page", len(pc.images)), nil)
+	}
+	im := pc.images[0]
+
+	p = &Page{Number: n, WidthPt: box.Width(), HeightPt: box.Height()}
+	if rot == 90 || rot == 270 {
+		p.WidthPt, p.HeightPt = p.HeightPt, p.WidthPt
+	}
+	if err := p.place(im.ctm, box, rot); err != nil {
+		return nil, err
+	}
+	sd, err := f.imageStream(inh.Resources, im)
+	if err != nil {
+		return nil, pdfErr(err, n)
+	}
+	if err := f.loadImage(p, sd, lim); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+func intersect(a, b *types.Rectangle) *types.Rectangle {
+	llx, lly := math.Max(a.LL.X, b.LL.X), math.Max(a.LL.Y, b.LL.Y)
+	urx, ury := math.Min(a.UR.X, b.UR.X), math.Min(a.UR.Y, b.UR.Y)
+	if urx <= llx || ury <= lly {
+		return nil
+	}
+	return types.NewRectangle(llx, lly, urx, ury)
+}
+
+// place works out the page's orientation and placement from the matrix the
+// image was painted with, the page box and /Rotate.
+func (p *Page) place(ctm matrix, box *types.Rectangle, rot int) error {
+	toDisplayed := func(x, y float64) (float64, float64) {
+		X, Y := ctm.apply(x, y)
+		u, v := (X-box.LL.X)/box.Width(), (box.UR.Y-Y)/box.Height()
+		switch rot {
+		case 90:
+			return 1 - v, u
+		case 180:
+			return 1 - u, 1 - v
+		case 270:
+			return v, 1 - u
+		}
+		return u, v
+	}
+	u0, v0 := toDisplayed(0, 0)
+	u1, v1 := toDisplayed(1, 0)
+	u2, v2 := toDisplayed(0, 1)
+	o, ok := fromMatrix(u1-u0, v1-v0, u2-u0, v2-v0)
+	if !ok {
+		return finding.Errorf(finding.UnsupportedPDFPage, p.Number, "image is rotated or skewed on the page", nil)
+	}
+	u3, v3 := toDisplayed(1, 1)
+	p.Orientation = o
+	p.Placement = [4]float64{
+		math.Min(math.Min(u0, u1), math.Min(u2, u3)), math.Min(math.Min(v0, v1), math.Min(v2, v3)),
+		math.Max(math.Max(u0, u1), math.Max(u2, u3)), math.Max(math.Max(v0, v1), math.Max(v2, v3)),
+	}
+	// The visible part of the image must be most of the page: a small
+	// picture on an otherwise blank page is not a scan of the page.
+	w := math.Min(p.Placement[2], 1) - math.Max(p.Placement[0], 0)
+	h := math.Min(p.Placement[3], 1) - math.Max(p.Placement[1], 0)
+	if w <= 0 || h <= 0 || w*h < 0.5 {
+		return finding.Errorf(finding.UnsupportedPDFPage, p.Number, "image covers only part of the page", nil)
+	}
+	return nil
+}
+
+// contents returns a page's content streams, decoded and joined.
+func (f *pdfFile) contents(d types.Dict) ([]byte, error) {
+	o, found := d.Find("Contents")
+	if !found || o == nil {
+		return nil, nil
+	}
+	o, err := f.ctx.Dereference(o)
+	if err != nil {
+		return nil, err
+	}
+	var parts []types.Object
+	switch o := o.(type) {
+	case types.StreamDict:
+		parts = []types.Object{o}
+	case types.Array:
+		parts = o
+	case nil:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("page /Contents is a %T", o)
+	}
+	var b bytes.Buffer
+	for _, part := range parts {
+		sd, _, err := f.ctx.DereferenceStreamDict(part)
+		if err != nil || sd == nil {
+			return nil, fmt.Errorf("content stream: %w", err)
+		}
+		data, err := f.decode(sd, maxContentBytes)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(data)
+		b.WriteByte('\n')
+		if b.Len() > maxContentBytes {
+			return nil, fmt.Errorf("content streams: %w", filter.ErrDecodeLimitExceeded)
+		}
+	}
+	return b.Bytes(), nil
+}
+
+// decode applies a stream's filters with an output limit. A copy is
+// decoded so that pdfcpu's shared object stays as it was read.
+func (f *pdfFile) decode(sd *types.StreamDict, limit int64) ([]byte, error) {
+	c := *sd
+	c.Content = nil
+	if err := c.DecodeWithLimit(limit); err != nil {
+		return nil, err
+	}
+	if int64(len(c.Content)) > limit {
+		return nil, filter.ErrDecodeLimitExceeded
+	}
+	return c.Content, nil
+}
+
+// resolver looks XObject names up in a resource dictionary.
+func (f *pdfFile) resolver(res types.Dict, depth int) xobjectResolver {
+	return func(name string) (string, *formXObject) {
+		sd := f.xobject(res, name)
+		if sd == nil {
+			return "", nil
+		}
+		sub := sd.Dict.NameEntry("Subtype")
+		if sub == nil {
+			return "", nil
+		}
+		if *sub != "Form" {
+			return *sub, nil
+		}
+		content, err := f.decode(sd, maxContentBytes)
+		if err != nil {
+			return "Form", &formXObject{name: name, matrix: identity, resolve: func(string) (string, *formXObject) { return "", nil },
+				content: []byte("0 0 m S")} // unreadable form: count it as visible drawing
+		}
+		m := identity
+		if a := sd.Dict.ArrayEntry("Matrix"); len(a) == 6 {
+			for i, o := range a {
+				if v, err := f.ctx.DereferenceNumber(o); err == nil {
+					m[i] = v
+				}
+			}
+		}
+		formRes := res
+		if r, err := f.ctx.DereferenceDict(sd.Dict["Resources"]); err == nil && r != nil {
+			formRes = r
+		}
+		return "Form", &formXObject{name: name, content: content, matrix: m, resolve: f.resolver(formRes, depth+1)}
+	}
+}
+
+func (f *pdfFile) xobject(res types.Dict, name string) *types.StreamDict {
+	if res == nil {
+		return nil
+	}
+	xo, err := f.ctx.DereferenceDict(res["XObject"])
+	if err != nil || xo == nil {
+		return nil
+	}
+	o, ok := xo[name]
+	if !ok {
+		return nil
+	}
+	sd, _, err := f.ctx.DereferenceStreamDict(o)
+	if err != nil {
+		return nil
+	}
+	return sd
+}
+
+// imageStream finds the painted image's stream, following the form chain.
+func (f *pdfFile) imageStream(res types.Dict, im painted) (*types.StreamDict, error) {
+	for _, form := range im.form {
+		sd := f.xobject(res, form)
+		if sd == nil {
+			return nil, errors.New("form XObject vanished")
+		}
+		if r, err := f.ctx.DereferenceDict(sd.Dict["Resources"]); err == nil && r != nil {
+			res = r
+		}
+	}
+	sd := f.xobject(res, im.name)
+	if sd == nil {
+		return nil, errors.New("image XObject not found")
+	}
+	return sd, nil
+}
+
+// loadImage reads the image stream into the page: JPEG data as it is, other
+// encodings decoded into pixels.
+func (f *pdfFile) loadImage(p *Page, sd *types.StreamDict, lim Limits) error {
+	n := p.Number
+	d := sd.Dict
+	w, h := d.IntEntry("Width"), d.IntEntry("Height")
+	if w == nil || h == nil {
+		return finding.Errorf(finding.MalformedPDF, n, "", errors.New("image without /Width or /Height"))
+	}
+	if err := checkPixels(*w, *h, lim, n); err != nil {
+		return err
+	}
+	p.Width, p.Height = *w, *h
+	if b := d.BooleanEntry("ImageMask"); b != nil && *b {
+		return finding.Errorf(finding.UnsupportedImageEncoding, n, "stencil mask", nil)
+	}
+	if d["SMask"] != nil || d["Mask"] != nil {
+		return finding.Errorf(finding.UnsupportedImageEncoding, n, "image with transparency mask", nil)
+	}
+	if len(sd.FilterPipeline) > 0 {
+		switch last := sd.FilterPipeline[len(sd.FilterPipeline)-1].Name; last {
+		case filter.JPX, filter.JBIG2:
+			return finding.Errorf(finding.UnsupportedImageEncoding, n, last, nil)
+		case filter.DCT:
+			return f.loadJPEG(p, sd, lim)
+		case filter.CCITTFax:
+			fp := &sd.FilterPipeline[len(sd.FilterPipeline)-1]
+			if fp.DecodeParms == nil {
+				fp.DecodeParms = types.Dict{}
+			}
+			if _, ok := fp.DecodeParms["Rows"]; !ok {
+				fp.DecodeParms["Rows"] = types.Integer(*h)
+			}
+			if _, ok := fp.DecodeParms["Columns"]; !ok {
+				fp.DecodeParms["Columns"] = types.Integer(*w)
+			}
+		}
+	}
+	cs, err := f.colorSpace(d["ColorSpace"])
+	if err != nil {
+		return finding.Errorf(finding.UnsupportedImageEncoding, n, err.Error(), nil)
+	}
+	bpc := 8
+	if v := d.IntEntry("BitsPerComponent"); v != nil {
+		bpc = *v
+	}
+	if ccitt := len(sd.FilterPipeline) > 0 && sd.FilterPipeline[len(sd.FilterPipeline)-1].Name == filter.CCITTFax; ccitt {
+		bpc = 1
+		if cs.base == 0 {
+			cs = pdfColorSpace{base: 1}
+		}
+	}
+	if bpc != 1 && bpc != 2 && bpc != 4 && bpc != 8 && bpc != 16 {
+		return finding.Errorf(finding.MalformedPDF, n, "", fmt.Errorf("BitsPerComponent %d", bpc))
+	}
+	rowBytes := (int64(*w)*int64(cs.components())*int64(bpc) + 7) / 8
+	want := rowBytes * int64(*h)
+	data, err := f.decode(sd, want+4096)
+	if err != nil {
+		return pdfErr(err, n)
+	}
+	if int64(len(data)) < want {
+		return finding.Errorf(finding.CorruptFile, n, "", fmt.Errorf("image data has %d of %d bytes", len(data), want))
+	}
+	decodeArr := f.numbers(d["Decode"])
+	img, err := samplesToImage(data, *w, *h, bpc, cs, decodeArr)
+	if err != nil {
+		return finding.Errorf(finding.UnsupportedImageEncoding, n, err.Error(), nil)
+	}
+	p.Encoding, p.pixels = EncPixels, img
+	return nil
+}
+
+func (f *pdfFile) loadJPEG(p *Page, sd *types.StreamDict, lim Limits) error {
+	raw := sd.Raw
+	if len(sd.FilterPipeline) > 1 { // e.g. ASCII85 around the JPEG
+		c := *sd
+		c.FilterPipeline = sd.FilterPipeline[:len(sd.FilterPipeline)-1]
+		var err error
+		if raw, err = f.decode(&c, lim.MaxFileBytes); err != nil {
+			return pdfErr(err, p.Number)
+		}
+	}
+	stripped, info, err := StripJPEG(raw)
+	if err != nil {
+		var u unsupportedJPEGError
+		if errors.As(err, &u) {
+			return finding.Errorf(finding.UnsupportedImageEncoding, p.Number, string(u), err)
+		}
+		return finding.Errorf(finding.CorruptFile, p.Number, "", err)
+	}
+	if info.Width != p.Width || info.Height != p.Height {
+		return finding.Errorf(finding.CorruptFile, p.Number, "", fmt.Errorf("JPEG is %dx%d, image dictionary says %dx%d", info.Width, info.Height, p.Width, p.Height))
+	}
+	inverted := false
+	if a := f.numbers(sd.Dict["Decode"]); len(a) >= 2 && a[0] > a[1] {
+		inverted = true
+	}
+	if info.Components == 4 || inverted {
+		// CMYK and inverted JPEGs in PDFs disagree on conventions between
+		// producers; decoding them once here is simpler than carrying the
+		// convention along.
+		img, err := jpeg.Decode(bytes.NewReader(stripped))
+		if err != nil {
+			return finding.Errorf(finding.CorruptFile, p.Number, "", err)
+		}
+		if inverted {
+			img = invert(img)
+		}
+		p.Encoding, p.pixels = EncPixels, img
+		return nil
+	}
+	// The exif orientation of a JPEG inside a PDF is ignored by PDF
+	// readers, and so here: the page matrix alone places the image.
+	info.Orientation = 1
+	p.Encoding, p.JPEG, p.JPEGInfo = EncJPEG, stripped, info
+	return nil
+}
+
+func (f *pdfFile) numbers(o types.Object) []float64 {
+	a, err := f.ctx.DereferenceArray(o)
+	if err != nil || a == nil {
+		return nil
+	}
+	out := make([]float64, 0, len(a))
+	for _, e := range a {
+		v, err := f.ctx.DereferenceNumber(e)
+		if err != nil {
+			return nil
+		}
+		out = append(out, v)
+	}
+	return out
+}
+
+// pdfColorSpace is a colour space reduced to what decoding samples needs.
+type pdfColorSpace struct {
+	base    int    // components of the base space: 1, 3 or 4
+	indexed []byte // palette for /Indexed, base components per entry
+}
+
+func (c pdfColorSpace) components() int {
+	if c.indexed != nil {
+		return 1
+	}
+	return c.base
+}
+
+func (f *pdfFile) colorSpace(o types.Object) (pdfColorSpace, error) {
+	o, err := f.ctx.Dereference(o)
+	if err != nil {
+		return pdfColorSpace{}, err
+	}
+	switch o := o.(type) {
+	case nil:
+		return pdfColorSpace{}, nil // filled in for CCITT, refused otherwise
+	case types.Name:
+		switch o {
+		case "DeviceGray", "G", "CalGray":
+			return pdfColorSpace{base: 1}, nil
+		case "DeviceRGB", "RGB", "CalRGB":
+			return pdfColorSpace{base: 3}, nil
+		case "DeviceCMYK", "CMYK":
+			return pdfColorSpace{base: 4}, nil
+		}
+		return pdfColorSpace{}, fmt.Errorf("colour space %s", o)
+	case types.Array:
+		if len(o) == 0 {
+			break
+		}
+		name, _ := o[0].(types.Name)
+		switch name {
+		case "CalGray":
+			return pdfColorSpace{base: 1}, nil
+		case "CalRGB":
+			return pdfColorSpace{base: 3}, nil
+		case "ICCBased":
+			if len(o) < 2 {
+				break
+			}
+			sd, _, err := f.ctx.DereferenceStreamDict(o[1])
+			if err != nil || sd == nil {
+				break
+			}
+			if n := sd.Dict.IntEntry("N"); n != nil && (*n == 1 || *n == 3 || *n == 4) {
+				return pdfColorSpace{base: *n}, nil
+			}
+		case "Indexed", "I":
+			if len(o) < 4 {
+				break
+			}
+			base, err := f.colorSpace(o[1])
+			if err != nil || base.indexed != nil || base.base == 0 {
+				break
+			}
+			hival, err := f.ctx.DereferenceNumber(o[2])
+			if err != nil || hival < 0 || hival > 255 {
+				break
+			}
+			var lut []byte
+			switch l, _ := f.ctx.Dereference(o[3]); l := l.(type) {
+			case types.StringLiteral:
+				b, err := types.Unescape(string(l))
+				if err == nil {
+					lut = b
+				}
+			case types.HexLiteral:
+				lut, _ = l.Bytes()
+			case types.StreamDict:
+				lut, _ = f.decode(&l, 4096)
+			}
+			need := (int(hival) + 1) * base.base
+			if len(lut) < need {
+				break
+			}
+			base.indexed = lut[:need]
+			return base, nil
+		}
+		return pdfColorSpace{}, fmt.Errorf("colour space %s", name)
+	}
+	return pdfColorSpace{}, errors.New("unsupported colour space")
+}
+
+// samplesToImage unpacks decoded PDF image samples.
+func samplesToImage(data []byte, w, h, bpc int, cs pdfColorSpace, decodeArr []float64) (image.Image, error) {
+	if cs.base == 0 {
+		return nil, errors.New("missing colour space")
+	}
+	nc := cs.components()
+	rowBytes := (w*nc*bpc + 7) / 8
+	maxV := (1 << bpc) - 1
+	sample := func(row []byte, i int) int {
+		switch bpc {
+		case 8:
+			return int(row[i])
+		case 16:
+			return int(row[2*i])<<8 | int(row[2*i+1])
+		}
+		bit := i * bpc
+		return int(row[bit/8]>>(8-bpc-bit%8)) & maxV
+	}
+	// to8 scales a sample to 0..255, honouring a /Decode array.
+	to8 := func(v, comp int) uint8 {
+		lo, hi := 0.0, 1.0
+		if cs.indexed != nil {
+			return uint8(v) // an index, looked up below
+		}
+		if len(decodeArr) >= 2*(comp+1) {
+			lo, hi = decodeArr[2*comp], decodeArr[2*comp+1]
+		}
+		f := lo + float64(v)*(hi-lo)/float64(maxV)
+		return uint8(math.Round(math.Max(0, math.Min(1, f)) * 255))
+	}
+	rect := image.Rect(0, 0, w, h)
+	switch {
+	case cs.indexed != nil:
+		img := image.NewRGBA(rect)
+		for y := 0; y < h; y++ {
+			row := data[y*rowBytes:]
+			for x := 0; x < w; x++ {
+				idx := sample(row, x)
+				var c [4]uint8
+				for k := 0; k < cs.base; k++ {
+					if p := idx*cs.base + k; p < len(cs.indexed) {
+						c[k] = cs.indexed[p]
+					}
+				}
+				img.SetRGBA(x, y, toRGBA(c[:cs.base]))
+			}
+		}
+		return img, nil
+	case nc == 1:
+		img := image.NewGray(rect)
+		for y := 0; y < h; y++ {
+			row := data[y*rowBytes:]
+			out := img.Pix[y*img.Stride:]
+			for x := 0; x < w; x++ {
+				out[x] = to8(sample(row, x), 0)
+			}
+		}
+		return img, nil
+	case nc == 3:
+		img := image.NewRGBA(rect)
+		for y := 0; y < h; y++ {
+			row := data[y*rowBytes:]
+			out := img.Pix[y*img.Stride:]
+			for x := 0; x < w; x++ {
+				out[4*x] = to8(sample(row, 3*x), 0)
+				out[4*x+1] = to8(sample(row, 3*x+1), 1)
+				out[4*x+2] = to8(sample(row, 3*x+2), 2)
+				out[4*x+3] = 255
+			}
+		}
+		return img, nil
+	case nc == 4:
+		img := image.NewCMYK(rect)
+		for y := 0; y < h; y++ {
+			row := data[y*rowBytes:]
+			out := img.Pix[y*img.Stride:]
+			for x := 0; x < 4*w; x++ {
+				out[x] = to8(sample(row, x), x%4)
+			}
+		}
+		return img, nil
+	}
+	return nil, fmt.Errorf("%d colour components", nc)
+}
+
+func toRGBA(c []uint8) color.RGBA {
+	switch len(c) {
+	case 1:
+		return color.RGBA{c[0], c[0], c[0], 255}
+	case 4:
+		r, g, b := color.CMYKToRGB(c[0], c[1], c[2], c[3])
+		return color.RGBA{r, g, b, 255}
+	}
+	return color.RGBA{c[0], c[1], c[2], 255}
+}
+
+// invert returns the negative of img, for images whose /Decode array
+// swaps dark and light.
+func invert(img image.Image) image.Image {
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			out.SetRGBA(x, y, color.RGBA{255 - uint8(r>>8), 255 - uint8(g>>8), 255 - uint8(bl>>8), 255})
+		}
+	}
+	return out
+}
