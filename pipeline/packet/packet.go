@@ -1,0 +1,210 @@
+package packet
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+
+	"github.com/blindpack/blindpack/pipeline/mask"
+	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/pipeline/scan"
+)
+
+// Header is what the cover page says about the applicant: nothing that
+// identifies them.
+type Header struct {
+	AnonCode string
+	Campaign string
+	// SeriesZH, SeriesEN, LevelZH, LevelEN name the series and level.
+	SeriesZH, SeriesEN string
+	LevelZH, LevelEN   string
+}
+
+// Options tune the packet. The zero value is usable but for Font.
+type Options struct {
+	// Font sets the cover, watermark and page labels.
+	Font *pdfwrite.Font
+	// JPEGQuality is used to re-encode masked JPEG pages (default 90).
+	JPEGQuality int
+	// Watermark is the stamp over every page; default
+	// "<campaign>年度职称评审专用 · <anon code>".
+	Watermark string
+}
+
+// Entry is one material in the packet's index.
+type Entry struct {
+	// Material is the 0-based position in the submission.
+	Material int
+	Type     string
+	TitleZH  string
+	TitleEN  string
+	// Pages pairs each source page (1-based) with its packet page (1-based,
+	// the cover being page 1).
+	Pages [][2]int
+}
+
+// Result describes a finished packet.
+type Result struct {
+	Pages int
+	Index []Entry
+	Bytes int64
+}
+
+// Builder writes a packet page by page.
+type Builder struct {
+	doc     *pdfwrite.Doc
+	hdr     Header
+	opts    Options
+	cover   int
+	index   []Entry
+	current *Entry
+	// matPages is the page count of the current material, for page labels.
+	matPages int
+}
+
+// ErrNoFont is returned when Options.Font is missing.
+var ErrNoFont = errors.New("packet: no font")
+
+// New starts a packet on w. Nothing of the applicant's identity is passed
+// in, so nothing of it can be written.
+func New(w io.Writer, hdr Header, opts Options) (*Builder, error) {
+	if opts.Font == nil {
+		return nil, ErrNoFont
+	}
+	if opts.JPEGQuality <= 0 || opts.JPEGQuality > 100 {
+		opts.JPEGQuality = 90
+	}
+	if opts.Watermark == "" {
+		opts.Watermark = fmt.Sprintf("%s年度职称评审专用 · %s", hdr.Campaign, hdr.AnonCode)
+	}
+	b := &Builder{doc: pdfwrite.New(w), hdr: hdr, opts: opts}
+	b.doc.SetLang("zh-CN")
+	b.cover = b.doc.ReservePage()
+	return b, nil
+}
+
+// BeginMaterial starts the pages of a material with pages pages.
+func (b *Builder) BeginMaterial(material int, typ, titleZH, titleEN string, pages int) {
+	b.index = append(b.index, Entry{Material: material, Type: typ, TitleZH: titleZH, TitleEN: titleEN})
+	b.current = &b.index[len(b.index)-1]
+	b.matPages = pages
+}
+
+// AddPage adds one page of the current material. img is the page's decoded
+// stored image, or nil when the page has no masks and its stored encoding
+// can go in as it is. masks are in displayed-page fractions.
+func (b *Builder) AddPage(p *scan.Page, img image.Image, masks []mask.Rect) error {
+	if b.current == nil {
+		return errors.New("packet: AddPage before BeginMaterial")
+	}
+	var im pdfwrite.Image
+	var margin []mask.Rect // parts of masks that fall outside the image
+	switch {
+	case len(masks) == 0 && p.Encoding == scan.EncJPEG:
+		im = b.doc.AddJPEG(p.JPEG, p.Width, p.Height, colorSpace(p.JPEGInfo.Components), p.JPEGInfo.Adobe)
+	case len(masks) == 0 && p.Encoding == scan.EncPNG:
+		cs := pdfwrite.DeviceGray
+		if p.PNG.ColorType == 2 {
+			cs = pdfwrite.DeviceRGB
+		}
+		im = b.doc.AddPNGData(p.PNG.IDAT, p.Width, p.Height, 8, cs)
+	default:
+		if img == nil {
+			return errors.New("packet: page needs its pixels")
+		}
+		rects := make([]image.Rectangle, 0, len(masks))
+		for _, m := range masks {
+			rects = append(rects, mask.Stored(p, m))
+			if !inside(m, p.Placement) {
+				margin = append(margin, m)
+			}
+		}
+		burned := mask.Burn(img, rects)
+		var err error
+		if im, err = b.addPixels(p, burned); err != nil {
+			return err
+		}
+	}
+
+	c := b.doc.NewCanvas()
+	c.DrawImage(im, placementMatrix(p))
+	for _, m := range margin {
+		x0, y0 := m[0]*p.WidthPt, (1-m[3])*p.HeightPt
+		c.FillRect(x0, y0, (m[2]-m[0])*p.WidthPt, (m[3]-m[1])*p.HeightPt, pdfwrite.Color{})
+	}
+	source := len(b.current.Pages) + 1
+	b.stamp(c, p.WidthPt, p.HeightPt, fmt.Sprintf("%s · %s · 第%d/%d页", b.hdr.AnonCode, b.current.TitleZH, source, b.matPages))
+	idx := b.doc.AddPage(p.WidthPt, p.HeightPt, c)
+	b.current.Pages = append(b.current.Pages, [2]int{source, idx + 1})
+	return b.doc.Err()
+}
+
+// addPixels embeds a masked page: JPEG again when it came as JPEG (masked
+// scans stay scans, and a lossless copy would be several times larger),
+// lossless when it came lossless.
+func (b *Builder) addPixels(p *scan.Page, img image.Image) (pdfwrite.Image, error) {
+	if p.Encoding != scan.EncJPEG {
+		return b.doc.AddImage(img), nil
+	}
+	if _, ok := img.(*image.CMYK); ok {
+		img = mask.Normalize(toRGBA(img))
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: b.opts.JPEGQuality}); err != nil {
+		return pdfwrite.Image{}, fmt.Errorf("packet: encode page: %w", err)
+	}
+	cs := pdfwrite.DeviceRGB
+	if _, ok := img.(*image.Gray); ok {
+		cs = pdfwrite.DeviceGray
+	}
+	bd := img.Bounds()
+	return b.doc.AddJPEG(buf.Bytes(), bd.Dx(), bd.Dy(), cs, false), nil
+}
+
+func toRGBA(img image.Image) *image.RGBA {
+	b := img.Bounds()
+	out := image.NewRGBA(b)
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			out.Set(x, y, img.At(x, y))
+		}
+	}
+	return out
+}
+
+func colorSpace(components int) pdfwrite.ColorSpace {
+	switch components {
+	case 1:
+		return pdfwrite.DeviceGray
+	case 4:
+		return pdfwrite.DeviceCMYK
+	}
+	return pdfwrite.DeviceRGB
+}
+
+func inside(m mask.Rect, pl [4]float64) bool {
+	return m[0] >= pl[0] && m[1] >= pl[1] && m[2] <= pl[2] && m[3] <= pl[3]
+}
+
+// placementMatrix maps the image's unit square onto the page so that the
+// stored image appears as the person saw it: at its placement, turned by
+// its orientation.
+func placementMatrix(p *scan.Page) pdfwrite.Matrix {
+	pl := p.Placement
+	// Page points of a stored point (s, t): displayed fractions through the
+	// orientation and placement, then PDF's upward y.
+	pt := func(s, t float64) (float64, float64) {
+		u, v := p.Orientation.ToDisplayed(s, t)
+		x := (pl[0] + u*(pl[2]-pl[0])) * p.WidthPt
+		y := (1 - (pl[1] + v*(pl[3]-pl[1]))) * p.HeightPt
+		return x, y
+	}
+	// Image space (x, y) is stored (x, 1-y).
+	x0, y0 := pt(0, 1)
+	x1, y1 := pt(1, 1)
+	x2, y2 := pt(0, 0)
+	return pdfwrite.Matrix{x1 - x0, y1 - y0, x2 - x0, y2 - y0, x0, y0}
+}

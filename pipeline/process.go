@@ -1,0 +1,276 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"log/slog"
+	"slices"
+
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/mask"
+	"github.com/blindpack/blindpack/pipeline/packet"
+	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/pipeline/policy"
+	"github.com/blindpack/blindpack/pipeline/scan"
+)
+
+// Source opens a material's file by the reference in the submission (an
+// object key, or a path relative to a directory). It returns an error
+// wrapping ErrFileNotFound or ErrInvalidFile for the applicant's mistakes;
+// any other error is taken as transient.
+type Source interface {
+	Open(ctx context.Context, file string) (io.ReadCloser, error)
+}
+
+// SourceFunc adapts a function to Source.
+type SourceFunc func(ctx context.Context, file string) (io.ReadCloser, error)
+
+// Open calls f.
+func (f SourceFunc) Open(ctx context.Context, file string) (io.ReadCloser, error) {
+	return f(ctx, file)
+}
+
+// Config configures a Pipeline. Policy and Limits have defaults; AnonSecret
+// and Font are required.
+type Config struct {
+	// Policy defaults to policy.Default().
+	Policy *policy.Policy
+	// AnonSecret keys the anonymous applicant code; at least 16 bytes,
+	// the same for every worker of a deployment.
+	AnonSecret []byte
+	// Font sets the cover and watermark text.
+	Font *pdfwrite.Font
+	// Limits bound each uploaded file.
+	Limits scan.Limits
+	// JPEGQuality for re-encoding masked JPEG pages (default 90).
+	JPEGQuality int
+	// Logger defaults to discarding.
+	Logger *slog.Logger
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	switch {
+	case len(c.AnonSecret) < 16:
+		return fmt.Errorf("%w: the anonymous-code secret must be at least 16 bytes", ErrConfig)
+	case c.Font == nil:
+		return fmt.Errorf("%w: no font", ErrConfig)
+	case c.JPEGQuality < 0 || c.JPEGQuality > 100:
+		return fmt.Errorf("%w: JPEG quality %d", ErrConfig, c.JPEGQuality)
+	}
+	return nil
+}
+
+// Pipeline runs the stages on submissions. It is safe for concurrent use.
+type Pipeline struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// New checks cfg and returns a Pipeline.
+func New(cfg Config) (*Pipeline, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.Policy == nil {
+		cfg.Policy = policy.Default()
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Pipeline{cfg: cfg, log: log}, nil
+}
+
+// Policy returns the policy in use.
+func (p *Pipeline) Policy() *policy.Policy { return p.cfg.Policy }
+
+// AnonCode returns the anonymous code of an applicant.
+func (p *Pipeline) AnonCode(campaign, applicantID string) string {
+	return AnonCode(p.cfg.AnonSecret, campaign, applicantID)
+}
+
+// Process checks a submission and, when it passes, writes its packet to
+// out. The report says which: when it is not accepted, whatever was written
+// to out is incomplete and must be discarded. An error means the run could
+// not finish (a transient failure, or ctx was cancelled) and no report
+// exists; running it again is safe.
+func (p *Pipeline) Process(ctx context.Context, sub *Submission, src Source, out io.Writer) (*Report, error) {
+	r := NewReport(sub.Campaign, sub.ApplicantID, sub.SubmissionID)
+	log := p.log.With("submission", sub.SubmissionID)
+	if f := sub.check(p.cfg.Policy); len(f) > 0 {
+		log.Info("submission rejected before reading files", "findings", len(f))
+		return r.Reject(f...), nil
+	}
+	r.AnonCode = p.AnonCode(sub.Campaign, sub.ApplicantID)
+
+	series, _ := p.cfg.Policy.Series(sub.Series)
+	level, _ := p.cfg.Policy.Level(sub.Level)
+	sum := sha256.New()
+	b, err := packet.New(io.MultiWriter(out, sum), packet.Header{
+		AnonCode: r.AnonCode, Campaign: sub.Campaign,
+		SeriesZH: series.ZH, SeriesEN: series.EN, LevelZH: level.ZH, LevelEN: level.EN,
+	}, packet.Options{Font: p.cfg.Font, JPEGQuality: p.cfg.JPEGQuality})
+	if err != nil {
+		return nil, err
+	}
+
+	run := &run{p: p, sub: sub, src: src, b: b, log: log}
+	for _, i := range p.materialOrder(sub) {
+		if err := run.material(ctx, i); err != nil {
+			return nil, err
+		}
+	}
+	if len(run.findings) > 0 {
+		log.Info("submission rejected", "findings", len(run.findings))
+		return r.Reject(run.findings...), nil
+	}
+	res, err := b.Close()
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: write packet: %w", err)
+	}
+	r.Status = Accepted
+	r.Packet = packetInfo(res, sum)
+	log.Info("submission accepted", "anon_code", r.AnonCode, "pages", res.Pages, "bytes", res.Bytes)
+	return r, nil
+}
+
+func packetInfo(res packet.Result, sum hash.Hash) *PacketInfo {
+	info := &PacketInfo{Pages: res.Pages, Bytes: res.Bytes, SHA256: hex.EncodeToString(sum.Sum(nil)), Index: []IndexEntry{}}
+	for _, e := range res.Index {
+		info.Index = append(info.Index, IndexEntry{Material: e.Material, Type: e.Type, Pages: e.Pages})
+	}
+	return info
+}
+
+// materialOrder lists material indices in packet order: reviewers'
+// materials by the policy's packet order, then administrators' materials,
+// which are checked but not placed in the packet.
+func (p *Pipeline) materialOrder(sub *Submission) []int {
+	order := make([]int, len(sub.Materials))
+	for i := range order {
+		order[i] = i
+	}
+	rank := func(i int) int {
+		spec, _ := p.cfg.Policy.Material(sub.Materials[i].Type)
+		if spec.Audience != policy.Reviewers {
+			return 1 << 20
+		}
+		return p.cfg.Policy.PacketRank(sub.Materials[i].Type)
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return rank(a) - rank(b) })
+	return order
+}
+
+// run is the state of one Process call.
+type run struct {
+	p        *Pipeline
+	sub      *Submission
+	src      Source
+	b        *packet.Builder
+	log      *slog.Logger
+	findings []finding.Finding
+}
+
+func (r *run) add(i int, spec policy.Material, err error) {
+	var fe *finding.Error
+	if !errors.As(err, &fe) {
+		fe = finding.Errorf(finding.CorruptFile, 0, "", err)
+	}
+	f := finding.New(fe.Code, finding.Args{MaterialZH: spec.ShortZH, MaterialEN: spec.EN, Page: fe.Page, Value: fe.Value})
+	f.Material, f.Type = &i, r.sub.Materials[i].Type
+	r.findings = append(r.findings, f)
+	r.log.Info("finding", "material", i, "type", f.Type, "page", f.Page, "code", f.Code, "detail", fe.Error())
+}
+
+// material checks one material and, when it is for reviewers and nothing
+// has been found wrong so far, adds its pages to the packet. It returns an
+// error only for failures that are not the applicant's.
+func (r *run) material(ctx context.Context, i int) error {
+	m := r.sub.Materials[i]
+	spec, _ := r.p.cfg.Policy.Material(m.Type)
+	data, err := r.fetch(ctx, m.File)
+	if err != nil {
+		var fe *finding.Error
+		if errors.As(err, &fe) {
+			r.add(i, spec, fe)
+			return nil
+		}
+		return err
+	}
+	f, err := scan.Open(data, r.p.cfg.Limits)
+	if err != nil {
+		r.add(i, spec, err)
+		return nil
+	}
+	n := f.NumPages()
+	if n > spec.MaxPages {
+		r.add(i, spec, finding.Errorf(finding.TooManyPages, 0, fmt.Sprintf("%d > %d", n, spec.MaxPages), nil))
+		return nil
+	}
+	masks := map[int][]mask.Rect{}
+	for _, mk := range m.Masks {
+		if mk.Page > n {
+			r.add(i, spec, finding.Errorf(finding.MaskOutOfRange, mk.Page, fmt.Sprint(n), nil))
+			continue
+		}
+		masks[mk.Page] = append(masks[mk.Page], mk.Rect)
+	}
+	forReviewers := spec.Audience == policy.Reviewers
+	if forReviewers && len(r.findings) == 0 {
+		r.b.BeginMaterial(i, m.Type, spec.ShortZH, spec.EN, n)
+	}
+	for pg := 1; pg <= n; pg++ {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		page, err := f.Page(pg)
+		if err != nil {
+			r.add(i, spec, err)
+			continue
+		}
+		img, err := page.Decode()
+		if err != nil {
+			r.add(i, spec, err)
+			continue
+		}
+		if !forReviewers || len(r.findings) > 0 {
+			continue // checked; nothing more to build
+		}
+		if err := r.b.AddPage(page, img, masks[pg]); err != nil {
+			return fmt.Errorf("pipeline: packet page: %w", err)
+		}
+	}
+	return nil
+}
+
+// fetch reads a material's file whole, bounded by the size limit.
+func (r *run) fetch(ctx context.Context, file string) ([]byte, error) {
+	rc, err := r.src.Open(ctx, file)
+	switch {
+	case errors.Is(err, ErrFileNotFound):
+		return nil, finding.Errorf(finding.FileMissing, 0, "", err)
+	case errors.Is(err, ErrInvalidFile):
+		return nil, finding.Errorf(finding.InvalidField, 0, "file", err)
+	case err != nil:
+		return nil, fmt.Errorf("pipeline: open material: %w", err)
+	}
+	defer rc.Close()
+	limit := r.p.cfg.Limits.MaxFileBytes
+	if limit <= 0 {
+		limit = 50 << 20
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("pipeline: read material: %w", err)
+	}
+	if int64(len(data)) > limit {
+		return nil, finding.Errorf(finding.FileTooLarge, 0, fmt.Sprintf("> %d MiB", limit>>20), nil)
+	}
+	return data, nil
+}

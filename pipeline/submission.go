@@ -1,0 +1,208 @@
+package pipeline
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/mask"
+	"github.com/blindpack/blindpack/pipeline/policy"
+)
+
+// SubmissionSchema is the schema a submission document declares.
+const SubmissionSchema = "blindpack/submission@1"
+
+// Submission is one (re)submission of an application, as the upload service
+// writes it (`blindpack/submission@1`).
+type Submission struct {
+	Schema       string     `json:"schema"`
+	Campaign     string     `json:"campaign"`
+	ApplicantID  string     `json:"applicant_id"`
+	SubmissionID string     `json:"submission_id"`
+	Series       string     `json:"series"`
+	Level        string     `json:"level"`
+	Identity     Identity   `json:"identity"`
+	Materials    []Material `json:"materials"`
+}
+
+// Identity is the applicant's name and employer. The pipeline receives it
+// only to check that nothing it publishes carries it; it is never written to
+// a packet, report, log line or task payload. String and LogValue hide it
+// so that a stray %v or slog attribute cannot leak it either.
+type Identity struct {
+	Name     string `json:"name"`
+	Employer string `json:"employer"`
+}
+
+// String hides the identity from formatted output.
+func (Identity) String() string { return "[identity withheld]" }
+
+// GoString hides the identity from %#v.
+func (Identity) GoString() string { return "[identity withheld]" }
+
+// Material is one uploaded file of a submission.
+type Material struct {
+	Type  string `json:"type"`
+	File  string `json:"file"`
+	Masks []Mask `json:"masks"`
+}
+
+// Mask is a rectangle the applicant marked on a page.
+type Mask struct {
+	Page int       `json:"page"`
+	Kind string    `json:"kind"`
+	Rect mask.Rect `json:"rect"`
+}
+
+// ParseSubmission decodes a submission document strictly: unknown fields,
+// trailing data and a wrong schema are errors, returned as a
+// *finding.Error so that the caller can report them.
+func ParseSubmission(data []byte) (*Submission, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var s Submission
+	if err := dec.Decode(&s); err != nil {
+		return nil, finding.Errorf(finding.MalformedSubmission, 0, jsonProblem(err), err)
+	}
+	if dec.More() {
+		return nil, finding.Errorf(finding.MalformedSubmission, 0, "trailing data", nil)
+	}
+	if s.Schema != SubmissionSchema {
+		return nil, finding.Errorf(finding.UnsupportedSchema, 0, fmt.Sprintf("%q", s.Schema), nil)
+	}
+	return &s, nil
+}
+
+// jsonProblem describes a decoding error without quoting the document,
+// which may hold the applicant's name.
+func jsonProblem(err error) string {
+	var syn *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case asErr(err, &syn):
+		return fmt.Sprintf("JSON syntax error at byte %d", syn.Offset)
+	case asErr(err, &typ):
+		return fmt.Sprintf("field %s has the wrong type", typ.Field)
+	case strings.HasPrefix(err.Error(), "json: unknown field"):
+		return strings.TrimPrefix(err.Error(), "json: ")
+	}
+	return "not a JSON object"
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+
+// ValidID reports whether s can be a campaign, applicant or submission id:
+// ids become parts of object keys and task ids, so they are kept to a safe
+// alphabet.
+func ValidID(s string) bool { return idPattern.MatchString(s) && !strings.Contains(s, "..") }
+
+// check validates the submission against the policy and returns every
+// problem found, so that the applicant can fix them all in one round.
+func (s *Submission) check(pol *policy.Policy) []finding.Finding {
+	var out []finding.Finding
+	field := func(name string) {
+		out = append(out, finding.New(finding.InvalidField, finding.Args{Value: name}))
+	}
+	for _, id := range []struct{ name, v string }{{"campaign", s.Campaign}, {"applicant_id", s.ApplicantID}, {"submission_id", s.SubmissionID}} {
+		if !ValidID(id.v) {
+			field(id.name)
+		}
+	}
+	if _, ok := pol.Series(s.Series); !ok {
+		field("series")
+	}
+	if _, ok := pol.Level(s.Level); !ok {
+		field("level")
+	}
+	if _, ok1 := pol.Series(s.Series); ok1 {
+		if _, ok2 := pol.Level(s.Level); ok2 && !pol.InScope(s.Series, s.Level) {
+			field("series/level (" + s.Series + "/" + s.Level + " is not open in this notice)")
+		}
+	}
+	if strings.TrimSpace(s.Identity.Name) == "" || strings.TrimSpace(s.Identity.Employer) == "" {
+		field("identity")
+	}
+	if len(s.Materials) == 0 {
+		field("materials")
+	}
+
+	count := map[string]int{}
+	for i, m := range s.Materials {
+		spec, known := pol.Material(m.Type)
+		at := func(f finding.Finding) finding.Finding {
+			f.Material, f.Type = &i, m.Type
+			return f
+		}
+		if !known {
+			out = append(out, at(finding.New(finding.UnknownMaterialType, finding.Args{Value: m.Type})))
+			continue
+		}
+		args := finding.Args{MaterialZH: spec.ShortZH, MaterialEN: spec.EN}
+		count[m.Type]++
+		if count[m.Type] == 2 && !spec.Repeatable {
+			out = append(out, at(finding.New(finding.DuplicateMaterial, args)))
+		}
+		if strings.TrimSpace(m.File) == "" {
+			a := args
+			a.Value = fmt.Sprintf("materials[%d].file", i)
+			out = append(out, at(finding.New(finding.InvalidField, a)))
+		}
+		kinds := map[string]bool{}
+		for _, mk := range m.Masks {
+			a := args
+			a.Page = mk.Page
+			switch {
+			case !slices.Contains(policy.MaskKinds, mk.Kind):
+				a.Value = fmt.Sprintf("kind %q", mk.Kind)
+			case mk.Page < 1:
+				a.Value = "page must be 1 or more"
+			case !mk.Rect.Valid():
+				a.Value = "rectangle outside the page or empty"
+			default:
+				kinds[mk.Kind] = true
+				continue
+			}
+			out = append(out, at(finding.New(finding.MaskInvalid, a)))
+		}
+		for _, k := range spec.Masks {
+			if !kinds[k] {
+				a := args
+				a.Value, a.ValueEN = maskKindZH[k], k
+				out = append(out, at(finding.New(finding.MaskMissing, a)))
+			}
+		}
+	}
+	for _, group := range pol.Required(s.Series, s.Level) {
+		present := false
+		for _, t := range group {
+			present = present || count[t] > 0
+		}
+		if present {
+			continue
+		}
+		var zh, en []string
+		for _, t := range group {
+			spec, _ := pol.Material(t)
+			zh, en = append(zh, spec.ShortZH), append(en, spec.EN)
+		}
+		f := finding.New(finding.MissingMaterial, finding.Args{MaterialZH: strings.Join(zh, "或"), MaterialEN: strings.Join(en, " or ")})
+		f.Type = group[0]
+		out = append(out, f)
+	}
+	return out
+}
+
+var maskKindZH = map[string]string{"name": "姓名", "employer": "工作单位"}
+
+// Marshal encodes a submission as indented JSON.
+func (s *Submission) Marshal() ([]byte, error) {
+	b, err := json.MarshalIndent(s, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
