@@ -1,0 +1,180 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/pipeline/policy"
+	"github.com/blindpack/blindpack/storage/s3"
+)
+
+// envDefaults lets every flag be set from the environment: --redis-addr is
+// BLINDPACK_REDIS_ADDR. Flags given on the command line win. This is the
+// only place blindpack reads its environment.
+func envDefaults(fs *flag.FlagSet) error {
+	var errs []error
+	fs.VisitAll(func(f *flag.Flag) {
+		env := "BLINDPACK_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		if v, ok := os.LookupEnv(env); ok {
+			if err := f.Value.Set(v); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", env, err))
+			}
+		}
+	})
+	return errors.Join(errs...)
+}
+
+// parse parses flags after applying the environment.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := envDefaults(fs); err != nil {
+		return err
+	}
+	return fs.Parse(args)
+}
+
+// common are the settings every pipeline-running command shares.
+type common struct {
+	policyFile     string
+	fontFile       string
+	fontIndex      int
+	anonSecret     string
+	anonSecretFile string
+	logFormat      string
+	logLevel       string
+}
+
+func (c *common) register(fs *flag.FlagSet, logFormat string) {
+	fs.StringVar(&c.policyFile, "policy", "", "policy `file` (YAML); default: the policy built in")
+	fs.StringVar(&c.fontFile, "font", "", "TrueType CJK font `file` (.ttf/.ttc); default: WenQuanYi Zen Hei from fonts-wqy-zenhei")
+	fs.IntVar(&c.fontIndex, "font-index", 0, "member of a .ttc collection")
+	fs.StringVar(&c.anonSecret, "anon-secret", "", "secret keying the anonymous applicant codes (prefer --anon-secret-file or the environment)")
+	fs.StringVar(&c.anonSecretFile, "anon-secret-file", "", "`file` holding the anonymous-code secret")
+	fs.StringVar(&c.logFormat, "log-format", logFormat, "log format: json or text")
+	fs.StringVar(&c.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// fontCandidates are TrueType CJK fonts known to embed well, in Debian's
+// locations. OpenType-CFF fonts such as Noto CJK are not among them.
+var fontCandidates = []string{
+	"/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+	"/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+	"/usr/share/fonts/truetype/arphic/uming.ttc",
+}
+
+func (c *common) font() (*pdfwrite.Font, error) {
+	path := c.fontFile
+	if path == "" {
+		for _, p := range fontCandidates {
+			if _, err := os.Stat(p); err == nil {
+				path = p
+				break
+			}
+		}
+	}
+	if path == "" {
+		return nil, errors.New("no CJK TrueType font found: apt-get install fonts-wqy-zenhei, or give --font")
+	}
+	return pdfwrite.LoadFont(path, c.fontIndex)
+}
+
+// devSecret keys anonymous codes when no secret is configured, which only
+// the local commands allow: codes made with it are not secret.
+const devSecret = "blindpack-development-secret-not-for-production"
+
+func (c *common) secret(allowDev bool, log *slog.Logger) ([]byte, error) {
+	s := c.anonSecret
+	if c.anonSecretFile != "" {
+		b, err := os.ReadFile(c.anonSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("anonymous-code secret: %w", err)
+		}
+		s = strings.TrimSpace(string(b))
+	}
+	if s == "" {
+		if !allowDev {
+			return nil, errors.New("no anonymous-code secret: set BLINDPACK_ANON_SECRET or --anon-secret-file (at least 16 bytes, the same on every worker)")
+		}
+		log.Warn("using the development anonymous-code secret; codes are not secret")
+		s = devSecret
+	}
+	if len(s) < 16 {
+		return nil, errors.New("the anonymous-code secret must be at least 16 bytes")
+	}
+	return []byte(s), nil
+}
+
+func (c *common) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.logLevel)); err != nil {
+		return nil, fmt.Errorf("log level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch c.logFormat {
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want json or text", c.logFormat)
+}
+
+func (c *common) pipeline(allowDevSecret bool, log *slog.Logger) (*pipeline.Pipeline, error) {
+	pol := policy.Default()
+	if c.policyFile != "" {
+		var err error
+		if pol, err = policy.Load(c.policyFile); err != nil {
+			return nil, err
+		}
+	}
+	font, err := c.font()
+	if err != nil {
+		return nil, err
+	}
+	secret, err := c.secret(allowDevSecret, log)
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.New(pipeline.Config{Policy: pol, AnonSecret: secret, Font: font, Logger: log})
+}
+
+// services are the settings of commands that talk to Redis and S3.
+type services struct {
+	redisAddr     string
+	redisPassword string
+	redisDB       int
+	s3            s3.Config
+	buckets       s3.BucketNames
+	createBuckets bool
+	timeout       time.Duration
+}
+
+func (s *services) register(fs *flag.FlagSet) {
+	fs.StringVar(&s.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis `host:port`")
+	fs.StringVar(&s.redisPassword, "redis-password", "", "Redis password")
+	fs.IntVar(&s.redisDB, "redis-db", 0, "Redis database number")
+	fs.StringVar(&s.s3.Endpoint, "s3-endpoint", "127.0.0.1:9000", "S3 endpoint `host:port` (MinIO or any S3 store)")
+	fs.StringVar(&s.s3.AccessKey, "s3-access-key", "", "S3 access key")
+	fs.StringVar(&s.s3.SecretKey, "s3-secret-key", "", "S3 secret key")
+	fs.BoolVar(&s.s3.Secure, "s3-secure", false, "use HTTPS to reach S3")
+	fs.StringVar(&s.s3.Region, "s3-region", "", "S3 region (empty: ask the server)")
+	fs.StringVar(&s.buckets.Uploads, "bucket-uploads", "uploads", "bucket of originals and submission documents")
+	fs.StringVar(&s.buckets.Packets, "bucket-packets", "packets", "bucket of review packets")
+	fs.StringVar(&s.buckets.Reports, "bucket-reports", "reports", "bucket of reports")
+	fs.StringVar(&s.buckets.Results, "bucket-results", "results", "bucket of signed result files")
+	fs.BoolVar(&s.createBuckets, "create-buckets", false, "create missing buckets at start-up")
+	fs.DurationVar(&s.timeout, "connect-timeout", 15*time.Second, "how long to wait for Redis and S3 at start-up")
+}
+
+func (s *services) redis() asynq.RedisClientOpt {
+	return asynq.RedisClientOpt{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB}
+}

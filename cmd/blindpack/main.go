@@ -1,0 +1,87 @@
+// Command blindpack is the document pipeline for blind review of
+// professional-title applications: it checks uploaded scans, burns in the
+// applicants' masks and assembles masked review packets, in-process or as
+// queue workers. Run `blindpack help` for the commands.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// exitRejected is the exit status of `process` for a submission that was
+// rejected or refused: the run worked, the submission did not pass.
+const exitRejected = 3
+
+type command struct {
+	name, args, summary string
+	run                 func(ctx context.Context, args []string) error
+}
+
+var commands []command
+
+func init() {
+	commands = []command{
+		{"process", "--submission S.json --input DIR --out DIR", "run the whole pipeline in-process on one submission, no services", runProcess},
+		{"demo", "[--out DIR]", "process the sample submissions through the real queue code on an embedded Redis and a local directory", runDemo},
+		{"worker", "[flags]", "run a queue worker against Redis and S3", runWorker},
+		{"submit", "S.json [flags]", "store a submission document in the uploads bucket and enqueue it", runSubmit},
+	}
+}
+
+// exitError carries an exit status other than 1.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: blindpack <command> [arguments]\n\ncommands:")
+	for _, c := range commands {
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n           %s\n", c.name, c.args, c.summary)
+	}
+	fmt.Fprintln(os.Stderr, "\nRun `blindpack <command> -h` for a command's flags; every flag can also be set")
+	fmt.Fprintln(os.Stderr, "from the environment as BLINDPACK_<FLAG> (dashes become underscores).")
+}
+
+func main() {
+	if len(os.Args) < 2 || os.Args[1] == "help" || os.Args[1] == "-h" || os.Args[1] == "--help" {
+		usage()
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	for _, c := range commands {
+		if c.name != os.Args[1] {
+			continue
+		}
+		err := c.run(ctx, os.Args[2:])
+		var ee exitError
+		switch {
+		case err == nil:
+			return
+		case errors.As(err, &ee):
+			if ee.err != nil {
+				fmt.Fprintln(os.Stderr, "blindpack:", ee.err)
+			}
+			os.Exit(ee.code)
+		default:
+			fmt.Fprintln(os.Stderr, "blindpack:", err)
+			os.Exit(1)
+		}
+	}
+	fmt.Fprintf(os.Stderr, "blindpack: unknown command %q\n\n", os.Args[1])
+	usage()
+	os.Exit(2)
+}

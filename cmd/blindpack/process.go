@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/storage/localdir"
+	"github.com/blindpack/blindpack/workers"
+)
+
+func runProcess(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("process", flag.ContinueOnError)
+	var c common
+	c.register(fs, "text")
+	subFile := fs.String("submission", "", "submission document (`file`, blindpack/submission@1)")
+	input := fs.String("input", "", "`directory` the submission's file paths are relative to")
+	outDir := fs.String("out", "", "`directory` for report.json and packet.pdf")
+	if err := parse(fs, args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	if *subFile == "" || *input == "" || *outDir == "" {
+		fs.Usage()
+		return exitError{code: 2, err: errors.New("--submission, --input and --out are required")}
+	}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	p, err := c.pipeline(true, log)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*outDir, 0o755); err != nil {
+		return err
+	}
+	doc, err := os.ReadFile(*subFile)
+	if err != nil {
+		return err
+	}
+	rep, err := processLocal(ctx, p, doc, *input, *outDir)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s: %s\n", rep.Status, filepath.Join(*outDir, "report.json"))
+	if rep.Packet != nil {
+		fmt.Printf("packet: %s (%d pages)\n", rep.Packet.Location, rep.Packet.Pages)
+	}
+	for _, f := range rep.Findings {
+		fmt.Printf("  - %s: %s\n", f.Code, f.MessageEN)
+	}
+	if rep.Status != pipeline.Accepted {
+		return exitError{code: exitRejected}
+	}
+	return nil
+}
+
+// processLocal runs one submission against files in a directory and writes
+// report.json and, when accepted, packet.pdf into outDir — each written to a
+// temporary name and renamed, so neither is ever seen half written.
+func processLocal(ctx context.Context, p *pipeline.Pipeline, doc []byte, input, outDir string) (*pipeline.Report, error) {
+	packetPath := filepath.Join(outDir, "packet.pdf")
+	// A packet left from an earlier run must not pass for this run's.
+	if err := os.Remove(packetPath); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	rep, err := func() (*pipeline.Report, error) {
+		sub, err := pipeline.ParseSubmission(doc)
+		var fe *finding.Error
+		if errors.As(err, &fe) {
+			return pipeline.NewReport("", "", "").Reject(finding.New(fe.Code, finding.Args{Value: fe.Value})), nil
+		} else if err != nil {
+			return nil, err
+		}
+		src, err := localdir.New(input)
+		if err != nil {
+			return nil, err
+		}
+		defer src.Close()
+		tmp, err := os.CreateTemp(outDir, ".packet-*.pdf")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmp.Name())
+		defer tmp.Close()
+		rep, err := p.Process(ctx, sub, workers.Source(src), tmp)
+		if err != nil || rep.Status != pipeline.Accepted {
+			return rep, err
+		}
+		if err := tmp.Sync(); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(tmp.Name(), packetPath); err != nil {
+			return nil, err
+		}
+		rep.Packet.Location = packetPath
+		return rep, nil
+	}()
+	if err != nil {
+		return nil, err
+	}
+	return rep, writeFileAtomic(filepath.Join(outDir, "report.json"), rep.Marshal())
+}
+
+func writeFileAtomic(path string, data []byte) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}

@@ -1,0 +1,109 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/blindpack/blindpack/storage"
+	"github.com/blindpack/blindpack/storage/s3"
+	"github.com/blindpack/blindpack/workers"
+)
+
+func runWorker(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	var c common
+	var s services
+	c.register(fs, "json")
+	s.register(fs)
+	var sc workers.ServerConfig
+	fs.IntVar(&sc.Concurrency, "concurrency", 0, "tasks run at once (default: number of CPUs)")
+	fs.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time running tasks get to finish on SIGTERM")
+	tempDir := fs.String("temp-dir", "", "`directory` for packets being built (default: the system's)")
+	if err := parse(fs, args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	p, err := c.pipeline(false, log)
+	if err != nil {
+		return err
+	}
+	buckets, err := s.openBuckets(ctx)
+	if err != nil {
+		return err
+	}
+	srv, err := workers.NewServer(s.redis(), sc, log)
+	if err != nil {
+		return err
+	}
+	h := &workers.Handler{Pipeline: p, Buckets: buckets, PacketsBucket: s.buckets.Packets, TempDir: *tempDir, Log: log}
+	if err := srv.Start(workers.NewMux(h)); err != nil {
+		return fmt.Errorf("start worker: %w", err)
+	}
+	log.Info("worker started", "redis", s.redisAddr, "s3", s.s3.Endpoint)
+	<-ctx.Done()
+	log.Info("worker stopping: running tasks get the shutdown timeout, then go back to the queue")
+	srv.Shutdown()
+	return nil
+}
+
+// openBuckets connects to S3 and checks (or creates) the buckets, waiting a
+// while for a store that is still starting.
+func (s *services) openBuckets(ctx context.Context) (storage.Buckets, error) {
+	if err := s.s3.Validate(); err != nil {
+		return storage.Buckets{}, err
+	}
+	cl, err := s3.Open(ctx, s.s3)
+	if err != nil {
+		return storage.Buckets{}, err
+	}
+	deadline := time.Now().Add(s.timeout)
+	for {
+		b, err := cl.Buckets(ctx, s.buckets, s.createBuckets)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			return b, err
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+func runSubmit(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
+	var s services
+	s.register(fs)
+	if err := parse(fs, args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	if fs.NArg() != 1 {
+		return exitError{code: 2, err: fmt.Errorf("usage: blindpack submit S.json [flags]")}
+	}
+	doc, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	buckets, err := s.openBuckets(ctx)
+	if err != nil {
+		return err
+	}
+	client := asynq.NewClient(s.redis())
+	defer client.Close()
+	sub := workers.Submitter{Uploads: buckets.Uploads, Client: client}
+	p, err := sub.Submit(ctx, doc)
+	switch {
+	case errors.Is(err, workers.ErrAlreadyQueued):
+		fmt.Printf("already queued: %s (nothing to do)\n", p.SubmissionID)
+		return nil
+	case err != nil:
+		return err
+	}
+	fmt.Printf("queued: %s\nreport will be at %s/%s\n", p.SubmissionID, s.buckets.Reports, storage.ReportKey(p.Campaign, p.ApplicantID, p.SubmissionID))
+	return nil
+}

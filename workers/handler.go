@@ -1,0 +1,176 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/storage"
+)
+
+// Handler processes TypeProcessSubmission tasks.
+type Handler struct {
+	Pipeline *pipeline.Pipeline
+	Buckets  storage.Buckets
+	// PacketsBucket names the packets bucket in report locations
+	// (default "packets").
+	PacketsBucket string
+	// TempDir holds packets while they are built (default os.TempDir()).
+	TempDir string
+	Log     *slog.Logger
+}
+
+// maxSubmissionBytes bounds a submission document; a real one is a few KiB.
+const maxSubmissionBytes = 1 << 20
+
+// ProcessTask implements asynq.Handler.
+func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p ProcessPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return classify(badPayload(err))
+	}
+	if err := p.Validate(); err != nil {
+		return classify(badPayload(err))
+	}
+	return classify(h.process(ctx, p))
+}
+
+// errBadPayload marks a task that can never succeed and cannot be reported
+// either: its payload does not say which submission it is about.
+var errBadPayload = errors.New("workers: bad task payload")
+
+func badPayload(err error) error { return fmt.Errorf("%w: %v", errBadPayload, err) }
+
+// classify is where an error gets its meaning for the queue. Bad input was
+// already turned into a report by the time we get here, so what is left is:
+// a payload nobody can act on (archived at once, no retries), and everything
+// else — Redis, the object store, a cancelled context — which is transient
+// and retried with backoff until the task's retry budget runs out.
+func classify(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errBadPayload):
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	return err
+}
+
+func (h *Handler) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Log
+}
+
+// process runs one submission. Its outputs are written last and whole: the
+// packet first (its bytes depend only on the inputs, so a re-run rewrites
+// the same object), then the report, which is the sign that the submission
+// is done.
+func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
+	log := h.log().With("submission", p.SubmissionID, "campaign", p.Campaign)
+	sub, rep, err := h.loadSubmission(ctx, p)
+	if err != nil {
+		return err
+	}
+	if sub != nil {
+		tmp, err := os.CreateTemp(h.TempDir, "blindpack-packet-*.pdf")
+		if err != nil {
+			return fmt.Errorf("workers: temp file: %w", err)
+		}
+		defer func() {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}()
+		rep, err = h.Pipeline.Process(ctx, sub, Source(h.Buckets.Uploads), tmp)
+		if err != nil {
+			return err
+		}
+		if rep.Status == pipeline.Accepted {
+			if err := h.publishPacket(ctx, tmp, rep); err != nil {
+				return err
+			}
+		}
+	}
+	data := rep.Marshal()
+	key := storage.ReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)
+	if err := h.Buckets.Reports.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
+		return fmt.Errorf("workers: write report: %w", err)
+	}
+	log.Info("report written", "status", rep.Status, "findings", len(rep.Findings), "anon_code", rep.AnonCode)
+	return nil
+}
+
+// loadSubmission reads and parses the submission document. A document that
+// is missing, malformed or about another submission gives a rejection
+// report instead of a submission.
+func (h *Handler) loadSubmission(ctx context.Context, p ProcessPayload) (*pipeline.Submission, *pipeline.Report, error) {
+	rep := pipeline.NewReport(p.Campaign, p.ApplicantID, p.SubmissionID)
+	rc, _, err := h.Buckets.Uploads.Get(ctx, p.SubmissionKey)
+	switch {
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrInvalidKey):
+		return nil, rep.Reject(finding.New(finding.SubmissionMissing, finding.Args{})), nil
+	case err != nil:
+		return nil, nil, fmt.Errorf("workers: read submission: %w", err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxSubmissionBytes+1))
+	if err != nil {
+		return nil, nil, fmt.Errorf("workers: read submission: %w", err)
+	}
+	if len(data) > maxSubmissionBytes {
+		return nil, rep.Reject(finding.New(finding.MalformedSubmission, finding.Args{Value: "document larger than 1 MiB"})), nil
+	}
+	sub, err := pipeline.ParseSubmission(data)
+	var fe *finding.Error
+	if errors.As(err, &fe) {
+		return nil, rep.Reject(finding.New(fe.Code, finding.Args{Value: fe.Value})), nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	if sub.Campaign != p.Campaign || sub.ApplicantID != p.ApplicantID || sub.SubmissionID != p.SubmissionID {
+		return nil, rep.Reject(finding.New(finding.InvalidField, finding.Args{Value: "ids differ from the queued task"})), nil
+	}
+	return sub, nil, nil
+}
+
+func (h *Handler) publishPacket(ctx context.Context, f *os.File, rep *pipeline.Report) error {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return fmt.Errorf("workers: rewind packet: %w", err)
+	}
+	key := storage.PacketKey(rep.Campaign, rep.AnonCode)
+	if err := h.Buckets.Packets.Put(ctx, key, f, rep.Packet.Bytes, storage.PutOptions{ContentType: "application/pdf"}); err != nil {
+		return fmt.Errorf("workers: publish packet: %w", err)
+	}
+	bucket := h.PacketsBucket
+	if bucket == "" {
+		bucket = storage.PacketsBucket
+	}
+	rep.Packet.Location = path.Join(bucket, key)
+	return nil
+}
+
+// Source reads materials from a store for the pipeline, translating the
+// store's errors into the pipeline's.
+func Source(s storage.Store) pipeline.Source {
+	return pipeline.SourceFunc(func(ctx context.Context, key string) (io.ReadCloser, error) {
+		rc, _, err := s.Get(ctx, key)
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return nil, fmt.Errorf("%w: %w", pipeline.ErrFileNotFound, err)
+		case errors.Is(err, storage.ErrInvalidKey):
+			return nil, fmt.Errorf("%w: %w", pipeline.ErrInvalidFile, err)
+		}
+		return rc, err
+	})
+}
