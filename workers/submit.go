@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"path"
 
 	"github.com/hibiken/asynq"
 
@@ -54,27 +56,94 @@ func (s *Submitter) Submit(ctx context.Context, doc []byte) (ProcessPayload, err
 	return p, nil
 }
 
-// store writes the document unless the same one is already there. A
-// different document under the same id is refused: the id names one
-// submission for good.
+// store writes the document unless the same one is already there.
 func (s *Submitter) store(ctx context.Context, key string, doc []byte) error {
-	rc, _, err := s.Uploads.Get(ctx, key)
-	switch {
-	case err == nil:
-		defer rc.Close()
-		old, err := io.ReadAll(io.LimitReader(rc, maxSubmissionBytes+1))
-		if err != nil {
-			return fmt.Errorf("workers: read stored submission: %w", err)
-		}
-		if !bytes.Equal(old, doc) {
-			return ErrConflict
-		}
-		return nil
-	case !errors.Is(err, storage.ErrNotFound):
-		return fmt.Errorf("workers: read stored submission: %w", err)
+	if stored, err := s.stored(ctx, key, doc); err != nil || stored {
+		return err
 	}
 	if err := s.Uploads.Put(ctx, key, bytes.NewReader(doc), int64(len(doc)), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("workers: store submission: %w", err)
+	}
+	return nil
+}
+
+// stored reports whether doc is already stored at key. A different
+// document under the same id is ErrConflict: the id names one submission
+// for good.
+func (s *Submitter) stored(ctx context.Context, key string, doc []byte) (bool, error) {
+	rc, _, err := s.Uploads.Get(ctx, key)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return false, nil
+	case err != nil:
+		return false, fmt.Errorf("workers: read stored submission: %w", err)
+	}
+	defer rc.Close()
+	old, err := io.ReadAll(io.LimitReader(rc, maxSubmissionBytes+1))
+	if err != nil {
+		return false, fmt.Errorf("workers: read stored submission: %w", err)
+	}
+	if !bytes.Equal(old, doc) {
+		return false, ErrConflict
+	}
+	return true, nil
+}
+
+// SubmitDir is Submit for a submission whose files are in a local
+// directory, named relative to it: each file is put in the uploads bucket
+// under the submission's own prefix, the document is rewritten to name the
+// keys, and then submitted. It is what an upload service written in Go does,
+// and what the demo does.
+func (s *Submitter) SubmitDir(ctx context.Context, doc []byte, dir string) (ProcessPayload, error) {
+	sub, err := pipeline.ParseSubmission(doc)
+	if err != nil {
+		return ProcessPayload{}, fmt.Errorf("workers: submit: %w", err)
+	}
+	if !pipeline.ValidID(sub.Campaign) || !pipeline.ValidID(sub.ApplicantID) || !pipeline.ValidID(sub.SubmissionID) {
+		return ProcessPayload{}, fmt.Errorf("workers: submit: invalid ids")
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return ProcessPayload{}, fmt.Errorf("workers: submit: %w", err)
+	}
+	defer root.Close()
+	files := make([]string, len(sub.Materials))
+	for i, m := range sub.Materials {
+		files[i] = m.File
+		sub.Materials[i].File = path.Join(sub.Campaign, sub.ApplicantID, sub.SubmissionID, fmt.Sprintf("%02d-%s", i, path.Base(m.File)))
+	}
+	doc, err = sub.Marshal()
+	if err != nil {
+		return ProcessPayload{}, err
+	}
+	// Files of a submission already stored are never replaced: the task
+	// that processed them, or will, must see what was submitted.
+	switch stored, err := s.stored(ctx, storage.SubmissionKey(sub.Campaign, sub.ApplicantID, sub.SubmissionID), doc); {
+	case err != nil:
+		return ProcessPayload{}, err
+	case stored:
+		return s.Submit(ctx, doc)
+	}
+	for i, m := range sub.Materials {
+		if err := s.upload(ctx, root, files[i], m.File); err != nil {
+			return ProcessPayload{}, err
+		}
+	}
+	return s.Submit(ctx, doc)
+}
+
+func (s *Submitter) upload(ctx context.Context, root *os.Root, name, key string) error {
+	f, err := root.Open(name)
+	if err != nil {
+		return fmt.Errorf("workers: submit: %w", err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("workers: submit: %w", err)
+	}
+	if err := s.Uploads.Put(ctx, key, f, st.Size(), storage.PutOptions{}); err != nil {
+		return fmt.Errorf("workers: upload %s: %w", key, err)
 	}
 	return nil
 }

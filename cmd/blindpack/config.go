@@ -178,3 +178,5 @@ func (s *services) register(fs *flag.FlagSet) {
 func (s *services) redis() asynq.RedisClientOpt {
 	return asynq.RedisClientOpt{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB}
 }
+
+func newFlagSet(name string) *flag.FlagSet { return flag.NewFlagSet(name, flag.ContinueOnError) }

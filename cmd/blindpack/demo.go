@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -24,7 +23,7 @@ import (
 // directory for the buckets, and the same asynq server, handler and
 // submitter that production uses.
 func runDemo(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs := newFlagSet("demo")
 	var c common
 	c.register(fs, "text")
 	samples := fs.String("samples", "testdata/samples", "`directory` of sample submissions (generated there if missing)")
@@ -76,18 +75,18 @@ func runDemo(ctx context.Context, args []string) error {
 
 	var queued []workers.ProcessPayload
 	for _, path := range subs {
-		doc, err := uploadSample(ctx, buckets.Uploads, path)
+		doc, err := os.ReadFile(path)
 		if err != nil {
 			return err
 		}
-		pl, err := submitter.Submit(ctx, doc)
+		pl, err := submitter.SubmitDir(ctx, doc, filepath.Dir(path))
 		if err != nil {
 			return fmt.Errorf("submit %s: %w", path, err)
 		}
 		queued = append(queued, pl)
 		fmt.Printf("queued %s\n", pl.SubmissionID)
 		// The upload service may retry; the queue keeps one task per id.
-		if _, err := submitter.Submit(ctx, doc); !errors.Is(err, workers.ErrAlreadyQueued) {
+		if _, err := submitter.SubmitDir(ctx, doc, filepath.Dir(path)); !errors.Is(err, workers.ErrAlreadyQueued) {
 			return fmt.Errorf("duplicate submit of %s was not refused: %v", pl.SubmissionID, err)
 		}
 	}
@@ -108,34 +107,6 @@ func runDemo(ctx context.Context, args []string) error {
 		}
 	}
 	return nil
-}
-
-// uploadSample does what the upload service does: puts the sample's files in
-// the uploads bucket and rewrites the submission to name them by key.
-func uploadSample(ctx context.Context, uploads storage.Store, path string) ([]byte, error) {
-	doc, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	sub, err := pipeline.ParseSubmission(doc)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	for i, m := range sub.Materials {
-		key := filepath.ToSlash(filepath.Join(sub.Campaign, sub.ApplicantID, sub.SubmissionID, filepath.Base(m.File)))
-		f, err := os.Open(filepath.Join(filepath.Dir(path), m.File))
-		if err != nil {
-			return nil, err
-		}
-		st, _ := f.Stat()
-		err = uploads.Put(ctx, key, f, st.Size(), storage.PutOptions{})
-		f.Close()
-		if err != nil {
-			return nil, err
-		}
-		sub.Materials[i].File = key
-	}
-	return sub.Marshal()
 }
 
 func waitReport(ctx context.Context, reports storage.Store, key string, timeout time.Duration) (*pipeline.Report, error) {

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -15,7 +14,7 @@ import (
 )
 
 func runProcess(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("process", flag.ContinueOnError)
+	fs := newFlagSet("process")
 	var c common
 	c.register(fs, "text")
 	subFile := fs.String("submission", "", "submission document (`file`, blindpack/submission@1)")

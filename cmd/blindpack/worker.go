@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"time"
@@ -16,7 +15,7 @@ import (
 )
 
 func runWorker(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("worker", flag.ContinueOnError)
+	fs := newFlagSet("worker")
 	var c common
 	var s services
 	c.register(fs, "json")
@@ -76,7 +75,7 @@ func (s *services) openBuckets(ctx context.Context) (storage.Buckets, error) {
 }
 
 func runSubmit(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("submit", flag.ContinueOnError)
+	fs := newFlagSet("submit")
 	var s services
 	s.register(fs)
 	if err := parse(fs, args); err != nil {

@@ -88,14 +88,14 @@ func (ow *objWriter) stream(r Ref, dict string, data []byte) {
 	}
 }
 
-// flateStream writes data Flate-compressed.
+// flateStream writes data Flate-compressed at the default level.
 func (ow *objWriter) flateStream(r Ref, dict string, data []byte) {
-	ow.stream(r, dict+" /Filter /FlateDecode", deflate(data))
+	ow.stream(r, dict+" /Filter /FlateDecode", deflate(data, zlib.DefaultCompression))
 }
 
-func deflate(data []byte) []byte {
+func deflate(data []byte, level int) []byte {
 	var b bytes.Buffer
-	zw, _ := zlib.NewWriterLevel(&b, zlib.BestCompression)
+	zw, _ := zlib.NewWriterLevel(&b, level)
 	zw.Write(data)
 	zw.Close()
 	return b.Bytes()

@@ -376,7 +376,9 @@ func (f *pdfFile) loadImage(p *Page, sd *types.StreamDict, lim Limits) error {
 	}
 	rowBytes := (int64(*w)*int64(cs.components())*int64(bpc) + 7) / 8
 	want := rowBytes * int64(*h)
-	data, err := f.decode(sd, want+4096)
+	// A stream may hold a little more than its samples, never much more:
+	// anything beyond is a decompression bomb and stops the decoder early.
+	data, err := f.decode(sd, min(want+4096, lim.MaxDecodeBytes))
 	if err != nil {
 		return pdfErr(err, n)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
+	"github.com/blindpack/blindpack/internal/rawpdf"
 	"github.com/blindpack/blindpack/pipeline/finding"
 )
 
@@ -328,11 +329,11 @@ func TestOrientationRoundTrip(t *testing.T) {
 
 // imagePage is a PDF page that paints one JPEG XObject with a matrix.
 func imagePDF(t testing.TB, jpg []byte, w, h int, mediaBox string, rotate int, content string, extraRes string) []byte {
-	var r rawPDF
-	im := r.stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode", w, h), jpg)
-	font := r.add("<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>")
-	return r.bytes([]rawPage{{mediaBox: mediaBox, rotate: rotate, content: content,
-		resources: fmt.Sprintf("<</XObject <</Im0 %d 0 R>> /Font <</F1 %d 0 R>> %s>>", im, font, extraRes)}})
+	var r rawpdf.Builder
+	im := r.Stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode", w, h), jpg)
+	font := r.Add("<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>")
+	return r.Bytes([]rawpdf.Page{{MediaBox: mediaBox, Rotate: rotate, Content: content,
+		Resources: fmt.Sprintf("<</XObject <</Im0 %d 0 R>> /Font <</F1 %d 0 R>> %s>>", im, font, extraRes)}}, "")
 }
 
 func TestPDFPages(t *testing.T) {
@@ -386,15 +387,15 @@ func TestPDFPages(t *testing.T) {
 }
 
 func TestPDFFormXObjectAndFlateImage(t *testing.T) {
-	var r rawPDF
+	var r rawpdf.Builder
 	// 1-bit image, Flate, with /Decode [1 0]: bit 1 is black.
 	w, h := 16, 4
 	bits := make([]byte, 2*h)
 	bits[0] = 0xF0 // first row, first four pixels set → black after Decode
-	im := r.flate(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Decode [1 0]", w, h), bits)
-	form := r.stream(fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 0 1 1] /Resources <</XObject <</I %d 0 R>>>>", im), []byte("/I Do"))
-	data := r.bytes([]rawPage{{mediaBox: "0 0 200 50", content: "q 200 0 0 50 0 0 cm /Fm Do Q",
-		resources: fmt.Sprintf("<</XObject <</Fm %d 0 R>>>>", form)}})
+	im := r.Flate(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 1 /Decode [1 0]", w, h), bits)
+	form := r.Stream(fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 0 1 1] /Resources <</XObject <</I %d 0 R>>>>", im), []byte("/I Do"))
+	data := r.Bytes([]rawpdf.Page{{MediaBox: "0 0 200 50", Content: "q 200 0 0 50 0 0 cm /Fm Do Q",
+		Resources: fmt.Sprintf("<</XObject <</Fm %d 0 R>>>>", form)}}, "")
 	f, err := Open(data, Limits{})
 	if err != nil {
 		t.Fatal(err)
@@ -416,12 +417,7 @@ func TestPDFFormXObjectAndFlateImage(t *testing.T) {
 func TestPDFBombAndEncryption(t *testing.T) {
 	jpg := encodeJPEG(t, gradient(100, 140))
 	t.Run("image stream bomb", func(t *testing.T) {
-		var r rawPDF
-		// 4000×4000 grey claims 16 MB; the stream inflates to 64 MB of zeros.
-		im := r.flate("/Type /XObject /Subtype /Image /Width 4000 /Height 4000 /ColorSpace /DeviceGray /BitsPerComponent 8", make([]byte, 64<<20))
-		data := r.bytes([]rawPage{{mediaBox: "0 0 595 842", content: "q 595 0 0 842 0 0 cm /Im0 Do Q",
-			resources: fmt.Sprintf("<</XObject <</Im0 %d 0 R>>>>", im)}})
-		f, err := Open(data, Limits{MaxDecodeBytes: 8 << 20})
+		f, err := Open(rawpdf.Bomb(64<<20), Limits{})
 		if err == nil {
 			_, err = f.Page(1)
 		}
@@ -430,11 +426,9 @@ func TestPDFBombAndEncryption(t *testing.T) {
 		}
 	})
 	t.Run("content stream bomb", func(t *testing.T) {
-		var r rawPDF
-		c := r.flate("", bytes.Repeat([]byte(" "), 64<<20))
-		data := r.bytes([]rawPage{{mediaBox: "0 0 595 842", content: "", resources: "<<>>"}})
-		// Point the page's contents at the bomb instead of its own stream.
-		data = bytes.Replace(data, []byte(fmt.Sprintf("/Contents %d 0 R", c+2)), []byte(fmt.Sprintf("/Contents %d 0 R", c)), 1)
+		var r rawpdf.Builder
+		c := r.Flate("", bytes.Repeat([]byte(" "), 64<<20))
+		data := r.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842", Contents: c}}, "")
 		f, err := Open(data, Limits{MaxDecodeBytes: 8 << 20})
 		if err == nil {
 			_, err = f.Page(1)

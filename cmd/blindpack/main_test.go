@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/storage"
+)
+
+const samples = "../../testdata/samples"
+
+func exitCode(err error) int {
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	return 1
+}
+
+func readReport(t *testing.T, path string) *pipeline.Report {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := pipeline.ParseReport(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rep
+}
+
+func copySample(t *testing.T, name string) string {
+	t.Helper()
+	dir := t.TempDir()
+	src := filepath.Join(samples, name)
+	entries, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		data, _ := os.ReadFile(filepath.Join(src, e.Name()))
+		os.WriteFile(filepath.Join(dir, e.Name()), data, 0o644)
+	}
+	return dir
+}
+
+func TestProcessExitCodes(t *testing.T) {
+	ctx := context.Background()
+	t.Run("accepted", func(t *testing.T) {
+		dir, out := copySample(t, "eng-intermediate"), t.TempDir()
+		err := runProcess(ctx, []string{"--submission", filepath.Join(dir, "submission.json"), "--input", dir, "--out", out})
+		if exitCode(err) != 0 {
+			t.Fatalf("exit %d: %v", exitCode(err), err)
+		}
+		if rep := readReport(t, filepath.Join(out, "report.json")); rep.Status != pipeline.Accepted || rep.Packet.Location != filepath.Join(out, "packet.pdf") {
+			t.Errorf("report %+v", rep)
+		}
+		if _, err := os.Stat(filepath.Join(out, "packet.pdf")); err != nil {
+			t.Error(err)
+		}
+	})
+	t.Run("rejected", func(t *testing.T) {
+		dir, out := copySample(t, "eng-intermediate"), t.TempDir()
+		// A packet from an earlier, accepted run must not survive a rejection.
+		os.WriteFile(filepath.Join(out, "packet.pdf"), []byte("old"), 0o644)
+		data, _ := os.ReadFile(filepath.Join(dir, "summary.jpg"))
+		os.WriteFile(filepath.Join(dir, "summary.jpg"), data[:100], 0o644)
+		err := runProcess(ctx, []string{"--submission", filepath.Join(dir, "submission.json"), "--input", dir, "--out", out})
+		if exitCode(err) != exitRejected {
+			t.Fatalf("exit %d: %v", exitCode(err), err)
+		}
+		if rep := readReport(t, filepath.Join(out, "report.json")); rep.Status != pipeline.Rejected {
+			t.Errorf("status %s", rep.Status)
+		}
+		if _, err := os.Stat(filepath.Join(out, "packet.pdf")); !errors.Is(err, os.ErrNotExist) {
+			t.Error("a packet is left beside a rejected report")
+		}
+		leftovers, _ := filepath.Glob(filepath.Join(out, ".*"))
+		if len(leftovers) > 0 {
+			t.Errorf("temporary files left: %v", leftovers)
+		}
+	})
+	t.Run("malformed JSON", func(t *testing.T) {
+		dir, out := t.TempDir(), t.TempDir()
+		os.WriteFile(filepath.Join(dir, "s.json"), []byte("{\"schema\":"), 0o644)
+		if err := runProcess(ctx, []string{"--submission", filepath.Join(dir, "s.json"), "--input", dir, "--out", out}); exitCode(err) != exitRejected {
+			t.Fatalf("exit %d: %v", exitCode(err), err)
+		}
+		if rep := readReport(t, filepath.Join(out, "report.json")); rep.Findings[0].Code != "malformed_submission" {
+			t.Errorf("findings %+v", rep.Findings)
+		}
+	})
+	t.Run("usage", func(t *testing.T) {
+		if err := runProcess(ctx, []string{"--input", "x"}); exitCode(err) != 2 {
+			t.Fatalf("exit %d", exitCode(err))
+		}
+	})
+}
+
+func TestDemo(t *testing.T) {
+	out := t.TempDir()
+	if err := runDemo(context.Background(), []string{"--samples", samples, "--out", out, "--log-level", "warn"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []struct{ campaign, applicant, submission string }{
+		{"2024", "A2024-000123", "A2024-000123-r1"}, {"2024", "A2024-000456", "A2024-000456-r1"},
+	} {
+		rep := readReport(t, filepath.Join(out, "buckets", storage.ReportsBucket, storage.ReportKey(s.campaign, s.applicant, s.submission)))
+		if rep.Status != pipeline.Accepted {
+			t.Errorf("%s: %s", s.submission, rep.Status)
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(out, "buckets", rep.Packet.Location)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestEnvironmentSetsFlags(t *testing.T) {
+	t.Setenv("BLINDPACK_REDIS_ADDR", "redis.example:6380")
+	var s services
+	fs := newFlagSet("x")
+	s.register(fs)
+	if err := parse(fs, nil); err != nil {
+		t.Fatal(err)
+	}
+	if s.redisAddr != "redis.example:6380" {
+		t.Errorf("redis addr %q", s.redisAddr)
+	}
+	if err := parse(fs, []string{"--redis-addr", "cli:1"}); err != nil || s.redisAddr != "cli:1" {
+		t.Errorf("command line did not win: %q %v", s.redisAddr, err)
+	}
+}
