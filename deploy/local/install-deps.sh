@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what `make test` and `make demo` need on a fresh Debian machine with Go:
 #   - from apt: redis-server, poppler-utils (pdftotext, pdfimages, pdftoppm, pdfsig), qpdf,
-#     fonts-wqy-zenhei (the CJK TrueType font blindpack embeds), libimage-exiftool-perl (test checks);
+#     fonts-wqy-zenhei (the CJK TrueType font blindpack embeds), and for tests that make or check
+#     files with other tools: libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs;
 #   - from the Go module proxy: the Apache-2.0 versitygw S3 gateway, built once and cached.
 # Anything already present is left alone, so a second run costs nothing.
 set -euo pipefail
@@ -14,6 +15,8 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v pdftotext >/dev/null || need+=(poppler-utils)
 command -v qpdf >/dev/null || need+=(qpdf)
 command -v exiftool >/dev/null || need+=(libimage-exiftool-perl)
+[ -x /usr/bin/convert ] || need+=(imagemagick)
+command -v jpegtran >/dev/null || need+=(libjpeg-turbo-progs)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}" >&2
