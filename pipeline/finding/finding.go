@@ -2,6 +2,8 @@ package finding
 
 import (
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 )
 
@@ -30,6 +32,25 @@ type Finding struct {
 
 // Number is a measured value or threshold, rounded for reports.
 type Number float64
+
+// Num returns v rounded to three significant digits, which is all a
+// measure is good for and all an applicant needs to read.
+func Num(v float64) *Number {
+	if v != 0 && !math.IsNaN(v) && !math.IsInf(v, 0) {
+		scale := math.Pow(10, 2-math.Floor(math.Log10(math.Abs(v))))
+		v = math.Round(v*scale) / scale
+	}
+	n := Number(v)
+	return &n
+}
+
+// String formats n as its shortest decimal, "" for nil.
+func (n *Number) String() string {
+	if n == nil {
+		return ""
+	}
+	return strconv.FormatFloat(float64(*n), 'f', -1, 64)
+}
 
 // Codes about the submission document itself.
 const (
@@ -61,6 +82,38 @@ const (
 	UnsupportedImageEncoding Code = "unsupported_image_encoding"
 )
 
+// Codes about the clarity of a page. Their findings carry the measured
+// value and the policy's threshold, both in the units the policy file
+// gives them.
+const (
+	BlankPage        Code = "blank_page"
+	LowResolution    Code = "low_resolution"
+	HeavyCompression Code = "heavy_compression"
+	Blurry           Code = "blurry"
+	TooDark          Code = "too_dark"
+	Overexposed      Code = "overexposed"
+	LowContrast      Code = "low_contrast"
+)
+
+// Codes of the packet verifier: the finished packet failed a check and was
+// not published. None is the applicant's doing unless said so; the message
+// says an administrator will look at it.
+const (
+	IdentityLeak           Code = "identity_leak"
+	MaskNotApplied         Code = "mask_not_applied"
+	MetadataPresent        Code = "metadata_present"
+	IncrementalUpdate      Code = "incremental_update"
+	AnnotationPresent      Code = "annotation_present"
+	FormPresent            Code = "form_present"
+	AttachmentPresent      Code = "attachment_present"
+	JavaScriptPresent      Code = "javascript_present"
+	OptionalContentPresent Code = "optional_content_present"
+	ForeignContent         Code = "foreign_content"
+	ImageMetadata          Code = "image_metadata"
+	TrailingData           Code = "trailing_data"
+	UnverifiablePacket     Code = "unverifiable_packet"
+)
+
 // Args fill in a message.
 type Args struct {
 	// MaterialZH and MaterialEN name the material, e.g. "申报表" and
@@ -70,12 +123,16 @@ type Args struct {
 	// Value is free text the message quotes, e.g. a field name or a type;
 	// ValueEN replaces it in the English sentence when the words differ.
 	Value, ValueEN string
+	// Measured and Threshold fill {measured} and {threshold} and are copied
+	// into the finding; nil for findings that measure nothing.
+	Measured, Threshold *Number
 }
 
 type text struct{ zh, en string }
 
-// messages hold templates: {m} material, {p} page, {v} value. A sentence
-// says what is wrong and what to do.
+// messages hold templates: {m} material, {p} page, {v} value, {measured}
+// and {threshold} the numbers of a measured finding. A sentence says what
+// is wrong and what to do.
 var messages = map[Code]text{
 	MalformedSubmission: {"申报数据格式错误（{v}），请通过平台重新提交。", "The submission document is malformed ({v}); submit it again through the platform."},
 	SubmissionMissing:   {"申报数据未找到，请通过平台重新提交。", "The submission document was not found; submit it again through the platform."},
@@ -99,7 +156,28 @@ var messages = map[Code]text{
 	DecompressionLimit:       {"{m}的文件解压后数据量异常，已拒绝处理，请重新扫描上传。", "The file of the {m} expands to an abnormal size and was refused; scan and upload it again."},
 	TooManyPages:             {"{m}页数过多（{v}），请精简后上传。", "The {m} has too many pages ({v}); reduce them."},
 	UnsupportedPDFPage:       {"{m}第{p}页不是扫描图像（{v}），请上传纸质材料的扫描件。", "Page {p} of the {m} is not a scanned image ({v}); upload a scan of the paper document."},
+	IdentityLeak:             {"材料包校验未通过：在{v}发现申报人身份信息，材料包未发布，管理员将核查处理。", "Packet check failed: applicant identity found in {v}; the packet was not published and an administrator will look into it."},
+	MaskNotApplied:           {"材料包校验未通过：第{p}页遮盖区域未完全涂黑，材料包未发布，管理员将核查处理。", "Packet check failed: a mask on packet page {p} is not solid black; the packet was not published and an administrator will look into it."},
+	MetadataPresent:          {"材料包校验未通过：文件含有元数据（{v}），材料包未发布。", "Packet check failed: the file carries metadata ({v}); the packet was not published."},
+	IncrementalUpdate:        {"材料包校验未通过：文件含有多个修订版本，材料包未发布。", "Packet check failed: the file has more than one revision; the packet was not published."},
+	AnnotationPresent:        {"材料包校验未通过：文件含有批注（{v}），材料包未发布。", "Packet check failed: the file has annotations ({v}); the packet was not published."},
+	FormPresent:              {"材料包校验未通过：文件含有表单（{v}），材料包未发布。", "Packet check failed: the file has form fields ({v}); the packet was not published."},
+	AttachmentPresent:        {"材料包校验未通过：文件含有附件（{v}），材料包未发布。", "Packet check failed: the file has attachments ({v}); the packet was not published."},
+	JavaScriptPresent:        {"材料包校验未通过：文件含有脚本或动作（{v}），材料包未发布。", "Packet check failed: the file has JavaScript or actions ({v}); the packet was not published."},
+	OptionalContentPresent:   {"材料包校验未通过：文件含有可选内容图层（{v}），材料包未发布。", "Packet check failed: the file has optional-content layers ({v}); the packet was not published."},
+	ForeignContent:           {"材料包校验未通过：文件含有非本系统生成的内容（{v}），材料包未发布。", "Packet check failed: the file holds content blindpack does not write ({v}); the packet was not published."},
+	ImageMetadata:            {"材料包校验未通过：图像含有元数据（{v}），材料包未发布。", "Packet check failed: an image carries metadata ({v}); the packet was not published."},
+	TrailingData:             {"材料包校验未通过：文件末尾有多余数据，材料包未发布。", "Packet check failed: data follows the end of the file; the packet was not published."},
+	UnverifiablePacket:       {"材料包无法校验（{v}），材料包未发布，管理员将核查处理。", "The packet could not be checked ({v}); it was not published and an administrator will look into it."},
 	UnsupportedImageEncoding: {"{m}第{p}页的图像编码不受支持（{v}），请以普通JPEG或PNG格式重新扫描。", "Page {p} of the {m} uses an unsupported image encoding ({v}); scan it again as plain JPEG or PNG."},
+
+	BlankPage:        {"{m}第{p}页似乎是空白页（有字迹的面积 {measured}%，需 ≥ {threshold}%），请确认扫描的是有内容的一面后重新上传。", "Page {p} of the {m} looks blank (writing covers {measured}% of it, at least {threshold}% expected); check that you scanned the side with the content and upload it again."},
+	LowResolution:    {"{m}第{p}页分辨率过低（{measured} ppi，需 ≥ {threshold} ppi），请以200–300 dpi重新扫描，或上传未经压缩的原图。", "Page {p} of the {m} has too low a resolution ({measured} ppi, at least {threshold} needed); scan it again at 200–300 dpi, or upload the original photo rather than a reduced copy."},
+	HeavyCompression: {"{m}第{p}页图像压缩过度（JPEG质量约 {measured}，需 ≥ {threshold}），细节已丢失，请以较高质量重新扫描或保存。", "Page {p} of the {m} is compressed too heavily (JPEG quality about {measured}, at least {threshold} needed) and has lost detail; scan or save it again at a higher quality."},
+	Blurry:           {"{m}第{p}页图像模糊（清晰度 {measured}，需 ≥ {threshold}），请放平材料、对准焦点、保持稳定后重新扫描或拍摄。", "Page {p} of the {m} is blurry (sharpness {measured}, at least {threshold} needed); lay the page flat, focus and hold still, then scan or photograph it again."},
+	TooDark:          {"{m}第{p}页图像过暗（纸面亮度 {measured}，需 ≥ {threshold}），请在光线充足处重新扫描或拍摄。", "Page {p} of the {m} is too dark (paper brightness {measured}, at least {threshold} needed); scan or photograph it again in good light."},
+	Overexposed:      {"{m}第{p}页图像过亮、字迹发白（字迹亮度 {measured}，需 ≤ {threshold}），请调低亮度或避开强光后重新扫描或拍摄。", "Page {p} of the {m} is washed out (the writing is as light as {measured}, at most {threshold} allowed); lower the brightness or avoid glare, then scan or photograph it again."},
+	LowContrast:      {"{m}第{p}页字迹与纸面对比度过低（对比度 {measured}，需 ≥ {threshold}），请调整扫描设置（如使用“文本/黑白文档”模式）后重新扫描。", "Page {p} of the {m} has too little contrast between writing and paper ({measured}, at least {threshold} needed); change the scanner settings (e.g. a text or document mode) and scan it again."},
 }
 
 // Register adds message templates for codes defined elsewhere (later
@@ -128,7 +206,8 @@ func New(code Code, a Args) Finding {
 		enM = "material"
 	}
 	fill := func(s, m, v string) string {
-		return strings.NewReplacer("{m}", m, "{p}", fmt.Sprint(a.Page), "{v}", v).Replace(s)
+		return strings.NewReplacer("{m}", m, "{p}", fmt.Sprint(a.Page), "{v}", v,
+			"{measured}", a.Measured.String(), "{threshold}", a.Threshold.String()).Replace(s)
 	}
 	vEN := a.Value
 	if a.ValueEN != "" {
@@ -138,7 +217,8 @@ func New(code Code, a Args) Finding {
 	if len(en) > 0 && en[0] >= 'a' && en[0] <= 'z' {
 		en = strings.ToUpper(en[:1]) + en[1:]
 	}
-	return Finding{Code: code, Page: a.Page, MessageZH: fill(t.zh, zhM, a.Value), MessageEN: en}
+	return Finding{Code: code, Page: a.Page, MessageZH: fill(t.zh, zhM, a.Value), MessageEN: en,
+		Measured: a.Measured, Threshold: a.Threshold}
 }
 
 // Error is a bad-input error from a stage: it becomes a finding in the
@@ -149,6 +229,9 @@ type Error struct {
 	Page int
 	// Value fills the {v} of the message.
 	Value string
+	// Measured and Threshold are the numbers of a measured finding, nil
+	// for others.
+	Measured, Threshold *Number
 	// Err is the underlying cause, for logs and the finding's detail.
 	Err error
 }

@@ -55,6 +55,9 @@ type Policy struct {
 	Materials    map[string]Material `yaml:"materials"`
 	Requirements []Requirement       `yaml:"requirements"`
 	PacketOrder  []string            `yaml:"packet_order"`
+	// Clarity holds the thresholds of the per-page clarity check. Fields a
+	// policy file leaves out keep the values of the built-in default.
+	Clarity Clarity `yaml:"clarity"`
 }
 
 // MaskKinds are the kinds of mask a submission may carry.
@@ -85,7 +88,7 @@ func Load(path string) (*Policy, error) {
 // Parse reads and checks a policy document. Unknown fields are errors, so
 // that a misspelt key does not silently change the rules.
 func Parse(data []byte) (*Policy, error) {
-	var p Policy
+	p := Policy{Clarity: defaultClarity()}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
@@ -158,6 +161,9 @@ func (p *Policy) Validate() error {
 				}
 			}
 		}
+	}
+	if err := p.Clarity.Validate(); err != nil {
+		return err
 	}
 	return nil
 }

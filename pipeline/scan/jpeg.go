@@ -19,6 +19,14 @@ type JPEGInfo struct {
 	Adobe bool
 	// Orientation from EXIF, 1 when there is none.
 	Orientation Orientation
+	// Quant holds the quantisation tables by destination (0–3), in the
+	// zigzag order of the DQT segment, nil where the file defines none; a
+	// table defined twice keeps its last definition. They tell how hard the
+	// image was compressed (see JPEGQuality).
+	Quant [4]*[64]uint16
+	// LumaTable is the destination of the first component's table: the
+	// luminance table of a YCbCr or grey JPEG.
+	LumaTable int
 }
 
 var errJPEG = errors.New("malformed JPEG")
@@ -99,7 +107,12 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 			info.Width = int(binary.BigEndian.Uint16(body[3:]))
 			info.Components = int(body[5])
 			info.Progressive = marker == 0xC2
+			if len(body) >= 9 {
+				info.LumaTable = int(body[8] & 0x0F)
+			}
 			sawFrame = true
+		case marker == 0xDB:
+			readDQT(body, &info)
 		case marker >= 0xC3 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
 			return nil, info, unsupportedJPEG(fmt.Sprintf("SOF%d (lossless, hierarchical or arithmetic-coded)", marker-0xC0))
 		}
@@ -119,6 +132,31 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 			out = append(out, data[p:q]...)
 			p = q
 		}
+	}
+}
+
+// readDQT records the tables of a DQT segment, 8- or 16-bit; a malformed
+// segment is left for the decoder to refuse.
+func readDQT(body []byte, info *JPEGInfo) {
+	for len(body) > 0 {
+		prec, dest := body[0]>>4, int(body[0]&0x0F)
+		size := 64
+		if prec == 1 {
+			size = 128
+		}
+		if prec > 1 || dest > 3 || len(body) < 1+size {
+			return
+		}
+		var t [64]uint16
+		for i := range t {
+			if prec == 1 {
+				t[i] = binary.BigEndian.Uint16(body[1+2*i:])
+			} else {
+				t[i] = uint16(body[1+i])
+			}
+		}
+		info.Quant[dest] = &t
+		body = body[1+size:]
 	}
 }
 

@@ -1,0 +1,43 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/blindpack/blindpack/internal/claritycal"
+	"github.com/blindpack/blindpack/pipeline/policy"
+)
+
+// runCalibrate checks the labelled synthetic clarity set against the
+// policy's clarity thresholds and prints the confusion matrix, precision and
+// recall per reason, and the measures per variant: the evidence for the
+// thresholds in default.yaml, and the way to judge a changed policy before
+// deploying it.
+func runCalibrate(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
+	policyFile := fs.String("policy", "", "policy `file` (YAML) whose clarity thresholds to try; default: the policy built in")
+	workers := fs.Int("workers", 0, "pages drawn and measured at once; 0 means one per CPU")
+	if err := parse(fs, args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	pol := policy.Default()
+	if *policyFile != "" {
+		var err error
+		if pol, err = policy.Load(*policyFile); err != nil {
+			return err
+		}
+	}
+	start := time.Now()
+	res, err := claritycal.Run(ctx, pol.Clarity, *workers)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteTables(os.Stdout); err != nil {
+		return err
+	}
+	fmt.Fprintf(os.Stderr, "%s (%s)\n", res.Summary(), time.Since(start).Round(time.Second/10))
+	return nil
+}

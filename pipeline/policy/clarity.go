@@ -1,0 +1,65 @@
+package policy
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Clarity holds the thresholds of the per-page clarity check; the measures
+// are defined in pipeline/scan (scan.Measures), and default.yaml says how
+// each default was chosen. A threshold of 0 turns its check off.
+type Clarity struct {
+	// MinPPI is the lowest effective resolution, in pixels per inch.
+	MinPPI float64 `yaml:"min_ppi"`
+	// MinSharpness is the lowest sharpness score.
+	MinSharpness float64 `yaml:"min_sharpness"`
+	// MinPaper is the darkest the paper may look, 0–255.
+	MinPaper float64 `yaml:"min_paper"`
+	// MaxInkLevel is the lightest the writing may look, 0–255.
+	MaxInkLevel float64 `yaml:"max_ink_level"`
+	// MinContrast is the least difference between writing and paper,
+	// 0–255.
+	MinContrast float64 `yaml:"min_contrast"`
+	// MinInkPercent is the least share of the page, in percent, that must
+	// carry writing for it not to be blank.
+	MinInkPercent float64 `yaml:"min_ink_percent"`
+	// MinJPEGQuality is the lowest estimated JPEG quality, 1–100.
+	MinJPEGQuality int `yaml:"min_jpeg_quality"`
+}
+
+// Validate checks that every threshold is within the range of its measure.
+func (c Clarity) Validate() error {
+	for _, f := range []struct {
+		name     string
+		v, limit float64
+	}{
+		{"min_ppi", c.MinPPI, 2400},
+		{"min_sharpness", c.MinSharpness, 1000},
+		{"min_paper", c.MinPaper, 255},
+		{"max_ink_level", c.MaxInkLevel, 255},
+		{"min_contrast", c.MinContrast, 255},
+		{"min_ink_percent", c.MinInkPercent, 100},
+		{"min_jpeg_quality", float64(c.MinJPEGQuality), 100},
+	} {
+		if !(f.v >= 0 && f.v <= f.limit) { // also refuses NaN
+			return fmt.Errorf("%w: clarity.%s %v is outside 0–%v", ErrInvalid, f.name, f.v, f.limit)
+		}
+	}
+	return nil
+}
+
+// defaultClarity is the clarity section of the built-in policy, which
+// fills in whatever a loaded policy file does not say: a deployment that
+// replaces the policy to change its materials keeps checking clarity.
+var defaultClarity = sync.OnceValue(func() Clarity {
+	var doc struct {
+		Clarity Clarity `yaml:"clarity"`
+	}
+	if err := yaml.NewDecoder(strings.NewReader(string(defaultYAML))).Decode(&doc); err != nil {
+		panic("policy: embedded default.yaml: " + err.Error())
+	}
+	return doc.Clarity
+})

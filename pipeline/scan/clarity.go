@@ -1,0 +1,731 @@
+package scan
+
+import (
+	"fmt"
+	"image"
+	"image/color"
+	"math"
+	"sync"
+
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/policy"
+)
+
+// Measures are what the clarity check knows of one page. Every measure is
+// taken on luminance resampled to WorkingPPI, so that one threshold means
+// the same thing for a 150-ppi scan and a 600-ppi phone photo.
+type Measures struct {
+	// Page is the page number the measures are of.
+	Page int
+	// PPI is the effective resolution: image pixels per inch of the page's
+	// physical size, along whichever axis has fewer. Image files have no
+	// reliable physical size, so they are taken to be A4 (see fitA4).
+	PPI float64
+	// Sharpness is 100 × sqrt(Σ lap² / Σ |∇|²) over the tiles that hold
+	// ink, where lap is the Laplacian and ∇ the gradient of the lightly
+	// smoothed luminance. For an edge blurred by a Gaussian of σ pixels the
+	// ratio is 1/(8σ²), so the score falls as 1/σ: it measures how wide
+	// edges are, whatever their contrast and however much text there is.
+	Sharpness float64
+	// Mean is the mean luminance, 0 (black) to 255 (white).
+	Mean float64
+	// Paper is the brightness of the paper: the median over tiles of the
+	// local background (the brightest level near the tile).
+	Paper float64
+	// InkLevel is how dark the text is: the median over ink tiles of the
+	// darkest level in the tile. Faded, washed-out text has a high level.
+	InkLevel float64
+	// Contrast is the median over ink tiles of local background minus the
+	// darkest level in the tile: how far text stands out of its paper.
+	Contrast float64
+	// InkPercent is the share of the page, in percent, that is darker than
+	// its local background by at least inkDelta levels.
+	InkPercent float64
+	// DarkPercent and WhitePercent are the shares of pixels, in percent,
+	// clipped to black (≤ 8) and to white (≥ 250). They are reported, not
+	// judged: a scanner's automatic levels clip the paper of every good scan
+	// to white, and black borders around a small document do not make it
+	// harder to read.
+	DarkPercent, WhitePercent float64
+	// JPEGQuality is the IJG quality factor (1–100) that best explains the
+	// JPEG's luminance quantisation table, 0 when the page is not a JPEG.
+	JPEGQuality int
+}
+
+// WorkingPPI is the resolution every page is resampled to before it is
+// measured: enough to keep the strokes of 10.5-pt Chinese text apart, and
+// cheap — a quarter of the pixels of a 300-ppi scan.
+const WorkingPPI = 150
+
+const (
+	// maxWorkPixels bounds the working image: A2 at WorkingPPI.
+	maxWorkPixels = 9e6
+	// tileSize is the side of a tile in working pixels, 2.7 mm: about
+	// two-thirds of a character of body text, so that a tile on a line of
+	// text nearly always holds some strokes.
+	tileSize = 16
+	// inkDelta is how much darker than its background a pixel must be to
+	// count as ink: well above the grain of paper and sensor noise and
+	// above the show-through of the other side of a thin sheet (about 10–15
+	// levels), well below faded text.
+	inkDelta = 24
+)
+
+// Measure computes the clarity measures of a decoded page image. It reads
+// the luminance planes of *image.Gray and *image.YCbCr in place; other
+// image types are converted first.
+func Measure(img image.Image, p *Page) Measures {
+	m := Measures{Page: p.Number, JPEGQuality: JPEGQuality(p.JPEGInfo)}
+	lum := luminance(img)
+	if lum.w == 0 || lum.h == 0 {
+		return m
+	}
+	ppiX, ppiY := storedPPI(p, lum.w, lum.h)
+	m.PPI = math.Min(ppiX, ppiY)
+	fw, fh := float64(lum.w)*WorkingPPI/ppiX, float64(lum.h)*WorkingPPI/ppiY
+	if a := fw * fh; a > maxWorkPixels {
+		// A poster-sized page box: measure it coarser rather than allocate
+		// for it. No document of the notice is larger than A3.
+		fw, fh = fw*math.Sqrt(maxWorkPixels/a), fh*math.Sqrt(maxWorkPixels/a)
+	}
+	ww, wh := max(1, int(math.Round(fw))), max(1, int(math.Round(fh)))
+	buf := workPool.Get().(*workBuf)
+	defer workPool.Put(buf)
+	work := buf.resample(lum, ww, wh)
+	buf.measure(work, ww, wh, &m)
+	return m
+}
+
+// Check judges a page's measures against the policy's thresholds and
+// returns one finding per failing measure, each with the measured value
+// and the threshold. A failure that explains another measure's is reported
+// alone, so that the applicant hears about the cause: a blank page is only
+// blank; a page of too few pixels, enlarged for measuring, looks blurred and
+// is only low-resolution; blur lightens and greys thin strokes, so a blurry
+// page is not also called washed out or low in contrast; and a page too
+// dark or washed out has low contrast because of it.
+func Check(m Measures, t policy.Clarity) []*finding.Error {
+	fail := func(code finding.Code, measured, threshold float64, cmp string) *finding.Error {
+		mv, tv := finding.Num(measured), finding.Num(threshold)
+		return &finding.Error{Code: code, Page: m.Page, Value: fmt.Sprintf("%s %s %s", mv, cmp, tv), Measured: mv, Threshold: tv}
+	}
+	below := func(v, limit float64) bool { return limit > 0 && v < limit }
+	if below(m.InkPercent, t.MinInkPercent) {
+		return []*finding.Error{fail(finding.BlankPage, m.InkPercent, t.MinInkPercent, "<")}
+	}
+	var out []*finding.Error
+	lowRes := below(m.PPI, t.MinPPI)
+	if lowRes {
+		out = append(out, fail(finding.LowResolution, m.PPI, t.MinPPI, "<"))
+	}
+	if m.JPEGQuality > 0 && m.JPEGQuality < t.MinJPEGQuality {
+		out = append(out, fail(finding.HeavyCompression, float64(m.JPEGQuality), float64(t.MinJPEGQuality), "<"))
+	}
+	blurry := !lowRes && below(m.Sharpness, t.MinSharpness)
+	if blurry {
+		out = append(out, fail(finding.Blurry, m.Sharpness, t.MinSharpness, "<"))
+	}
+	exposure := false
+	if below(m.Paper, t.MinPaper) {
+		out = append(out, fail(finding.TooDark, m.Paper, t.MinPaper, "<"))
+		exposure = true
+	}
+	if !blurry && t.MaxInkLevel > 0 && m.InkLevel > t.MaxInkLevel {
+		out = append(out, fail(finding.Overexposed, m.InkLevel, t.MaxInkLevel, ">"))
+		exposure = true
+	}
+	if !blurry && !exposure && below(m.Contrast, t.MinContrast) {
+		out = append(out, fail(finding.LowContrast, m.Contrast, t.MinContrast, "<"))
+	}
+	return out
+}
+
+// plane is an 8-bit luminance plane.
+type plane struct {
+	pix    []uint8
+	stride int
+	w, h   int
+}
+
+// luminance returns img's luminance, without copying where the image
+// already stores it. Transparent pixels are seen against white paper, as
+// a PDF viewer shows them.
+func luminance(img image.Image) plane {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= 0 || h <= 0 {
+		return plane{}
+	}
+	switch im := img.(type) {
+	case *image.Gray:
+		return plane{im.Pix[im.PixOffset(b.Min.X, b.Min.Y):], im.Stride, w, h}
+	case *image.YCbCr:
+		return plane{im.Y[im.YOffset(b.Min.X, b.Min.Y):], im.YStride, w, h}
+	}
+	out := make([]uint8, w*h)
+	switch im := img.(type) {
+	case *image.RGBA:
+		for y := range h {
+			row := im.Pix[im.PixOffset(b.Min.X, b.Min.Y+y):][:4*w]
+			for x := range w {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				// Premultiplied: the paper shows through by 255 - alpha.
+				out[y*w+x] = uint8(min(255, uint32(luma(uint32(p[0]), uint32(p[1]), uint32(p[2])))+255-uint32(p[3])))
+			}
+		}
+	case *image.NRGBA:
+		for y := range h {
+			row := im.Pix[im.PixOffset(b.Min.X, b.Min.Y+y):][:4*w]
+			for x := range w {
+				p := row[4*x : 4*x+4 : 4*x+4]
+				l, a := uint32(luma(uint32(p[0]), uint32(p[1]), uint32(p[2]))), uint32(p[3])
+				out[y*w+x] = uint8((l*a + 255*(255-a) + 127) / 255)
+			}
+		}
+	case *image.Gray16:
+		for y := range h {
+			row := im.Pix[im.PixOffset(b.Min.X, b.Min.Y+y):][:2*w]
+			for x := range w {
+				out[y*w+x] = row[2*x] // the high byte
+			}
+		}
+	case *image.Paletted:
+		var lut [256]uint8
+		for i, c := range im.Palette {
+			lut[i] = onWhite(c)
+		}
+		for y := range h {
+			for x, v := range im.Pix[im.PixOffset(b.Min.X, b.Min.Y+y):][:w] {
+				out[y*w+x] = lut[v]
+			}
+		}
+	case *image.CMYK:
+		for y := range h {
+			row := im.Pix[im.PixOffset(b.Min.X, b.Min.Y+y):][:4*w]
+			for x := range w {
+				c := row[4*x : 4*x+4 : 4*x+4]
+				r, g, bl := color.CMYKToRGB(c[0], c[1], c[2], c[3])
+				out[y*w+x] = luma(uint32(r), uint32(g), uint32(bl))
+			}
+		}
+	default:
+		for y := range h {
+			for x := range w {
+				out[y*w+x] = onWhite(img.At(b.Min.X+x, b.Min.Y+y))
+			}
+		}
+	}
+	return plane{out, w, w, h}
+}
+
+// luma is the JFIF luminance of 8-bit RGB, as image/color computes it.
+func luma(r, g, b uint32) uint8 {
+	return uint8((19595*r + 38470*g + 7471*b + 1<<15) >> 16)
+}
+
+// onWhite is the luminance of a colour laid on white paper.
+func onWhite(c color.Color) uint8 {
+	r, g, b, a := c.RGBA() // premultiplied, 16 bits
+	paper := 0xffff - a
+	return luma((r+paper)>>8, (g+paper)>>8, (b+paper)>>8)
+}
+
+// storedPPI returns the resolution along the stored image's x and y axes.
+func storedPPI(p *Page, w, h int) (float64, float64) {
+	wPt, hPt := p.WidthPt, p.HeightPt
+	if wPt <= 0 || hPt <= 0 {
+		dw, dh := w, h
+		if p.Orientation.Swapped() {
+			dw, dh = h, w
+		}
+		wPt, hPt = fitA4(dw, dh)
+	}
+	// The displayed image spans the placement box of the displayed page.
+	pl := p.Placement
+	if pl[2] <= pl[0] || pl[3] <= pl[1] {
+		pl = [4]float64{0, 0, 1, 1}
+	}
+	inW, inH := (pl[2]-pl[0])*wPt/72, (pl[3]-pl[1])*hPt/72
+	if p.Orientation.Swapped() {
+		inW, inH = inH, inW
+	}
+	return float64(w) / inW, float64(h) / inH
+}
+
+// workBuf holds the scratch memory of one Measure call; pooled because a
+// worker measures page after page of the same size.
+type workBuf struct {
+	work      []uint8
+	smooth    []uint16
+	smooth8   []uint8
+	acc       []int32
+	tmp       []uint32
+	xTaps     taps
+	yTaps     taps
+	tiles     []tile
+	bgs       []uint8
+	levels    []uint8
+	contrasts []uint8
+}
+
+var workPool = sync.Pool{New: func() any { return new(workBuf) }}
+
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// taps are the weights of a separable resampling filter: output sample i
+// is Σ_k weight[off[i]+k] × input[start[i]+k] for k < off[i+1]-off[i],
+// with weights summing to 1 << tapBits.
+type taps struct {
+	start  []int
+	off    []int
+	weight []int32
+}
+
+const tapBits = 12
+
+// make builds area-averaging taps when shrinking, so that every input
+// pixel counts once and nothing aliases, and Catmull-Rom cubic taps when
+// enlarging, which keep edges nearly as sharp as they were: linear
+// interpolation would soften a 120-ppi page enough to look blurred.
+func (t *taps) make(in, out int) {
+	t.start = grow(t.start, out)
+	t.off = append(t.off[:0], 0)
+	t.weight = t.weight[:0]
+	scale := float64(in) / float64(out)
+	var ws [64]float64 // by input index - first; a box is at most scale+2 wide
+	for i := range out {
+		var first, n int
+		if scale >= 1 {
+			lo, hi := float64(i)*scale, float64(i+1)*scale
+			first = int(lo)
+			for j := first; float64(j) < hi && j < in && n < len(ws); j++ {
+				ws[n] = math.Min(hi, float64(j+1)) - math.Max(lo, float64(j))
+				n++
+			}
+		} else {
+			c := (float64(i)+0.5)*scale - 0.5
+			f0 := int(math.Floor(c))
+			// Indices beyond the edge repeat the edge pixel, so their
+			// weight goes to it.
+			first = max(0, f0-1)
+			last := min(in-1, f0+2)
+			n = last - first + 1
+			clear(ws[:n])
+			for j := f0 - 1; j <= f0+2; j++ {
+				ws[min(last, max(first, j))-first] += catmullRom(c - float64(j))
+			}
+		}
+		var sum float64
+		for _, w := range ws[:n] {
+			sum += w
+		}
+		// Integer weights summing exactly to 1<<tapBits: the largest takes
+		// the rounding error.
+		left, big := int32(1<<tapBits), 0
+		for k, w := range ws[:n] {
+			q := int32(math.Round(w / sum * (1 << tapBits)))
+			left -= q
+			t.weight = append(t.weight, q)
+			if w > ws[big] {
+				big = k
+			}
+		}
+		t.weight[len(t.weight)-n+big] += left
+		t.start[i] = first
+		t.off = append(t.off, len(t.weight))
+	}
+}
+
+// catmullRom is the Catmull-Rom cubic kernel.
+func catmullRom(x float64) float64 {
+	x = math.Abs(x)
+	switch {
+	case x < 1:
+		return 1.5*x*x*x - 2.5*x*x + 1
+	case x < 2:
+		return -0.5*x*x*x + 2.5*x*x - 4*x + 2
+	}
+	return 0
+}
+
+// resample scales the plane to ww × wh: along y first, accumulating whole
+// input rows (a loop the compiler keeps tight), then along x one output
+// row at a time.
+func (b *workBuf) resample(src plane, ww, wh int) []uint8 {
+	b.work = grow(b.work, ww*wh)
+	if src.w == ww && src.h == wh {
+		for y := range wh {
+			copy(b.work[y*ww:(y+1)*ww], src.pix[y*src.stride:y*src.stride+ww])
+		}
+		return b.work
+	}
+	if kx, ky := src.w/ww, src.h/wh; kx*ww == src.w && ky*wh == src.h && kx*ky <= 256 {
+		return b.shrink(src, ww, wh, kx, ky)
+	}
+	b.xTaps.make(src.w, ww)
+	b.yTaps.make(src.h, wh)
+	b.acc = grow(b.acc, src.w)
+	xt, yt := &b.xTaps, &b.yTaps
+	for y := range wh {
+		acc := b.acc
+		clear(acc)
+		y0 := yt.start[y]
+		for k, wgt := range yt.weight[yt.off[y]:yt.off[y+1]] {
+			row := src.pix[(y0+k)*src.stride : (y0+k)*src.stride+src.w]
+			for x, v := range row {
+				acc[x] += wgt * int32(v)
+			}
+		}
+		// acc holds 8.12 fixed point; drop to 8.4 so that the x pass cannot
+		// overflow 32 bits.
+		for x := range acc {
+			acc[x] = (acc[x] + 1<<7) >> 8
+		}
+		out := b.work[y*ww : (y+1)*ww]
+		for x := range out {
+			x0 := xt.start[x]
+			var s int32
+			for k, wgt := range xt.weight[xt.off[x]:xt.off[x+1]] {
+				s += wgt * acc[x0+k]
+			}
+			out[x] = uint8(min(255, max(0, (s+1<<15)>>16)))
+		}
+	}
+	return b.work
+}
+
+// shrink averages kx × ky blocks: the same as resample's box filter for
+// whole factors — 300 and 600 ppi scans, the commonest — at half the cost.
+func (b *workBuf) shrink(src plane, ww, wh, kx, ky int) []uint8 {
+	if kx == 2 && ky == 2 {
+		for y := range wh {
+			r0 := src.pix[2*y*src.stride:][:2*ww]
+			r1 := src.pix[(2*y+1)*src.stride:][:2*ww]
+			out := b.work[y*ww : (y+1)*ww]
+			for x := range out {
+				out[x] = uint8((uint32(r0[2*x]) + uint32(r0[2*x+1]) + uint32(r1[2*x]) + uint32(r1[2*x+1]) + 2) >> 2)
+			}
+		}
+		return b.work
+	}
+	b.acc = grow(b.acc, src.w)
+	n := int32(kx * ky)
+	for y := range wh {
+		acc := b.acc
+		clear(acc)
+		for k := range ky {
+			row := src.pix[(y*ky+k)*src.stride:][:len(acc)]
+			for x, v := range row {
+				acc[x] += int32(v)
+			}
+		}
+		out := b.work[y*ww : (y+1)*ww]
+		for x := range out {
+			var s int32
+			for _, v := range acc[x*kx : (x+1)*kx] {
+				s += v
+			}
+			out[x] = uint8((s + n/2) / n)
+		}
+	}
+	return b.work
+}
+
+// tile is what one tileSize × tileSize block of the working image holds.
+type tile struct {
+	lo, hi uint8 // darkest and brightest level
+	bg     uint8 // local background: brightest level of the 3×3 tiles around
+	class  uint8
+}
+
+// Tile classes.
+const (
+	// paperTile is plain paper: where the noise of the page is measured.
+	paperTile uint8 = iota
+	// inkTile holds something darker than its background: text, lines.
+	inkTile
+	// offPage is far darker than the paper (the desk around a photographed
+	// sheet, a black border, a dark photo) or next to such a tile. The edge
+	// between sheet and desk is neither text nor paper, and would pass for a
+	// page full of ink.
+	offPage
+)
+
+// measure fills in every measure but PPI and JPEG quality from the
+// working image.
+func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
+	// Histogram for the global exposure measures.
+	var hist [256]int
+	for _, v := range img {
+		hist[v]++
+	}
+	n := float64(len(img))
+	var sum, dark, white int
+	for v, c := range hist {
+		sum += v * c
+		if v <= 8 {
+			dark += c
+		}
+		if v >= 250 {
+			white += c
+		}
+	}
+	m.Mean = float64(sum) / n
+	m.DarkPercent = 100 * float64(dark) / n
+	m.WhitePercent = 100 * float64(white) / n
+
+	// Everything local is measured on the image smoothed by a 3×3 binomial
+	// kernel, which takes the grain of paper and sensor to about a third
+	// while thinning no stroke of text at this resolution.
+	b.smoothen(img, w, h)
+	sm := b.smooth8
+
+	// Tiles: darkest and brightest level of each.
+	tw, th := (w+tileSize-1)/tileSize, (h+tileSize-1)/tileSize
+	b.tiles = grow(b.tiles, tw*th)
+	tiles := b.tiles
+	for i := range tiles {
+		tiles[i] = tile{lo: 255}
+	}
+	for y := range h {
+		row := sm[y*w : (y+1)*w]
+		trow := tiles[(y/tileSize)*tw : (y/tileSize+1)*tw]
+		for tx := range trow {
+			t := &trow[tx]
+			lo, hi := t.lo, t.hi
+			for _, v := range row[tx*tileSize : min(w, (tx+1)*tileSize)] {
+				lo, hi = min(lo, v), max(hi, v)
+			}
+			t.lo, t.hi = lo, hi
+		}
+	}
+	// The background of a tile is the brightest level within a tile of it:
+	// paper shows between the strokes within about 4 mm anywhere on a page
+	// of text, even under the uneven light of a phone photo.
+	around := func(tx, ty int, f func(*tile)) {
+		for dy := max(0, ty-1); dy <= min(th-1, ty+1); dy++ {
+			for dx := max(0, tx-1); dx <= min(tw-1, tx+1); dx++ {
+				f(&tiles[dy*tw+dx])
+			}
+		}
+	}
+	b.bgs = b.bgs[:0]
+	for ty := range th {
+		for tx := range tw {
+			var bg uint8
+			around(tx, ty, func(t *tile) { bg = max(bg, t.hi) })
+			tiles[ty*tw+tx].bg = bg
+			b.bgs = append(b.bgs, bg)
+		}
+	}
+	paper := median(b.bgs)
+	m.Paper = float64(paper)
+	for ty := range th {
+		for tx := range tw {
+			t := &tiles[ty*tw+tx]
+			// Darker than 60% of the paper: the light of one photo does not
+			// fall off that much across a sheet, a desk is darker still.
+			if 5*int(t.hi) < 3*int(paper) {
+				around(tx, ty, func(t *tile) { t.class = offPage })
+			} else if t.class != offPage && int(t.bg)-int(t.lo) >= inkDelta {
+				t.class = inkTile
+			}
+		}
+	}
+
+	// Ink coverage, and the level and contrast of the ink tiles.
+	var ink int
+	for y := range h {
+		row := sm[y*w : (y+1)*w]
+		trow := tiles[(y/tileSize)*tw : (y/tileSize+1)*tw]
+		for tx := range trow {
+			t := &trow[tx]
+			if t.class != inkTile {
+				continue
+			}
+			cut := t.bg - inkDelta
+			for _, v := range row[tx*tileSize : min(w, (tx+1)*tileSize)] {
+				if v < cut {
+					ink++
+				}
+			}
+		}
+	}
+	m.InkPercent = 100 * float64(ink) / n
+	b.levels, b.contrasts = b.levels[:0], b.contrasts[:0]
+	for _, t := range tiles {
+		if t.class == inkTile {
+			b.levels = append(b.levels, t.lo)
+			b.contrasts = append(b.contrasts, t.bg-t.lo)
+		}
+	}
+	if len(b.levels) == 0 {
+		return // blank: there is no text to measure
+	}
+	m.InkLevel = float64(median(b.levels))
+	m.Contrast = float64(median(b.contrasts))
+	m.Sharpness = b.sharpness(w, h, tiles, tw)
+}
+
+// median returns the lower median of s.
+func median(s []uint8) uint8 {
+	var hist [256]int
+	for _, v := range s {
+		hist[v]++
+	}
+	half, acc := (len(s)+1)/2, 0
+	for v, c := range hist {
+		acc += c
+		if acc >= half {
+			return uint8(v)
+		}
+	}
+	return 255
+}
+
+// smoothen fills smooth with img convolved by the 3×3 binomial kernel
+// (×16, for the Laplacian's precision) and smooth8 with the same rounded
+// to 8 bits.
+func (b *workBuf) smoothen(img []uint8, w, h int) {
+	b.smooth = grow(b.smooth, w*h)
+	b.smooth8 = grow(b.smooth8, w*h)
+	b.tmp = grow(b.tmp, w)
+	s, s8 := b.smooth, b.smooth8
+	if w < 2 {
+		for i, v := range img {
+			s[i], s8[i] = 16*uint16(v), v
+		}
+		return
+	}
+	for y := range h {
+		up, dn := img[max(0, y-1)*w:], img[min(h-1, y+1)*w:]
+		row := img[y*w : (y+1)*w]
+		t := b.tmp
+		for x := range w {
+			t[x] = uint32(up[x]) + 2*uint32(row[x]) + uint32(dn[x])
+		}
+		out := s[y*w : (y+1)*w]
+		out[0] = uint16(3*t[0] + t[1])
+		for x := 1; x < w-1; x++ {
+			out[x] = uint16(t[x-1] + 2*t[x] + t[x+1])
+		}
+		out[w-1] = uint16(t[w-2] + 3*t[w-1])
+		o8 := s8[y*w : (y+1)*w]
+		for x, v := range out {
+			o8[x] = uint8((v + 8) >> 4)
+		}
+	}
+}
+
+// sharpness compares the energy of the Laplacian with the energy of the
+// gradient over the ink tiles of the smoothed image. The ratio makes the
+// measure independent of contrast and of how much of a tile the text
+// fills. Grain and sensor noise have far more Laplacian than gradient
+// energy and would make a blurred photo pass for sharp, so the energies
+// measured on plain paper, which are noise alone, are taken off those of
+// the ink tiles, pixel for pixel. Signed integers throughout: a clamped
+// Laplacian would lose half of every edge.
+func (b *workBuf) sharpness(w, h int, tiles []tile, tw int) float64 {
+	if w < 5 || h < 5 {
+		return 0
+	}
+	s := b.smooth
+	// Energies per tile class.
+	var lap2, grad2, count [3]int64
+	for y := 2; y < h-2; y++ {
+		trow := tiles[(y/tileSize)*tw:]
+		c := s[y*w : (y+1)*w]
+		u := s[(y-1)*w : y*w]
+		d := s[(y+1)*w : (y+2)*w]
+		for tx := 0; tx*tileSize < w; tx++ {
+			class := trow[tx].class
+			if class == offPage {
+				continue
+			}
+			var l2, g2 int64
+			x0, x1 := max(2, tx*tileSize), min(w-2, (tx+1)*tileSize)
+			for x := x0; x < x1; x++ {
+				l := int64(u[x]) + int64(d[x]) + int64(c[x-1]) + int64(c[x+1]) - 4*int64(c[x])
+				gx := int64(c[x+1]) - int64(c[x-1])
+				gy := int64(d[x]) - int64(u[x])
+				l2 += l * l
+				g2 += gx*gx + gy*gy
+			}
+			lap2[class] += l2
+			grad2[class] += g2
+			count[class] += int64(max(0, x1-x0))
+		}
+	}
+	l, g := float64(lap2[inkTile]), float64(grad2[inkTile])
+	if p := count[paperTile]; p > 0 {
+		k := float64(count[inkTile]) / float64(p)
+		l -= k * float64(lap2[paperTile])
+		g -= k * float64(grad2[paperTile])
+	}
+	if l <= 0 || g <= 0 {
+		return 0
+	}
+	return 100 * math.Sqrt(l/g)
+}
+
+// ijgLuminance is the example luminance quantisation table of the JPEG
+// standard (ITU T.81 Annex K), in zigzag order as a DQT segment stores it:
+// the table the IJG library, Go's image/jpeg and most scanners and phones
+// scale by their quality setting.
+var ijgLuminance = [64]uint16{
+	16, 11, 12, 14, 12, 10, 16, 14, 13, 14, 18, 17, 16, 19, 24, 40,
+	26, 24, 22, 22, 24, 49, 35, 37, 29, 40, 58, 51, 61, 60, 57, 51,
+	56, 55, 64, 72, 92, 78, 64, 68, 87, 69, 55, 56, 80, 109, 81, 87,
+	95, 98, 103, 104, 103, 62, 77, 113, 121, 112, 100, 120, 92, 101, 103, 99,
+}
+
+// ijgTable returns the luminance table IJG's quality q produces.
+func ijgTable(q int) [64]uint16 {
+	scale := 200 - 2*q
+	if q < 50 {
+		scale = 5000 / q
+	}
+	var t [64]uint16
+	for i, v := range ijgLuminance {
+		t[i] = uint16(min(255, max(1, (int(v)*scale+50)/100)))
+	}
+	return t
+}
+
+var ijgTables = sync.OnceValue(func() [][64]uint16 {
+	t := make([][64]uint16, 101)
+	for q := 1; q <= 100; q++ {
+		t[q] = ijgTable(q)
+	}
+	return t
+})
+
+// JPEGQuality estimates the quality setting a JPEG was saved with: the IJG
+// quality whose scaled standard table is closest to the file's luminance
+// table, in the sum of log ratios so that the coarse high frequencies do not
+// outweigh everything else. An encoder with its own tables gets the IJG
+// quality that quantises about as coarsely. It returns 0 when info has no
+// luminance table.
+func JPEGQuality(info JPEGInfo) int {
+	if info.LumaTable < 0 || info.LumaTable > 3 || info.Quant[info.LumaTable] == nil {
+		return 0
+	}
+	q := info.Quant[info.LumaTable]
+	tables := ijgTables()
+	best, bestQ := math.Inf(1), 0
+	for quality := 1; quality <= 100; quality++ {
+		var d float64
+		for i, v := range tables[quality] {
+			d += math.Abs(math.Log(float64(max(1, q[i])) / float64(v)))
+		}
+		if d < best {
+			best, bestQ = d, quality
+		}
+	}
+	return bestQ
+}
