@@ -28,6 +28,8 @@ type Handler struct {
 	// TempDir holds packets while they are built (default os.TempDir()).
 	TempDir string
 	Log     *slog.Logger
+	// Result handles TypeIssueResult; nil on a worker without signing keys.
+	Result *ResultHandler
 }
 
 // maxSubmissionBytes bounds a submission document; a real one is a few KiB.

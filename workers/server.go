@@ -72,6 +72,7 @@ func NewServer(redis asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) (*a
 func NewMux(h *Handler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeProcessSubmission, h)
+	mux.Handle(TypeIssueResult, h.resultHandler())
 	return mux
 }
 

@@ -30,6 +30,10 @@ func init() {
 		{"demo", "[--out DIR]", "process the sample submissions through the real queue code on an embedded Redis and a local directory", runDemo},
 		{"worker", "[flags]", "run a queue worker against Redis and S3", runWorker},
 		{"submit", "S.json [flags]", "store a submission document in the uploads bucket and enqueue it", runSubmit},
+		{"calibrate", "[--policy FILE]", "print how the clarity thresholds do on the labelled synthetic set", runCalibrate},
+		{"verify", "FILE.pdf [--ca ROOT.pem]", "check a signed result file: signature, whole-file coverage, chain to the root", runVerify},
+		{"result", "issue --batch B.json --keys DIR --out result.pdf | enqueue --batch B.json", "lay out, seal and sign the red-header approval file of a batch (or queue it)", runResult},
+		{"keys", "init --dir DIR", "make a development root CA and signing certificate", runKeys},
 	}
 }
 

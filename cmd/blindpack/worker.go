@@ -20,6 +20,8 @@ func runWorker(ctx context.Context, args []string) error {
 	var s services
 	c.register(fs, "json")
 	s.register(fs)
+	var sf signerFlags // a worker with signing keys also issues result files
+	sf.register(fs)
 	var sc workers.ServerConfig
 	fs.IntVar(&sc.Concurrency, "concurrency", 0, "tasks run at once (default: number of CPUs)")
 	fs.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time running tasks get to finish on SIGTERM")
@@ -44,6 +46,13 @@ func runWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	h := &workers.Handler{Pipeline: p, Buckets: buckets, PacketsBucket: s.buckets.Packets, TempDir: *tempDir, Log: log}
+	if sf.keysDir != "" || sf.certFile != "" || sf.p12File != "" {
+		is, err := sf.issuer(log)
+		if err != nil {
+			return err
+		}
+		h.Result = &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results, Log: log}
+	}
 	if err := srv.Start(workers.NewMux(h)); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}

@@ -1,0 +1,244 @@
+package result
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// SchemaBatch is the schema name a batch document must carry.
+const SchemaBatch = "blindpack/batch@1"
+
+// MaxApproved bounds the persons in one batch. A year's whole campaign is a
+// few thousand; the bound keeps a mistaken upload from building a
+// thousand-page file.
+const MaxApproved = 5000
+
+// Batch is a blindpack/batch@1 document: one approval decision of the
+// evaluation committee, published as one signed file. Everything in it is
+// public.
+type Batch struct {
+	Schema    string `json:"schema"`
+	Campaign  string `json:"campaign"`
+	Authority string `json:"authority"`
+	// DocNumber is the document number (发文字号), e.g. 头人社发〔2024〕12号.
+	DocNumber string `json:"doc_number"`
+	// Date is the date of issue (成文日期), YYYY-MM-DD.
+	Date  string `json:"date"`
+	Title string `json:"title"`
+	// Body is the text before the table; paragraphs are separated by
+	// newlines.
+	Body     string   `json:"body"`
+	Approved []Person `json:"approved"`
+
+	// Addressee is the optional main recipient line (主送机关), e.g.
+	// 各有关单位, written under the title. An extension of batch@1.
+	Addressee string `json:"addressee,omitempty"`
+	// Issuer is the name signed under the body (发文机关署名); default
+	// Authority. An extension of batch@1.
+	Issuer string `json:"issuer,omitempty"`
+	// SealCode is the optional code along the bottom of the seal (印章编码,
+	// digits). An extension of batch@1.
+	SealCode string `json:"seal_code,omitempty"`
+}
+
+// Person is one approved applicant as the file lists them.
+type Person struct {
+	Name          string `json:"name"`
+	Employer      string `json:"employer"`
+	Series        string `json:"series"`
+	Speciality    string `json:"speciality"`
+	Qualification string `json:"qualification"`
+}
+
+// seriesZH names the series in scope of the notice as the table shows them.
+var seriesZH = map[string]string{
+	"economics":   "经济",
+	"audit":       "审计",
+	"accounting":  "会计",
+	"statistics":  "统计",
+	"engineering": "工程",
+}
+
+// SeriesZH returns the Chinese name of a series ("engineering" → 工程), or
+// "" for a series the notice does not cover.
+func SeriesZH(series string) string { return seriesZH[series] }
+
+// IssuerName is the name signed under the body.
+func (b *Batch) IssuerName() string {
+	if b.Issuer != "" {
+		return b.Issuer
+	}
+	return b.Authority
+}
+
+// Day is the date of issue; valid only after ParseBatch succeeded.
+func (b *Batch) Day() time.Time {
+	t, _ := time.Parse(time.DateOnly, b.Date)
+	return t
+}
+
+// DateZH formats t as the standard writes dates of issue: Arabic numerals,
+// the full year, no leading zeros (2024年11月20日).
+func DateZH(t time.Time) string {
+	return fmt.Sprintf("%d年%d月%d日", t.Year(), int(t.Month()), t.Day())
+}
+
+// maxBatchBytes bounds a batch document: 5000 persons at ~200 bytes each.
+const maxBatchBytes = 4 << 20
+
+// ParseBatch decodes and validates a batch document. Any problem gives a
+// *BatchError (wrapping ErrInvalidBatch) that lists all of them.
+func ParseBatch(data []byte) (*Batch, error) {
+	if len(data) > maxBatchBytes {
+		return nil, &BatchError{Problems: []Problem{{Field: "(document)",
+			ZH: fmt.Sprintf("文件过大（超过%d MiB）", maxBatchBytes>>20),
+			EN: fmt.Sprintf("document larger than %d MiB", maxBatchBytes>>20)}}}
+	}
+	var b Batch
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return nil, &BatchError{Problems: []Problem{jsonProblem(err)}}
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, &BatchError{Problems: []Problem{{Field: "(document)",
+			ZH: "JSON 文档之后还有多余内容", EN: "extra data after the JSON document"}}}
+	}
+	if err := b.Validate(); err != nil {
+		return nil, err
+	}
+	return &b, nil
+}
+
+func jsonProblem(err error) Problem {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return Problem{Field: "(document)", ZH: fmt.Sprintf("JSON 语法错误（第%d字节）：%v", se.Offset, err),
+			EN: fmt.Sprintf("JSON syntax error at byte %d: %v", se.Offset, err)}
+	case errors.As(err, &te):
+		return Problem{Field: te.Field, ZH: fmt.Sprintf("类型错误：应为%s", te.Type), EN: fmt.Sprintf("wrong type: want %s", te.Type)}
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		return Problem{Field: strings.Trim(name, `"`), ZH: "未知字段（拼写错误？）", EN: "unknown field (a typo?)"}
+	}
+	return Problem{Field: "(document)", ZH: "不是有效的 JSON：" + err.Error(), EN: "not valid JSON: " + err.Error()}
+}
+
+var (
+	campaignPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
+	// docNumberPattern is 机关代字〔年份〕序号号: the year in hexagonal brackets,
+	// the number without leading zeros and without 第 (GB/T 9704 7.2.4).
+	docNumberPattern = regexp.MustCompile(`^(\p{Han}+)〔(\d{4})〕([1-9]\d*)号$`)
+	sealCodePattern  = regexp.MustCompile(`^[0-9A-Za-z]{1,20}$`)
+)
+
+// Validate checks every field and returns a *BatchError listing all
+// problems, or nil.
+func (b *Batch) Validate() error {
+	var ps []Problem
+	add := func(field, zh, en string) { ps = append(ps, Problem{Field: field, ZH: zh, EN: en}) }
+	text := func(field, v string, maxRunes int, required, multiline bool) {
+		switch {
+		case strings.TrimSpace(v) == "":
+			if required {
+				add(field, "必填，不能为空", "required, must not be empty")
+			}
+			return
+		case utf8.RuneCountInString(v) > maxRunes:
+			add(field, fmt.Sprintf("过长（最多%d字）", maxRunes), fmt.Sprintf("too long (at most %d characters)", maxRunes))
+		case v != strings.TrimSpace(v):
+			add(field, "首尾不能有空白", "must not start or end with white space")
+		}
+		for _, r := range v {
+			if r == '\n' && multiline {
+				continue
+			}
+			if unicode.IsControl(r) || r == utf8.RuneError {
+				add(field, "含有控制字符或无效字符", "contains a control or invalid character")
+				return
+			}
+		}
+	}
+
+	if b.Schema != SchemaBatch {
+		add("schema", fmt.Sprintf("应为 %q", SchemaBatch), fmt.Sprintf("must be %q", SchemaBatch))
+	}
+	if !campaignPattern.MatchString(b.Campaign) || strings.Contains(b.Campaign, "..") {
+		add("campaign", "应为字母、数字、点、下划线或连字符（如 2024）", "must be letters, digits, '.', '_' or '-' (e.g. 2024)")
+	}
+	text("authority", b.Authority, 40, true, false)
+	text("issuer", b.Issuer, 40, false, false)
+	text("title", b.Title, 120, true, true)
+	text("body", b.Body, 5000, true, true)
+	text("addressee", b.Addressee, 60, false, false)
+	if b.SealCode != "" && !sealCodePattern.MatchString(b.SealCode) {
+		add("seal_code", "印章编码应为1至20位字母或数字", "the seal code must be 1 to 20 letters or digits")
+	}
+
+	day, dateErr := time.Parse(time.DateOnly, b.Date)
+	if dateErr != nil {
+		add("date", "日期格式应为 YYYY-MM-DD（如 2024-11-20）", "date must be YYYY-MM-DD (e.g. 2024-11-20)")
+	}
+	if m := docNumberPattern.FindStringSubmatch(b.DocNumber); m == nil {
+		add("doc_number", docNumberHint(b.DocNumber), "must be like 头人社发〔2024〕12号: year in 〔〕, number without leading zeros, ending in 号")
+	} else if year, _ := strconv.Atoi(m[2]); dateErr == nil && year != day.Year() {
+		add("doc_number", fmt.Sprintf("发文字号年份%d与成文日期年份%d不一致", year, day.Year()),
+			fmt.Sprintf("year %d in the document number differs from the date's year %d", year, day.Year()))
+	}
+
+	switch n := len(b.Approved); {
+	case n == 0:
+		add("approved", "至少列出一名通过人员", "must list at least one approved person")
+	case n > MaxApproved:
+		add("approved", fmt.Sprintf("人数过多（最多%d人）", MaxApproved), fmt.Sprintf("too many persons (at most %d)", MaxApproved))
+	}
+	seen := map[[2]string]int{}
+	for i, p := range b.Approved {
+		f := func(name string) string { return fmt.Sprintf("approved[%d].%s", i, name) }
+		text(f("name"), p.Name, 20, true, false)
+		text(f("employer"), p.Employer, 60, true, false)
+		text(f("speciality"), p.Speciality, 30, true, false)
+		text(f("qualification"), p.Qualification, 30, true, false)
+		if _, ok := seriesZH[p.Series]; !ok {
+			add(f("series"), "系列应为 economics、audit、accounting、statistics 或 engineering",
+				"series must be economics, audit, accounting, statistics or engineering")
+		}
+		k := [2]string{p.Name, p.Employer}
+		if j, dup := seen[k]; dup && p.Name != "" {
+			add(fmt.Sprintf("approved[%d]", i), fmt.Sprintf("与第%d项重复（姓名和工作单位相同）", j),
+				fmt.Sprintf("duplicates approved[%d] (same name and employer)", j))
+		} else {
+			seen[k] = i
+		}
+	}
+	if len(ps) > 0 {
+		return &BatchError{Problems: ps}
+	}
+	return nil
+}
+
+// docNumberHint explains the commonest mistakes in a document number.
+func docNumberHint(s string) string {
+	switch {
+	case s == "":
+		return "必填，如 头人社发〔2024〕12号"
+	case strings.ContainsAny(s, "[]【】()（）{}"):
+		return "年份应使用六角括号〔〕，如 头人社发〔2024〕12号"
+	case strings.Contains(s, "第"):
+		return "序号前不加“第”字，如 头人社发〔2024〕12号"
+	case regexp.MustCompile(`〕0\d`).MatchString(s):
+		return "序号不编虚位（1不编为01），如 头人社发〔2024〕12号"
+	}
+	return "格式应为 机关代字〔年份〕序号号，如 头人社发〔2024〕12号"
+}

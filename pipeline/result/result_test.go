@@ -1,0 +1,387 @@
+package result
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/blindpack/blindpack/internal/testenv"
+)
+
+// updateDocs regenerates the README's picture of a result file (90 dpi:
+// at 60 the seal's lettering blurs into a smudge):
+//
+//	go test ./pipeline/result -run TestDocsPicture -update-docs
+var updateDocs = flag.Bool("update-docs", false, "rewrite docs/result-page1.png from testdata/batch-onepage.json")
+
+var (
+	setupOnce sync.Once
+	fontsV    *Fonts
+	keyDir    string
+	setupErr  error
+)
+
+// fixture loads the fonts and makes one development key directory for the
+// whole test binary: key generation is the slow part.
+func fixture(t testing.TB) (*Fonts, string) {
+	t.Helper()
+	setupOnce.Do(func() {
+		fontsV, setupErr = LoadFonts(FontConfig{})
+		if setupErr != nil {
+			return
+		}
+		keyDir, setupErr = os.MkdirTemp("", "blindpack-result-keys-*")
+		if setupErr == nil {
+			setupErr = GenerateDevKeys(filepath.Join(keyDir, "keys"), DevKeyOptions{})
+			keyDir = filepath.Join(keyDir, "keys")
+		}
+	})
+	if setupErr != nil {
+		t.Fatalf("fixture (apt-get install fonts-arphic-uming fonts-wqy-zenhei): %v", setupErr)
+	}
+	return fontsV, keyDir
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	code := m.Run()
+	if keyDir != "" {
+		os.RemoveAll(filepath.Dir(keyDir))
+	}
+	os.Exit(code)
+}
+
+func loadBatch(t testing.TB, path string) *Batch {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := ParseBatch(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// issue signs b with the fixture's keys and returns the file.
+func issue(t testing.TB, b *Batch) []byte {
+	t.Helper()
+	f, dir := fixture(t)
+	s, err := LoadKeyDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := NewIssuer(Config{Fonts: f, Signer: s, Now: func() time.Time { return time.Date(2024, 11, 20, 10, 0, 0, 0, time.UTC) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	info, err := is.Issue(context.Background(), b, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Bytes != int64(out.Len()) || info.Pages < 1 {
+		t.Errorf("Issued = %+v for a %d-byte file", info, out.Len())
+	}
+	return out.Bytes()
+}
+
+func writeTemp(t testing.TB, name string, data []byte) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// run runs an external checker and returns its standard output; a
+// non-zero exit is returned as an error with stderr.
+func run(t testing.TB, name string, args ...string) (string, error) {
+	t.Helper()
+	testenv.Tool(t, name)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.String(), fmt.Errorf("%s %v: %w: %s", name, args, err, stderr.String())
+	}
+	return stdout.String(), nil
+}
+
+// nssDB makes a temporary NSS database that trusts caFile for signatures
+// (S/MIME trust, the usage pdfsig checks: "C,," would trust it for TLS
+// only).
+func nssDB(t testing.TB, caFile string) string {
+	t.Helper()
+	dir := "sql:" + t.TempDir()
+	if _, err := run(t, "certutil", "-N", "--empty-password", "-d", dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "certutil", "-A", "-n", "root", "-t", "C,C,", "-i", caFile, "-d", dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func verifyWith(t testing.TB, data []byte, caFile string) (*Verification, error) {
+	t.Helper()
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool, err := CertPool(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Verify(data, VerifyOptions{Roots: pool, RootsName: caFile})
+}
+
+func TestIssueSignatureChecks(t *testing.T) {
+	_, dir := fixture(t)
+	caFile := filepath.Join(dir, CAFile)
+	signed := issue(t, loadBatch(t, "testdata/batch.json"))
+	if !bytes.HasPrefix(signed, []byte("%PDF-")) {
+		t.Fatal("not a PDF")
+	}
+
+	// Another root, for the wrong-root case.
+	otherDir := filepath.Join(t.TempDir(), "other")
+	if err := GenerateDevKeys(otherDir, DevKeyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	otherCA := filepath.Join(otherDir, CAFile)
+
+	flipped := append([]byte(nil), signed...)
+	flipped[12] ^= 0x01 // inside the header's binary comment: the file still parses, the signed bytes differ
+
+	tests := []struct {
+		name   string
+		file   []byte
+		ca     string
+		valid  bool   // pdfsig says "Signature is Valid."
+		trust  bool   // pdfsig with the root trusted says "Certificate is Trusted."
+		ours   bool   // our Verify says OK
+		reason string // substring of our problems when not OK
+	}{
+		{"Signed", signed, caFile, true, true, true, ""},
+		{"OneByteFlipped", flipped, caFile, false, false, false, "does not match"},
+		{"WrongRoot", signed, otherCA, true, false, false, "trusted root"},
+		{"BytesAppended", append(append([]byte(nil), signed...), "% appended\n"...), caFile, true, true, false, "added after signing"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := writeTemp(t, "result.pdf", tt.file)
+			out, _ := run(t, "pdfsig", path)
+			if got := strings.Contains(out, "Signature is Valid."); got != tt.valid {
+				t.Errorf("pdfsig valid = %t, want %t:\n%s", got, tt.valid, out)
+			}
+			if tt.valid && !strings.Contains(out, "SHA-256") {
+				t.Errorf("pdfsig does not report SHA-256:\n%s", out)
+			}
+			out, _ = run(t, "pdfsig", "-nssdir", nssDB(t, tt.ca), path)
+			if got := strings.Contains(out, "Certificate is Trusted."); got != tt.trust {
+				t.Errorf("pdfsig trusted = %t, want %t:\n%s", got, tt.trust, out)
+			}
+
+			v, err := verifyWith(t, tt.file, tt.ca)
+			if err != nil {
+				t.Fatalf("Verify: %v", err)
+			}
+			var report strings.Builder
+			v.Write(&report)
+			if v.OK() != tt.ours {
+				t.Errorf("Verify OK = %t, want %t:\n%s", v.OK(), tt.ours, report.String())
+			}
+			if tt.reason != "" && !strings.Contains(report.String(), tt.reason) {
+				t.Errorf("report does not say %q:\n%s", tt.reason, report.String())
+			}
+			if tt.ours {
+				s := v.Signatures[0]
+				if !s.WholeFile || s.Signer.Subject.CommonName != "blindpack development signer" || s.SigningTime.IsZero() || len(s.Chain) != 2 {
+					t.Errorf("signature details wrong:\n%s", report.String())
+				}
+			}
+		})
+	}
+}
+
+func TestVerifyUnsigned(t *testing.T) {
+	f, _ := fixture(t)
+	b := loadBatch(t, "testdata/batch.json")
+	seal, err := NewSeal(SealSpec{Name: b.Authority}, f.Song)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var unsigned bytes.Buffer
+	if _, err := render(&unsigned, b, f, seal); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Verify(unsigned.Bytes(), VerifyOptions{}); !errors.Is(err, ErrUnsigned) {
+		t.Errorf("Verify(unsigned) err = %v, want ErrUnsigned", err)
+	}
+	if _, err := Verify([]byte("not a pdf"), VerifyOptions{}); err == nil {
+		t.Error("Verify(garbage) succeeded")
+	}
+}
+
+func TestIssueText(t *testing.T) {
+	b := loadBatch(t, "testdata/batch.json")
+	path := writeTemp(t, "result.pdf", issue(t, b))
+	text, err := run(t, "pdftotext", path, "-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{b.Authority + "文件", b.DocNumber, "2024年11月20日", "各有关单位："} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q", want)
+		}
+	}
+	for _, p := range b.Approved {
+		// A cell may wrap a long value; extraction then puts a line break in it.
+		if !strings.Contains(strings.ReplaceAll(text, "\n", ""), p.Name) || !strings.Contains(strings.ReplaceAll(text, "\n", ""), p.Employer) {
+			t.Errorf("text lacks %s / %s", p.Name, p.Employer)
+		}
+	}
+	// The seal is drawn as shapes: its lettering must not add text.
+	if n := strings.Count(text, "人力资源和社会保障局"); n != 2 {
+		t.Errorf("authority name appears %d times in the text, want 2 (mark and issuer)", n)
+	}
+	for _, line := range strings.Split(text, "\n") {
+		if r := []rune(strings.TrimSpace(line)); len(r) > 0 && strings.ContainsRune("、，。；：？！）》」』", r[0]) {
+			t.Errorf("line starts with forbidden punctuation: %q", line)
+		}
+	}
+}
+
+// TestLargeBatch issues 300 persons and checks every page of the table
+// repeats the header and every name is there.
+func TestLargeBatch(t *testing.T) {
+	b := loadBatch(t, "testdata/batch.json")
+	base := b.Approved
+	b.Approved = nil
+	surnames := []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
+	given := []rune("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂")
+	for i := range 300 {
+		p := base[i%len(base)]
+		p.Name = string(surnames[i%len(surnames)]) + string(given[(i/len(surnames))%len(given)]) + string(given[(i*7)%len(given)])
+		b.Approved = append(b.Approved, p)
+	}
+	if err := b.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	path := writeTemp(t, "result.pdf", issue(t, b))
+	info, err := run(t, "pdfinfo", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pages int
+	for _, line := range strings.Split(info, "\n") {
+		if v, ok := strings.CutPrefix(line, "Pages:"); ok {
+			fmt.Sscan(strings.TrimSpace(v), &pages)
+		}
+	}
+	if pages < 10 {
+		t.Fatalf("%d pages for 300 persons, want a table over many pages", pages)
+	}
+	all := ""
+	for p := 1; p <= pages; p++ {
+		text, err := run(t, "pdftotext", "-f", fmt.Sprint(p), "-l", fmt.Sprint(p), path, "-")
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += text
+		hasTable := strings.Contains(text, "工程师")
+		if hasTable && !strings.Contains(text, "序号") {
+			t.Errorf("page %d has rows but no header row", p)
+		}
+		if !strings.Contains(text, fmt.Sprintf("— %d —", p)) {
+			t.Errorf("page %d lacks its page number", p)
+		}
+		if p == pages && !strings.Contains(text, "2024年11月20日") {
+			t.Errorf("last page lacks the date:\n%s", text)
+		}
+		if p == pages && !hasTable {
+			t.Errorf("last page has no table row with the signature")
+		}
+	}
+	flat := strings.ReplaceAll(all, "\n", "")
+	for i, p := range b.Approved {
+		if !strings.Contains(flat, p.Name) {
+			t.Errorf("person %d (%s) missing from the text", i+1, p.Name)
+		}
+	}
+	if v, err := verifyWith(t, mustRead(t, path), filepath.Join(keyDir, CAFile)); err != nil || !v.OK() {
+		t.Errorf("large file does not verify: %v", err)
+	}
+}
+
+func mustRead(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestMissingGlyph(t *testing.T) {
+	f, dir := fixture(t)
+	b := loadBatch(t, "testdata/batch.json")
+	b.Approved[0].Name = "张\U00030000" // a CJK Extension G character no packaged font has
+	s, err := LoadKeyDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := NewIssuer(Config{Fonts: f, Signer: s})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	_, err = is.Issue(context.Background(), b, &out)
+	var be *BatchError
+	if !errors.As(err, &be) || be.Problems[0].Field != "approved[0].name" {
+		t.Fatalf("err = %v, want a problem with approved[0].name", err)
+	}
+	if out.Len() != 0 {
+		t.Error("bytes written for a refused batch")
+	}
+}
+
+// TestDocsPicture renders the README's picture with -update-docs; without
+// the flag it only checks that a one-page batch fits on one page with its
+// seal.
+func TestDocsPicture(t *testing.T) {
+	b := loadBatch(t, "testdata/batch-onepage.json")
+	path := writeTemp(t, "result.pdf", issue(t, b))
+	info, err := run(t, "pdfinfo", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(info, "Pages:           1\n") {
+		t.Fatalf("one-page batch is not one page:\n%s", info)
+	}
+	if !*updateDocs {
+		return
+	}
+	out := filepath.Join("..", "..", "docs", "result-page1")
+	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := run(t, "pdftoppm", "-r", "90", "-png", "-f", "1", "-l", "1", "-singlefile", path, out); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("wrote %s.png", out)
+}

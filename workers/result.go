@@ -1,0 +1,245 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/blindpack/blindpack/pipeline/result"
+	"github.com/blindpack/blindpack/storage"
+)
+
+// TypeIssueResult lays out, seals and signs the approval file of a batch
+// and publishes it in the results bucket. Administrators trigger it.
+const TypeIssueResult = "result:issue"
+
+// Task settings of TypeIssueResult: a few seconds of work even for
+// thousands of persons; few retries, since what fails twice is usually
+// the keys or the fonts, which need a person.
+const (
+	issueResultTimeout  = 5 * time.Minute
+	issueResultRetries  = 3
+	issueResultRetained = 30 * 24 * time.Hour
+)
+
+// IssueResultPayload is the payload of TypeIssueResult. The batch document
+// stays in the uploads bucket and only its key travels: results are public,
+// but payloads carry keys, never documents.
+type IssueResultPayload struct {
+	Campaign string `json:"campaign"`
+	// BatchKey is the blindpack/batch@1 document's key in the uploads bucket.
+	BatchKey string `json:"batch_key"`
+	// OutputKey is where the signed file goes in the results bucket;
+	// empty means ResultKey(campaign, doc_number).
+	OutputKey string `json:"output_key,omitempty"`
+}
+
+// Validate checks the payload's keys.
+func (p IssueResultPayload) Validate() error {
+	if !campaignOK(p.Campaign) {
+		return fmt.Errorf("workers: invalid campaign %q in payload", p.Campaign)
+	}
+	if err := storage.CheckKey(p.BatchKey); err != nil {
+		return fmt.Errorf("workers: batch key: %w", err)
+	}
+	if p.OutputKey != "" {
+		if err := storage.CheckKey(p.OutputKey); err != nil {
+			return fmt.Errorf("workers: output key: %w", err)
+		}
+	}
+	return nil
+}
+
+func campaignOK(s string) bool {
+	if s == "" || len(s) > 64 || strings.Contains(s, "..") {
+		return false
+	}
+	for i, r := range s {
+		if !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || i > 0 && strings.ContainsRune("._-", r)) {
+			return false
+		}
+	}
+	return true
+}
+
+// NewIssueResultTask makes the task for a batch. It runs on the critical
+// queue: an administrator is waiting for it, and the September flood of
+// submissions must not delay it.
+func NewIssueResultTask(p IssueResultPayload) (*asynq.Task, error) {
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	return asynq.NewTask(TypeIssueResult, data,
+		asynq.Queue(QueueCritical),
+		asynq.MaxRetry(issueResultRetries),
+		asynq.Timeout(issueResultTimeout),
+		asynq.Retention(issueResultRetained),
+	), nil
+}
+
+// BatchKey is where a batch document is stored in the uploads bucket: by
+// campaign and content hash, so storing the same document twice is one
+// object and a corrected document is another.
+func BatchKey(campaign string, doc []byte) string {
+	sum := sha256.Sum256(doc)
+	return path.Join("batches", campaign, hex.EncodeToString(sum[:8])+".json")
+}
+
+// ResultKey is where the signed file of a document number is published in
+// the results bucket: <campaign>/<doc number>.pdf, with the document
+// number's letters and digits kept (头人社发〔2024〕12号 → 头人社发-2024-12号.pdf)
+// so that the downloaded file has a name people recognise.
+func ResultKey(campaign, docNumber string) string {
+	var b strings.Builder
+	dash := false
+	for _, r := range docNumber {
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			b.WriteRune(r)
+			dash = false
+		} else if !dash && b.Len() > 0 {
+			b.WriteByte('-')
+			dash = true
+		}
+	}
+	name := strings.Trim(b.String(), "-")
+	if name == "" {
+		name = "result"
+	}
+	return path.Join(campaign, name+".pdf")
+}
+
+// ResultHandler processes TypeIssueResult tasks.
+type ResultHandler struct {
+	Issuer  *result.Issuer
+	Uploads storage.Store
+	Results storage.Store
+	Log     *slog.Logger
+}
+
+// errNoSigner is the error of a result task taken by a worker that has no
+// signing keys: transient, as another worker may have them.
+var errNoSigner = errors.New("workers: this worker has no signing keys for result:issue")
+
+// resultHandler is what NewMux registers for TypeIssueResult: h.Result, or
+// on a worker without keys a handler that fails the task so that it is
+// retried, perhaps on a worker that has them.
+func (h *Handler) resultHandler() asynq.Handler {
+	if h.Result != nil {
+		return h.Result
+	}
+	return asynq.HandlerFunc(func(context.Context, *asynq.Task) error { return errNoSigner })
+}
+
+// errBadBatch marks a batch that can never be issued as it is: it goes to
+// the archive at once with the problems as its error, for an administrator
+// to read, fix and enqueue again.
+var errBadBatch = errors.New("workers: batch cannot be issued")
+
+// ProcessTask implements asynq.Handler.
+func (h *ResultHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
+	var p IssueResultPayload
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return classify(badPayload(err))
+	}
+	if err := p.Validate(); err != nil {
+		return classify(badPayload(err))
+	}
+	err := h.issue(ctx, p)
+	if errors.Is(err, result.ErrInvalidBatch) || errors.Is(err, errBadBatch) {
+		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
+	}
+	return classify(err)
+}
+
+func (h *ResultHandler) log() *slog.Logger {
+	if h.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return h.Log
+}
+
+// issue reads the batch, makes the signed file in memory (a few hundred
+// KiB even for thousands of persons) and publishes it in one PUT, so the
+// results bucket never holds a partial or unsigned file. Re-running writes
+// the same key again: the file differs only in its signing time.
+func (h *ResultHandler) issue(ctx context.Context, p IssueResultPayload) error {
+	rc, _, err := h.Uploads.Get(ctx, p.BatchKey)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fmt.Errorf("%w: no batch document at %s", errBadBatch, p.BatchKey)
+	case err != nil:
+		return fmt.Errorf("workers: read batch: %w", err)
+	}
+	data, err := io.ReadAll(io.LimitReader(rc, 8<<20))
+	rc.Close()
+	if err != nil {
+		return fmt.Errorf("workers: read batch: %w", err)
+	}
+	b, err := result.ParseBatch(data)
+	if err != nil {
+		return err
+	}
+	if b.Campaign != p.Campaign {
+		return fmt.Errorf("%w: batch is of campaign %q, the task of %q", errBadBatch, b.Campaign, p.Campaign)
+	}
+	key := p.OutputKey
+	if key == "" {
+		key = ResultKey(b.Campaign, b.DocNumber)
+	}
+	var out bytes.Buffer
+	info, err := h.Issuer.Issue(ctx, b, &out)
+	if err != nil {
+		return err
+	}
+	if err := h.Results.Put(ctx, key, bytes.NewReader(out.Bytes()), int64(out.Len()), storage.PutOptions{ContentType: "application/pdf"}); err != nil {
+		return fmt.Errorf("workers: publish result: %w", err)
+	}
+	h.log().Info("result published", "campaign", b.Campaign, "doc_number", b.DocNumber, "key", key,
+		"pages", info.Pages, "bytes", info.Bytes, "sha256", info.SHA256)
+	return nil
+}
+
+// ResultSubmitter is what an administrator's tool does to issue a result
+// in production: store the batch document and enqueue its task.
+type ResultSubmitter struct {
+	Uploads storage.Store
+	Client  *asynq.Client
+}
+
+// Submit validates doc, stores it in the uploads bucket and enqueues
+// TypeIssueResult. A bad document is refused here, before anything is
+// stored.
+func (s *ResultSubmitter) Submit(ctx context.Context, doc []byte) (IssueResultPayload, error) {
+	b, err := result.ParseBatch(doc)
+	if err != nil {
+		return IssueResultPayload{}, err
+	}
+	p := IssueResultPayload{Campaign: b.Campaign, BatchKey: BatchKey(b.Campaign, doc), OutputKey: ResultKey(b.Campaign, b.DocNumber)}
+	task, err := NewIssueResultTask(p)
+	if err != nil {
+		return p, fmt.Errorf("workers: submit result: %w", err)
+	}
+	if err := s.Uploads.Put(ctx, p.BatchKey, bytes.NewReader(doc), int64(len(doc)), storage.PutOptions{ContentType: "application/json"}); err != nil {
+		return p, fmt.Errorf("workers: store batch: %w", err)
+	}
+	if _, err := s.Client.EnqueueContext(ctx, task); err != nil {
+		return p, fmt.Errorf("workers: enqueue result: %w", err)
+	}
+	return p, nil
+}

@@ -1,0 +1,233 @@
+package workers_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/pipeline/result"
+	"github.com/blindpack/blindpack/storage"
+	"github.com/blindpack/blindpack/storage/s3"
+	"github.com/blindpack/blindpack/workers"
+)
+
+// resultEnv is a worker with signing keys against the real Redis and S3.
+type resultEnv struct {
+	buckets storage.Buckets
+	client  *asynq.Client
+	handler *workers.ResultHandler
+	caFile  string
+}
+
+func newResultEnv(t *testing.T) *resultEnv {
+	t.Helper()
+	ctx := context.Background()
+	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
+	rc := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: redisDB})
+	if err := rc.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	srv := testenv.S3Server(t)
+	cl, err := s3.Open(ctx, s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := randomSuffix()
+	buckets, err := cl.Buckets(ctx, s3.BucketNames{Uploads: "up-" + suffix, Packets: "pk-" + suffix, Reports: "rp-" + suffix, Results: "rs-" + suffix}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	keys := filepath.Join(t.TempDir(), "keys")
+	if err := result.GenerateDevKeys(keys, result.DevKeyOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	signer, err := result.LoadKeyDir(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fonts, err := result.LoadFonts(result.FontConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := result.NewIssuer(result.Config{Fonts: fonts, Signer: signer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rh := &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results}
+	h := &workers.Handler{Buckets: buckets, Result: rh}
+	server, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Start(workers.NewMux(h)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Shutdown)
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	return &resultEnv{buckets: buckets, client: client, handler: rh, caFile: filepath.Join(keys, result.CAFile)}
+}
+
+func batchDoc(t *testing.T) []byte {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join("..", "pipeline", "result", "testdata", "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// TestResultIssueQueue is the production path: an administrator enqueues a
+// batch, a worker signs it into the results bucket, and anyone with the
+// presigned link downloads a file that verifies.
+func TestResultIssueQueue(t *testing.T) {
+	e := newResultEnv(t)
+	ctx := context.Background()
+	sub := workers.ResultSubmitter{Uploads: e.buckets.Uploads, Client: e.client}
+	p, err := sub.Submit(ctx, batchDoc(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "2024/头人社发-2024-12号.pdf"; p.OutputKey != want {
+		t.Errorf("output key = %q, want %q", p.OutputKey, want)
+	}
+	if strings.Contains(mustJSON(t, p), "张三") {
+		t.Error("the payload carries the batch's content, not its key")
+	}
+
+	var info storage.ObjectInfo
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		info, err = e.buckets.Results.Stat(ctx, p.OutputKey)
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, storage.ErrNotFound) || time.Now().After(deadline) {
+			t.Fatalf("no result at %s: %v", p.OutputKey, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if info.ContentType != "application/pdf" {
+		t.Errorf("content type %q", info.ContentType)
+	}
+
+	pre, ok := e.buckets.Results.(storage.Presigner)
+	if !ok {
+		t.Fatal("the S3 results store is not a Presigner")
+	}
+	u, err := pre.PresignGet(ctx, p.OutputKey, 10*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("download by presigned link: %d %v", resp.StatusCode, err)
+	}
+	ca, err := os.ReadFile(e.caFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots, err := result.CertPool(ca)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := result.Verify(data, result.VerifyOptions{Roots: roots})
+	if err != nil || !v.OK() {
+		var b bytes.Buffer
+		if v != nil {
+			v.Write(&b)
+		}
+		t.Fatalf("downloaded result does not verify: %v\n%s", err, b.String())
+	}
+}
+
+// TestResultIssueBadInput checks that what can never succeed is not
+// retried, and that nothing is published for it.
+func TestResultIssueBadInput(t *testing.T) {
+	e := newResultEnv(t)
+	ctx := context.Background()
+	bad := bytes.Replace(batchDoc(t), []byte(`"engineering"`), []byte(`"medicine"`), 1)
+	badKey := workers.BatchKey("2024", bad)
+	if err := e.buckets.Uploads.Put(ctx, badKey, bytes.NewReader(bad), int64(len(bad)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	good := batchDoc(t)
+	goodKey := workers.BatchKey("2024", good)
+	if err := e.buckets.Uploads.Put(ctx, goodKey, bytes.NewReader(good), int64(len(good)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		payload   workers.IssueResultPayload
+		transient bool
+	}{
+		{"InvalidBatch", workers.IssueResultPayload{Campaign: "2024", BatchKey: badKey, OutputKey: "2024/bad.pdf"}, false},
+		{"MissingBatch", workers.IssueResultPayload{Campaign: "2024", BatchKey: "batches/2024/none.json", OutputKey: "2024/none.pdf"}, false},
+		{"OtherCampaign", workers.IssueResultPayload{Campaign: "2025", BatchKey: goodKey, OutputKey: "2025/x.pdf"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			task, err := workers.NewIssueResultTask(tt.payload)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = e.handler.ProcessTask(ctx, task)
+			if err == nil || errors.Is(err, asynq.SkipRetry) == tt.transient {
+				t.Fatalf("err = %v, want SkipRetry=%t", err, !tt.transient)
+			}
+			t.Log(err)
+			if _, err := e.buckets.Results.Stat(ctx, tt.payload.OutputKey); !errors.Is(err, storage.ErrNotFound) {
+				t.Errorf("something was published for a failed task: %v", err)
+			}
+		})
+	}
+	// A bad payload is refused before it is queued.
+	if _, err := workers.NewIssueResultTask(workers.IssueResultPayload{Campaign: "../x", BatchKey: "k"}); err == nil {
+		t.Error("NewIssueResultTask accepted a bad campaign")
+	}
+	if _, err := (&workers.ResultSubmitter{Uploads: e.buckets.Uploads, Client: e.client}).Submit(ctx, bad); !errors.Is(err, result.ErrInvalidBatch) {
+		t.Errorf("Submit(bad) err = %v, want ErrInvalidBatch", err)
+	}
+}
+
+func TestResultKey(t *testing.T) {
+	for _, tt := range []struct{ doc, want string }{
+		{"头人社发〔2024〕12号", "2024/头人社发-2024-12号.pdf"},
+		{"〔〕", "2024/result.pdf"},
+	} {
+		if got := workers.ResultKey("2024", tt.doc); got != tt.want {
+			t.Errorf("ResultKey(%q) = %q, want %q", tt.doc, got, tt.want)
+		}
+		if err := storage.CheckKey(workers.ResultKey("2024", tt.doc)); err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
