@@ -74,7 +74,8 @@ func BenchmarkProcessSample(b *testing.B) {
 	}
 	defer src.Close()
 	for b.Loop() {
-		rep, err := p.Process(context.Background(), sub, workers.Source(src), io.Discard)
+		var out buffer
+		rep, err := p.Process(context.Background(), sub, workers.Source(src), &out)
 		if err != nil || rep.Status != pipeline.Accepted {
 			b.Fatal(err, rep.Findings)
 		}

@@ -38,3 +38,8 @@ func hugePNG() []byte {
 	b.Write(chunk("IEND", nil))
 	return b.Bytes()
 }
+
+// buffer is an in-memory packet Output.
+type buffer struct{ bytes.Buffer }
+
+func (b *buffer) ReadAt(p []byte, off int64) (int, error) { return bytes.NewReader(b.Bytes()).ReadAt(p, off) }

@@ -17,6 +17,7 @@ import (
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/pipeline/scan"
+	"github.com/blindpack/blindpack/pipeline/verify"
 )
 
 // Source opens a material's file by the reference in the submission (an
@@ -95,12 +96,19 @@ func (p *Pipeline) AnonCode(campaign, applicantID string) string {
 	return AnonCode(p.cfg.AnonSecret, campaign, applicantID)
 }
 
+// Output receives a packet as it is written, and gives it back to be
+// verified once finished: an *os.File, typically.
+type Output interface {
+	io.Writer
+	io.ReaderAt
+}
+
 // Process checks a submission and, when it passes, writes its packet to
-// out. The report says which: when it is not accepted, whatever was written
-// to out is incomplete and must be discarded. An error means the run could
-// not finish (a transient failure, or ctx was cancelled) and no report
-// exists; running it again is safe.
-func (p *Pipeline) Process(ctx context.Context, sub *Submission, src Source, out io.Writer) (*Report, error) {
+// out and verifies the finished bytes. The report says whether it was
+// accepted: when it is not, whatever was written to out must be discarded.
+// An error means the run could not finish (a transient failure, or ctx was
+// cancelled) and no report exists; running it again is safe.
+func (p *Pipeline) Process(ctx context.Context, sub *Submission, src Source, out Output) (*Report, error) {
 	r := NewReport(sub.Campaign, sub.ApplicantID, sub.SubmissionID)
 	log := p.log.With("submission", sub.SubmissionID)
 	if f := sub.check(p.cfg.Policy); len(f) > 0 {
@@ -134,10 +142,54 @@ func (p *Pipeline) Process(ctx context.Context, sub *Submission, src Source, out
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: write packet: %w", err)
 	}
+	info := packetInfo(res, sum)
+	// Fail closed: the finished bytes are read back and checked by code
+	// that does not share the writer's assumptions. A packet with any
+	// problem is never published.
+	if probs := verify.Packet(out, res.Bytes, Expectation(sub, info)); len(probs) > 0 {
+		log.Error("packet failed verification", "problems", len(probs), "first", probs[0].String())
+		return r.Reject(verifyFindings(probs, info, sub)...), nil
+	}
 	r.Status = Accepted
-	r.Packet = packetInfo(res, sum)
+	r.Packet = info
 	log.Info("submission accepted", "anon_code", r.AnonCode, "pages", res.Pages, "bytes", res.Bytes)
 	return r, nil
+}
+
+// Expectation tells the verifier what must not appear in a submission's
+// packet and where its masks are, by packet page.
+func Expectation(sub *Submission, info *PacketInfo) verify.Expect {
+	exp := verify.Expect{Identity: verify.Identity{Name: sub.Identity.Name, Employer: sub.Identity.Employer}, Masks: map[int][][4]float64{}}
+	for _, e := range info.Index {
+		for _, pp := range e.Pages {
+			for _, m := range sub.Materials[e.Material].Masks {
+				if m.Page == pp[0] {
+					exp.Masks[pp[1]] = append(exp.Masks[pp[1]], m.Rect)
+				}
+			}
+		}
+	}
+	return exp
+}
+
+// verifyFindings turns verifier problems into findings, placing a problem
+// on a packet page back on its material and source page.
+func verifyFindings(probs []verify.Problem, info *PacketInfo, sub *Submission) []finding.Finding {
+	var out []finding.Finding
+	for _, pr := range probs {
+		f := finding.New(pr.Code, finding.Args{Page: pr.Page, Value: pr.Where})
+		f.Detail = pr.String()
+		for _, e := range info.Index {
+			for _, pp := range e.Pages {
+				if pp[1] == pr.Page {
+					i := e.Material
+					f.Material, f.Type, f.Page = &i, sub.Materials[i].Type, pp[0]
+				}
+			}
+		}
+		out = append(out, f)
+	}
+	return out
 }
 
 func packetInfo(res packet.Result, sum hash.Hash) *PacketInfo {
@@ -237,6 +289,9 @@ func (r *run) material(ctx context.Context, i int) error {
 		img, err := page.Decode()
 		if err != nil {
 			r.add(i, spec, err)
+			continue
+		}
+		if !r.clarity(i, spec, page, img) {
 			continue
 		}
 		if !forReviewers || len(r.findings) > 0 {

@@ -80,7 +80,7 @@ func process(t testing.TB, p *pipeline.Pipeline, dir string, sub *pipeline.Submi
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
-	var out bytes.Buffer
+	var out buffer
 	rep, err := p.Process(context.Background(), sub, workers.Source(src), &out)
 	if err != nil {
 		t.Fatal(err)

@@ -180,3 +180,35 @@ func Dark(img image.Image, r [4]float64, inset float64) (mean float64, light flo
 func (i Image) String() string {
 	return fmt.Sprintf("page %d %dx%d %s %s", i.Page, i.Width, i.Height, i.Color, i.Encoding)
 }
+
+// ImageTags lists, for every image embedded in the file, the metadata tags
+// exiftool finds in it once extracted as it is stored (`pdfimages -all`):
+// EXIF, XMP, IPTC, comments, thumbnails — anything but the tags that
+// describe the image's own encoding.
+func ImageTags(t testing.TB, path string) map[string][]string {
+	t.Helper()
+	testenv.Tool(t, "exiftool")
+	dir := t.TempDir()
+	run(t, "pdfimages", "-all", path, filepath.Join(dir, "img"))
+	files, _ := filepath.Glob(filepath.Join(dir, "img-*"))
+	out := map[string][]string{}
+	for _, f := range files {
+		var tags []map[string]any
+		if err := json.Unmarshal(run(t, "exiftool", "-j", "-G1", "-a", "-u", f), &tags); err != nil {
+			t.Fatalf("exiftool: %v", err)
+		}
+		for _, m := range tags {
+			for k := range m {
+				group, _, _ := strings.Cut(k, ":")
+				switch group {
+				case "SourceFile", "ExifTool", "System", "File", "Composite", "JFIF", "Adobe", "PNG":
+					continue
+				case "PNG-pHYs": // written by pdfimages itself when it makes the PNG
+					continue
+				}
+				out[filepath.Base(f)] = append(out[filepath.Base(f)], k)
+			}
+		}
+	}
+	return out
+}

@@ -1,9 +1,6 @@
 package scan
 
-import (
-	"bytes"
-	"strconv"
-)
+import "github.com/blindpack/blindpack/pipeline/internal/pdflex"
 
 // A content stream is read only far enough to learn what a page shows: which
 // images are painted with which matrix, and whether anything else visible is
@@ -26,117 +23,6 @@ func (m matrix) mul(n matrix) matrix {
 
 func (m matrix) apply(x, y float64) (float64, float64) {
 	return m[0]*x + m[2]*y + m[4], m[1]*x + m[3]*y + m[5]
-}
-
-type token struct {
-	kind byte // 'n' number, '/' name, 'o' operator, 's' string or other operand
-	num  float64
-	text string
-}
-
-// tokenizer splits a content stream into operands and operators.
-type tokenizer struct {
-	b []byte
-	p int
-}
-
-func isSpace(c byte) bool {
-	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
-}
-
-func isDelim(c byte) bool { return bytes.IndexByte([]byte("()<>[]{}/%"), c) >= 0 }
-
-func (t *tokenizer) next() (token, bool) {
-	for t.p < len(t.b) {
-		c := t.b[t.p]
-		switch {
-		case isSpace(c):
-			t.p++
-		case c == '%':
-			for t.p < len(t.b) && t.b[t.p] != '\n' && t.b[t.p] != '\r' {
-				t.p++
-			}
-		case c == '(':
-			t.skipString()
-			return token{kind: 's'}, true
-		case c == '<' && t.p+1 < len(t.b) && t.b[t.p+1] == '<', c == '>' && t.p+1 < len(t.b) && t.b[t.p+1] == '>':
-			t.p += 2
-			return token{kind: 's'}, true
-		case c == '<':
-			end := bytes.IndexByte(t.b[t.p:], '>')
-			if end < 0 {
-				t.p = len(t.b)
-			} else {
-				t.p += end + 1
-			}
-			return token{kind: 's'}, true
-		case c == '[' || c == ']' || c == '{' || c == '}' || c == ')' || c == '>':
-			t.p++
-			return token{kind: 's'}, true
-		case c == '/':
-			start := t.p + 1
-			t.p++
-			for t.p < len(t.b) && !isSpace(t.b[t.p]) && !isDelim(t.b[t.p]) {
-				t.p++
-			}
-			return token{kind: '/', text: string(t.b[start:t.p])}, true
-		default:
-			start := t.p
-			for t.p < len(t.b) && !isSpace(t.b[t.p]) && !isDelim(t.b[t.p]) {
-				t.p++
-			}
-			if t.p == start { // a lone delimiter not handled above
-				t.p++
-				continue
-			}
-			word := string(t.b[start:t.p])
-			if f, err := strconv.ParseFloat(word, 64); err == nil && (word[0] == '-' || word[0] == '+' || word[0] == '.' || (word[0] >= '0' && word[0] <= '9')) {
-				return token{kind: 'n', num: f}, true
-			}
-			return token{kind: 'o', text: word}, true
-		}
-	}
-	return token{}, false
-}
-
-func (t *tokenizer) skipString() {
-	depth := 0
-	for t.p < len(t.b) {
-		switch t.b[t.p] {
-		case '\\':
-			t.p++
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				t.p++
-				return
-			}
-		}
-		t.p++
-	}
-}
-
-// skipInlineImage moves past the data of an inline image, which starts after
-// the ID operator and ends at an EI operator.
-func (t *tokenizer) skipInlineImage() {
-	t.p++ // the single white-space byte after ID
-	for t.p+2 <= len(t.b) {
-		i := bytes.Index(t.b[t.p:], []byte("EI"))
-		if i < 0 {
-			t.p = len(t.b)
-			return
-		}
-		t.p += i
-		before := t.p == 0 || isSpace(t.b[t.p-1])
-		after := t.p+2 == len(t.b) || isSpace(t.b[t.p+2]) || isDelim(t.b[t.p+2])
-		t.p += 2
-		if before && after {
-			return
-		}
-	}
-	t.p = len(t.b)
 }
 
 // painted is an image XObject drawn on the page and the matrix it was drawn
@@ -178,14 +64,14 @@ func interpret(content []byte, ctm matrix, resolve xobjectResolver, pc *pageCont
 	}
 	st := gstate{ctm: ctm}
 	var stack []gstate
-	var ops []token
-	t := tokenizer{b: content}
+	var ops []pdflex.Token
+	lex := pdflex.New(content)
 	for {
-		tok, ok := t.next()
+		tok, ok := lex.Next()
 		if !ok {
 			return
 		}
-		if tok.kind != 'o' {
+		if tok.Kind != pdflex.Operator {
 			ops = append(ops, tok)
 			if len(ops) > 64 { // operands of no operator we read; keep memory bounded
 				ops = ops[len(ops)-64:]
@@ -198,14 +84,14 @@ func interpret(content []byte, ctm matrix, resolve xobjectResolver, pc *pageCont
 			}
 			out := make([]float64, n)
 			for i, o := range ops[len(ops)-n:] {
-				if o.kind != 'n' {
+				if o.Kind != pdflex.Number {
 					return nil, false
 				}
-				out[i] = o.num
+				out[i] = o.Num
 			}
 			return out, true
 		}
-		switch tok.text {
+		switch tok.Text {
 		case "q":
 			if len(stack) < 256 {
 				stack = append(stack, st)
@@ -240,12 +126,12 @@ func interpret(content []byte, ctm matrix, resolve xobjectResolver, pc *pageCont
 				pc.visible = "inline image"
 			}
 		case "ID":
-			t.skipInlineImage()
+			lex.SkipInlineImage()
 		case "Do":
-			if len(ops) == 0 || ops[len(ops)-1].kind != '/' {
+			if len(ops) == 0 || ops[len(ops)-1].Kind != pdflex.Name {
 				break
 			}
-			name := ops[len(ops)-1].text
+			name := ops[len(ops)-1].Text
 			kind, form := resolve(name)
 			switch kind {
 			case "Image":

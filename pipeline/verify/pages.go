@@ -1,0 +1,386 @@
+package verify
+
+import (
+	"bytes"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"math"
+
+	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
+
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/internal/pdflex"
+)
+
+// contentOps are the operators blindpack's pages use.
+var contentOps = keySet("q", "Q", "cm", "Do", "BT", "ET", "Tf", "Tm", "Tj", "rg", "RG", "w", "m", "l", "S", "re", "f", "gs")
+
+type drawn struct {
+	name string
+	ctm  [6]float64
+}
+
+func (v *verifier) pages() {
+	xt := v.ctx.XRefTable
+	for i := 1; i <= xt.PageCount; i++ {
+		d, _, inh, err := xt.PageDict(i, false)
+		if err != nil || d == nil || inh == nil || inh.MediaBox == nil {
+			v.add(finding.UnverifiablePacket, i, "page dictionary: %v", err)
+			continue
+		}
+		v.unexpectedKeys(d, pageKeys, i, "page")
+		res, err := xt.DereferenceDict(d["Resources"])
+		if err != nil {
+			v.add(finding.UnverifiablePacket, i, "resources: %v", err)
+			continue
+		}
+		fonts := v.resources(res, i)
+		content, err := v.contents(d)
+		if err != nil {
+			v.add(finding.UnverifiablePacket, i, "content: %v", err)
+			continue
+		}
+		images := v.content(content, fonts, i)
+		if rects := v.exp.Masks[i]; len(rects) > 0 {
+			v.masks(i, inh.MediaBox, res, images, rects)
+		}
+	}
+}
+
+// resources checks a page's resources and returns its fonts' ToUnicode
+// maps by resource name.
+func (v *verifier) resources(res types.Dict, page int) map[string]toUnicode {
+	xt := v.ctx.XRefTable
+	v.unexpectedKeys(res, resourceKeys, page, "resources")
+	fonts := map[string]toUnicode{}
+	if fd, err := xt.DereferenceDict(res["Font"]); err == nil {
+		for name, o := range fd {
+			f, err := xt.DereferenceDict(o)
+			if err != nil || f == nil || !v.fontOK(f) {
+				v.add(finding.ForeignContent, page, "font /%s not embedded by blindpack", name)
+				continue
+			}
+			sd, _, err := xt.DereferenceStreamDict(f["ToUnicode"])
+			if err != nil || sd == nil {
+				continue
+			}
+			c := *sd
+			if err := c.DecodeWithLimit(4 << 20); err == nil {
+				fonts[name] = parseToUnicode(c.Content)
+			}
+		}
+	}
+	if xo, err := xt.DereferenceDict(res["XObject"]); err == nil {
+		for name, o := range xo {
+			sd, _, err := xt.DereferenceStreamDict(o)
+			if err != nil || sd == nil {
+				v.add(finding.ForeignContent, page, "XObject /%s", name)
+				continue
+			}
+			if sub := sd.Dict.Subtype(); sub == nil || *sub != "Image" {
+				v.add(finding.ForeignContent, page, "XObject /%s is not an image", name)
+			}
+			if sd.Dict["SMask"] != nil || sd.Dict["Mask"] != nil {
+				v.add(finding.ForeignContent, page, "image /%s has a mask", name)
+			}
+			v.imageMetadata(sd, page, name)
+		}
+	}
+	if gs, err := xt.DereferenceDict(res["ExtGState"]); err == nil {
+		for name, o := range gs {
+			if d, err := xt.DereferenceDict(o); err == nil {
+				v.unexpectedKeys(d, extGStateKeys, page, "graphics state /"+name)
+			}
+		}
+	}
+	return fonts
+}
+
+func (v *verifier) contents(d types.Dict) ([]byte, error) {
+	xt := v.ctx.XRefTable
+	o, err := xt.Dereference(d["Contents"])
+	if err != nil {
+		return nil, err
+	}
+	var parts []types.Object
+	switch o := o.(type) {
+	case types.StreamDict:
+		parts = []types.Object{o}
+	case types.Array:
+		parts = o
+	case nil:
+		return nil, nil
+	default:
+		return nil, fmt.Errorf("contents is a %T", o)
+	}
+	var b bytes.Buffer
+	for _, p := range parts {
+		sd, _, err := xt.DereferenceStreamDict(p)
+		if err != nil || sd == nil {
+			return nil, fmt.Errorf("content stream: %v", err)
+		}
+		c := *sd
+		if err := c.DecodeWithLimit(64 << 20); err != nil {
+			return nil, err
+		}
+		b.Write(c.Content)
+		b.WriteByte('\n')
+	}
+	return b.Bytes(), nil
+}
+
+// content reads a page's content: only blindpack's operators, its text as a
+// reader extracts it (searched for the identity as one string, so a name
+// split across operators is still found), and the images it paints.
+func (v *verifier) content(content []byte, fonts map[string]toUnicode, page int) []drawn {
+	type state struct{ ctm [6]float64 }
+	st := state{ctm: [6]float64{1, 0, 0, 1, 0, 0}}
+	var stack []state
+	var ops []pdflex.Token
+	var text bytes.Buffer
+	var font toUnicode
+	var images []drawn
+	lex := pdflex.New(content)
+	for {
+		tok, ok := lex.Next()
+		if !ok {
+			break
+		}
+		if tok.Kind != pdflex.Operator {
+			ops = append(ops, tok)
+			if tok.Kind == pdflex.String {
+				v.text(tok.Str, fmt.Sprintf("page %d content string", page))
+			}
+			continue
+		}
+		if !contentOps[tok.Text] {
+			v.add(finding.ForeignContent, page, "operator %s", tok.Text)
+			if tok.Text == "ID" {
+				lex.SkipInlineImage()
+			}
+		}
+		switch tok.Text {
+		case "q":
+			stack = append(stack, st)
+		case "Q":
+			if len(stack) > 0 {
+				st, stack = stack[len(stack)-1], stack[:len(stack)-1]
+			}
+		case "cm":
+			if len(ops) >= 6 {
+				var m [6]float64
+				for i, o := range ops[len(ops)-6:] {
+					m[i] = o.Num
+				}
+				st.ctm = multiply(m, st.ctm)
+			}
+		case "Tf":
+			if len(ops) >= 2 && ops[len(ops)-2].Kind == pdflex.Name {
+				font = fonts[ops[len(ops)-2].Text]
+			}
+		case "Tj":
+			if len(ops) >= 1 && ops[len(ops)-1].Kind == pdflex.String {
+				text.WriteString(font.decode(ops[len(ops)-1].Str))
+			}
+		case "Do":
+			if len(ops) >= 1 && ops[len(ops)-1].Kind == pdflex.Name {
+				images = append(images, drawn{name: ops[len(ops)-1].Text, ctm: st.ctm})
+			}
+		}
+		ops = ops[:0]
+	}
+	v.text(bytes.Join(bytes.Fields(text.Bytes()), nil), fmt.Sprintf("page %d text", page))
+	return images
+}
+
+// multiply returns m × n: first m, then n.
+func multiply(m, n [6]float64) [6]float64 {
+	return [6]float64{
+		m[0]*n[0] + m[1]*n[2], m[0]*n[1] + m[1]*n[3],
+		m[2]*n[0] + m[3]*n[2], m[2]*n[1] + m[3]*n[3],
+		m[4]*n[0] + m[5]*n[2] + n[4], m[4]*n[1] + m[5]*n[3] + n[5],
+	}
+}
+
+// imageMetadata checks that a JPEG carries nothing but what decoding needs:
+// no APPn segment but Adobe's 12-byte APP14, no comment, nothing after the
+// end-of-image marker.
+func (v *verifier) imageMetadata(sd *types.StreamDict, page int, name string) {
+	if len(sd.FilterPipeline) == 0 || sd.FilterPipeline[len(sd.FilterPipeline)-1].Name != "DCTDecode" {
+		return
+	}
+	data := sd.Raw
+	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
+		v.add(finding.UnverifiablePacket, page, "image /%s is not a JPEG", name)
+		return
+	}
+	p := 2
+	for p+2 <= len(data) {
+		if data[p] != 0xFF {
+			v.add(finding.UnverifiablePacket, page, "image /%s: bad marker", name)
+			return
+		}
+		m := data[p+1]
+		if m == 0xD9 {
+			if len(bytes.TrimRight(data[p+2:], "\x00\r\n ")) > 0 {
+				v.add(finding.ImageMetadata, page, "image /%s: data after end of image", name)
+			}
+			return
+		}
+		if m == 0x01 || (m >= 0xD0 && m <= 0xD7) || m == 0xFF {
+			p += 2
+			continue
+		}
+		if p+4 > len(data) {
+			break
+		}
+		n := int(data[p+2])<<8 | int(data[p+3])
+		switch {
+		case m == 0xEE && n == 14 && bytes.HasPrefix(data[p+4:], []byte("Adobe")):
+		case m >= 0xE0 && m <= 0xEF:
+			v.add(finding.ImageMetadata, page, "image /%s: APP%d segment", name, m-0xE0)
+		case m == 0xFE:
+			v.add(finding.ImageMetadata, page, "image /%s: comment segment", name)
+		}
+		p += 2 + n
+		if m == 0xDA { // skip entropy-coded data to the next marker
+			for p+1 < len(data) && !(data[p] == 0xFF && data[p+1] != 0 && (data[p+1] < 0xD0 || data[p+1] > 0xD7)) {
+				p++
+			}
+		}
+	}
+	v.add(finding.ImageMetadata, page, "image /%s: no end-of-image marker", name)
+}
+
+// masks checks that the pixels under each mask, in the image the page
+// paints, are black.
+func (v *verifier) masks(page int, box *types.Rectangle, res types.Dict, images []drawn, rects [][4]float64) {
+	if len(images) != 1 {
+		v.add(finding.MaskNotApplied, page, "%d images on a masked page", len(images))
+		return
+	}
+	im := images[0]
+	xt := v.ctx.XRefTable
+	xo, _ := xt.DereferenceDict(res["XObject"])
+	sd, _, err := xt.DereferenceStreamDict(xo[im.name])
+	if err != nil || sd == nil {
+		v.add(finding.MaskNotApplied, page, "image /%s not found", im.name)
+		return
+	}
+	lum, lossy, err := v.luminance(sd)
+	if err != nil {
+		v.add(finding.UnverifiablePacket, page, "image /%s: %v", im.name, err)
+		return
+	}
+	m := im.ctm
+	det := m[0]*m[3] - m[1]*m[2]
+	if math.Abs(det) < 1e-9 {
+		v.add(finding.MaskNotApplied, page, "image /%s has no area", im.name)
+		return
+	}
+	b := lum.Bounds()
+	w, h := float64(b.Dx()), float64(b.Dy())
+	toPixel := func(x, y float64) (float64, float64) {
+		// Displayed fractions → user space → image unit square → pixels.
+		X, Y := box.LL.X+x*box.Width(), box.UR.Y-y*box.Height()
+		X, Y = X-m[4], Y-m[5]
+		ix, iy := (m[3]*X-m[2]*Y)/det, (-m[1]*X+m[0]*Y)/det
+		return ix * w, (1 - iy) * h
+	}
+	// JPEG blocks straddling a mask's edge ring a little into it; the
+	// check starts two pixels inside.
+	inset := 0
+	if lossy {
+		inset = 2
+	}
+	for _, r := range rects {
+		x0, y0 := toPixel(r[0], r[1])
+		x1, y1 := toPixel(r[2], r[3])
+		px := image.Rect(int(math.Ceil(math.Min(x0, x1)))+inset, int(math.Ceil(math.Min(y0, y1)))+inset,
+			int(math.Floor(math.Max(x0, x1)))-inset, int(math.Floor(math.Max(y0, y1)))-inset).Intersect(b)
+		if px.Empty() {
+			continue // the mask lies off the image, on blank page
+		}
+		var sum, lit, n int
+		for y := px.Min.Y; y < px.Max.Y; y++ {
+			row := lum.Pix[(y-b.Min.Y)*lum.Stride:]
+			for x := px.Min.X; x < px.Max.X; x++ {
+				l := int(row[x-b.Min.X])
+				sum += l
+				if l > 64 {
+					lit++
+				}
+				n++
+			}
+		}
+		if mean := float64(sum) / float64(n); mean > 16 || lit > n/500 {
+			v.add(finding.MaskNotApplied, page, "mask [%.3f %.3f %.3f %.3f]: mean luminance %.0f, %d of %d pixels light", r[0], r[1], r[2], r[3], mean, lit, n)
+		}
+	}
+}
+
+// luminance decodes an image XObject to grey and reports whether it was
+// stored lossy.
+func (v *verifier) luminance(sd *types.StreamDict) (*image.Gray, bool, error) {
+	w, h := sd.Dict.IntEntry("Width"), sd.Dict.IntEntry("Height")
+	if w == nil || h == nil || *w <= 0 || *h <= 0 || int64(*w)*int64(*h) > 200_000_000 {
+		return nil, false, fmt.Errorf("bad image size")
+	}
+	if len(sd.FilterPipeline) == 1 && sd.FilterPipeline[0].Name == "DCTDecode" {
+		img, err := jpeg.Decode(bytes.NewReader(sd.Raw))
+		if err != nil {
+			return nil, true, err
+		}
+		return toGray(img), true, nil
+	}
+	c := *sd
+	if err := c.DecodeWithLimit(int64(*w) * int64(*h) * 4); err != nil {
+		return nil, false, err
+	}
+	cs := sd.Dict.NameEntry("ColorSpace")
+	bpc := sd.Dict.IntEntry("BitsPerComponent")
+	if cs == nil || bpc == nil || *bpc != 8 {
+		return nil, false, fmt.Errorf("image samples not 8-bit grey or RGB")
+	}
+	g := image.NewGray(image.Rect(0, 0, *w, *h))
+	switch *cs {
+	case "DeviceGray":
+		if len(c.Content) < len(g.Pix) {
+			return nil, false, fmt.Errorf("short image data")
+		}
+		copy(g.Pix, c.Content)
+	case "DeviceRGB":
+		if len(c.Content) < 3*len(g.Pix) {
+			return nil, false, fmt.Errorf("short image data")
+		}
+		for i := range g.Pix {
+			r, gg, b := int(c.Content[3*i]), int(c.Content[3*i+1]), int(c.Content[3*i+2])
+			g.Pix[i] = uint8((299*r + 587*gg + 114*b) / 1000)
+		}
+	default:
+		return nil, false, fmt.Errorf("colour space %s", *cs)
+	}
+	return g, false, nil
+}
+
+func toGray(img image.Image) *image.Gray {
+	if g, ok := img.(*image.Gray); ok {
+		return g
+	}
+	b := img.Bounds()
+	g := image.NewGray(b)
+	if y, ok := img.(*image.YCbCr); ok {
+		for row := b.Min.Y; row < b.Max.Y; row++ {
+			copy(g.Pix[(row-b.Min.Y)*g.Stride:(row-b.Min.Y)*g.Stride+b.Dx()], y.Y[y.YOffset(b.Min.X, row):])
+		}
+		return g
+	}
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, gg, bb, _ := img.At(x, y).RGBA()
+			g.Pix[(y-b.Min.Y)*g.Stride+x-b.Min.X] = uint8((299*r + 587*gg + 114*bb) / 1000 >> 8)
+		}
+	}
+	return g
+}

@@ -1,0 +1,89 @@
+package verify
+
+import (
+	"unicode/utf16"
+
+	"github.com/blindpack/blindpack/pipeline/internal/pdflex"
+)
+
+// toUnicode maps 2-byte character codes to text, from a ToUnicode CMap.
+type toUnicode map[uint16]string
+
+// parseToUnicode reads the bfchar and bfrange sections of a CMap.
+func parseToUnicode(data []byte) toUnicode {
+	m := toUnicode{}
+	lex := pdflex.New(data)
+	var ops []pdflex.Token
+	code := func(b []byte) uint16 {
+		var c uint16
+		for _, x := range b {
+			c = c<<8 | uint16(x)
+		}
+		return c
+	}
+	text := func(b []byte) string {
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+		}
+		return string(utf16.Decode(u))
+	}
+	for {
+		tok, ok := lex.Next()
+		if !ok {
+			return m
+		}
+		if tok.Kind != pdflex.Operator {
+			ops = append(ops, tok)
+			continue
+		}
+		switch tok.Text {
+		case "endbfchar":
+			for i := 0; i+1 < len(ops); i += 2 {
+				if ops[i].Kind == pdflex.String && ops[i+1].Kind == pdflex.String {
+					m[code(ops[i].Str)] = text(ops[i+1].Str)
+				}
+			}
+		case "endbfrange":
+			for i := 0; i+2 < len(ops); {
+				lo, hi := code(ops[i].Str), code(ops[i+1].Str)
+				if ops[i+2].Kind == pdflex.Open {
+					j := i + 3
+					for c := lo; j < len(ops) && ops[j].Kind == pdflex.String; c, j = c+1, j+1 {
+						m[c] = text(ops[j].Str)
+					}
+					i = j + 1
+					continue
+				}
+				dst := []rune(text(ops[i+2].Str))
+				for c := lo; c <= hi && c >= lo && len(dst) > 0; c++ {
+					m[c] = string(dst)
+					dst[len(dst)-1]++
+					if c == 0xFFFF {
+						break
+					}
+				}
+				i += 3
+			}
+		}
+		ops = ops[:0]
+	}
+}
+
+// decode turns a shown string into text; codes without a mapping are kept
+// as raw bytes so that nothing is lost from the search.
+func (t toUnicode) decode(b []byte) string {
+	if t == nil {
+		return string(b)
+	}
+	var out []byte
+	for i := 0; i+1 < len(b); i += 2 {
+		c := uint16(b[i])<<8 | uint16(b[i+1])
+		if s, ok := t[c]; ok {
+			out = append(out, s...)
+		} else {
+			out = append(out, b[i], b[i+1])
+		}
+	}
+	return string(out)
+}
