@@ -1,0 +1,257 @@
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Status of an application.
+type Status string
+
+// Application statuses.
+const (
+	// Pending: nothing decided yet.
+	Pending Status = ""
+	// Accepted: a submission was accepted; its packet is published.
+	Accepted Status = "accepted"
+	// Returned: the latest decided submission was rejected; the applicant
+	// may resubmit until the deadline.
+	Returned Status = "returned"
+	// Abandoned: returned, and the deadline passed without a resubmission.
+	Abandoned Status = "abandoned"
+)
+
+// Application is the stored state of one application (campaign ×
+// applicant).
+type Application struct {
+	Campaign, ApplicantID string
+	Status                Status
+	// Returns counts distinct submissions that were rejected.
+	Returns int
+	// Deadline is when the latest return's window closes (zero when not
+	// returned).
+	Deadline time.Time
+	// Last is the latest submission decided.
+	Last string
+	// Submissions maps each decided submission to its outcome:
+	// accepted, rejected or refused.
+	Submissions map[string]string
+	Updated     time.Time
+}
+
+// Options configure a Store. The zero value is usable.
+type Options struct {
+	// Prefix of every key (default "bp:").
+	Prefix string
+	// Now is the clock (default time.Now); tests inject their own.
+	Now func() time.Time
+}
+
+// Store keeps application state in Redis.
+type Store struct {
+	rdb    redis.UniversalClient
+	prefix string
+	now    func() time.Time
+}
+
+// New returns a Store on a Redis client.
+func New(rdb redis.UniversalClient, opts Options) *Store {
+	if opts.Prefix == "" {
+		opts.Prefix = "bp:"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	return &Store{rdb: rdb, prefix: opts.Prefix, now: opts.Now}
+}
+
+// Now is the store's clock.
+func (s *Store) Now() time.Time { return s.now() }
+
+func (s *Store) appKey(campaign, applicant string) string {
+	return s.prefix + "app:{" + campaign + ":" + applicant + "}"
+}
+func (s *Store) subsKey(campaign, applicant string) string {
+	return s.prefix + "app:{" + campaign + ":" + applicant + "}:subs"
+}
+func (s *Store) auditKey(campaign, applicant string) string {
+	return s.prefix + "audit:{" + campaign + ":" + applicant + "}"
+}
+func (s *Store) deadlinesKey() string { return s.prefix + "deadlines" }
+func (s *Store) subIndexKey(id string) string {
+	return s.prefix + "sub:" + id
+}
+
+// Get returns an application's state; an application never seen is Pending.
+func (s *Store) Get(ctx context.Context, campaign, applicant string) (Application, error) {
+	a := Application{Campaign: campaign, ApplicantID: applicant, Submissions: map[string]string{}}
+	h, err := s.rdb.HGetAll(ctx, s.appKey(campaign, applicant)).Result()
+	if err != nil {
+		return a, fmt.Errorf("state: get application: %w", err)
+	}
+	subs, err := s.rdb.HGetAll(ctx, s.subsKey(campaign, applicant)).Result()
+	if err != nil {
+		return a, fmt.Errorf("state: get submissions: %w", err)
+	}
+	a.Submissions = subs
+	a.Status = Status(h["status"])
+	a.Returns, _ = strconv.Atoi(h["returns"])
+	a.Last = h["last"]
+	if d, _ := strconv.ParseInt(h["deadline"], 10, 64); d > 0 {
+		a.Deadline = time.Unix(d, 0)
+	}
+	if u, _ := strconv.ParseInt(h["updated"], 10, 64); u > 0 {
+		a.Updated = time.Unix(u, 0)
+	}
+	return a, nil
+}
+
+// record sets a submission's outcome and derives the application's state
+// from all outcomes, in one atomic step. Recording the same outcome twice
+// changes nothing, so a re-run task cannot count a return twice or move a
+// deadline.
+var record = redis.NewScript(`
+local app, subs, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local sub, outcome, now, window, member = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local prev = redis.call('HGET', subs, sub)
+redis.call('HSET', subs, sub, outcome)
+local returns = 0
+for _, v in ipairs(redis.call('HVALS', subs)) do
+  if v == 'rejected' then returns = returns + 1 end
+end
+redis.call('HSET', app, 'returns', returns, 'updated', now)
+if outcome == 'refused' then
+  return redis.call('HGET', app, 'status') or ''
+end
+redis.call('HSET', app, 'last', sub)
+if outcome == 'accepted' then
+  redis.call('HSET', app, 'status', 'accepted')
+  redis.call('HDEL', app, 'deadline')
+  redis.call('ZREM', deadlines, member)
+elseif outcome == 'rejected' then
+  redis.call('HSET', app, 'status', 'returned')
+  if prev ~= 'rejected' then
+    redis.call('HSET', app, 'deadline', now + window)
+    redis.call('ZADD', deadlines, now + window, member)
+  end
+end
+return redis.call('HGET', app, 'status')
+`)
+
+// Outcomes of a submission, as recorded.
+const (
+	OutcomeAccepted = "accepted"
+	OutcomeRejected = "rejected"
+	OutcomeRefused  = "refused"
+)
+
+// Record stores the outcome of a submission and returns the application's
+// new state. A rejection opens a return window of the given length from
+// now; a refusal (the submission was not processed) changes nothing but the
+// record of that submission.
+func (s *Store) Record(ctx context.Context, campaign, applicant, submission, outcome string, window time.Duration) (Application, error) {
+	switch outcome {
+	case OutcomeAccepted, OutcomeRejected, OutcomeRefused:
+	default:
+		return Application{}, fmt.Errorf("state: record: unknown outcome %q", outcome)
+	}
+	keys := []string{s.appKey(campaign, applicant), s.subsKey(campaign, applicant), s.deadlinesKey()}
+	err := record.Run(ctx, s.rdb, keys, submission, outcome, s.now().Unix(), int64(window/time.Second), campaign+"\x00"+applicant).Err()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return Application{}, fmt.Errorf("state: record: %w", err)
+	}
+	return s.Get(ctx, campaign, applicant)
+}
+
+// abandon marks one overdue application abandoned, if it still is returned
+// with that deadline: a resubmission decided meanwhile wins.
+var abandon = redis.NewScript(`
+local app, deadlines = KEYS[1], KEYS[2]
+local member, now = ARGV[1], tonumber(ARGV[2])
+local status = redis.call('HGET', app, 'status')
+local deadline = tonumber(redis.call('HGET', app, 'deadline') or '0')
+if status == 'returned' and deadline > 0 and deadline <= now then
+  redis.call('HSET', app, 'status', 'abandoned', 'updated', now)
+  redis.call('ZREM', deadlines, member)
+  return 1
+end
+if status ~= 'returned' then redis.call('ZREM', deadlines, member) end
+return 0
+`)
+
+// Key names an application.
+type Key struct{ Campaign, ApplicantID string }
+
+// AbandonOverdue marks every returned application whose deadline has
+// passed as abandoned, and returns them.
+func (s *Store) AbandonOverdue(ctx context.Context) ([]Key, error) {
+	now := s.now().Unix()
+	members, err := s.rdb.ZRangeByScore(ctx, s.deadlinesKey(), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now, 10)}).Result()
+	if err != nil {
+		return nil, fmt.Errorf("state: overdue: %w", err)
+	}
+	var out []Key
+	for _, m := range members {
+		var k Key
+		for i := 0; i < len(m); i++ {
+			if m[i] == 0 {
+				k = Key{m[:i], m[i+1:]}
+			}
+		}
+		n, err := abandon.Run(ctx, s.rdb, []string{s.appKey(k.Campaign, k.ApplicantID), s.deadlinesKey()}, m, now).Int()
+		if err != nil {
+			return out, fmt.Errorf("state: abandon: %w", err)
+		}
+		if n == 1 {
+			out = append(out, k)
+		}
+	}
+	return out, nil
+}
+
+// Located says where a submission's document is.
+type Located struct {
+	Campaign, ApplicantID, Key string
+	// SubmittedAt is when it was first submitted.
+	SubmittedAt time.Time
+}
+
+// Index remembers where a submission is, so that administrators can name it
+// by its id alone. The first index wins: a submission id is forever.
+func (s *Store) Index(ctx context.Context, submission string, loc Located) error {
+	err := s.rdb.HSetNX(ctx, s.subIndexKey(submission), "campaign", loc.Campaign).Err()
+	if err == nil {
+		err = s.rdb.HSetNX(ctx, s.subIndexKey(submission), "applicant", loc.ApplicantID).Err()
+	}
+	if err == nil {
+		err = s.rdb.HSetNX(ctx, s.subIndexKey(submission), "key", loc.Key).Err()
+	}
+	if err == nil {
+		err = s.rdb.HSetNX(ctx, s.subIndexKey(submission), "submitted", strconv.FormatInt(loc.SubmittedAt.Unix(), 10)).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("state: index submission: %w", err)
+	}
+	return nil
+}
+
+// ErrUnknownSubmission is returned by Locate for a submission never indexed.
+var ErrUnknownSubmission = errors.New("state: unknown submission")
+
+// Locate finds a submission by id.
+func (s *Store) Locate(ctx context.Context, submission string) (Located, error) {
+	h, err := s.rdb.HGetAll(ctx, s.subIndexKey(submission)).Result()
+	if err != nil {
+		return Located{}, fmt.Errorf("state: locate: %w", err)
+	}
+	if h["key"] == "" {
+		return Located{}, ErrUnknownSubmission
+	}
+	ts, _ := strconv.ParseInt(h["submitted"], 10, 64)
+	return Located{Campaign: h["campaign"], ApplicantID: h["applicant"], Key: h["key"], SubmittedAt: time.Unix(ts, 0)}, nil
+}

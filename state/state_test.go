@@ -1,0 +1,155 @@
+package state_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/state"
+)
+
+// redisDB is this package's database on the test Redis.
+const redisDB = 3
+
+// clock is a settable test clock.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+func newStore(t *testing.T) (*state.Store, *clock) {
+	t.Helper()
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t), DB: redisDB})
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.FlushDB(context.Background()).Err(); err != nil {
+		t.Fatal(err)
+	}
+	c := &clock{t: time.Date(2024, 9, 20, 10, 0, 0, 0, time.UTC)}
+	return state.New(rdb, state.Options{Prefix: "test:", Now: c.Now}), c
+}
+
+func TestReturnsAndDeadlines(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newStore(t)
+	const window = 48 * time.Hour
+	a, err := s.Get(ctx, "2024", "A1")
+	if err != nil || a.Status != state.Pending || a.Returns != 0 {
+		t.Fatalf("new application: %+v %v", a, err)
+	}
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, window)
+	if a.Status != state.Returned || a.Returns != 1 || !a.Deadline.Equal(clk.Now().Add(window).Truncate(time.Second)) {
+		t.Fatalf("after a return: %+v", a)
+	}
+	first := a.Deadline
+	// The same task run again an hour later: no second return, same deadline.
+	clk.Advance(time.Hour)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, window)
+	if a.Returns != 1 || !a.Deadline.Equal(first) {
+		t.Fatalf("re-run counted again: %+v", a)
+	}
+	// A refused submission is recorded but changes nothing else.
+	a, _ = s.Record(ctx, "2024", "A1", "A1-x", state.OutcomeRefused, window)
+	if a.Status != state.Returned || a.Returns != 1 || a.Submissions["A1-x"] != "refused" {
+		t.Fatalf("refusal changed state: %+v", a)
+	}
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r2", state.OutcomeRejected, window)
+	if a.Returns != 2 || !a.Deadline.After(first) {
+		t.Fatalf("second return: %+v", a)
+	}
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r3", state.OutcomeAccepted, window)
+	if a.Status != state.Accepted || a.Returns != 2 || !a.Deadline.IsZero() || a.Last != "A1-r3" {
+		t.Fatalf("accepted: %+v", a)
+	}
+	if _, err := s.Record(ctx, "2024", "A1", "x", "maybe", window); err == nil {
+		t.Error("unknown outcome accepted")
+	}
+}
+
+func TestAbandonOverdue(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newStore(t)
+	s.Record(ctx, "2024", "late", "late-r1", state.OutcomeRejected, 48*time.Hour)
+	s.Record(ctx, "2024", "quick", "quick-r1", state.OutcomeRejected, 48*time.Hour)
+	clk.Advance(24 * time.Hour)
+	s.Record(ctx, "2024", "quick", "quick-r2", state.OutcomeAccepted, 48*time.Hour)
+	if got, _ := s.AbandonOverdue(ctx); len(got) != 0 {
+		t.Fatalf("abandoned before the deadline: %v", got)
+	}
+	clk.Advance(24*time.Hour + time.Second)
+	got, err := s.AbandonOverdue(ctx)
+	if err != nil || len(got) != 1 || got[0] != (state.Key{Campaign: "2024", ApplicantID: "late"}) {
+		t.Fatalf("abandoned %v, %v", got, err)
+	}
+	if a, _ := s.Get(ctx, "2024", "late"); a.Status != state.Abandoned {
+		t.Errorf("status %s", a.Status)
+	}
+	if a, _ := s.Get(ctx, "2024", "quick"); a.Status != state.Accepted {
+		t.Errorf("a resubmitted application was abandoned: %s", a.Status)
+	}
+	if got, _ := s.AbandonOverdue(ctx); len(got) != 0 {
+		t.Errorf("abandoned twice: %v", got)
+	}
+}
+
+func TestAuditTrailNewestFirst(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newStore(t)
+	for i, action := range []string{"submitted", "rejected", "override", "accepted"} {
+		clk.Advance(time.Minute)
+		if err := s.Audit(ctx, "2024", "A1", state.Event{Actor: "worker@h", Action: action, Submission: "A1-r1", Detail: string(rune('a' + i))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	trail, err := s.Trail(ctx, "2024", "A1", 0)
+	if err != nil || len(trail) != 4 || trail[0].Action != "accepted" || trail[3].Action != "submitted" {
+		t.Fatalf("trail %+v %v", trail, err)
+	}
+	if !trail[0].At.After(trail[3].At) {
+		t.Error("times not kept")
+	}
+	if two, _ := s.Trail(ctx, "2024", "A1", 2); len(two) != 2 || two[1].Action != "override" {
+		t.Errorf("last two: %+v", two)
+	}
+}
+
+func TestSubmissionIndex(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newStore(t)
+	loc := state.Located{Campaign: "2024", ApplicantID: "A1", Key: "submissions/2024/A1/A1-r1.json", SubmittedAt: clk.Now()}
+	if err := s.Index(ctx, "A1-r1", loc); err != nil {
+		t.Fatal(err)
+	}
+	s.Index(ctx, "A1-r1", state.Located{Campaign: "other", ApplicantID: "B", Key: "elsewhere", SubmittedAt: clk.Now().Add(time.Hour)})
+	got, err := s.Locate(ctx, "A1-r1")
+	if err != nil || got.Key != loc.Key || got.Campaign != "2024" || !got.SubmittedAt.Equal(loc.SubmittedAt) {
+		t.Fatalf("located %+v %v", got, err)
+	}
+	if _, err := s.Locate(ctx, "nope"); !errors.Is(err, state.ErrUnknownSubmission) {
+		t.Errorf("unknown: %v", err)
+	}
+}
+
+func TestConcurrentRecordsCountOnce(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	var wg sync.WaitGroup
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.Record(ctx, "2024", "A9", "A9-r1", state.OutcomeRejected, time.Hour)
+		}()
+	}
+	wg.Wait()
+	if a, _ := s.Get(ctx, "2024", "A9"); a.Returns != 1 {
+		t.Errorf("%d returns from one submission recorded by 20 workers", a.Returns)
+	}
+}
