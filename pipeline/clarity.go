@@ -3,7 +3,6 @@ package pipeline
 import (
 	"image"
 
-	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
@@ -16,12 +15,17 @@ import (
 func (r *run) clarity(i int, spec policy.Material, page *scan.Page, img image.Image) bool {
 	m := scan.Measure(img, page)
 	errs := scan.Check(m, r.p.cfg.Policy.Clarity)
+	if o := r.overrides[[2]int{i, page.Number}]; o != nil {
+		// A person looked at the page and judged it fine; what the checks
+		// said is kept in the report beside their name and reason.
+		for _, fe := range errs {
+			o.Codes = append(o.Codes, fe.Code)
+		}
+		r.log.Info("clarity overridden", "material", i, "page", page.Number, "by", o.By, "codes", o.Codes)
+		return true
+	}
 	for _, fe := range errs {
-		f := finding.New(fe.Code, finding.Args{MaterialZH: spec.ShortZH, MaterialEN: spec.EN, Page: fe.Page,
-			Value: fe.Value, Measured: fe.Measured, Threshold: fe.Threshold})
-		f.Material, f.Type = &i, r.sub.Materials[i].Type
-		r.findings = append(r.findings, f)
-		r.log.Info("finding", "material", i, "type", f.Type, "page", f.Page, "code", f.Code, "detail", fe.Error())
+		r.add(i, spec, fe)
 	}
 	if len(errs) == 0 {
 		r.log.Debug("page clear", "material", i, "page", m.Page, "ppi", m.PPI, "sharpness", m.Sharpness,

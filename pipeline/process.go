@@ -10,6 +10,8 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
+	"time"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/mask"
@@ -109,7 +111,47 @@ type Output interface {
 // An error means the run could not finish (a transient failure, or ctx was
 // cancelled) and no report exists; running it again is safe.
 func (p *Pipeline) Process(ctx context.Context, sub *Submission, src Source, out Output) (*Report, error) {
+	return p.ProcessWith(ctx, sub, src, out, Options{})
+}
+
+// Options are an administrator's instructions for one run.
+type Options struct {
+	// Overrides accept pages that the clarity check would reject.
+	Overrides []Override
+}
+
+// Override is an administrator's decision that a page a check flagged is
+// fine after all ("谁审核、谁负责": it names who decided and why). It
+// applies to the clarity checks only: a file that cannot be read, or a
+// missing mask, is not a matter of judgement.
+type Override struct {
+	// Material is the 0-based material index; Page 1-based in its file.
+	Material int       `json:"material"`
+	Page     int       `json:"page"`
+	Reason   string    `json:"reason"`
+	By       string    `json:"by"`
+	At       time.Time `json:"at"`
+	// Codes are the findings the override set aside in this run.
+	Codes []finding.Code `json:"codes,omitempty"`
+}
+
+// ErrBadOverride is returned for an override that names no page or no
+// one, or gives no reason.
+var ErrBadOverride = errors.New("pipeline: invalid override")
+
+// ProcessWith is Process with an administrator's options.
+func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source, out Output, opts Options) (*Report, error) {
+	overrides := map[[2]int]*Override{}
+	for i := range opts.Overrides {
+		o := &opts.Overrides[i]
+		if o.Material < 0 || o.Material >= len(sub.Materials) || o.Page < 1 || strings.TrimSpace(o.Reason) == "" || strings.TrimSpace(o.By) == "" {
+			return nil, fmt.Errorf("%w: material %d page %d", ErrBadOverride, o.Material, o.Page)
+		}
+		o.Codes = nil
+		overrides[[2]int{o.Material, o.Page}] = o
+	}
 	r := NewReport(sub.Campaign, sub.ApplicantID, sub.SubmissionID)
+	r.Overrides = opts.Overrides
 	log := p.log.With("submission", sub.SubmissionID)
 	if f := sub.check(p.cfg.Policy); len(f) > 0 {
 		log.Info("submission rejected before reading files", "findings", len(f))
@@ -128,7 +170,7 @@ func (p *Pipeline) Process(ctx context.Context, sub *Submission, src Source, out
 		return nil, err
 	}
 
-	run := &run{p: p, sub: sub, src: src, b: b, log: log}
+	run := &run{p: p, sub: sub, src: src, b: b, log: log, overrides: overrides}
 	for _, i := range p.materialOrder(sub) {
 		if err := run.material(ctx, i); err != nil {
 			return nil, err
@@ -227,6 +269,8 @@ type run struct {
 	b        *packet.Builder
 	log      *slog.Logger
 	findings []finding.Finding
+	// overrides by [material, page].
+	overrides map[[2]int]*Override
 }
 
 func (r *run) add(i int, spec policy.Material, err error) {
@@ -234,7 +278,8 @@ func (r *run) add(i int, spec policy.Material, err error) {
 	if !errors.As(err, &fe) {
 		fe = finding.Errorf(finding.CorruptFile, 0, "", err)
 	}
-	f := finding.New(fe.Code, finding.Args{MaterialZH: spec.ShortZH, MaterialEN: spec.EN, Page: fe.Page, Value: fe.Value})
+	f := finding.New(fe.Code, finding.Args{MaterialZH: spec.ShortZH, MaterialEN: spec.EN, Page: fe.Page, Value: fe.Value,
+		Measured: fe.Measured, Threshold: fe.Threshold})
 	f.Material, f.Type = &i, r.sub.Materials[i].Type
 	r.findings = append(r.findings, f)
 	r.log.Info("finding", "material", i, "type", f.Type, "page", f.Page, "code", f.Code, "detail", fe.Error())

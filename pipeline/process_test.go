@@ -73,15 +73,21 @@ func sample(t testing.TB, name string) (string, *pipeline.Submission) {
 	return dir, sub
 }
 
-func process(t testing.TB, p *pipeline.Pipeline, dir string, sub *pipeline.Submission) (*pipeline.Report, []byte) {
+// dirSource reads materials from a directory, as `blindpack process` does.
+func dirSource(t testing.TB, dir string) pipeline.Source {
 	t.Helper()
 	src, err := localdir.New(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { src.Close() })
+	return workers.Source(src)
+}
+
+func process(t testing.TB, p *pipeline.Pipeline, dir string, sub *pipeline.Submission) (*pipeline.Report, []byte) {
+	t.Helper()
 	var out buffer
-	rep, err := p.Process(context.Background(), sub, workers.Source(src), &out)
+	rep, err := p.Process(context.Background(), sub, dirSource(t, dir), &out)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -36,6 +36,8 @@ type Report struct {
 	Status       Status            `json:"status"`
 	Findings     []finding.Finding `json:"findings"`
 	Packet       *PacketInfo       `json:"packet,omitempty"`
+	// Overrides are administrators' decisions applied in this run.
+	Overrides []Override `json:"overrides,omitempty"`
 }
 
 // PacketInfo describes a published packet.

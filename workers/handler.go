@@ -15,6 +15,7 @@ import (
 
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 )
 
@@ -30,6 +31,12 @@ type Handler struct {
 	Log     *slog.Logger
 	// Result handles TypeIssueResult; nil on a worker without signing keys.
 	Result *ResultHandler
+	// State keeps applications' returns, deadlines and audit trail. Nil
+	// turns the return loop off: every submission is processed, nothing is
+	// recorded (tests of the pipeline alone).
+	State *state.Store
+	// Actor names this worker in the audit trail (default "worker").
+	Actor string
 }
 
 // maxSubmissionBytes bounds a submission document; a real one is a few KiB.
@@ -86,6 +93,11 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		return err
 	}
 	if sub != nil {
+		if rep, err = h.admit(ctx, p); err != nil {
+			return err
+		}
+	}
+	if sub != nil && rep == nil {
 		tmp, err := os.CreateTemp(h.TempDir, "blindpack-packet-*.pdf")
 		if err != nil {
 			return fmt.Errorf("workers: temp file: %w", err)
@@ -94,7 +106,10 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}()
-		rep, err = h.Pipeline.Process(ctx, sub, Source(h.Buckets.Uploads), tmp)
+		rep, err = h.Pipeline.ProcessWith(ctx, sub, Source(h.Buckets.Uploads), tmp, pipeline.Options{Overrides: p.Overrides})
+		if errors.Is(err, pipeline.ErrBadOverride) {
+			return classify(badPayload(err))
+		}
 		if err != nil {
 			return err
 		}
@@ -102,6 +117,13 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 			if err := h.publishPacket(ctx, tmp, rep); err != nil {
 				return err
 			}
+		} else if err := h.contactSheet(ctx, sub, rep); err != nil {
+			return err
+		}
+	}
+	if sub != nil { // a document nobody could read is not the applicant's return
+		if err := h.record(ctx, p, rep); err != nil {
+			return err
 		}
 	}
 	data := rep.Marshal()

@@ -23,6 +23,7 @@ import (
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/storage/s3"
 	"github.com/blindpack/blindpack/workers"
@@ -37,6 +38,7 @@ type env struct {
 	inspector *asynq.Inspector
 	submitter *workers.Submitter
 	handler   *workers.Handler
+	state     *state.Store
 }
 
 // redisDB is this package's Redis database: packages run in parallel, and
@@ -50,6 +52,13 @@ var (
 )
 
 func newEnv(t *testing.T, wrapUploads func(storage.Store) storage.Store) *env {
+	t.Helper()
+	return newEnvWith(t, wrapUploads, nil)
+}
+
+// newEnvWith also gives the worker and submitter the application state
+// store, on the same Redis database, with the given clock.
+func newEnvWith(t *testing.T, wrapUploads func(storage.Store) storage.Store, now func() time.Time) *env {
 	t.Helper()
 	ctx := context.Background()
 	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
@@ -83,6 +92,13 @@ func newEnv(t *testing.T, wrapUploads func(storage.Store) storage.Store) *env {
 		workerBuckets.Uploads = wrapUploads(buckets.Uploads)
 	}
 	h := &workers.Handler{Pipeline: p, Buckets: workerBuckets, PacketsBucket: "pk-" + suffix, TempDir: t.TempDir()}
+	var st *state.Store
+	if now != nil {
+		rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: redisDB})
+		t.Cleanup(func() { rdb.Close() })
+		st = state.New(rdb, state.Options{Now: now})
+		h.State = st
+	}
 	server, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +111,8 @@ func newEnv(t *testing.T, wrapUploads func(storage.Store) storage.Store) *env {
 	t.Cleanup(func() { client.Close() })
 	insp := asynq.NewInspector(opt)
 	t.Cleanup(func() { insp.Close() })
-	return &env{buckets: buckets, redis: opt, client: client, inspector: insp, handler: h,
-		submitter: &workers.Submitter{Uploads: buckets.Uploads, Client: client}}
+	return &env{buckets: buckets, redis: opt, client: client, inspector: insp, handler: h, state: st,
+		submitter: &workers.Submitter{Uploads: buckets.Uploads, Client: client, State: st, Now: now}}
 }
 
 func randomSuffix() string {

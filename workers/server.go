@@ -73,7 +73,21 @@ func NewMux(h *Handler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeProcessSubmission, h)
 	mux.Handle(TypeIssueResult, h.resultHandler())
+	mux.Handle(TypeSweepApplications, &SweepHandler{State: h.State})
 	return mux
+}
+
+// NewScheduler enqueues the abandonment sweep every interval. Every worker
+// may run one: the task is unique per interval, so Redis holds at most one.
+func NewScheduler(redis asynq.RedisConnOpt, interval time.Duration, log *slog.Logger) (*asynq.Scheduler, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := asynq.NewScheduler(redis, &asynq.SchedulerOpts{Logger: asynqLogger{log.With("component", "scheduler")}, LogLevel: asynq.WarnLevel})
+	if _, err := s.Register(fmt.Sprintf("@every %s", interval), NewSweepTask(), asynq.Unique(interval)); err != nil {
+		return nil, fmt.Errorf("workers: schedule sweep: %w", err)
+	}
+	return s, nil
 }
 
 // RetryDelay backs off exponentially from 1s to 5 minutes, with jitter so

@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path"
+	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 )
 
@@ -28,6 +30,13 @@ var ErrConflict = errors.New("workers: another submission document has this subm
 type Submitter struct {
 	Uploads storage.Store
 	Client  *asynq.Client
+	// State, when set, indexes the submission for administrators and
+	// audits it.
+	State *state.Store
+	// Actor names the submitter in the audit trail (default "upload-service").
+	Actor string
+	// Now is the clock that stamps submissions (default time.Now).
+	Now func() time.Time
 }
 
 // Submit stores and enqueues a submission document. The document is checked
@@ -38,8 +47,16 @@ func (s *Submitter) Submit(ctx context.Context, doc []byte) (ProcessPayload, err
 	if err != nil {
 		return ProcessPayload{}, fmt.Errorf("workers: submit: %w", err)
 	}
+	now, actor := time.Now, s.Actor
+	if s.Now != nil {
+		now = s.Now
+	}
+	if actor == "" {
+		actor = "upload-service"
+	}
 	p := ProcessPayload{Campaign: sub.Campaign, ApplicantID: sub.ApplicantID, SubmissionID: sub.SubmissionID,
-		SubmissionKey: storage.SubmissionKey(sub.Campaign, sub.ApplicantID, sub.SubmissionID)}
+		SubmissionKey: storage.SubmissionKey(sub.Campaign, sub.ApplicantID, sub.SubmissionID),
+		SubmittedAt:   now().UTC().Truncate(time.Second), Actor: actor}
 	task, err := NewProcessTask(p)
 	if err != nil {
 		return p, fmt.Errorf("workers: submit: %w", err)
@@ -47,13 +64,75 @@ func (s *Submitter) Submit(ctx context.Context, doc []byte) (ProcessPayload, err
 	if err := s.store(ctx, p.SubmissionKey, doc); err != nil {
 		return p, err
 	}
+	if s.State != nil {
+		// The first submission of an id fixes when it was submitted.
+		if err := s.State.Index(ctx, p.SubmissionID, state.Located{Campaign: p.Campaign, ApplicantID: p.ApplicantID, Key: p.SubmissionKey, SubmittedAt: p.SubmittedAt}); err != nil {
+			return p, err
+		}
+		if loc, err := s.State.Locate(ctx, p.SubmissionID); err == nil {
+			p.SubmittedAt = loc.SubmittedAt.UTC()
+			if task, err = NewProcessTask(p); err != nil {
+				return p, err
+			}
+		}
+	}
 	if _, err := s.Client.EnqueueContext(ctx, task); err != nil {
 		if errors.Is(err, asynq.ErrTaskIDConflict) {
 			return p, ErrAlreadyQueued
 		}
 		return p, fmt.Errorf("workers: enqueue: %w", err)
 	}
+	if s.State != nil {
+		if err := s.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: actor, Action: "submitted", Submission: p.SubmissionID}); err != nil {
+			return p, err
+		}
+	}
 	return p, nil
+}
+
+// ErrUnknownSubmission is returned by Reprocess for an id never submitted.
+var ErrUnknownSubmission = errors.New("workers: unknown submission")
+
+// Reprocess queues a submission again on an administrator's request —
+// after a threshold change, or with overrides for pages a person judged
+// fine — and audits the request and every override.
+func Reprocess(ctx context.Context, client *asynq.Client, st *state.Store, submissionID, admin string, overrides []pipeline.Override) (string, error) {
+	loc, err := st.Locate(ctx, submissionID)
+	if errors.Is(err, state.ErrUnknownSubmission) {
+		return "", ErrUnknownSubmission
+	} else if err != nil {
+		return "", err
+	}
+	n, err := st.Counter(ctx, "reprocess:"+submissionID)
+	if err != nil {
+		return "", err
+	}
+	for i := range overrides {
+		overrides[i].By = admin
+		if overrides[i].At.IsZero() {
+			overrides[i].At = st.Now().UTC().Truncate(time.Second)
+		}
+	}
+	p := ProcessPayload{Campaign: loc.Campaign, ApplicantID: loc.ApplicantID, SubmissionID: submissionID, SubmissionKey: loc.Key,
+		SubmittedAt: loc.SubmittedAt.UTC(), Actor: admin, Overrides: overrides}
+	task, err := NewReprocessTask(p, n)
+	if err != nil {
+		return "", err
+	}
+	info, err := client.EnqueueContext(ctx, task, asynq.Queue(QueueCritical))
+	if err != nil {
+		return "", fmt.Errorf("workers: enqueue reprocess: %w", err)
+	}
+	if err := st.Audit(ctx, loc.Campaign, loc.ApplicantID, state.Event{Actor: admin, Action: "reprocess", Submission: submissionID, Detail: info.ID}); err != nil {
+		return info.ID, err
+	}
+	for _, o := range overrides {
+		ev := state.Event{Actor: admin, Action: "override", Submission: submissionID, Detail: fmt.Sprintf("material %d page %d: %s", o.Material, o.Page, o.Reason)}
+		if err := st.Audit(ctx, loc.Campaign, loc.ApplicantID, ev); err != nil {
+			return info.ID, err
+		}
+	}
+	return info.ID, nil
 }
 
 // store writes the document unless the same one is already there.

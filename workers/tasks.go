@@ -14,7 +14,15 @@ import (
 const (
 	// TypeProcessSubmission checks a submission and builds its packet.
 	TypeProcessSubmission = "submission:process"
+	// TypeSweepApplications marks applications whose resubmission window
+	// passed as abandoned; the scheduler enqueues it periodically.
+	TypeSweepApplications = "applications:sweep"
 )
+
+// NewSweepTask makes the periodic sweep task.
+func NewSweepTask() *asynq.Task {
+	return asynq.NewTask(TypeSweepApplications, nil, asynq.Queue(QueueLow), asynq.MaxRetry(1), asynq.Timeout(time.Minute))
+}
 
 // Queue names, in order of priority.
 const (
@@ -41,6 +49,15 @@ type ProcessPayload struct {
 	SubmissionID string `json:"submission_id"`
 	// SubmissionKey is the submission document's key in the uploads bucket.
 	SubmissionKey string `json:"submission_key"`
+	// SubmittedAt is when the upload service submitted it: the time the
+	// campaign calendar and the 48-hour window are judged by, however long
+	// the job waited in the queue.
+	SubmittedAt time.Time `json:"submitted_at"`
+	// Actor is who asked for this run: "upload-service", or the
+	// administrator of a reprocess.
+	Actor string `json:"actor,omitempty"`
+	// Overrides are an administrator's page decisions for a reprocess.
+	Overrides []pipeline.Override `json:"overrides,omitempty"`
 }
 
 // Validate checks that every id is safe to use in keys.
@@ -61,6 +78,17 @@ func (p ProcessPayload) Validate() error {
 // asynq instead of building a second packet; the finished task is kept for
 // 30 days to keep refusing it.
 func NewProcessTask(p ProcessPayload) (*asynq.Task, error) {
+	return newProcessTask(p, p.SubmissionID)
+}
+
+// NewReprocessTask makes the task of an administrator's reprocess: the same
+// payload with the administrator's overrides, under the n-th reprocess id
+// of the submission.
+func NewReprocessTask(p ProcessPayload, n int64) (*asynq.Task, error) {
+	return newProcessTask(p, fmt.Sprintf("%s:reprocess:%d", p.SubmissionID, n))
+}
+
+func newProcessTask(p ProcessPayload, id string) (*asynq.Task, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -69,7 +97,7 @@ func NewProcessTask(p ProcessPayload) (*asynq.Task, error) {
 		return nil, err
 	}
 	return asynq.NewTask(TypeProcessSubmission, data,
-		asynq.TaskID(p.SubmissionID),
+		asynq.TaskID(id),
 		asynq.Queue(QueueDefault),
 		asynq.MaxRetry(processRetries),
 		asynq.Timeout(processTimeout),

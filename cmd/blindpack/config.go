@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
+	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage/s3"
 )
 
@@ -177,6 +179,45 @@ func (s *services) register(fs *flag.FlagSet) {
 
 func (s *services) redis() asynq.RedisClientOpt {
 	return asynq.RedisClientOpt{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB}
+}
+
+// state opens the application state store on the same Redis as the queue.
+func (s *services) state(now func() time.Time) (*state.Store, func()) {
+	rdb := redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB})
+	return state.New(rdb, state.Options{Now: now}), func() { rdb.Close() }
+}
+
+// clockFlag is --clock: run as if it were this time, for rehearsing a
+// campaign outside its calendar. Empty means the real clock.
+type clockFlag struct{ at time.Time }
+
+func (c *clockFlag) String() string {
+	if c.at.IsZero() {
+		return ""
+	}
+	return c.at.Format(time.RFC3339)
+}
+
+func (c *clockFlag) Set(v string) error {
+	if v == "" {
+		c.at = time.Time{}
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return fmt.Errorf("clock: want RFC 3339, e.g. 2024-09-20T10:00:00+08:00: %w", err)
+	}
+	c.at = t
+	return nil
+}
+
+// now returns the clock: real, or running on from the given time.
+func (c *clockFlag) now() func() time.Time {
+	if c.at.IsZero() {
+		return time.Now
+	}
+	start, at := time.Now(), c.at
+	return func() time.Time { return at.Add(time.Since(start)) }
 }
 
 func newFlagSet(name string) *flag.FlagSet { return flag.NewFlagSet(name, flag.ContinueOnError) }

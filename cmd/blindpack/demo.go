@@ -11,9 +11,12 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/hibiken/asynq"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/policy"
+	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/storage/localdir"
 	"github.com/blindpack/blindpack/workers"
@@ -28,6 +31,10 @@ func runDemo(ctx context.Context, args []string) error {
 	c.register(fs, "text")
 	samples := fs.String("samples", "testdata/samples", "`directory` of sample submissions (generated there if missing)")
 	out := fs.String("out", "demo-out", "`directory` for the demo's buckets")
+	// The default policy opens the 2024 campaign, 5–30 September 2024: the
+	// demo plays it from the middle.
+	clock := clockFlag{at: time.Date(2024, 9, 20, 10, 0, 0, 0, policy.Beijing)}
+	fs.Var(&clock, "clock", "play the campaign as if it were this `time` (RFC 3339)")
 	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -61,17 +68,26 @@ func runDemo(ctx context.Context, args []string) error {
 		return err
 	}
 	opt := asynq.RedisClientOpt{Addr: redis.Addr()}
+	now := clock.now()
+	rdb := goredis.NewClient(&goredis.Options{Addr: redis.Addr()})
+	defer rdb.Close()
+	st := state.New(rdb, state.Options{Now: now})
+	returned, err := brokenSample(subs[0], *out)
+	if err != nil {
+		return err
+	}
+	subs = append(subs, returned)
 	srv, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: time.Second}, log)
 	if err != nil {
 		return err
 	}
-	if err := srv.Start(workers.NewMux(&workers.Handler{Pipeline: p, Buckets: buckets, TempDir: *out, Log: log})); err != nil {
+	if err := srv.Start(workers.NewMux(&workers.Handler{Pipeline: p, Buckets: buckets, TempDir: *out, Log: log, State: st, Actor: "demo-worker"})); err != nil {
 		return err
 	}
 	defer srv.Shutdown()
 	client := asynq.NewClient(opt)
 	defer client.Close()
-	submitter := workers.Submitter{Uploads: buckets.Uploads, Client: client}
+	submitter := workers.Submitter{Uploads: buckets.Uploads, Client: client, State: st, Now: now}
 
 	var queued []workers.ProcessPayload
 	for _, path := range subs {
@@ -105,8 +121,53 @@ func runDemo(ctx context.Context, args []string) error {
 		for _, f := range rep.Findings {
 			fmt.Printf("  - %s: %s\n", f.Code, f.MessageZH)
 		}
+		if rep.Status == pipeline.Rejected {
+			app, err := st.Get(ctx, pl.Campaign, pl.ApplicantID)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("  returned %d of %d times; resubmit by %s\n  contact sheet: %s\n", app.Returns, p.Policy().Returns.MaxReturns,
+				app.Deadline.In(policy.Beijing).Format("2006-01-02 15:04 MST"),
+				filepath.Join(root, storage.UploadsBucket, workers.ContactSheetKey(pl.Campaign, pl.ApplicantID, pl.SubmissionID)))
+		}
 	}
 	return nil
+}
+
+// brokenSample copies a sample as another applicant whose work summary
+// upload was cut short, to show a return, its reasons and contact sheet.
+func brokenSample(subFile, out string) (string, error) {
+	doc, err := os.ReadFile(subFile)
+	if err != nil {
+		return "", err
+	}
+	sub, err := pipeline.ParseSubmission(doc)
+	if err != nil {
+		return "", err
+	}
+	dir := filepath.Join(out, "returned-sample")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", err
+	}
+	sub.ApplicantID, sub.SubmissionID = "A2024-000999", "A2024-000999-r1"
+	for _, m := range sub.Materials {
+		data, err := os.ReadFile(filepath.Join(filepath.Dir(subFile), m.File))
+		if err != nil {
+			return "", err
+		}
+		if m.Type == "performance_summary" {
+			data = data[:len(data)/3]
+		}
+		if err := os.WriteFile(filepath.Join(dir, m.File), data, 0o644); err != nil {
+			return "", err
+		}
+	}
+	doc, err = sub.Marshal()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, "submission.json")
+	return path, os.WriteFile(path, doc, 0o644)
 }
 
 func waitReport(ctx context.Context, reports storage.Store, key string, timeout time.Duration) (*pipeline.Report, error) {

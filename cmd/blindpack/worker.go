@@ -26,6 +26,9 @@ func runWorker(ctx context.Context, args []string) error {
 	fs.IntVar(&sc.Concurrency, "concurrency", 0, "tasks run at once (default: number of CPUs)")
 	fs.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time running tasks get to finish on SIGTERM")
 	tempDir := fs.String("temp-dir", "", "`directory` for packets being built (default: the system's)")
+	sweep := fs.Duration("sweep-interval", 5*time.Minute, "how often overdue returned applications are marked abandoned (0: this worker does not schedule it)")
+	var clock clockFlag
+	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
 	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -45,7 +48,11 @@ func runWorker(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	h := &workers.Handler{Pipeline: p, Buckets: buckets, PacketsBucket: s.buckets.Packets, TempDir: *tempDir, Log: log}
+	st, closeState := s.state(clock.now())
+	defer closeState()
+	host, _ := os.Hostname()
+	h := &workers.Handler{Pipeline: p, Buckets: buckets, PacketsBucket: s.buckets.Packets, TempDir: *tempDir, Log: log,
+		State: st, Actor: "worker@" + host}
 	if sf.keysDir != "" || sf.certFile != "" || sf.p12File != "" {
 		is, err := sf.issuer(log)
 		if err != nil {
@@ -55,6 +62,16 @@ func runWorker(ctx context.Context, args []string) error {
 	}
 	if err := srv.Start(workers.NewMux(h)); err != nil {
 		return fmt.Errorf("start worker: %w", err)
+	}
+	if *sweep > 0 {
+		sched, err := workers.NewScheduler(s.redis(), *sweep, log)
+		if err != nil {
+			return err
+		}
+		if err := sched.Start(); err != nil {
+			return fmt.Errorf("start scheduler: %w", err)
+		}
+		defer sched.Shutdown()
 	}
 	log.Info("worker started", "redis", s.redisAddr, "s3", s.s3.Endpoint)
 	<-ctx.Done()
@@ -87,6 +104,8 @@ func runSubmit(ctx context.Context, args []string) error {
 	fs := newFlagSet("submit")
 	var s services
 	s.register(fs)
+	var clock clockFlag
+	fs.Var(&clock, "clock", "stamp the submission as if it were this `time` (RFC 3339), to rehearse a campaign")
 	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -103,7 +122,9 @@ func runSubmit(ctx context.Context, args []string) error {
 	}
 	client := asynq.NewClient(s.redis())
 	defer client.Close()
-	sub := workers.Submitter{Uploads: buckets.Uploads, Client: client}
+	st, closeState := s.state(clock.now())
+	defer closeState()
+	sub := workers.Submitter{Uploads: buckets.Uploads, Client: client, State: st, Now: clock.now()}
 	p, err := sub.Submit(ctx, doc)
 	switch {
 	case errors.Is(err, workers.ErrAlreadyQueued):

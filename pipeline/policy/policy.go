@@ -58,6 +58,11 @@ type Policy struct {
 	// Clarity holds the thresholds of the per-page clarity check. Fields a
 	// policy file leaves out keep the values of the built-in default.
 	Clarity Clarity `yaml:"clarity"`
+	// Returns are the rules on returned applications.
+	Returns Returns `yaml:"returns"`
+	// Campaigns are the calendars of the campaigns open for submissions,
+	// by campaign name.
+	Campaigns map[string]Campaign `yaml:"campaigns"`
 }
 
 // MaskKinds are the kinds of mask a submission may carry.
@@ -88,7 +93,7 @@ func Load(path string) (*Policy, error) {
 // Parse reads and checks a policy document. Unknown fields are errors, so
 // that a misspelt key does not silently change the rules.
 func Parse(data []byte) (*Policy, error) {
-	p := Policy{Clarity: defaultClarity()}
+	p := Policy{Clarity: defaultClarity(), Returns: Returns{WindowHours: 48, MaxReturns: 3}}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
@@ -160,6 +165,14 @@ func (p *Policy) Validate() error {
 					return bad("requirement %d: unknown material %q", i, t)
 				}
 			}
+		}
+	}
+	if err := p.Returns.validate(); err != nil {
+		return err
+	}
+	for name, c := range p.Campaigns {
+		if err := c.validate(name); err != nil {
+			return err
 		}
 	}
 	if err := p.Clarity.Validate(); err != nil {

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDefaultPolicyMatchesTheNotice(t *testing.T) {
@@ -91,5 +92,24 @@ func TestParseRejects(t *testing.T) {
 				t.Fatalf("err = %v, want ErrInvalid", err)
 			}
 		})
+	}
+}
+
+func TestCampaignCalendar(t *testing.T) {
+	p := Default()
+	c, ok := p.Campaign("2024")
+	if !ok {
+		t.Fatal("no 2024 campaign")
+	}
+	from, until := c.SubmissionPeriod()
+	if from.Format(time.RFC3339) != "2024-09-05T00:00:00+08:00" || until.Format(time.RFC3339) != "2024-10-01T00:00:00+08:00" {
+		t.Errorf("submission period %v – %v", from, until)
+	}
+	if p.Returns.Window() != 48*time.Hour || p.Returns.MaxReturns != 3 {
+		t.Errorf("returns %+v", p.Returns)
+	}
+	bad := strings.Replace(string(defaultYAML), `["2024-09-05", "2024-09-30"]`, `["2024-09-31", "2024-09-30"]`, 1)
+	if _, err := Parse([]byte(bad)); !errors.Is(err, ErrInvalid) {
+		t.Errorf("bad date accepted: %v", err)
 	}
 }

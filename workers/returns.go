@@ -1,0 +1,116 @@
+package workers
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/storage"
+)
+
+// admit applies the notice's rules to the application's stored state. It
+// returns the refusal report, or nil to process the submission.
+func (h *Handler) admit(ctx context.Context, p ProcessPayload) (*pipeline.Report, error) {
+	if h.State == nil {
+		return nil, nil
+	}
+	app, err := h.State.Get(ctx, p.Campaign, p.ApplicantID)
+	if err != nil {
+		return nil, err
+	}
+	pol := h.Pipeline.Policy()
+	var cal *pipeline.Calendar
+	if c, ok := pol.Campaign(p.Campaign); ok {
+		from, until := c.SubmissionPeriod()
+		cal = &pipeline.Calendar{SubmitFrom: from, SubmitUntil: until}
+	}
+	at := p.SubmittedAt
+	if at.IsZero() {
+		at = h.State.Now()
+	}
+	refusal := pipeline.Admit(pipeline.Application{Status: string(app.Status), Returns: app.Returns, Deadline: app.Deadline, Outcomes: app.Submissions},
+		p.SubmissionID, at, pipeline.ReturnRules{Window: pol.Returns.Window(), MaxReturns: pol.Returns.MaxReturns}, cal)
+	if refusal == nil {
+		return nil, nil
+	}
+	return pipeline.Refuse(p.Campaign, p.ApplicantID, p.SubmissionID, *refusal), nil
+}
+
+// record stores the outcome and audits it. Done before the report is
+// written, so that a report never exists for an outcome the state lacks.
+func (h *Handler) record(ctx context.Context, p ProcessPayload, rep *pipeline.Report) error {
+	if h.State == nil {
+		return nil
+	}
+	outcome := map[pipeline.Status]string{pipeline.Accepted: state.OutcomeAccepted, pipeline.Rejected: state.OutcomeRejected, pipeline.Refused: state.OutcomeRefused}[rep.Status]
+	app, err := h.State.Record(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, outcome, h.Pipeline.Policy().Returns.Window())
+	if err != nil {
+		return err
+	}
+	var codes []string
+	for _, f := range rep.Findings {
+		codes = append(codes, string(f.Code))
+	}
+	detail := strings.Join(codes, ",")
+	if rep.Status == pipeline.Rejected {
+		detail = fmt.Sprintf("%s; returns %d of %d; resubmit by %s", detail, app.Returns, h.Pipeline.Policy().Returns.MaxReturns,
+			app.Deadline.UTC().Format(time.RFC3339))
+	}
+	actor := h.Actor
+	if actor == "" {
+		actor = "worker"
+	}
+	if p.Actor != "" {
+		actor += " for " + p.Actor
+	}
+	return h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: actor, Action: string(rep.Status), Submission: p.SubmissionID, Detail: detail})
+}
+
+// ContactSheetKey is where the contact sheet of a rejected submission is
+// kept in the uploads bucket: it shows the originals, so it stays with
+// them, for administrators.
+func ContactSheetKey(campaign, applicantID, submissionID string) string {
+	return "contact/" + campaign + "/" + applicantID + "/" + submissionID + ".png"
+}
+
+func (h *Handler) contactSheet(ctx context.Context, sub *pipeline.Submission, rep *pipeline.Report) error {
+	img, err := h.Pipeline.ContactSheet(ctx, sub, Source(h.Buckets.Uploads), rep)
+	if err != nil {
+		return err
+	}
+	var b bytes.Buffer
+	if err := (&png.Encoder{CompressionLevel: png.BestSpeed}).Encode(&b, img); err != nil {
+		return err
+	}
+	key := ContactSheetKey(sub.Campaign, sub.ApplicantID, sub.SubmissionID)
+	if err := h.Buckets.Uploads.Put(ctx, key, &b, int64(b.Len()), storage.PutOptions{ContentType: "image/png"}); err != nil {
+		return fmt.Errorf("workers: write contact sheet: %w", err)
+	}
+	return nil
+}
+
+// SweepHandler marks overdue returned applications abandoned.
+type SweepHandler struct {
+	State *state.Store
+}
+
+// ProcessTask implements asynq.Handler.
+func (s *SweepHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
+	if s.State == nil {
+		return nil
+	}
+	keys, err := s.State.AbandonOverdue(ctx)
+	for _, k := range keys {
+		if aerr := s.State.Audit(ctx, k.Campaign, k.ApplicantID, state.Event{Actor: "scheduler", Action: "abandoned", Detail: "not resubmitted before the deadline"}); aerr != nil && err == nil {
+			err = aerr
+		}
+	}
+	return err
+}
