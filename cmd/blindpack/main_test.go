@@ -1,11 +1,18 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"flag"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"testing"
+
+	"go.yaml.in/yaml/v3"
 
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/storage"
@@ -137,5 +144,47 @@ func TestEnvironmentSetsFlags(t *testing.T) {
 	}
 	if err := parse(fs, []string{"--redis-addr", "cli:1"}); err != nil || s.redisAddr != "cli:1" {
 		t.Errorf("command line did not win: %q %v", s.redisAddr, err)
+	}
+}
+
+// TestDeployManifestsUseRealFlags keeps the compose file and the Kubernetes
+// manifests honest: every BLINDPACK_* variable they set is a flag of the
+// command they run.
+func TestDeployManifestsUseRealFlags(t *testing.T) {
+	known := map[string]bool{}
+	for _, reg := range []func(*flag.FlagSet){
+		func(fs *flag.FlagSet) { var c common; c.register(fs, "json") },
+		func(fs *flag.FlagSet) { var s services; s.register(fs) },
+		func(fs *flag.FlagSet) { var sf signerFlags; sf.register(fs) },
+	} {
+		fs := newFlagSet("x")
+		reg(fs)
+		fs.VisitAll(func(f *flag.Flag) {
+			known["BLINDPACK_"+strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))] = true
+		})
+	}
+	for _, extra := range []string{"CONCURRENCY", "SHUTDOWN_TIMEOUT", "TEMP_DIR", "SWEEP_INTERVAL", "CLOCK"} {
+		known["BLINDPACK_"+extra] = true // worker's own flags
+	}
+	re := regexp.MustCompile(`BLINDPACK_[A-Z0-9_]+`)
+	for _, path := range []string{"../../deploy/compose.yaml", "../../deploy/k8s/workers.yaml"} {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range re.FindAllString(string(data), -1) {
+			if !known[v] {
+				t.Errorf("%s sets %s, which is no flag", path, v)
+			}
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for docs := 0; ; docs++ {
+			var doc map[string]any
+			if err := dec.Decode(&doc); errors.Is(err, io.EOF) {
+				break
+			} else if err != nil {
+				t.Fatalf("%s, document %d: %v", path, docs+1, err)
+			}
+		}
 	}
 }
