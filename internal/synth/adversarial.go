@@ -8,9 +8,9 @@ import (
 	"image"
 	"image/draw"
 	"strings"
-	"unicode/utf16"
 
 	"github.com/blindpack/blindpack/internal/rawpdf"
+	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 )
 
 // Mask is a masking rectangle of a submission: page (1-based), kind (name
@@ -170,14 +170,7 @@ func Adversarial(id Identity) ([]AdversarialCase, error) {
 }
 
 // hexText is a PDF text string in UTF-16BE.
-func hexText(s string) string {
-	var b strings.Builder
-	b.WriteString("<FEFF")
-	for _, u := range utf16.Encode([]rune(s)) {
-		fmt.Fprintf(&b, "%04X", u)
-	}
-	return b.String() + ">"
-}
+var hexText = pdfwrite.TextString
 
 func editPDF(pdf []byte, edit func(*rawpdf.Editor) error) ([]byte, error) {
 	e, err := rawpdf.Edit(pdf)

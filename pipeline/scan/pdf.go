@@ -17,6 +17,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/internal/pdfread"
 )
 
 var disableConfigDir sync.Once
@@ -112,7 +113,7 @@ func (f *pdfFile) page(n int, lim Limits) (p *Page, err error) {
 		return nil, finding.Errorf(finding.MalformedPDF, n, "", fmt.Errorf("page /Rotate %d", inh.Rotate))
 	}
 
-	content, err := f.contents(d)
+	content, err := pdfread.Contents(f.ctx.XRefTable, d, maxContentBytes)
 	if err != nil {
 		return nil, pdfErr(err, n)
 	}
@@ -193,58 +194,9 @@ func (p *Page) place(ctm matrix, box *types.Rectangle, rot int) error {
 	return nil
 }
 
-// contents returns a page's content streams, decoded and joined.
-func (f *pdfFile) contents(d types.Dict) ([]byte, error) {
-	o, found := d.Find("Contents")
-	if !found || o == nil {
-		return nil, nil
-	}
-	o, err := f.ctx.Dereference(o)
-	if err != nil {
-		return nil, err
-	}
-	var parts []types.Object
-	switch o := o.(type) {
-	case types.StreamDict:
-		parts = []types.Object{o}
-	case types.Array:
-		parts = o
-	case nil:
-		return nil, nil
-	default:
-		return nil, fmt.Errorf("page /Contents is a %T", o)
-	}
-	var b bytes.Buffer
-	for _, part := range parts {
-		sd, _, err := f.ctx.DereferenceStreamDict(part)
-		if err != nil || sd == nil {
-			return nil, fmt.Errorf("content stream: %w", err)
-		}
-		data, err := f.decode(sd, maxContentBytes)
-		if err != nil {
-			return nil, err
-		}
-		b.Write(data)
-		b.WriteByte('\n')
-		if b.Len() > maxContentBytes {
-			return nil, fmt.Errorf("content streams: %w", filter.ErrDecodeLimitExceeded)
-		}
-	}
-	return b.Bytes(), nil
-}
-
-// decode applies a stream's filters with an output limit. A copy is
-// decoded so that pdfcpu's shared object stays as it was read.
+// decode applies a stream's filters with an output limit.
 func (f *pdfFile) decode(sd *types.StreamDict, limit int64) ([]byte, error) {
-	c := *sd
-	c.Content = nil
-	if err := c.DecodeWithLimit(limit); err != nil {
-		return nil, err
-	}
-	if int64(len(c.Content)) > limit {
-		return nil, filter.ErrDecodeLimitExceeded
-	}
-	return c.Content, nil
+	return pdfread.Decode(sd, limit)
 }
 
 // resolver looks XObject names up in a resource dictionary.

@@ -18,6 +18,7 @@ import (
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/verify"
 )
 
@@ -27,14 +28,8 @@ import (
 // edits of the finished file, laid out again as a single revision, so that
 // each mutant differs from the good packet by exactly one thing.
 
-func utf16Hex(s string) string {
-	var b strings.Builder
-	b.WriteString("<FEFF")
-	for _, u := range utf16.Encode([]rune(s)) {
-		fmt.Fprintf(&b, "%04X", u)
-	}
-	return b.String() + ">"
-}
+// utf16Hex is a PDF text string, as our writer makes them.
+var utf16Hex = pdfwrite.TextString
 
 // packetMap locates things in a packet for the edits.
 type packetMap struct {

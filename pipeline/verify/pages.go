@@ -11,6 +11,7 @@ import (
 
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/internal/pdflex"
+	"github.com/blindpack/blindpack/pipeline/internal/pdfread"
 )
 
 // contentOps are the operators blindpack's pages use.
@@ -36,7 +37,7 @@ func (v *verifier) pages() {
 			continue
 		}
 		fonts := v.resources(res, i)
-		content, err := v.contents(d)
+		content, err := pdfread.Contents(xt, d, 64<<20)
 		if err != nil {
 			v.add(finding.UnverifiablePacket, i, "content: %v", err)
 			continue
@@ -95,39 +96,6 @@ func (v *verifier) resources(res types.Dict, page int) map[string]toUnicode {
 		}
 	}
 	return fonts
-}
-
-func (v *verifier) contents(d types.Dict) ([]byte, error) {
-	xt := v.ctx.XRefTable
-	o, err := xt.Dereference(d["Contents"])
-	if err != nil {
-		return nil, err
-	}
-	var parts []types.Object
-	switch o := o.(type) {
-	case types.StreamDict:
-		parts = []types.Object{o}
-	case types.Array:
-		parts = o
-	case nil:
-		return nil, nil
-	default:
-		return nil, fmt.Errorf("contents is a %T", o)
-	}
-	var b bytes.Buffer
-	for _, p := range parts {
-		sd, _, err := xt.DereferenceStreamDict(p)
-		if err != nil || sd == nil {
-			return nil, fmt.Errorf("content stream: %v", err)
-		}
-		c := *sd
-		if err := c.DecodeWithLimit(64 << 20); err != nil {
-			return nil, err
-		}
-		b.Write(c.Content)
-		b.WriteByte('\n')
-	}
-	return b.Bytes(), nil
 }
 
 // content reads a page's content: only blindpack's operators, its text as a
