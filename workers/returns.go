@@ -45,9 +45,25 @@ func (h *Handler) admit(ctx context.Context, p ProcessPayload) (*pipeline.Report
 
 // record stores the outcome and audits it. Done before the report is
 // written, so that a report never exists for an outcome the state lacks.
+// A submission that was accepted before and is rejected now — reprocessed
+// after a threshold change — takes its packet down: reviewers must not keep
+// reading what the pipeline no longer passes.
 func (h *Handler) record(ctx context.Context, p ProcessPayload, rep *pipeline.Report) error {
 	if h.State == nil {
 		return nil
+	}
+	before, err := h.State.Get(ctx, p.Campaign, p.ApplicantID)
+	if err != nil {
+		return err
+	}
+	if rep.Status == pipeline.Rejected && before.Submissions[p.SubmissionID] == state.OutcomeAccepted && rep.AnonCode != "" {
+		if err := h.Buckets.Packets.Delete(ctx, storage.PacketKey(p.Campaign, rep.AnonCode)); err != nil {
+			return fmt.Errorf("workers: withdraw packet: %w", err)
+		}
+		if err := h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: h.actor(p), Action: "withdrawn", Submission: p.SubmissionID,
+			Detail: "packet taken down: the submission no longer passes"}); err != nil {
+			return err
+		}
 	}
 	outcome := map[pipeline.Status]string{pipeline.Accepted: state.OutcomeAccepted, pipeline.Rejected: state.OutcomeRejected, pipeline.Refused: state.OutcomeRefused}[rep.Status]
 	app, err := h.State.Record(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, outcome, h.Pipeline.Policy().Returns.Window())
@@ -63,6 +79,11 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, rep *pipeline.Re
 		detail = fmt.Sprintf("%s; returns %d of %d; resubmit by %s", detail, app.Returns, h.Pipeline.Policy().Returns.MaxReturns,
 			app.Deadline.UTC().Format(time.RFC3339))
 	}
+	return h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: h.actor(p), Action: string(rep.Status), Submission: p.SubmissionID, Detail: detail})
+}
+
+// actor names who acts in the audit trail: this worker, on whose behalf.
+func (h *Handler) actor(p ProcessPayload) string {
 	actor := h.Actor
 	if actor == "" {
 		actor = "worker"
@@ -70,7 +91,7 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, rep *pipeline.Re
 	if p.Actor != "" {
 		actor += " for " + p.Actor
 	}
-	return h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: actor, Action: string(rep.Status), Submission: p.SubmissionID, Detail: detail})
+	return actor
 }
 
 // ContactSheetKey is where the contact sheet of a rejected submission is

@@ -187,5 +187,26 @@ func TestReturnLoop(t *testing.T) {
 		if !slices.Equal(actions, want) {
 			t.Errorf("audit trail %v, want %v (newest first)", actions, want)
 		}
+
+		// Reprocessed without the override (as after a threshold change),
+		// the page fails again: the published packet is taken down.
+		key := "2024/" + rep.AnonCode + "/packet.pdf"
+		if _, err := e.buckets.Packets.Stat(ctx, key); err != nil {
+			t.Fatalf("no packet after acceptance: %v", err)
+		}
+		id, err = workers.Reprocess(ctx, e.client, e.state, "A5-r1", "admin:wang.li", nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.waitTask(t, workers.QueueCritical, id)
+		if rep := e.report(t, p); rep.Status != pipeline.Rejected {
+			t.Fatalf("after reprocess without override: %s", rep.Status)
+		}
+		if _, err := e.buckets.Packets.Stat(ctx, key); err == nil {
+			t.Error("the packet of a submission that no longer passes is still published")
+		}
+		if trail, _ := e.state.Trail(ctx, "2024", "A5", 2); len(trail) != 2 || trail[1].Action != "withdrawn" {
+			t.Errorf("withdrawal not audited: %+v", trail)
+		}
 	})
 }
