@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -42,6 +43,20 @@ type Application struct {
 	// accepted, rejected or refused.
 	Submissions map[string]string
 	Updated     time.Time
+	// LastOutcome is the outcome of the latest submission recorded,
+	// refusals included (Last names only decided submissions).
+	LastOutcome string
+	// LastSubmission is the latest submission recorded, refusals included.
+	LastSubmission string
+	// Meta describes the latest submission recorded.
+	Meta Meta
+}
+
+// Meta is what an administrator filters applications by: series, level
+// and the finding codes of the latest submission. No identity.
+type Meta struct {
+	Series, Level string
+	Codes         []string
 }
 
 // Options configure a Store. The zero value is usable.
@@ -83,6 +98,10 @@ func (s *Store) auditKey(campaign, applicant string) string {
 	return s.prefix + "audit:{" + campaign + ":" + applicant + "}"
 }
 func (s *Store) deadlinesKey() string { return s.prefix + "deadlines" }
+
+// attentionKey is the index of applications an administrator should look
+// at: returned, abandoned, or whose latest submission was refused.
+func (s *Store) attentionKey() string { return s.prefix + "attention" }
 func (s *Store) subIndexKey(id string) string {
 	return s.prefix + "sub:" + id
 }
@@ -108,6 +127,11 @@ func (s *Store) Get(ctx context.Context, campaign, applicant string) (Applicatio
 	if u, _ := strconv.ParseInt(h["updated"], 10, 64); u > 0 {
 		a.Updated = time.Unix(u, 0)
 	}
+	a.LastOutcome, a.LastSubmission = h["last_outcome"], h["last_submission"]
+	a.Meta = Meta{Series: h["series"], Level: h["level"]}
+	if h["codes"] != "" {
+		a.Meta.Codes = strings.Split(h["codes"], ",")
+	}
 	return a, nil
 }
 
@@ -116,7 +140,7 @@ func (s *Store) Get(ctx context.Context, campaign, applicant string) (Applicatio
 // changes nothing, so a re-run task cannot count a return twice or move a
 // deadline.
 var record = redis.NewScript(`
-local app, subs, deadlines = KEYS[1], KEYS[2], KEYS[3]
+local app, subs, deadlines, attention = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local sub, outcome, now, window, member = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
 local prev = redis.call('HGET', subs, sub)
 redis.call('HSET', subs, sub, outcome)
@@ -124,8 +148,10 @@ local returns = 0
 for _, v in ipairs(redis.call('HVALS', subs)) do
   if v == 'rejected' then returns = returns + 1 end
 end
-redis.call('HSET', app, 'returns', returns, 'updated', now)
+redis.call('HSET', app, 'returns', returns, 'updated', now, 'last_outcome', outcome, 'last_submission', sub,
+  'series', ARGV[6], 'level', ARGV[7], 'codes', ARGV[8])
 if outcome == 'refused' then
+  redis.call('ZADD', attention, now, member)
   return redis.call('HGET', app, 'status') or ''
 end
 redis.call('HSET', app, 'last', sub)
@@ -133,8 +159,10 @@ if outcome == 'accepted' then
   redis.call('HSET', app, 'status', 'accepted')
   redis.call('HDEL', app, 'deadline')
   redis.call('ZREM', deadlines, member)
+  redis.call('ZREM', attention, member)
 elseif outcome == 'rejected' then
   redis.call('HSET', app, 'status', 'returned')
+  redis.call('ZADD', attention, now, member)
   if prev ~= 'rejected' then
     redis.call('HSET', app, 'deadline', now + window)
     redis.call('ZADD', deadlines, now + window, member)
@@ -153,15 +181,17 @@ const (
 // Record stores the outcome of a submission and returns the application's
 // new state. A rejection opens a return window of the given length from
 // now; a refusal (the submission was not processed) changes nothing but the
-// record of that submission.
-func (s *Store) Record(ctx context.Context, campaign, applicant, submission, outcome string, window time.Duration) (Application, error) {
+// record of that submission. meta describes the submission for
+// administrators' lists.
+func (s *Store) Record(ctx context.Context, campaign, applicant, submission, outcome string, window time.Duration, meta Meta) (Application, error) {
 	switch outcome {
 	case OutcomeAccepted, OutcomeRejected, OutcomeRefused:
 	default:
 		return Application{}, fmt.Errorf("state: record: unknown outcome %q", outcome)
 	}
-	keys := []string{s.appKey(campaign, applicant), s.subsKey(campaign, applicant), s.deadlinesKey()}
-	err := record.Run(ctx, s.rdb, keys, submission, outcome, s.now().Unix(), int64(window/time.Second), campaign+"\x00"+applicant).Err()
+	keys := []string{s.appKey(campaign, applicant), s.subsKey(campaign, applicant), s.deadlinesKey(), s.attentionKey()}
+	err := record.Run(ctx, s.rdb, keys, submission, outcome, s.now().Unix(), int64(window/time.Second), campaign+"\x00"+applicant,
+		meta.Series, meta.Level, strings.Join(meta.Codes, ",")).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Application{}, fmt.Errorf("state: record: %w", err)
 	}

@@ -3,6 +3,7 @@ package state_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -44,31 +45,31 @@ func TestReturnsAndDeadlines(t *testing.T) {
 	if err != nil || a.Status != state.Pending || a.Returns != 0 {
 		t.Fatalf("new application: %+v %v", a, err)
 	}
-	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, window)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, window, state.Meta{})
 	if a.Status != state.Returned || a.Returns != 1 || !a.Deadline.Equal(clk.Now().Add(window).Truncate(time.Second)) {
 		t.Fatalf("after a return: %+v", a)
 	}
 	first := a.Deadline
 	// The same task run again an hour later: no second return, same deadline.
 	clk.Advance(time.Hour)
-	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, window)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, window, state.Meta{})
 	if a.Returns != 1 || !a.Deadline.Equal(first) {
 		t.Fatalf("re-run counted again: %+v", a)
 	}
 	// A refused submission is recorded but changes nothing else.
-	a, _ = s.Record(ctx, "2024", "A1", "A1-x", state.OutcomeRefused, window)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-x", state.OutcomeRefused, window, state.Meta{})
 	if a.Status != state.Returned || a.Returns != 1 || a.Submissions["A1-x"] != "refused" {
 		t.Fatalf("refusal changed state: %+v", a)
 	}
-	a, _ = s.Record(ctx, "2024", "A1", "A1-r2", state.OutcomeRejected, window)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r2", state.OutcomeRejected, window, state.Meta{})
 	if a.Returns != 2 || !a.Deadline.After(first) {
 		t.Fatalf("second return: %+v", a)
 	}
-	a, _ = s.Record(ctx, "2024", "A1", "A1-r3", state.OutcomeAccepted, window)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r3", state.OutcomeAccepted, window, state.Meta{})
 	if a.Status != state.Accepted || a.Returns != 2 || !a.Deadline.IsZero() || a.Last != "A1-r3" {
 		t.Fatalf("accepted: %+v", a)
 	}
-	if _, err := s.Record(ctx, "2024", "A1", "x", "maybe", window); err == nil {
+	if _, err := s.Record(ctx, "2024", "A1", "x", "maybe", window, state.Meta{}); err == nil {
 		t.Error("unknown outcome accepted")
 	}
 }
@@ -76,10 +77,10 @@ func TestReturnsAndDeadlines(t *testing.T) {
 func TestAbandonOverdue(t *testing.T) {
 	ctx := context.Background()
 	s, clk := newStore(t)
-	s.Record(ctx, "2024", "late", "late-r1", state.OutcomeRejected, 48*time.Hour)
-	s.Record(ctx, "2024", "quick", "quick-r1", state.OutcomeRejected, 48*time.Hour)
+	s.Record(ctx, "2024", "late", "late-r1", state.OutcomeRejected, 48*time.Hour, state.Meta{})
+	s.Record(ctx, "2024", "quick", "quick-r1", state.OutcomeRejected, 48*time.Hour, state.Meta{})
 	clk.Advance(24 * time.Hour)
-	s.Record(ctx, "2024", "quick", "quick-r2", state.OutcomeAccepted, 48*time.Hour)
+	s.Record(ctx, "2024", "quick", "quick-r2", state.OutcomeAccepted, 48*time.Hour, state.Meta{})
 	if got, _ := s.AbandonOverdue(ctx); len(got) != 0 {
 		t.Fatalf("abandoned before the deadline: %v", got)
 	}
@@ -145,11 +146,63 @@ func TestConcurrentRecordsCountOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.Record(ctx, "2024", "A9", "A9-r1", state.OutcomeRejected, time.Hour)
+			s.Record(ctx, "2024", "A9", "A9-r1", state.OutcomeRejected, time.Hour, state.Meta{})
 		}()
 	}
 	wg.Wait()
 	if a, _ := s.Get(ctx, "2024", "A9"); a.Returns != 1 {
 		t.Errorf("%d returns from one submission recorded by 20 workers", a.Returns)
+	}
+}
+
+func TestAttentionList(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newStore(t)
+	eng := state.Meta{Series: "engineering", Level: "intermediate", Codes: []string{"blurry"}}
+	s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, time.Hour, eng)
+	clk.Advance(time.Minute)
+	s.Record(ctx, "2024", "A2", "A2-r1", state.OutcomeRejected, time.Hour, state.Meta{Series: "accounting", Level: "associate_senior", Codes: []string{"missing_material"}})
+	clk.Advance(time.Minute)
+	s.Record(ctx, "2024", "A3", "A3-r1", state.OutcomeRefused, time.Hour, state.Meta{Series: "engineering", Level: "junior", Codes: []string{"outside_submission_window"}})
+	clk.Advance(time.Minute)
+	s.Record(ctx, "2024", "A4", "A4-r1", state.OutcomeAccepted, time.Hour, state.Meta{Series: "engineering"})
+	s.Record(ctx, "2023", "A5", "A5-r1", state.OutcomeRejected, time.Hour, eng)
+
+	all, err := s.Attention(ctx, state.Filter{Campaign: "2024"}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, a := range all {
+		ids = append(ids, a.ApplicantID)
+	}
+	if strings.Join(ids, ",") != "A3,A2,A1" {
+		t.Errorf("attention list %v, want newest first without the accepted one", ids)
+	}
+	for _, tc := range []struct {
+		f    state.Filter
+		want string
+	}{
+		{state.Filter{Campaign: "2024", Series: "engineering"}, "A3,A1"},
+		{state.Filter{Code: "missing_material"}, "A2"},
+		{state.Filter{Status: "refused"}, "A3"},
+		{state.Filter{Level: "intermediate"}, "A5,A1"},
+	} {
+		got, _ := s.Attention(ctx, tc.f, 0)
+		var ids []string
+		for _, a := range got {
+			ids = append(ids, a.ApplicantID)
+		}
+		if strings.Join(ids, ",") != tc.want {
+			t.Errorf("filter %+v: %v, want %s", tc.f, ids, tc.want)
+		}
+	}
+	// Fixed and accepted: off the list.
+	s.Record(ctx, "2024", "A1", "A1-r2", state.OutcomeAccepted, time.Hour, state.Meta{Series: "engineering"})
+	if got, _ := s.Attention(ctx, state.Filter{Campaign: "2024", Code: "blurry"}, 0); len(got) != 0 {
+		t.Errorf("accepted application still listed: %+v", got)
+	}
+	if counts := state.CodeCounts(all); counts["blurry"] != 1 || counts["missing_material"] != 1 {
+		t.Errorf("counts %v", counts)
 	}
 }

@@ -122,7 +122,7 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		}
 	}
 	if sub != nil { // a document nobody could read is not the applicant's return
-		if err := h.record(ctx, p, rep); err != nil {
+		if err := h.record(ctx, p, sub, rep); err != nil {
 			return err
 		}
 	}

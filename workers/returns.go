@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image/png"
+	"slices"
 	"strings"
 	"time"
 
@@ -48,7 +49,7 @@ func (h *Handler) admit(ctx context.Context, p ProcessPayload) (*pipeline.Report
 // A submission that was accepted before and is rejected now — reprocessed
 // after a threshold change — takes its packet down: reviewers must not keep
 // reading what the pipeline no longer passes.
-func (h *Handler) record(ctx context.Context, p ProcessPayload, rep *pipeline.Report) error {
+func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Submission, rep *pipeline.Report) error {
 	if h.State == nil {
 		return nil
 	}
@@ -66,13 +67,16 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, rep *pipeline.Re
 		}
 	}
 	outcome := map[pipeline.Status]string{pipeline.Accepted: state.OutcomeAccepted, pipeline.Rejected: state.OutcomeRejected, pipeline.Refused: state.OutcomeRefused}[rep.Status]
-	app, err := h.State.Record(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, outcome, h.Pipeline.Policy().Returns.Window())
-	if err != nil {
-		return err
-	}
 	var codes []string
 	for _, f := range rep.Findings {
-		codes = append(codes, string(f.Code))
+		if !slices.Contains(codes, string(f.Code)) {
+			codes = append(codes, string(f.Code))
+		}
+	}
+	app, err := h.State.Record(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, outcome, h.Pipeline.Policy().Returns.Window(),
+		state.Meta{Series: sub.Series, Level: sub.Level, Codes: codes})
+	if err != nil {
+		return err
 	}
 	detail := strings.Join(codes, ",")
 	if rep.Status == pipeline.Rejected {
