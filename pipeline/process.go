@@ -118,6 +118,15 @@ func (p *Pipeline) Process(ctx context.Context, sub *Submission, src Source, out
 type Options struct {
 	// Overrides accept pages that the clarity check would reject.
 	Overrides []Override
+	// Progress, when set, is called after each page and each material.
+	Progress func(Progress)
+}
+
+// Progress is how far a run has come. Pages is the number of pages in the
+// materials opened so far: a material's pages are known once it is read.
+type Progress struct {
+	Materials, MaterialsDone int
+	Pages, PagesDone         int
 }
 
 // Override is an administrator's decision that a page a check flagged is
@@ -170,11 +179,14 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 		return nil, err
 	}
 
-	run := &run{p: p, sub: sub, src: src, b: b, log: log, overrides: overrides}
+	run := &run{p: p, sub: sub, src: src, b: b, log: log, overrides: overrides, report: opts.Progress}
+	run.progress.Materials = len(sub.Materials)
 	for _, i := range p.materialOrder(sub) {
 		if err := run.material(ctx, i); err != nil {
 			return nil, err
 		}
+		run.progress.MaterialsDone++
+		run.tick()
 	}
 	if len(run.findings) > 0 {
 		log.Info("submission rejected", "findings", len(run.findings))
@@ -271,6 +283,14 @@ type run struct {
 	findings []finding.Finding
 	// overrides by [material, page].
 	overrides map[[2]int]*Override
+	progress  Progress
+	report    func(Progress)
+}
+
+func (r *run) tick() {
+	if r.report != nil {
+		r.report(r.progress)
+	}
 }
 
 func (r *run) add(i int, spec policy.Material, err error) {
@@ -306,6 +326,7 @@ func (r *run) material(ctx context.Context, i int) error {
 		return nil
 	}
 	n := f.NumPages()
+	r.progress.Pages += n
 	if n > spec.MaxPages {
 		r.add(i, spec, finding.Errorf(finding.TooManyPages, 0, fmt.Sprintf("%d > %d", n, spec.MaxPages), nil))
 		return nil
@@ -322,7 +343,8 @@ func (r *run) material(ctx context.Context, i int) error {
 	if forReviewers && len(r.findings) == 0 {
 		r.b.BeginMaterial(i, m.Type, spec.ShortZH, spec.EN, n)
 	}
-	for pg := 1; pg <= n; pg++ {
+	for pg := 1; pg <= n; pg, r.progress.PagesDone = pg+1, r.progress.PagesDone+1 {
+		r.tick()
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -31,6 +31,7 @@ func runDemo(ctx context.Context, args []string) error {
 	c.register(fs, "text")
 	samples := fs.String("samples", "testdata/samples", "`directory` of sample submissions (generated there if missing)")
 	out := fs.String("out", "demo-out", "`directory` for the demo's buckets")
+	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
 	// The default policy opens the 2024 campaign, 5–30 September 2024: the
 	// demo plays it from the middle.
 	clock := clockFlag{at: time.Date(2024, 9, 20, 10, 0, 0, 0, policy.Beijing)}
@@ -108,11 +109,19 @@ func runDemo(ctx context.Context, args []string) error {
 	}
 
 	root, _ := filepath.Abs(filepath.Join(*out, "buckets"))
-	for _, pl := range queued {
+	bar := newProgress(os.Stderr, *quiet)
+	reports := make([]*pipeline.Report, len(queued))
+	for i, pl := range queued {
+		bar.Update(i, len(queued), "submissions", float64(i)/float64(len(queued)), "")
 		rep, err := waitReport(ctx, buckets.Reports, storage.ReportKey(pl.Campaign, pl.ApplicantID, pl.SubmissionID), 3*time.Minute)
 		if err != nil {
 			return err
 		}
+		reports[i] = rep
+	}
+	bar.Done()
+	for i, pl := range queued {
+		rep := reports[i]
 		fmt.Printf("\n%s  %s  anon %s\n  report: %s\n", pl.SubmissionID, rep.Status, rep.AnonCode,
 			filepath.Join(root, storage.ReportsBucket, storage.ReportKey(pl.Campaign, pl.ApplicantID, pl.SubmissionID)))
 		if rep.Packet != nil {

@@ -20,6 +20,7 @@ func runProcess(ctx context.Context, args []string) error {
 	subFile := fs.String("submission", "", "submission document (`file`, blindpack/submission@1)")
 	input := fs.String("input", "", "`directory` the submission's file paths are relative to")
 	outDir := fs.String("out", "", "`directory` for report.json and packet.pdf")
+	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
 	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -42,7 +43,15 @@ func runProcess(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rep, err := processLocal(ctx, p, doc, *input, *outDir)
+	bar := newProgress(os.Stderr, *quiet)
+	rep, err := processLocal(ctx, p, doc, *input, *outDir, func(pr pipeline.Progress) {
+		fraction := 0.0
+		if pr.Materials > 0 {
+			fraction = float64(pr.MaterialsDone) / float64(pr.Materials)
+		}
+		bar.Update(pr.PagesDone, pr.Pages, "pages", fraction, fmt.Sprintf("materials %d/%d", pr.MaterialsDone, pr.Materials))
+	})
+	bar.Done()
 	if err != nil {
 		return err
 	}
@@ -62,7 +71,7 @@ func runProcess(ctx context.Context, args []string) error {
 // processLocal runs one submission against files in a directory and writes
 // report.json and, when accepted, packet.pdf into outDir — each written to a
 // temporary name and renamed, so neither is ever seen half written.
-func processLocal(ctx context.Context, p *pipeline.Pipeline, doc []byte, input, outDir string) (*pipeline.Report, error) {
+func processLocal(ctx context.Context, p *pipeline.Pipeline, doc []byte, input, outDir string, onProgress func(pipeline.Progress)) (*pipeline.Report, error) {
 	packetPath := filepath.Join(outDir, "packet.pdf")
 	// A packet left from an earlier run must not pass for this run's.
 	if err := os.Remove(packetPath); err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -87,7 +96,7 @@ func processLocal(ctx context.Context, p *pipeline.Pipeline, doc []byte, input, 
 		}
 		defer os.Remove(tmp.Name())
 		defer tmp.Close()
-		rep, err := p.Process(ctx, sub, workers.Source(src), tmp)
+		rep, err := p.ProcessWith(ctx, sub, workers.Source(src), tmp, pipeline.Options{Progress: onProgress})
 		if err != nil || rep.Status != pipeline.Accepted {
 			return rep, err
 		}

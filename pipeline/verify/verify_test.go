@@ -85,4 +85,6 @@ func TestGoodPacketsPass(t *testing.T) {
 // buffer is an in-memory packet Output.
 type buffer struct{ bytes.Buffer }
 
-func (b *buffer) ReadAt(p []byte, off int64) (int, error) { return bytes.NewReader(b.Bytes()).ReadAt(p, off) }
+func (b *buffer) ReadAt(p []byte, off int64) (int, error) {
+	return bytes.NewReader(b.Bytes()).ReadAt(p, off)
+}
