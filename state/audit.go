@@ -73,4 +73,3 @@ func (s *Store) Counter(ctx context.Context, name string) (int64, error) {
 	}
 	return n, nil
 }
-

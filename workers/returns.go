@@ -66,6 +66,13 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Su
 			return err
 		}
 	}
+	if rep.Status == pipeline.Accepted {
+		// The API finds an application from the anonymous code a reviewer
+		// asks for; the code is a keyed hash, so it is indexed here.
+		if err := h.State.IndexAnon(ctx, p.Campaign, map[string]string{rep.AnonCode: p.ApplicantID}); err != nil {
+			return err
+		}
+	}
 	outcome := map[pipeline.Status]string{pipeline.Accepted: state.OutcomeAccepted, pipeline.Rejected: state.OutcomeRejected, pipeline.Refused: state.OutcomeRefused}[rep.Status]
 	var codes []string
 	for _, f := range rep.Findings {

@@ -33,6 +33,8 @@ func init() {
 		{"status", "APPLICANT_ID --campaign C | SUBMISSION_ID", "an application's state, returns used, deadline, last report and audit trail", runStatus},
 		{"reprocess", "SUBMISSION_ID --by ADMIN [--accept-page M:P --reason TEXT]", "run a submission again, optionally accepting flagged pages (audited)", runReprocess},
 		{"tasks", "failed | rerun TASK_ID", "list failed (archived) tasks, or run one again", runTasks},
+		{"serve", "--tokens FILE [--listen ADDR] [flags]", "the HTTP API: upload service, administrators, reviewers' stamped downloads", runServe},
+		{"tokens", "new --role ROLE --subject WHO | hash < TOKEN", "make an API bearer token and its tokens-file entry (only the hash is stored)", runTokens},
 		{"calibrate", "[--policy FILE]", "print how the clarity thresholds do on the labelled synthetic set", runCalibrate},
 		{"verify", "FILE.pdf [--ca ROOT.pem]", "check a signed result file: signature, whole-file coverage, chain to the root", runVerify},
 		{"result", "issue --batch B.json --keys DIR --out result.pdf | enqueue --batch B.json", "lay out, seal and sign the red-header approval file of a batch (or queue it)", runResult},

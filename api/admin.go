@@ -1,0 +1,377 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/result"
+	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/workers"
+)
+
+// anonPattern is the form of an anonymous code: the campaign, then two
+// groups of four Crockford base32 symbols (pipeline.AnonCode).
+var anonPattern = regexp.MustCompile(`^([A-Za-z0-9][A-Za-z0-9._-]{0,63})-[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$`)
+
+// anonCampaign returns the campaign of a well-formed anonymous code.
+func anonCampaign(anon string) (string, bool) {
+	m := anonPattern.FindStringSubmatch(anon)
+	if m == nil || !pipeline.ValidID(m[1]) {
+		return "", false
+	}
+	return m[1], true
+}
+
+// resolve finds the applicant an anonymous code belongs to: from the
+// index, or else by computing the codes of the campaign's applicants with
+// the workers' secret (the code is a keyed hash; it cannot be reversed),
+// indexing them all so that the next question is one read.
+func (s *Server) resolve(ctx context.Context, anon string) (campaign, applicant string, err error) {
+	campaign, ok := anonCampaign(anon)
+	if !ok {
+		return "", "", errNoApplication
+	}
+	applicant, err = s.d.State.ResolveAnon(ctx, campaign, anon)
+	if err == nil || !errors.Is(err, state.ErrUnknownAnon) {
+		return campaign, applicant, err
+	}
+	ids, err := s.d.State.Applicants(ctx, campaign)
+	if err != nil {
+		return "", "", err
+	}
+	codes := make(map[string]string, len(ids))
+	for _, id := range ids {
+		code := pipeline.AnonCode(s.d.AnonSecret, campaign, id)
+		codes[code] = id
+		if code == anon {
+			applicant = id
+		}
+	}
+	if err := s.d.State.IndexAnon(ctx, campaign, codes); err != nil {
+		return "", "", err
+	}
+	if applicant == "" {
+		return "", "", errNoApplication
+	}
+	return campaign, applicant, nil
+}
+
+// assignRequest is the body of POST /v1/assignments.
+type assignRequest struct {
+	AnonCode string `json:"anon_code"`
+	Reviewer string `json:"reviewer"`
+}
+
+// assign gives a reviewer an applicant's packet, by anonymous code, and
+// audits it in the application's trail.
+func (s *Server) assign(w http.ResponseWriter, r *http.Request, p Principal) {
+	var req assignRequest
+	if !decodeJSON(w, r, &req) {
+		return
+	}
+	if _, ok := anonCampaign(req.AnonCode); !ok || !pipeline.ValidID(req.Reviewer) {
+		writeError(w, http.StatusBadRequest, "anon_code must be an anonymous code (2024-XXXX-XXXX) and reviewer a reviewer code")
+		return
+	}
+	ctx := r.Context()
+	campaign, applicant, err := s.resolve(ctx, req.AnonCode)
+	if errors.Is(err, errNoApplication) {
+		writeError(w, http.StatusNotFound, "no application has this anonymous code")
+		return
+	} else if err != nil {
+		s.internalError(w, r, "resolve anonymous code", err)
+		return
+	}
+	added, err := s.d.State.Assign(ctx, req.AnonCode, req.Reviewer)
+	if err != nil {
+		s.internalError(w, r, "assign", err)
+		return
+	}
+	code, status := http.StatusOK, "already assigned"
+	if added {
+		code, status = http.StatusCreated, "assigned"
+		ev := state.Event{Actor: p.Actor(), Action: "assigned", Detail: fmt.Sprintf("packet %s assigned to reviewer %s", req.AnonCode, req.Reviewer), From: s.clientAddr(r)}
+		if err := s.d.State.Audit(ctx, campaign, applicant, ev); err != nil {
+			s.internalError(w, r, "audit", err)
+			return
+		}
+	}
+	writeJSON(w, code, map[string]string{"status": status, "anon_code": req.AnonCode, "reviewer": req.Reviewer})
+}
+
+// unassign takes a packet away from a reviewer; links already handed out
+// expire within the presign expiry.
+func (s *Server) unassign(w http.ResponseWriter, r *http.Request, p Principal) {
+	anon, reviewer := r.PathValue("anon"), r.PathValue("reviewer")
+	if _, ok := anonCampaign(anon); !ok || !pipeline.ValidID(reviewer) {
+		writeError(w, http.StatusBadRequest, "invalid anonymous code or reviewer code")
+		return
+	}
+	ctx := r.Context()
+	removed, err := s.d.State.Unassign(ctx, anon, reviewer)
+	if err != nil {
+		s.internalError(w, r, "unassign", err)
+		return
+	}
+	if !removed {
+		writeError(w, http.StatusNotFound, "no such assignment")
+		return
+	}
+	campaign, applicant, err := s.resolve(ctx, anon)
+	if err != nil {
+		s.internalError(w, r, "resolve anonymous code", err)
+		return
+	}
+	ev := state.Event{Actor: p.Actor(), Action: "unassigned", Detail: fmt.Sprintf("packet %s taken from reviewer %s", anon, reviewer), From: s.clientAddr(r)}
+	if err := s.d.State.Audit(ctx, campaign, applicant, ev); err != nil {
+		s.internalError(w, r, "audit", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "unassigned", "anon_code": anon, "reviewer": reviewer})
+}
+
+// listAssignments lists assignments: of one reviewer (?reviewer=), of one
+// packet (?anon_code=), or all, by reviewer.
+func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, _ Principal) {
+	ctx := r.Context()
+	q := r.URL.Query()
+	switch rev, anon := q.Get("reviewer"), q.Get("anon_code"); {
+	case rev != "":
+		if !pipeline.ValidID(rev) {
+			writeError(w, http.StatusBadRequest, "invalid reviewer code")
+			return
+		}
+		codes, err := s.d.State.AssignedTo(ctx, rev)
+		if err != nil {
+			s.internalError(w, r, "assigned to", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"reviewer": rev, "anon_codes": nonNil(codes)})
+	case anon != "":
+		if _, ok := anonCampaign(anon); !ok {
+			writeError(w, http.StatusBadRequest, "invalid anonymous code")
+			return
+		}
+		revs, err := s.d.State.ReviewersOf(ctx, anon)
+		if err != nil {
+			s.internalError(w, r, "reviewers of", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"anon_code": anon, "reviewers": nonNil(revs)})
+	default:
+		all, err := s.d.State.Assignments(ctx)
+		if err != nil {
+			s.internalError(w, r, "assignments", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"assignments": all})
+	}
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// archivedTask is one failed task, as an administrator needs it: what it
+// was about (ids from its payload, never a document) and why it failed.
+type archivedTask struct {
+	ID           string    `json:"id"`
+	Queue        string    `json:"queue"`
+	Type         string    `json:"type"`
+	Retried      int       `json:"retried"`
+	LastFailedAt time.Time `json:"last_failed_at"`
+	LastError    string    `json:"last_error"`
+	Campaign     string    `json:"campaign,omitempty"`
+	ApplicantID  string    `json:"applicant_id,omitempty"`
+	SubmissionID string    `json:"submission_id,omitempty"`
+	BatchKey     string    `json:"batch_key,omitempty"`
+}
+
+// attentionView is one application needing attention.
+type attentionView struct {
+	Campaign       string     `json:"campaign"`
+	ApplicantID    string     `json:"applicant_id"`
+	Status         string     `json:"status"`
+	Returns        int        `json:"returns"`
+	Deadline       *time.Time `json:"deadline,omitempty"`
+	LastSubmission string     `json:"last_submission,omitempty"`
+	LastOutcome    string     `json:"last_outcome,omitempty"`
+	Series         string     `json:"series,omitempty"`
+	Level          string     `json:"level,omitempty"`
+	Codes          []string   `json:"codes"`
+	Updated        time.Time  `json:"updated"`
+}
+
+// failures lists what needs an administrator: archived tasks of every
+// queue (retries exhausted, or a payload nobody can act on), and
+// applications that are returned, abandoned or whose latest submission was
+// refused (state.Attention), filtered by ?campaign, series, level, status,
+// code, since, until (RFC 3339) and at most ?limit (default 100) of each.
+func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
+	q := r.URL.Query()
+	limit := 100
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			writeError(w, http.StatusBadRequest, "limit: 1 to 1000")
+			return
+		}
+		limit = n
+	}
+	f := state.Filter{Campaign: q.Get("campaign"), Series: q.Get("series"), Level: q.Get("level"), Status: q.Get("status"), Code: q.Get("code")}
+	for _, t := range []struct {
+		name string
+		dst  *time.Time
+	}{{"since", &f.Since}, {"until", &f.Until}} {
+		if v := q.Get(t.name); v != "" {
+			at, err := time.Parse(time.RFC3339, v)
+			if err != nil {
+				writeError(w, http.StatusBadRequest, t.name+": want RFC 3339")
+				return
+			}
+			*t.dst = at
+		}
+	}
+	tasks := []archivedTask{}
+	queues := make([]string, 0, len(workers.Queues))
+	for q := range workers.Queues {
+		queues = append(queues, q)
+	}
+	slices.Sort(queues)
+	for _, queue := range queues {
+		list, err := s.d.Inspector.ListArchivedTasks(queue, asynq.PageSize(limit))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			continue
+		} else if err != nil {
+			s.internalError(w, r, "archived tasks", err)
+			return
+		}
+		for _, t := range list {
+			at := archivedTask{ID: t.ID, Queue: t.Queue, Type: t.Type, Retried: t.Retried, LastFailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr}
+			var ids struct {
+				Campaign     string `json:"campaign"`
+				ApplicantID  string `json:"applicant_id"`
+				SubmissionID string `json:"submission_id"`
+				BatchKey     string `json:"batch_key"`
+			}
+			if json.Unmarshal(t.Payload, &ids) == nil {
+				at.Campaign, at.ApplicantID, at.SubmissionID, at.BatchKey = ids.Campaign, ids.ApplicantID, ids.SubmissionID, ids.BatchKey
+			}
+			tasks = append(tasks, at)
+		}
+	}
+	apps, err := s.d.State.Attention(r.Context(), f, limit)
+	if err != nil {
+		s.internalError(w, r, "attention", err)
+		return
+	}
+	views := make([]attentionView, 0, len(apps))
+	for _, a := range apps {
+		v := attentionView{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Status: string(a.Status), Returns: a.Returns,
+			LastSubmission: a.LastSubmission, LastOutcome: a.LastOutcome, Series: a.Meta.Series, Level: a.Meta.Level,
+			Codes: nonNil(a.Meta.Codes), Updated: a.Updated.UTC()}
+		if a.LastOutcome == state.OutcomeRefused {
+			v.Status = "refused"
+		}
+		if !a.Deadline.IsZero() {
+			d := a.Deadline.UTC()
+			v.Deadline = &d
+		}
+		views = append(views, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"archived_tasks": tasks, "applications": views, "codes": state.CodeCounts(apps)})
+}
+
+// issueResult stores a blindpack/batch@1 document and queues its signing
+// (result:issue, critical queue) for a worker that holds the keys.
+func (s *Server) issueResult(w http.ResponseWriter, r *http.Request, p Principal) {
+	doc, ok := readBody(w, r, s.cfg.MaxBatchBytes)
+	if !ok {
+		return
+	}
+	sub := workers.ResultSubmitter{Uploads: s.d.Buckets.Uploads, Client: s.d.Queue}
+	pl, err := sub.Submit(r.Context(), doc)
+	if errors.Is(err, result.ErrInvalidBatch) {
+		// Results are public: the batch's problems may be quoted.
+		writeError(w, http.StatusBadRequest, err.Error())
+		return
+	} else if err != nil {
+		s.internalError(w, r, "issue result", err)
+		return
+	}
+	s.log.Info("result queued", "by", p.Actor(), "campaign", pl.Campaign, "output_key", pl.OutputKey)
+	writeJSON(w, http.StatusAccepted, map[string]string{"status": "queued", "campaign": pl.Campaign, "batch_key": pl.BatchKey, "output_key": pl.OutputKey})
+}
+
+// eventView is one audit event.
+type eventView struct {
+	At         time.Time `json:"at"`
+	Actor      string    `json:"actor"`
+	Action     string    `json:"action"`
+	Submission string    `json:"submission,omitempty"`
+	Detail     string    `json:"detail,omitempty"`
+	From       string    `json:"from,omitempty"`
+}
+
+// audit returns an application's audit trail, newest first (?limit=,
+// default all).
+func (s *Server) audit(w http.ResponseWriter, r *http.Request, _ Principal) {
+	campaign, applicant := r.PathValue("campaign"), r.PathValue("applicant")
+	if !pipeline.ValidID(campaign) || !pipeline.ValidID(applicant) {
+		writeError(w, http.StatusBadRequest, "invalid campaign or applicant id")
+		return
+	}
+	s.writeTrail(w, r, campaign, applicant)
+}
+
+// submissionAudit is audit for the application of a submission.
+func (s *Server) submissionAudit(w http.ResponseWriter, r *http.Request, _ Principal) {
+	id := r.PathValue("id")
+	if !pipeline.ValidID(id) {
+		writeError(w, http.StatusBadRequest, "invalid submission id")
+		return
+	}
+	loc, err := s.d.State.Locate(r.Context(), id)
+	if errors.Is(err, state.ErrUnknownSubmission) {
+		writeError(w, http.StatusNotFound, "no such submission")
+		return
+	} else if err != nil {
+		s.internalError(w, r, "locate submission", err)
+		return
+	}
+	s.writeTrail(w, r, loc.Campaign, loc.ApplicantID)
+}
+
+func (s *Server) writeTrail(w http.ResponseWriter, r *http.Request, campaign, applicant string) {
+	n := 0
+	if v := r.URL.Query().Get("limit"); v != "" {
+		var err error
+		if n, err = strconv.Atoi(v); err != nil || n < 1 {
+			writeError(w, http.StatusBadRequest, "limit must be a positive number")
+			return
+		}
+	}
+	events, err := s.d.State.Trail(r.Context(), campaign, applicant, n)
+	if err != nil {
+		s.internalError(w, r, "trail", err)
+		return
+	}
+	out := make([]eventView, 0, len(events))
+	for _, e := range events {
+		out = append(out, eventView{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Submission: e.Submission, Detail: e.Detail, From: e.From})
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"campaign": campaign, "applicant_id": applicant, "events": out})
+}

@@ -1,0 +1,818 @@
+package api_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/blindpack/blindpack/api"
+	"github.com/blindpack/blindpack/internal/pdfcheck"
+	"github.com/blindpack/blindpack/internal/synth"
+	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/pipeline/verify"
+	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/storage"
+	"github.com/blindpack/blindpack/storage/s3"
+	"github.com/blindpack/blindpack/workers"
+)
+
+// redisDB is this package's database on the test Redis: packages run in
+// parallel, and each that uses Redis has its own.
+const redisDB = 4
+
+const anonSecret = "api-test-secret-0123456789"
+
+var (
+	fontOnce sync.Once
+	font     *pdfwrite.Font
+	fontErr  error
+)
+
+// env is the API in front of a real worker, Redis and S3 server, with one
+// token per role (two reviewers).
+type env struct {
+	t       *testing.T
+	deps    api.Deps
+	srv     *httptest.Server
+	client  *http.Client
+	tok     map[string]string // upload, admin, E-0042, E-0077
+	buckets storage.Buckets
+	names   s3.BucketNames
+	asynq   *asynq.Client
+	state   *state.Store
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	ctx := context.Background()
+	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
+	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: redisDB})
+	t.Cleanup(func() { rdb.Close() })
+	if err := rdb.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	srv := testenv.S3Server(t)
+	cl, err := s3.Open(ctx, s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	suffix := hex.EncodeToString(b)
+	names := s3.BucketNames{Uploads: "api-up-" + suffix, Packets: "api-pk-" + suffix, Reports: "api-rp-" + suffix, Results: "api-rs-" + suffix}
+	buckets, err := cl.Buckets(ctx, names, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	if fontErr != nil {
+		t.Fatal(fontErr)
+	}
+	p, err := pipeline.New(pipeline.Config{AnonSecret: []byte(anonSecret), Font: font})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The 2024 campaign, during its submission period.
+	now := func() time.Time { return time.Date(2024, 9, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)) }
+	st := state.New(rdb, state.Options{Now: now})
+	h := &workers.Handler{Pipeline: p, Buckets: buckets, PacketsBucket: names.Packets, TempDir: t.TempDir(), State: st}
+	worker, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := worker.Start(workers.NewMux(h)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(worker.Shutdown)
+	queue := asynq.NewClient(opt)
+	t.Cleanup(func() { queue.Close() })
+	insp := asynq.NewInspector(opt)
+	t.Cleanup(func() { insp.Close() })
+
+	e := &env{t: t, tok: map[string]string{}, buckets: buckets, names: names, asynq: queue, state: st}
+	var yml strings.Builder
+	yml.WriteString("tokens:\n")
+	for _, x := range []struct{ key, role, subject string }{
+		{"upload", "upload_service", "portal"}, {"admin", "administrator", "wang.li"},
+		{"E-0042", "reviewer", "E-0042"}, {"E-0077", "reviewer", "E-0077"},
+	} {
+		tok, err := api.NewToken()
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.tok[x.key] = tok
+		fmt.Fprintf(&yml, "  - sha256: %s\n    role: %s\n    subject: %s\n", api.HashToken(tok), x.role, x.subject)
+	}
+	tokens, err := api.ParseTokens([]byte(yml.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.deps = api.Deps{Buckets: buckets, Queue: queue, Inspector: insp, State: st, Font: font, AnonSecret: []byte(anonSecret),
+		Tokens: tokens, Now: now, Log: slog.New(slog.NewJSONHandler(io.Discard, nil)),
+		Ready: []api.Check{
+			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: "s3", Ping: cl.Ping},
+		}}
+	e.srv = e.serve(api.Config{TempDir: t.TempDir()}, e.deps)
+	e.client = &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	return e
+}
+
+// serve starts an API server on a test listener.
+func (e *env) serve(cfg api.Config, d api.Deps) *httptest.Server {
+	e.t.Helper()
+	s, err := api.New(cfg, d)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	ts := httptest.NewServer(s.Handler())
+	e.t.Cleanup(ts.Close)
+	return ts
+}
+
+type response struct {
+	code   int
+	header http.Header
+	body   []byte
+}
+
+func (r response) json(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.body, v); err != nil {
+		t.Fatalf("%v in %s", err, r.body)
+	}
+}
+
+// do sends a request to srv (default the env's server) with the token
+// (none when empty); redirects are not followed.
+func (e *env) do(method, path, token string, body []byte) response {
+	return e.doOn(e.srv, method, path, token, body)
+}
+
+func (e *env) doOn(srv *httptest.Server, method, path, token string, body []byte) response {
+	e.t.Helper()
+	req, err := http.NewRequest(method, srv.URL+path, bytes.NewReader(body))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	return response{code: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// upload puts a sample's files in the uploads bucket, as the upload
+// service does, and returns the submission document naming their keys
+// (with the submission id changed when id is not empty).
+func (e *env) upload(name, id string) (*pipeline.Submission, []byte) {
+	e.t.Helper()
+	dir := filepath.Join("..", "testdata", "samples", name)
+	doc, err := os.ReadFile(filepath.Join(dir, "submission.json"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	sub, err := pipeline.ParseSubmission(doc)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if id != "" {
+		sub.SubmissionID = id
+	}
+	for i, m := range sub.Materials {
+		data, err := os.ReadFile(filepath.Join(dir, m.File))
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		key := path.Join(sub.Campaign, sub.ApplicantID, sub.SubmissionID, fmt.Sprintf("%02d-%s", i, m.File))
+		if err := e.buckets.Uploads.Put(context.Background(), key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{}); err != nil {
+			e.t.Fatal(err)
+		}
+		sub.Materials[i].File = key
+	}
+	out, err := sub.Marshal()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return sub, out
+}
+
+// submissionView is the part of GET /v1/submissions/{id} the tests read.
+type submissionView struct {
+	State       string           `json:"state"`
+	ApplicantID string           `json:"applicant_id"`
+	Report      *pipeline.Report `json:"report"`
+	Application struct {
+		Status string `json:"status"`
+	} `json:"application"`
+}
+
+// waitReport polls the API until the submission has a report.
+func (e *env) waitReport(id string) submissionView {
+	e.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		r := e.do("GET", "/v1/submissions/"+id, e.tok["upload"], nil)
+		if r.code != http.StatusOK {
+			e.t.Fatalf("GET submission: %d %s", r.code, r.body)
+		}
+		var v submissionView
+		r.json(e.t, &v)
+		if v.Report != nil {
+			return v
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	e.t.Fatalf("no report for %s", id)
+	return submissionView{}
+}
+
+type event struct {
+	Actor, Action, Submission, Detail, From string
+}
+
+func (e *env) trail(campaign, applicant string) []event {
+	e.t.Helper()
+	r := e.do("GET", "/v1/applications/"+campaign+"/"+applicant+"/audit", e.tok["admin"], nil)
+	if r.code != http.StatusOK {
+		e.t.Fatalf("audit: %d %s", r.code, r.body)
+	}
+	var v struct{ Events []event }
+	r.json(e.t, &v)
+	return v.Events
+}
+
+// download asks for a packet as a reviewer, expects the redirect, and
+// fetches the presigned URL from the S3 server.
+func (e *env) download(reviewer, anon string) (*url.URL, []byte) {
+	e.t.Helper()
+	r := e.do("GET", "/v1/packets/"+anon, e.tok[reviewer], nil)
+	if r.code != http.StatusSeeOther {
+		e.t.Fatalf("%s GET packet %s: %d %s", reviewer, anon, r.code, r.body)
+	}
+	u, err := url.Parse(r.header.Get("Location"))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	code, body := fetch(e.t, u.String())
+	if code != http.StatusOK || !bytes.HasPrefix(body, []byte("%PDF-")) {
+		e.t.Fatalf("presigned URL: %d %.200s", code, body)
+	}
+	return u, body
+}
+
+// waitTask waits until a task has completed.
+func waitTask(t *testing.T, insp *asynq.Inspector, queue, id string) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		info, err := insp.GetTaskInfo(queue, id)
+		if err == nil && info.State == asynq.TaskStateCompleted {
+			return
+		}
+		if err == nil && info.State == asynq.TaskStateArchived {
+			t.Fatalf("task %s archived: %s", id, info.LastErr)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("task %s did not complete", id)
+}
+
+func fetch(t *testing.T, u string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, body
+}
+
+// TestAPI runs the roles through one campaign: the upload service submits
+// two applicants, an administrator assigns reviewers, reviewers download
+// stamped copies, and everything is checked against the real Redis, the
+// real S3 server and independent PDF tools.
+func TestAPI(t *testing.T) {
+	e := newEnv(t)
+	subA, docA := e.upload("eng-intermediate", "")
+	subB, docB := e.upload("acct-senior", "")
+
+	t.Run("authentication and roles", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, method, path, token string
+			want                      int
+		}{
+			{"no token", "POST", "/v1/submissions", "", 401},
+			{"wrong token", "POST", "/v1/submissions", "bp_not-a-token", 401},
+			{"no token, reviewer route", "GET", "/v1/packets", "", 401},
+			{"wrong token, admin route", "GET", "/v1/failures", e.tok["admin"] + "x", 401},
+			{"reviewer submits", "POST", "/v1/submissions", e.tok["E-0042"], 403},
+			{"reviewer reads a report", "GET", "/v1/submissions/" + subA.SubmissionID, e.tok["E-0042"], 403},
+			{"reviewer reads the audit", "GET", "/v1/applications/2024/" + subA.ApplicantID + "/audit", e.tok["E-0042"], 403},
+			{"reviewer assigns", "POST", "/v1/assignments", e.tok["E-0042"], 403},
+			{"reviewer lists failures", "GET", "/v1/failures", e.tok["E-0042"], 403},
+			{"upload service assigns", "GET", "/v1/assignments", e.tok["upload"], 403},
+			{"upload service downloads", "GET", "/v1/packets/2024-AAAA-AAAA", e.tok["upload"], 403},
+			{"admin downloads", "GET", "/v1/packets", e.tok["admin"], 403},
+			{"admin submits", "POST", "/v1/submissions", e.tok["admin"], 403},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.do(tc.method, tc.path, tc.token, nil)
+				if r.code != tc.want {
+					t.Fatalf("%d %s, want %d", r.code, r.body, tc.want)
+				}
+				if tc.want == 401 && !strings.HasPrefix(r.header.Get("WWW-Authenticate"), "Bearer") {
+					t.Errorf("401 without a Bearer challenge")
+				}
+			})
+		}
+	})
+
+	t.Run("submit", func(t *testing.T) {
+		for _, tc := range []struct {
+			name string
+			body []byte
+			want int
+			says string
+		}{
+			{"first", docA, 202, "queued"},
+			{"the same again", docA, 200, "already queued"},
+			{"second applicant", docB, 202, "queued"},
+			{"not JSON", []byte("{"), 400, "malformed_submission"},
+			{"another schema", []byte(`{"schema":"x"}`), 400, "unsupported_schema"},
+			{"too large", bytes.Repeat([]byte(" "), 1<<20+1), 413, "larger than"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.do("POST", "/v1/submissions", e.tok["upload"], tc.body)
+				if r.code != tc.want || !bytes.Contains(r.body, []byte(tc.says)) {
+					t.Fatalf("%d %s, want %d %q", r.code, r.body, tc.want, tc.says)
+				}
+			})
+		}
+		if r := e.do("GET", "/v1/submissions/nobody-r1", e.tok["upload"], nil); r.code != 404 {
+			t.Errorf("unknown submission: %d", r.code)
+		}
+	})
+
+	va, vb := e.waitReport(subA.SubmissionID), e.waitReport(subB.SubmissionID)
+	if va.State != "accepted" || vb.State != "accepted" || va.Application.Status != "accepted" {
+		t.Fatalf("reports: %s %s", va.State, vb.State)
+	}
+	anonA, anonB := va.Report.AnonCode, vb.Report.AnonCode
+	if want := pipeline.AnonCode([]byte(anonSecret), "2024", subA.ApplicantID); anonA != want {
+		t.Fatalf("anon code %s, want %s", anonA, want)
+	}
+	// The administrators' view of a submission is the same route.
+	if r := e.do("GET", "/v1/submissions/"+subA.SubmissionID, e.tok["admin"], nil); r.code != 200 || bytes.Contains(r.body, []byte(subA.Identity.Name)) {
+		t.Fatalf("admin GET submission: %d", r.code)
+	}
+
+	t.Run("assign", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, anon, reviewer string
+			want                 int
+		}{
+			{"E-0042 gets A", anonA, "E-0042", 201},
+			{"again", anonA, "E-0042", 200},
+			{"E-0077 gets A", anonA, "E-0077", 201},
+			{"E-0077 gets B", anonB, "E-0077", 201},
+			{"unknown code", "2024-0000-0000", "E-0042", 404},
+			{"not a code", "../uploads", "E-0042", 400},
+			{"bad reviewer", anonA, "E/0042", 400},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				body, _ := json.Marshal(map[string]string{"anon_code": tc.anon, "reviewer": tc.reviewer})
+				if r := e.do("POST", "/v1/assignments", e.tok["admin"], body); r.code != tc.want {
+					t.Fatalf("%d %s, want %d", r.code, r.body, tc.want)
+				}
+			})
+		}
+		r := e.do("GET", "/v1/assignments", e.tok["admin"], nil)
+		var all struct{ Assignments map[string][]string }
+		r.json(t, &all)
+		if len(all.Assignments["E-0042"]) != 1 || len(all.Assignments["E-0077"]) != 2 {
+			t.Errorf("assignments: %s", r.body)
+		}
+		r = e.do("GET", "/v1/packets", e.tok["E-0042"], nil)
+		var list struct {
+			Reviewer string
+			Packets  []struct {
+				AnonCode  string `json:"anon_code"`
+				Available bool
+			}
+		}
+		r.json(t, &list)
+		if list.Reviewer != "E-0042" || len(list.Packets) != 1 || list.Packets[0].AnonCode != anonA || !list.Packets[0].Available {
+			t.Errorf("E-0042's packets: %s", r.body)
+		}
+	})
+
+	var copy42, copy77 []byte
+	t.Run("download", func(t *testing.T) {
+		if r := e.do("GET", "/v1/packets/"+anonB, e.tok["E-0042"], nil); r.code != 403 {
+			t.Fatalf("unassigned packet: %d %s", r.code, r.body)
+		}
+		if r := e.do("GET", "/v1/packets/2024-0000-0000", e.tok["E-0042"], nil); r.code != 403 {
+			t.Fatalf("unassigned, unknown packet: %d %s", r.code, r.body)
+		}
+		u, body := e.download("E-0042", anonA)
+		copy42 = body
+		if !strings.HasSuffix(u.Path, "/2024/"+anonA+"/reviewers/E-0042.pdf") {
+			t.Errorf("presigned URL of %s", u.Path)
+		}
+		if exp := u.Query().Get("X-Amz-Expires"); exp != "300" {
+			t.Errorf("link expires in %s s, want 300", exp)
+		}
+		// Asking again gives the same copy.
+		_, again := e.download("E-0042", anonA)
+		if !bytes.Equal(again, copy42) {
+			t.Error("a second download gave another copy")
+		}
+		_, copy77 = e.download("E-0077", anonA)
+		if bytes.Equal(copy42, copy77) {
+			t.Fatal("two reviewers got the same copy")
+		}
+		// The copies are stamped, each with its reviewer, on every page, and
+		// pass the packet verifier with the applicant's identity and masks.
+		for who, c := range map[string][]byte{"E-0042": copy42, "E-0077": copy77} {
+			path := pdfcheck.File(t, c)
+			pdfcheck.QPDFCheck(t, path)
+			other := map[string]string{"E-0042": "E-0077", "E-0077": "E-0042"}[who]
+			for page := 1; page <= va.Report.Packet.Pages; page++ {
+				text := pdfcheck.Text(t, path, page, page)
+				if !strings.Contains(text, "评审专家"+who+"·2024-09-2002:00Z·仅供评审") || strings.Contains(text, other) {
+					t.Errorf("%s's copy, page %d: %q", who, page, text)
+				}
+			}
+			if probs := verify.Packet(bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, va.Report.Packet)); len(probs) > 0 {
+				t.Errorf("%s's copy fails verification: %v", who, probs)
+			}
+		}
+		// A reviewer cannot turn their link into another's copy, the
+		// packet itself, a report or an upload: the signature covers the key.
+		u, _ = e.download("E-0042", anonA)
+		for _, key := range []string{
+			e.names.Packets + "/2024/" + anonA + "/reviewers/E-0077.pdf",
+			e.names.Packets + "/" + storage.PacketKey("2024", anonA),
+			e.names.Reports + "/" + storage.ReportKey("2024", subA.ApplicantID, subA.SubmissionID),
+			e.names.Uploads + "/" + storage.SubmissionKey("2024", subA.ApplicantID, subA.SubmissionID),
+		} {
+			forged := *u
+			forged.Path = "/" + key
+			if code, _ := fetch(t, forged.String()); code != http.StatusForbidden {
+				t.Errorf("forged link to %s: %d", key, code)
+			}
+		}
+		// No route takes another reviewer's code from a reviewer.
+		for _, p := range []string{"/v1/packets/" + anonA + "?reviewer=E-0077", "/v1/packets/" + anonA + "/reviewers/E-0077.pdf"} {
+			r := e.do("GET", p, e.tok["E-0042"], nil)
+			if r.code == http.StatusSeeOther && !strings.Contains(r.header.Get("Location"), "E-0042.pdf") {
+				t.Errorf("%s led to %s", p, r.header.Get("Location"))
+			}
+		}
+	})
+
+	t.Run("expired link refused by the S3 server", func(t *testing.T) {
+		short := e.serve(api.Config{PresignExpiry: time.Second, TempDir: t.TempDir()}, e.deps)
+		r := e.doOn(short, "GET", "/v1/packets/"+anonA, e.tok["E-0042"], nil)
+		if r.code != http.StatusSeeOther {
+			t.Fatalf("%d %s", r.code, r.body)
+		}
+		time.Sleep(2500 * time.Millisecond)
+		code, body := fetch(t, r.header.Get("Location"))
+		if code != http.StatusForbidden {
+			t.Fatalf("expired link: %d %.300s", code, body)
+		}
+	})
+
+	t.Run("audit trail", func(t *testing.T) {
+		events := e.trail("2024", subA.ApplicantID)
+		downloads := map[string]int{}
+		made := 0
+		for _, ev := range events {
+			if strings.Contains(ev.Detail, subA.Identity.Name) || strings.Contains(ev.Detail, subA.Identity.Employer) {
+				t.Errorf("identity in the trail: %+v", ev)
+			}
+			switch ev.Action {
+			case "downloaded":
+				downloads[ev.Actor]++
+				if !strings.HasPrefix(ev.From, "127.0.0.1:") || ev.Submission != subA.SubmissionID || !strings.Contains(ev.Detail, anonA) {
+					t.Errorf("download event: %+v", ev)
+				}
+				if strings.Contains(ev.Detail, "copy made on this download") {
+					made++
+				}
+			case "assigned":
+				if ev.Actor != "admin:wang.li" || !strings.HasPrefix(ev.From, "127.0.0.1:") {
+					t.Errorf("assignment event: %+v", ev)
+				}
+			}
+		}
+		// E-0042: four downloads above and one with the short link; E-0077: one.
+		if downloads["reviewer:E-0042"] != 5 || downloads["reviewer:E-0077"] != 1 || made != 2 {
+			t.Errorf("downloads %v, %d copies made; trail: %+v", downloads, made, events)
+		}
+	})
+
+	t.Run("reprocess with an override", func(t *testing.T) {
+		body := []byte(`{"overrides":[{"material":1,"page":1}],"reason":"字迹可辨"}`)
+		for _, tc := range []struct {
+			name, id string
+			body     []byte
+			want     int
+		}{
+			{"no reason", subB.SubmissionID, []byte(`{"overrides":[{"material":1,"page":1}]}`), 400},
+			{"unknown field", subB.SubmissionID, []byte(`{"override":[]}`), 400},
+			{"unknown submission", "nobody-r1", body, 404},
+			{"override", subB.SubmissionID, body, 202},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.do("POST", "/v1/submissions/"+tc.id+"/reprocess", e.tok["admin"], tc.body)
+				if r.code != tc.want {
+					t.Fatalf("%d %s, want %d", r.code, r.body, tc.want)
+				}
+				if r.code == 202 {
+					var v struct {
+						TaskID string `json:"task_id"`
+					}
+					r.json(t, &v)
+					waitTask(t, e.deps.Inspector, workers.QueueCritical, v.TaskID)
+				}
+			})
+		}
+		var override, request bool
+		for _, ev := range e.trail("2024", subB.ApplicantID) {
+			override = override || ev.Action == "override" && ev.Actor == "admin:wang.li" && strings.Contains(ev.Detail, "字迹可辨")
+			request = request || ev.Action == "reprocess_requested" && strings.HasPrefix(ev.From, "127.0.0.1:")
+		}
+		if !override || !request {
+			t.Errorf("override audited %v, request with its address %v", override, request)
+		}
+	})
+
+	t.Run("failures", func(t *testing.T) {
+		// A submission whose upload never arrived is returned; a task
+		// nobody can act on is archived.
+		sub, _ := e.upload("eng-intermediate", "")
+		sub.ApplicantID, sub.SubmissionID = "A2024-000777", "A2024-000777-r1"
+		sub.Materials[1].File = "2024/A2024-000777/missing.jpg"
+		doc, _ := sub.Marshal()
+		if r := e.do("POST", "/v1/submissions", e.tok["upload"], doc); r.code != 202 {
+			t.Fatalf("%d %s", r.code, r.body)
+		}
+		if v := e.waitReport(sub.SubmissionID); v.State != "rejected" {
+			t.Fatalf("state %s", v.State)
+		}
+		if _, err := e.asynq.Enqueue(asynq.NewTask(workers.TypeProcessSubmission, []byte("not json"), asynq.TaskID("garbage-1"))); err != nil {
+			t.Fatal(err)
+		}
+		var v struct {
+			ArchivedTasks []struct {
+				ID        string `json:"id"`
+				LastError string `json:"last_error"`
+			} `json:"archived_tasks"`
+			Applications []struct {
+				ApplicantID string `json:"applicant_id"`
+				Status      string
+				Codes       []string
+			}
+		}
+		deadline := time.Now().Add(30 * time.Second)
+		for time.Now().Before(deadline) {
+			r := e.do("GET", "/v1/failures?campaign=2024", e.tok["admin"], nil)
+			if r.code != 200 {
+				t.Fatalf("%d %s", r.code, r.body)
+			}
+			r.json(t, &v)
+			if len(v.ArchivedTasks) > 0 {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		if len(v.ArchivedTasks) != 1 || v.ArchivedTasks[0].ID != "garbage-1" || v.ArchivedTasks[0].LastError == "" {
+			t.Errorf("archived tasks: %+v", v.ArchivedTasks)
+		}
+		if len(v.Applications) != 1 || v.Applications[0].ApplicantID != "A2024-000777" || v.Applications[0].Status != "returned" ||
+			!slices.Contains(v.Applications[0].Codes, "file_missing") {
+			t.Errorf("applications: %+v", v.Applications)
+		}
+		if r := e.do("GET", "/v1/failures?since=yesterday", e.tok["admin"], nil); r.code != 400 {
+			t.Errorf("bad since: %d", r.code)
+		}
+	})
+
+	t.Run("results", func(t *testing.T) {
+		batch, err := os.ReadFile(filepath.Join("..", "pipeline", "result", "testdata", "batch.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := e.do("POST", "/v1/results", e.tok["admin"], batch)
+		var v struct{ Status, OutputKey string }
+		r.json(t, &v)
+		if r.code != 202 || v.Status != "queued" || !strings.HasSuffix(r.header.Get("Content-Type"), "charset=utf-8") {
+			t.Errorf("%d %s", r.code, r.body)
+		}
+		if r := e.do("POST", "/v1/results", e.tok["admin"], []byte(`{"schema":"blindpack/batch@1"}`)); r.code != 400 {
+			t.Errorf("invalid batch: %d %s", r.code, r.body)
+		}
+	})
+
+	t.Run("unassign", func(t *testing.T) {
+		if r := e.do("DELETE", "/v1/assignments/"+anonA+"/E-0077", e.tok["admin"], nil); r.code != 200 {
+			t.Fatalf("%d %s", r.code, r.body)
+		}
+		if r := e.do("DELETE", "/v1/assignments/"+anonA+"/E-0077", e.tok["admin"], nil); r.code != 404 {
+			t.Errorf("again: %d", r.code)
+		}
+		if r := e.do("GET", "/v1/packets/"+anonA, e.tok["E-0077"], nil); r.code != 403 {
+			t.Errorf("after unassignment: %d", r.code)
+		}
+		var unassigned bool
+		for _, ev := range e.trail("2024", subA.ApplicantID) {
+			unassigned = unassigned || ev.Action == "unassigned" && strings.Contains(ev.Detail, "E-0077") && ev.From != ""
+		}
+		if !unassigned {
+			t.Error("unassignment not audited")
+		}
+	})
+
+	t.Run("withdrawn packet", func(t *testing.T) {
+		// A packet taken down by a reprocess that no longer passes is not
+		// handed out, not even through an existing copy.
+		e.download("E-0077", anonB)
+		if err := e.buckets.Packets.Delete(context.Background(), storage.PacketKey("2024", anonB)); err != nil {
+			t.Fatal(err)
+		}
+		if r := e.do("GET", "/v1/packets/"+anonB, e.tok["E-0077"], nil); r.code != 404 {
+			t.Errorf("withdrawn packet: %d %s", r.code, r.body)
+		}
+	})
+
+	t.Run("probes and metrics", func(t *testing.T) {
+		if r := e.do("GET", "/healthz", "", nil); r.code != 200 {
+			t.Errorf("healthz: %d", r.code)
+		}
+		r := e.do("GET", "/readyz", "", nil)
+		if r.code != 200 || !bytes.Contains(r.body, []byte(`"redis": "ok"`)) || !bytes.Contains(r.body, []byte(`"s3": "ok"`)) {
+			t.Errorf("readyz: %d %s", r.code, r.body)
+		}
+		down := e.deps
+		down.Ready = append([]api.Check{}, e.deps.Ready...)
+		down.Ready = append(down.Ready, api.Check{Name: "slow", Ping: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }})
+		start := time.Now()
+		if r := e.doOn(e.serve(api.Config{ReadyTimeout: 300 * time.Millisecond}, down), "GET", "/readyz", "", nil); r.code != 503 || !bytes.Contains(r.body, []byte(`"slow": "unavailable"`)) {
+			t.Errorf("readyz with a dependency down: %d %s", r.code, r.body)
+		}
+		if time.Since(start) > 5*time.Second {
+			t.Errorf("readiness did not time out")
+		}
+		// This server redirected six downloads (the short-link one is
+		// another server, with its own registry) and made three copies.
+		r = e.do("GET", "/metrics", "", nil)
+		for _, want := range []string{
+			`blindpack_api_downloads_total{outcome="redirected"} 6`,
+			`blindpack_api_downloads_total{outcome="denied"}`,
+			`blindpack_api_downloads_total{outcome="unavailable"} 1`,
+			`blindpack_api_copies_total{outcome="made"} 3`,
+			`blindpack_api_requests_total{code="401",method="POST",route="POST /v1/submissions"}`,
+			`blindpack_queue_tasks{queue="default",state="completed"}`,
+			`blindpack_queue_processed_total{queue="default"}`,
+			`go_goroutines`,
+		} {
+			if !bytes.Contains(r.body, []byte(want)) {
+				t.Errorf("metrics lack %s", want)
+			}
+		}
+	})
+}
+
+func TestParseTokens(t *testing.T) {
+	hash := api.HashToken("secret-token")
+	for _, tc := range []struct {
+		name, yaml string
+		ok         bool
+	}{
+		{"good", "tokens:\n  - {sha256: " + hash + ", role: reviewer, subject: E-0042}\n", true},
+		{"empty", "tokens: []\n", true},
+		{"short hash", "tokens:\n  - {sha256: abcd, role: reviewer, subject: E-0042}\n", false},
+		{"the token itself", "tokens:\n  - {sha256: secret-token, role: reviewer, subject: E-0042}\n", false},
+		{"unknown role", "tokens:\n  - {sha256: " + hash + ", role: root, subject: x}\n", false},
+		{"reviewer code with a slash", "tokens:\n  - {sha256: " + hash + ", role: reviewer, subject: E/1}\n", false},
+		{"no subject", "tokens:\n  - {sha256: " + hash + ", role: administrator}\n", false},
+		{"unknown key", "tokens:\n  - {sha256: " + hash + ", role: administrator, subject: a, token: x}\n", false},
+		{"twice", "tokens:\n  - {sha256: " + hash + ", role: administrator, subject: a}\n  - {sha256: " + hash + ", role: reviewer, subject: E-1}\n", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := api.ParseTokens([]byte(tc.yaml))
+			if (err == nil) != tc.ok {
+				t.Fatalf("err = %v, want ok %v", err, tc.ok)
+			}
+			if err != nil && !errors.Is(err, api.ErrTokens) {
+				t.Errorf("error %v does not wrap ErrTokens", err)
+			}
+		})
+	}
+	toks, _ := api.ParseTokens([]byte("tokens:\n  - {sha256: " + strings.ToUpper(hash) + ", role: administrator, subject: wang.li}\n"))
+	for _, tc := range []struct {
+		tok string
+		ok  bool
+	}{{"secret-token", true}, {"secret-token ", false}, {"", false}, {hash, false}} {
+		p, ok := toks.Authenticate(tc.tok)
+		if ok != tc.ok || ok && (p.Role != api.RoleAdministrator || p.Actor() != "admin:wang.li") {
+			t.Errorf("Authenticate(%q) = %+v %v", tc.tok, p, ok)
+		}
+	}
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  api.Config
+		ok   bool
+	}{
+		{"zero", api.Config{}, true},
+		{"one minute links", api.Config{PresignExpiry: time.Minute}, true},
+		{"links under a second", api.Config{PresignExpiry: time.Millisecond}, false},
+		{"links over 7 days", api.Config{PresignExpiry: 8 * 24 * time.Hour}, false},
+		{"negative timeout", api.Config{ReadTimeout: -1}, false},
+		{"negative body limit", api.Config{MaxBatchBytes: -1}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := tc.cfg.Validate(); (err == nil) != tc.ok {
+				t.Errorf("Validate() = %v, want ok %v", err, tc.ok)
+			}
+		})
+	}
+}
+
+// TestServeShutsDownGracefully: a request in flight finishes after the
+// context is cancelled, and Serve returns without error.
+func TestServeShutsDownGracefully(t *testing.T) {
+	e := newEnv(t)
+	slow := make(chan struct{})
+	d := e.deps
+	d.Ready = []api.Check{{Name: "slow", Ping: func(ctx context.Context) error { <-slow; return nil }}}
+	s, err := api.New(api.Config{ReadyTimeout: 10 * time.Second}, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- s.Serve(ctx, ln) }()
+	got := make(chan int, 1)
+	go func() {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+		if err != nil {
+			got <- 0
+			return
+		}
+		resp.Body.Close()
+		got <- resp.StatusCode
+	}()
+	time.Sleep(300 * time.Millisecond) // the request is in flight
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	close(slow)
+	if code := <-got; code != 200 {
+		t.Errorf("request in flight got %d", code)
+	}
+	if err := <-served; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
+		t.Error("still listening after shutdown")
+	}
+}

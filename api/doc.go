@@ -1,0 +1,27 @@
+// Package api is blindpack's HTTP front (`blindpack serve`): the upload
+// service enqueues submissions and reads their reports, administrators
+// assign reviewers, reprocess, list failures, issue result files and read
+// audit trails, and reviewers download their personal, stamped copies of
+// the packets assigned to them.
+//
+// Callers authenticate with bearer tokens from a YAML file that holds only
+// each token's SHA-256 (see Tokens); a token carries one role — upload
+// service, reviewer or administrator — and a subject (the reviewer's code,
+// the administrator's name). A request without a valid token is answered
+// 401, one whose role may not use the route 403. A reviewer is only ever
+// named by their token: no route takes a reviewer code from a reviewer, so
+// no request of theirs can reach another reviewer's copy, a report, an
+// upload, or a packet not assigned to them.
+//
+// A packet download answers 303 with a presigned URL of the reviewer's
+// personal copy (package stamp) that expires in minutes; the copy is made
+// on the first download, checked by the fail-closed packet verifier before
+// it is stored, and reused afterwards. Every download, assignment and
+// override lands in the application's audit trail with who, what, when and
+// from which address.
+//
+// The package sits beside workers: it calls workers (Submitter, Reprocess,
+// ResultSubmitter), state and storage, and pipeline only for the packet's
+// schema, the stamp and the verifier. Logs are structured (log/slog,
+// passed in) and never hold a submission body, a name or an employer.
+package api

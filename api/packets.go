@@ -1,0 +1,322 @@
+package api
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/stamp"
+	"github.com/blindpack/blindpack/pipeline/verify"
+	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/storage"
+)
+
+// packetView is one packet in a reviewer's list.
+type packetView struct {
+	AnonCode string `json:"anon_code"`
+	Campaign string `json:"campaign"`
+	// Available says whether the packet can be downloaded now (the
+	// application is accepted and its packet published).
+	Available bool `json:"available"`
+	// CopyMadeAt is when the reviewer's personal copy was made, if it was.
+	CopyMadeAt *time.Time `json:"copy_made_at,omitempty"`
+	Href       string     `json:"href"`
+}
+
+// listPackets lists the packets assigned to the reviewer the token names.
+func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal) {
+	ctx := r.Context()
+	codes, err := s.d.State.AssignedTo(ctx, p.Subject)
+	if err != nil {
+		s.internalError(w, r, "assigned to", err)
+		return
+	}
+	out := make([]packetView, 0, len(codes))
+	for _, anon := range codes {
+		campaign, _ := anonCampaign(anon)
+		v := packetView{AnonCode: anon, Campaign: campaign, Href: "/v1/packets/" + anon}
+		if _, applicant, err := s.resolve(ctx, anon); err == nil {
+			if app, err := s.d.State.Get(ctx, campaign, applicant); err == nil {
+				v.Available = app.Status == state.Accepted && app.Last != ""
+			}
+		}
+		if c, ok, err := s.d.State.CopyOf(ctx, anon, p.Subject); err == nil && ok && c.SHA256 != "" {
+			at := c.At
+			v.CopyMadeAt = &at
+		}
+		out = append(out, v)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"reviewer": p.Subject, "packets": out})
+}
+
+// getPacket answers a reviewer's download with a 303 to a presigned URL of
+// their personal copy, made now if this is their first download of this
+// packet. A packet not assigned to the reviewer is 403, whether or not it
+// exists. Every download is audited with the reviewer, the copy and the
+// address it came from.
+func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) {
+	anon := r.PathValue("anon")
+	if _, ok := anonCampaign(anon); !ok {
+		s.metrics.downloads.WithLabelValues("bad_request").Inc()
+		writeError(w, http.StatusBadRequest, "invalid anonymous code")
+		return
+	}
+	ctx := r.Context()
+	assigned, err := s.d.State.IsAssigned(ctx, anon, p.Subject)
+	if err != nil {
+		s.metrics.downloads.WithLabelValues("error").Inc()
+		s.internalError(w, r, "is assigned", err)
+		return
+	}
+	if !assigned {
+		s.metrics.downloads.WithLabelValues("denied").Inc()
+		s.log.Warn("download refused: packet not assigned", "reviewer", p.Subject, "anon_code", anon, "remote", s.clientAddr(r))
+		writeError(w, http.StatusForbidden, "this packet is not assigned to you")
+		return
+	}
+	campaign, applicant, err := s.resolve(ctx, anon)
+	if errors.Is(err, errNoApplication) {
+		s.metrics.downloads.WithLabelValues("unavailable").Inc()
+		writeError(w, http.StatusNotFound, "no packet under this code")
+		return
+	} else if err != nil {
+		s.metrics.downloads.WithLabelValues("error").Inc()
+		s.internalError(w, r, "resolve anonymous code", err)
+		return
+	}
+	c, made, err := s.personalCopy(ctx, campaign, applicant, anon, p.Subject)
+	if errors.Is(err, errUnavailable) {
+		s.metrics.downloads.WithLabelValues("unavailable").Inc()
+		writeError(w, http.StatusNotFound, "the packet is not available (not accepted, withdrawn, or being replaced); try again later")
+		return
+	} else if err != nil {
+		s.metrics.downloads.WithLabelValues("error").Inc()
+		s.internalError(w, r, "personal copy", err)
+		return
+	}
+	key := storage.ReviewerCopyKey(campaign, anon, p.Subject)
+	u, err := s.presigner.PresignGet(ctx, key, s.cfg.PresignExpiry)
+	if err != nil {
+		s.metrics.downloads.WithLabelValues("error").Inc()
+		s.internalError(w, r, "presign", err)
+		return
+	}
+	detail := fmt.Sprintf("packet %s: personal copy %s (sha256 %s, file id %s, stamped %s); link expires in %s",
+		anon, key, c.SHA256, c.FileID, c.At.UTC().Format(time.RFC3339), s.cfg.PresignExpiry)
+	if made {
+		detail += "; copy made on this download"
+	}
+	ev := state.Event{Actor: p.Actor(), Action: "downloaded", Submission: c.submission, Detail: detail, From: s.clientAddr(r)}
+	if err := s.d.State.Audit(ctx, campaign, applicant, ev); err != nil {
+		// No audit, no download: every download must be attributable.
+		s.metrics.downloads.WithLabelValues("error").Inc()
+		s.internalError(w, r, "audit download", err)
+		return
+	}
+	s.metrics.downloads.WithLabelValues("redirected").Inc()
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+}
+
+// copyInfo is a stored personal copy and the submission it comes from.
+type copyInfo struct {
+	state.Copy
+	submission string
+}
+
+// lockCopy serialises the makers of one copy within this process, on one
+// of a fixed set of locks chosen by the key's hash (two copies may share a
+// lock; that only orders them); across processes, ClaimCopy makes racing
+// makers write the same bytes.
+func (s *Server) lockCopy(key string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	m := &s.copyLocks[h.Sum32()%uint32(len(s.copyLocks))]
+	m.Lock()
+	return m.Unlock
+}
+
+// personalCopy returns the reviewer's copy of the application's current
+// packet, making and storing it first when there is none for this packet
+// version. It reports whether it made the copy.
+func (s *Server) personalCopy(ctx context.Context, campaign, applicant, anon, reviewer string) (copyInfo, bool, error) {
+	app, err := s.d.State.Get(ctx, campaign, applicant)
+	if err != nil {
+		return copyInfo{}, false, err
+	}
+	if app.Status != state.Accepted || app.Last == "" {
+		return copyInfo{}, false, errUnavailable
+	}
+	rep, _, err := s.report(ctx, campaign, applicant, app.Last)
+	if errors.Is(err, storage.ErrNotFound) {
+		return copyInfo{}, false, errUnavailable
+	} else if err != nil {
+		return copyInfo{}, false, err
+	}
+	if rep.Status != pipeline.Accepted || rep.Packet == nil || rep.AnonCode != anon {
+		return copyInfo{}, false, errUnavailable
+	}
+	// A packet taken down (the submission no longer passes) is not handed
+	// out, through old copies either.
+	if _, err := s.d.Buckets.Packets.Stat(ctx, storage.PacketKey(campaign, anon)); errors.Is(err, storage.ErrNotFound) {
+		return copyInfo{}, false, errUnavailable
+	} else if err != nil {
+		return copyInfo{}, false, err
+	}
+	key := storage.ReviewerCopyKey(campaign, anon, reviewer)
+	defer s.lockCopy(key)()
+	rec, ok, err := s.d.State.CopyOf(ctx, anon, reviewer)
+	if err != nil {
+		return copyInfo{}, false, err
+	}
+	if ok && rec.PacketSHA256 == rep.Packet.SHA256 && rec.SHA256 != "" {
+		if _, err := s.d.Buckets.Packets.Stat(ctx, key); err == nil {
+			return copyInfo{Copy: rec, submission: app.Last}, false, nil
+		} else if !errors.Is(err, storage.ErrNotFound) {
+			return copyInfo{}, false, err
+		}
+	}
+	start := time.Now()
+	c, err := s.makeCopy(ctx, campaign, applicant, anon, reviewer, app.Last, rep)
+	s.metrics.copyTime.Observe(time.Since(start).Seconds())
+	if err != nil {
+		s.metrics.copies.WithLabelValues("failed").Inc()
+		return copyInfo{}, false, err
+	}
+	s.metrics.copies.WithLabelValues("made").Inc()
+	return copyInfo{Copy: c, submission: app.Last}, true, nil
+}
+
+// makeCopy stamps the published packet for reviewer, checks the copy with
+// the fail-closed packet verifier against the submission's identity and
+// masks, and stores it in one PUT. The time stamped is claimed in Redis
+// first, so that any number of makers racing produce identical bytes.
+func (s *Server) makeCopy(ctx context.Context, campaign, applicant, anon, reviewer, submission string, rep *pipeline.Report) (state.Copy, error) {
+	claim, err := s.d.State.ClaimCopy(ctx, anon, reviewer, rep.Packet.SHA256, s.now().UTC().Truncate(time.Minute))
+	if err != nil {
+		return state.Copy{}, err
+	}
+	src, err := s.tempFile("blindpack-packet-*.pdf")
+	if err != nil {
+		return state.Copy{}, err
+	}
+	defer removeTemp(src)
+	size, sum, err := s.fetch(ctx, storage.PacketKey(campaign, anon), src)
+	if errors.Is(err, storage.ErrNotFound) {
+		return state.Copy{}, errUnavailable
+	} else if err != nil {
+		return state.Copy{}, err
+	}
+	if sum != rep.Packet.SHA256 {
+		// Published after the report was read, or damaged: not the packet
+		// the report (and the verifier's expectations) describe.
+		return state.Copy{}, fmt.Errorf("%w: the stored packet's digest differs from its report's", errUnavailable)
+	}
+	dst, err := s.tempFile("blindpack-copy-*.pdf")
+	if err != nil {
+		return state.Copy{}, err
+	}
+	defer removeTemp(dst)
+	res, err := stamp.Copy(dst, src, size, stamp.Mark{Reviewer: reviewer, At: claim.At}, s.d.Font)
+	if err != nil {
+		return state.Copy{}, err
+	}
+	exp, err := s.expectation(ctx, campaign, applicant, submission, rep)
+	if err != nil {
+		return state.Copy{}, err
+	}
+	if probs := verify.Packet(dst, res.Bytes, exp); len(probs) > 0 {
+		// Problems name a code and a place, never the identity.
+		s.log.Error("personal copy failed verification; not stored", "anon_code", anon, "reviewer", reviewer,
+			"problems", len(probs), "first", probs[0].String())
+		return state.Copy{}, errCopyRefused
+	}
+	if _, err := dst.Seek(0, io.SeekStart); err != nil {
+		return state.Copy{}, fmt.Errorf("api: rewind copy: %w", err)
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, dst); err != nil {
+		return state.Copy{}, fmt.Errorf("api: hash copy: %w", err)
+	}
+	if _, err := dst.Seek(0, io.SeekStart); err != nil {
+		return state.Copy{}, fmt.Errorf("api: rewind copy: %w", err)
+	}
+	key := storage.ReviewerCopyKey(campaign, anon, reviewer)
+	if err := s.d.Buckets.Packets.Put(ctx, key, dst, res.Bytes, storage.PutOptions{ContentType: "application/pdf"}); err != nil {
+		return state.Copy{}, fmt.Errorf("api: store copy: %w", err)
+	}
+	c := state.Copy{Anon: anon, Reviewer: reviewer, PacketSHA256: rep.Packet.SHA256, At: claim.At,
+		SHA256: hex.EncodeToString(h.Sum(nil)), FileID: res.FileID}
+	if err := s.d.State.CopyStored(ctx, c); err != nil {
+		return state.Copy{}, err
+	}
+	s.log.Info("personal copy made", "anon_code", anon, "reviewer", reviewer, "pages", res.Pages, "bytes", res.Bytes)
+	return c, nil
+}
+
+// expectation is what the verifier checks a copy against: the identity in
+// the submission document (read from uploads, kept in memory only) and the
+// masks by packet page.
+func (s *Server) expectation(ctx context.Context, campaign, applicant, submission string, rep *pipeline.Report) (verify.Expect, error) {
+	key := storage.SubmissionKey(campaign, applicant, submission)
+	if loc, err := s.d.State.Locate(ctx, submission); err == nil {
+		key = loc.Key
+	}
+	rc, _, err := s.d.Buckets.Uploads.Get(ctx, key)
+	if err != nil {
+		return verify.Expect{}, fmt.Errorf("api: read submission for verification: %w", err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxSubmissionBytes+1))
+	if err != nil {
+		return verify.Expect{}, fmt.Errorf("api: read submission for verification: %w", err)
+	}
+	sub, err := pipeline.ParseSubmission(data)
+	if err != nil {
+		return verify.Expect{}, fmt.Errorf("api: submission for verification: %w", err)
+	}
+	for _, e := range rep.Packet.Index {
+		if e.Material < 0 || e.Material >= len(sub.Materials) {
+			return verify.Expect{}, errors.New("api: report index does not match the submission")
+		}
+	}
+	return pipeline.Expectation(sub, rep.Packet), nil
+}
+
+// fetch copies an object of the packets bucket into f and returns its size
+// and SHA-256.
+func (s *Server) fetch(ctx context.Context, key string, f *os.File) (int64, string, error) {
+	rc, _, err := s.d.Buckets.Packets.Get(ctx, key)
+	if err != nil {
+		return 0, "", err
+	}
+	defer rc.Close()
+	h := sha256.New()
+	n, err := io.Copy(io.MultiWriter(f, h), rc)
+	if err != nil {
+		return 0, "", fmt.Errorf("api: download packet: %w", err)
+	}
+	return n, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func (s *Server) tempFile(pattern string) (*os.File, error) {
+	f, err := os.CreateTemp(s.cfg.TempDir, pattern)
+	if err != nil {
+		return nil, fmt.Errorf("api: temp file: %w", err)
+	}
+	return f, nil
+}
+
+func removeTemp(f *os.File) {
+	f.Close()
+	os.Remove(f.Name())
+}

@@ -1,0 +1,340 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/storage"
+)
+
+// Config tunes the server. The zero value is the default everywhere.
+type Config struct {
+	// PresignExpiry is how long a download link works (default 5 min; at
+	// most 7 days, the S3 limit).
+	PresignExpiry time.Duration
+	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
+	// http.Server's (defaults 10 s, 1 min, 5 min, 2 min). The write
+	// timeout covers making a personal copy on a first download, which
+	// reads and verifies the whole packet.
+	ReadHeaderTimeout, ReadTimeout, WriteTimeout, IdleTimeout time.Duration
+	// ShutdownTimeout is how long requests in flight get on shutdown
+	// (default 30 s).
+	ShutdownTimeout time.Duration
+	// ReadyTimeout bounds each readiness check (default 2 s).
+	ReadyTimeout time.Duration
+	// MaxSubmissionBytes and MaxBatchBytes bound request bodies (defaults
+	// 1 MiB, the workers' own limit on a submission document, and 8 MiB);
+	// other bodies are bounded to 64 KiB.
+	MaxSubmissionBytes, MaxBatchBytes int64
+	// TempDir holds packets and copies while a copy is made (default the
+	// system's).
+	TempDir string
+	// TrustForwardedFor records the client address from the last
+	// X-Forwarded-For entry, for a server behind a reverse proxy that
+	// sets it; otherwise the audit records the connection's address.
+	TrustForwardedFor bool
+}
+
+// Validate reports the first mistake in c.
+func (c Config) Validate() error {
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"PresignExpiry", c.PresignExpiry}, {"ReadHeaderTimeout", c.ReadHeaderTimeout}, {"ReadTimeout", c.ReadTimeout},
+		{"WriteTimeout", c.WriteTimeout}, {"IdleTimeout", c.IdleTimeout}, {"ShutdownTimeout", c.ShutdownTimeout}, {"ReadyTimeout", c.ReadyTimeout}} {
+		if d.v < 0 {
+			return fmt.Errorf("api: config: %s is negative", d.name)
+		}
+	}
+	if c.PresignExpiry != 0 && (c.PresignExpiry < time.Second || c.PresignExpiry > 7*24*time.Hour) {
+		return fmt.Errorf("api: config: PresignExpiry %v: want 1 s to 7 days", c.PresignExpiry)
+	}
+	if c.MaxSubmissionBytes < 0 || c.MaxBatchBytes < 0 {
+		return errors.New("api: config: body limits must not be negative")
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.PresignExpiry, 5*time.Minute)
+	def(&c.ReadHeaderTimeout, 10*time.Second)
+	def(&c.ReadTimeout, time.Minute)
+	def(&c.WriteTimeout, 5*time.Minute)
+	def(&c.IdleTimeout, 2*time.Minute)
+	def(&c.ShutdownTimeout, 30*time.Second)
+	def(&c.ReadyTimeout, 2*time.Second)
+	if c.MaxSubmissionBytes == 0 {
+		c.MaxSubmissionBytes = 1 << 20
+	}
+	if c.MaxBatchBytes == 0 {
+		c.MaxBatchBytes = 8 << 20
+	}
+	return c
+}
+
+// Check is one readiness check: a dependency that must answer.
+type Check struct {
+	Name string
+	Ping func(ctx context.Context) error
+}
+
+// Deps are what the server works with. All but Registry and Now are
+// required.
+type Deps struct {
+	// Buckets are the object stores; Buckets.Packets must also be a
+	// storage.Presigner.
+	Buckets storage.Buckets
+	// Queue enqueues tasks; Inspector reads queues for failures and
+	// metrics.
+	Queue     *asynq.Client
+	Inspector *asynq.Inspector
+	State     *state.Store
+	// Font sets the reviewer stamp (the packet's font).
+	Font *pdfwrite.Font
+	// AnonSecret is the workers' anonymous-code secret: with it the server
+	// finds which application an anonymous code belongs to.
+	AnonSecret []byte
+	Tokens     *Tokens
+	// Ready are the readiness checks (Redis, S3).
+	Ready []Check
+	Log   *slog.Logger
+	// Registry receives the server's metrics and serves /metrics (default
+	// a new registry with the Go and process collectors).
+	Registry *prometheus.Registry
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+}
+
+// Server is the HTTP API.
+type Server struct {
+	cfg       Config
+	d         Deps
+	log       *slog.Logger
+	now       func() time.Time
+	presigner storage.Presigner
+	metrics   *metrics
+	mux       *http.ServeMux
+
+	copyLocks [64]sync.Mutex // makers of personal copies, by key hash
+}
+
+// New checks the configuration and dependencies and builds the server.
+func New(cfg Config, d Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	switch {
+	case d.Buckets.Uploads == nil || d.Buckets.Packets == nil || d.Buckets.Reports == nil:
+		return nil, errors.New("api: the uploads, packets and reports buckets are required")
+	case d.Queue == nil || d.Inspector == nil || d.State == nil:
+		return nil, errors.New("api: the queue client, inspector and state store are required")
+	case d.Font == nil:
+		return nil, errors.New("api: a font for the reviewer stamp is required")
+	case len(d.AnonSecret) < 16:
+		return nil, errors.New("api: the anonymous-code secret (at least 16 bytes, the workers') is required")
+	case d.Tokens == nil:
+		return nil, errors.New("api: tokens are required")
+	}
+	pre, ok := d.Buckets.Packets.(storage.Presigner)
+	if !ok {
+		return nil, errors.New("api: the packets store cannot presign download links")
+	}
+	s := &Server{cfg: cfg.withDefaults(), d: d, log: d.Log, now: d.Now, presigner: pre}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	reg := d.Registry
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+	}
+	m, err := newMetrics(reg, d.Inspector, s.log)
+	if err != nil {
+		return nil, err
+	}
+	s.metrics = m
+	s.routes(reg)
+	return s, nil
+}
+
+// Handler is the server's HTTP handler, with logging and metrics.
+func (s *Server) Handler() http.Handler { return s.observe(s.mux) }
+
+// Serve answers on ln until ctx is cancelled, then shuts down gracefully:
+// no new connections, requests in flight get ShutdownTimeout.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Serve(ln) }()
+	select {
+	case err := <-done:
+		return fmt.Errorf("api: serve: %w", err)
+	case <-ctx.Done():
+	}
+	s.log.Info("api stopping: requests in flight get the shutdown timeout", "timeout", s.cfg.ShutdownTimeout)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		srv.Close()
+		return fmt.Errorf("api: shutdown: %w", err)
+	}
+	if err := <-done; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("api: serve: %w", err)
+	}
+	return nil
+}
+
+// routes registers every route with the roles that may use it.
+func (s *Server) routes(reg *prometheus.Registry) {
+	s.mux = http.NewServeMux()
+	s.mux.HandleFunc("GET /healthz", s.healthz)
+	s.mux.HandleFunc("GET /readyz", s.readyz)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+
+	up, admin, rev := []Role{RoleUploadService}, []Role{RoleAdministrator}, []Role{RoleReviewer}
+	s.route("POST /v1/submissions", up, s.postSubmission)
+	s.route("GET /v1/submissions/{id}", []Role{RoleUploadService, RoleAdministrator}, s.getSubmission)
+
+	s.route("POST /v1/submissions/{id}/reprocess", admin, s.reprocess)
+	s.route("GET /v1/assignments", admin, s.listAssignments)
+	s.route("POST /v1/assignments", admin, s.assign)
+	s.route("DELETE /v1/assignments/{anon}/{reviewer}", admin, s.unassign)
+	s.route("GET /v1/failures", admin, s.failures)
+	s.route("POST /v1/results", admin, s.issueResult)
+	s.route("GET /v1/applications/{campaign}/{applicant}/audit", admin, s.audit)
+	s.route("GET /v1/submissions/{id}/audit", admin, s.submissionAudit)
+
+	s.route("GET /v1/packets", rev, s.listPackets)
+	s.route("GET /v1/packets/{anon}", rev, s.getPacket)
+}
+
+type principalKey struct{}
+
+// route registers h behind authentication (401) and the role check (403).
+func (s *Server) route(pattern string, roles []Role, h func(http.ResponseWriter, *http.Request, Principal)) {
+	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
+		p, ok := s.d.Tokens.Authenticate(bearer(r))
+		if !ok {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="blindpack"`)
+			writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
+			return
+		}
+		if rec, ok := w.(*recorder); ok {
+			rec.principal = p
+		}
+		allowed := false
+		for _, role := range roles {
+			allowed = allowed || role == p.Role
+		}
+		if !allowed {
+			writeError(w, http.StatusForbidden, "this token's role may not use this route")
+			return
+		}
+		h(w, r, p)
+	})
+}
+
+// clientAddr is where a request came from, for the audit trail.
+func (s *Server) clientAddr(r *http.Request) string {
+	addr := r.RemoteAddr
+	if s.cfg.TrustForwardedFor {
+		if xff := r.Header.Values("X-Forwarded-For"); len(xff) > 0 {
+			parts := strings.Split(xff[len(xff)-1], ",")
+			if last := strings.TrimSpace(parts[len(parts)-1]); last != "" {
+				return last + " (via " + addr + ")"
+			}
+		}
+	}
+	return addr
+}
+
+// writeJSON writes v with the given status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	enc.Encode(v)
+}
+
+// writeError writes {"error": msg}.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeJSON(w, status, map[string]string{"error": msg})
+}
+
+// internalError logs err (never identity: errors here come from Redis, S3
+// and our own code) and answers 500 without details.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	s.log.Error("request failed", "op", op, "route", r.Pattern, "err", err)
+	writeError(w, http.StatusInternalServerError, "internal error; see the server log")
+}
+
+// readBody reads a request body of at most limit bytes, answering 413
+// past it.
+func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
+	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", limit))
+		return nil, false
+	case err != nil:
+		writeError(w, http.StatusBadRequest, "could not read the request body")
+		return nil, false
+	}
+	return data, true
+}
+
+// maxSmallBody bounds the JSON bodies of administrators' requests.
+const maxSmallBody = 64 << 10
+
+// decodeJSON reads a small JSON body into v, strictly: unknown fields are
+// errors, so that a misspelt option is not silently ignored.
+func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
+	body, ok := readBody(w, r, maxSmallBody)
+	if !ok {
+		return false
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
+		return false
+	}
+	return true
+}

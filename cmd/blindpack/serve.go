@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/hibiken/asynq"
+	"github.com/redis/go-redis/v9"
+
+	"github.com/blindpack/blindpack/api"
+	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/storage/s3"
+)
+
+// runServe is `blindpack serve`: the HTTP API of the upload service,
+// administrators and reviewers.
+func runServe(ctx context.Context, args []string) error {
+	fs := newFlagSet("serve")
+	var c common
+	var s services
+	c.register(fs, "json")
+	s.register(fs)
+	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on (host:port; \":8080\" for every interface)")
+	tokensFile := fs.String("tokens", "", "tokens `file` (YAML: sha256, role, subject per token; see `blindpack tokens`) (required)")
+	var cfg api.Config
+	fs.DurationVar(&cfg.PresignExpiry, "presign-expiry", 5*time.Minute, "how long a packet download link works")
+	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time requests in flight get on SIGTERM")
+	fs.StringVar(&cfg.TempDir, "temp-dir", "", "`directory` for packets while personal copies are made (default: the system's)")
+	fs.BoolVar(&cfg.TrustForwardedFor, "trust-forwarded-for", false, "audit the client address from X-Forwarded-For (only behind a proxy that sets it)")
+	var clock clockFlag
+	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
+	if err := parse(fs, args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	if *tokensFile == "" {
+		return exitError{code: 2, err: errors.New("serve: --tokens FILE is required (make entries with `blindpack tokens new`)")}
+	}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	tokens, err := api.LoadTokens(*tokensFile)
+	if err != nil {
+		return err
+	}
+	if tokens.Len() == 0 {
+		log.Warn("the tokens file lists no tokens: every request will be refused")
+	}
+	secret, err := c.secret(false, log)
+	if err != nil {
+		return err
+	}
+	font, err := c.font()
+	if err != nil {
+		return err
+	}
+	if err := s.s3.Validate(); err != nil {
+		return err
+	}
+	cl, err := s3.Open(ctx, s.s3)
+	if err != nil {
+		return err
+	}
+	// Wait a while for a store that is still starting, as workers do.
+	deadline := time.Now().Add(s.timeout)
+	buckets, err := cl.Buckets(ctx, s.buckets, s.createBuckets)
+	for err != nil && time.Now().Before(deadline) && ctx.Err() == nil {
+		time.Sleep(time.Second)
+		buckets, err = cl.Buckets(ctx, s.buckets, s.createBuckets)
+	}
+	if err != nil {
+		return err
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB})
+	defer rdb.Close()
+	queue := asynq.NewClient(s.redis())
+	defer queue.Close()
+	insp := asynq.NewInspector(s.redis())
+	defer insp.Close()
+	srv, err := api.New(cfg, api.Deps{
+		Buckets: buckets, Queue: queue, Inspector: insp,
+		State: state.New(rdb, state.Options{Now: clock.now()}),
+		Font:  font, AnonSecret: secret, Tokens: tokens, Log: log, Now: clock.now(),
+		Ready: []api.Check{
+			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
+			{Name: "s3", Ping: cl.Ping},
+		},
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisAddr, "s3", s.s3.Endpoint)
+	return srv.Serve(ctx, ln)
+}
+
+// runTokens is `blindpack tokens`: make a bearer token and its entry for
+// the tokens file, or hash a token read from standard input. Tokens are
+// printed once and never stored; the file holds only their SHA-256.
+func runTokens(_ context.Context, args []string) error {
+	fs := newFlagSet("tokens")
+	role := fs.String("role", "", "role of a new token: upload_service, reviewer or administrator")
+	subject := fs.String("subject", "", "who holds it: the reviewer's code, the administrator's name, the service's name")
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	usage := errors.New("usage: blindpack tokens new --role ROLE --subject WHO | blindpack tokens hash < TOKEN")
+	switch {
+	case fs.NArg() == 1 && fs.Arg(0) == "new":
+		tok, err := api.NewToken()
+		if err != nil {
+			return err
+		}
+		entry := fmt.Sprintf("tokens:\n  - sha256: %s\n    role: %s\n    subject: %s\n", api.HashToken(tok), *role, *subject)
+		// Check the entry as serve will read it before handing it out.
+		if _, err := api.ParseTokens([]byte(entry)); err != nil {
+			return exitError{code: 2, err: err}
+		}
+		fmt.Fprintf(os.Stderr, "token (give it to %s; it is not stored anywhere):\n", *subject)
+		fmt.Println(tok)
+		fmt.Fprintln(os.Stderr, "entry for the tokens file:")
+		fmt.Fprint(os.Stderr, strings.TrimPrefix(entry, "tokens:\n"))
+		return nil
+	case fs.NArg() == 1 && fs.Arg(0) == "hash":
+		line, err := bufio.NewReader(os.Stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return err
+		}
+		tok := strings.TrimSpace(line)
+		if tok == "" {
+			return exitError{code: 2, err: errors.New("tokens hash: no token on standard input")}
+		}
+		fmt.Println(api.HashToken(tok))
+		return nil
+	}
+	return exitError{code: 2, err: usage}
+}

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/blindpack/blindpack/api"
+	"github.com/blindpack/blindpack/internal/testenv"
+)
+
+// captureStdout runs f with os.Stdout going to a pipe, and returns what
+// was written.
+func captureStdout(t *testing.T, f func() error) (string, error) {
+	t.Helper()
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := os.Stdout
+	os.Stdout = w
+	done := make(chan string)
+	go func() { b, _ := io.ReadAll(r); done <- string(b) }()
+	ferr := f()
+	os.Stdout = old
+	w.Close()
+	return <-done, ferr
+}
+
+func TestTokensNew(t *testing.T) {
+	out, err := captureStdout(t, func() error {
+		return runTokens(context.Background(), []string{"new", "--role", "reviewer", "--subject", "E-0042"})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := strings.TrimSpace(out)
+	toks, err := api.ParseTokens([]byte(fmt.Sprintf("tokens:\n  - {sha256: %s, role: reviewer, subject: E-0042}\n", api.HashToken(tok))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p, ok := toks.Authenticate(tok); !ok || p.Subject != "E-0042" {
+		t.Errorf("the new token does not authenticate: %+v %v", p, ok)
+	}
+	for _, args := range [][]string{
+		{"new", "--role", "root", "--subject", "x"},
+		{"new", "--role", "reviewer", "--subject", "E/1"},
+		{"frobnicate"},
+	} {
+		if err := runTokens(context.Background(), args); exitCode(err) != 2 {
+			t.Errorf("tokens %v: exit %d (%v)", args, exitCode(err), err)
+		}
+	}
+}
+
+// TestServeStartsAndStops runs `blindpack serve` against the test Redis and
+// S3 server: it answers probes, refuses a request without a token, and
+// stops cleanly when its context ends (SIGTERM).
+func TestServeStartsAndStops(t *testing.T) {
+	redisAddr := testenv.Redis(t)
+	s3 := testenv.S3Server(t)
+	if err := runServe(context.Background(), nil); exitCode(err) != 2 {
+		t.Fatalf("serve without --tokens: exit %d (%v)", exitCode(err), err)
+	}
+	dir := t.TempDir()
+	tokens := filepath.Join(dir, "tokens.yaml")
+	tok := "bp_test-token-for-serve"
+	os.WriteFile(tokens, []byte("tokens:\n  - sha256: "+api.HashToken(tok)+"\n    role: administrator\n    subject: wang.li\n"), 0o600)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- runServe(ctx, []string{"--listen", addr, "--tokens", tokens, "--anon-secret", "serve-test-secret-0123",
+			"--redis-addr", redisAddr, "--redis-db", "6", "--s3-endpoint", s3.Endpoint, "--s3-access-key", s3.AccessKey,
+			"--s3-secret-key", s3.SecretKey, "--create-buckets", "--log-level", "warn",
+			"--bucket-uploads", "sv-up-" + suffix, "--bucket-packets", "sv-pk-" + suffix,
+			"--bucket-reports", "sv-rp-" + suffix, "--bucket-results", "sv-rs-" + suffix})
+	}()
+	base := "http://" + addr
+	var ready int
+	for i := 0; i < 100 && ready != 200; i++ {
+		select {
+		case err := <-done:
+			t.Fatalf("serve stopped: %v", err)
+		default:
+		}
+		if resp, err := http.Get(base + "/readyz"); err == nil {
+			ready = resp.StatusCode
+			resp.Body.Close()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if ready != 200 {
+		t.Fatalf("readyz: %d", ready)
+	}
+	for _, tc := range []struct {
+		path, token string
+		want        int
+	}{{"/healthz", "", 200}, {"/v1/failures", "", 401}, {"/v1/failures", tok, 200}, {"/v1/packets", tok, 403}} {
+		req, _ := http.NewRequest("GET", base+tc.path, nil)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("GET %s: %d, want %d", tc.path, resp.StatusCode, tc.want)
+		}
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
