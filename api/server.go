@@ -178,6 +178,9 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.metrics = m
 	s.routes(reg)
+	if err := s.mountConsole(); err != nil {
+		return nil, err
+	}
 	return s, nil
 }
 

@@ -1,0 +1,195 @@
+package console
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/workers"
+)
+
+// maxReason bounds an override's reason: a sentence or two, which goes
+// into the report and the audit trail.
+const maxReason = 500
+
+// hidden is a form field carried from the action's form to its
+// confirmation.
+type hidden struct{ Name, Value string }
+
+// confirmView is the confirmation step every action goes through: what
+// will happen, in both languages, and a button that posts it again with
+// confirm=yes.
+type confirmView struct {
+	ID                   string
+	Action               string
+	HeadZH, HeadEN       string
+	Lines                []label
+	Reason               string
+	Fields               []hidden
+	ConfirmZH, ConfirmEN string
+	Back                 string
+	CSRF                 string
+}
+
+func (cv *confirmView) title() string { return "确认 Confirm · " + cv.ID }
+
+// reprocess queues a submission again, with the pages an administrator
+// accepted (overrides) — after a confirmation step — through
+// workers.Reprocess, which audits the request and each override; the
+// console audits the address it came from beside them.
+func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) {
+	ctx := r.Context()
+	l, err := c.load(ctx, r.PathValue("id"))
+	if errors.Is(err, errNoSubmission) {
+		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
+		return
+	} else if err != nil {
+		c.internalError(w, r, "load submission", err)
+		return
+	}
+	form := r.PostForm
+	reason := strings.TrimSpace(form.Get("reason"))
+	var overrides []pipeline.Override
+	var lines []label
+	seen := map[string]bool{}
+	for _, val := range form["page"] {
+		m, p, ok := parsePage(val)
+		if !ok || l.sub == nil || m >= len(l.sub.Materials) {
+			c.errorPage(w, r, v, http.StatusBadRequest, "所选页面无效。", "A selected page is not a page of this submission.")
+			return
+		}
+		if seen[val] {
+			continue
+		}
+		seen[val] = true
+		overrides = append(overrides, pipeline.Override{Material: m, Page: p, Reason: reason})
+		t := c.material(l.sub.Materials[m].Type)
+		lines = append(lines, label{fmt.Sprintf("接受第%d项 %s 第%d页", m+1, t.ZH, p), fmt.Sprintf("accept item %d %s page %d", m+1, t.EN, p)})
+	}
+	switch {
+	case len(overrides) > 0 && reason == "":
+		c.errorPage(w, r, v, http.StatusBadRequest, "接受页面须填写理由。", "Accepting a page needs a reason.")
+		return
+	case utf8.RuneCountInString(reason) > maxReason || strings.ContainsAny(reason, "\x00"):
+		c.errorPage(w, r, v, http.StatusBadRequest, fmt.Sprintf("理由过长（最多%d字）。", maxReason),
+			fmt.Sprintf("The reason is too long (at most %d characters).", maxReason))
+		return
+	case len(overrides) > 200:
+		c.errorPage(w, r, v, http.StatusBadRequest, "所选页面过多。", "Too many pages selected.")
+		return
+	}
+	if form.Get("confirm") != "yes" {
+		cv := &confirmView{ID: l.id, Action: Prefix + "submissions/" + l.id + "/reprocess", Lines: lines, Reason: reason,
+			HeadZH: "重新处理这份申报", HeadEN: "Reprocess this submission", ConfirmZH: "确认重新处理", ConfirmEN: "Confirm and reprocess",
+			Back: Prefix + "submissions/" + l.id, CSRF: v.csrf()}
+		if len(overrides) > 0 {
+			cv.HeadZH, cv.HeadEN = "接受所选页面并重新处理", "Accept the selected pages and reprocess"
+			cv.ConfirmZH, cv.ConfirmEN = "确认接受并重新处理", "Confirm: accept and reprocess"
+		}
+		for _, val := range form["page"] {
+			cv.Fields = append(cv.Fields, hidden{"page", val})
+		}
+		cv.Fields = append(cv.Fields, hidden{"reason", reason})
+		c.show(w, r, v, http.StatusOK, "confirm", cv)
+		return
+	}
+	task, err := workers.Reprocess(ctx, c.d.Queue, c.d.State, l.id, v.p.Actor, overrides)
+	if errors.Is(err, workers.ErrUnknownSubmission) {
+		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
+		return
+	} else if err != nil {
+		c.internalError(w, r, "reprocess", err)
+		return
+	}
+	ev := state.Event{Actor: v.p.Actor, Action: "reprocess_requested", Submission: l.id,
+		Detail: fmt.Sprintf("through the console: task %s, %d override(s)", task, len(overrides)), From: c.d.ClientAddr(r)}
+	if err := c.d.State.Audit(ctx, l.loc.Campaign, l.loc.ApplicantID, ev); err != nil {
+		c.internalError(w, r, "audit", err)
+		return
+	}
+	c.log.Info("console: reprocess queued", "by", v.p.Actor, "submission", l.id, "task", task, "overrides", len(overrides))
+	c.follow(w, r, l.id, task, workers.QueueCritical)
+}
+
+// rerun runs an archived (failed) task of a submission again, after a
+// confirmation step, and audits it.
+func (c *Console) rerun(w http.ResponseWriter, r *http.Request, v *visitor) {
+	ctx := r.Context()
+	l, err := c.load(ctx, r.PathValue("id"))
+	if errors.Is(err, errNoSubmission) {
+		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
+		return
+	} else if err != nil {
+		c.internalError(w, r, "load submission", err)
+		return
+	}
+	queue, task := r.PostForm.Get("queue"), r.PostForm.Get("task")
+	if _, known := workers.Queues[queue]; !known || task == "" {
+		c.errorPage(w, r, v, http.StatusBadRequest, "任务无效。", "No such task.")
+		return
+	}
+	info, err := c.d.Inspector.GetTaskInfo(queue, task)
+	var ids taskIDs
+	if err == nil {
+		json.Unmarshal(info.Payload, &ids)
+	}
+	switch {
+	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) || err == nil && ids.SubmissionID != l.id:
+		c.errorPage(w, r, v, http.StatusNotFound, "这份申报没有这个任务。", "This submission has no such task.")
+		return
+	case err != nil:
+		c.internalError(w, r, "task info", err)
+		return
+	case info.State != asynq.TaskStateArchived:
+		c.errorPage(w, r, v, http.StatusConflict, "这个任务没有失败，无需重新运行。", "This task has not failed; there is nothing to re-run.")
+		return
+	}
+	if r.PostForm.Get("confirm") != "yes" {
+		cv := &confirmView{ID: l.id, Action: Prefix + "submissions/" + l.id + "/rerun",
+			HeadZH: "重新运行失败的任务", HeadEN: "Re-run the failed task",
+			Lines: []label{
+				{"任务 " + task + "（队列 " + queue + "）", "task " + task + " (queue " + queue + ")"},
+				{"失败原因：" + clip(info.LastErr, 300), "last error: " + clip(info.LastErr, 300)},
+			},
+			Fields:    []hidden{{"queue", queue}, {"task", task}},
+			ConfirmZH: "确认重新运行", ConfirmEN: "Confirm and re-run", Back: Prefix + "submissions/" + l.id, CSRF: v.csrf()}
+		c.show(w, r, v, http.StatusOK, "confirm", cv)
+		return
+	}
+	if err := c.d.Inspector.RunTask(queue, task); err != nil {
+		c.internalError(w, r, "run task", err)
+		return
+	}
+	ev := state.Event{Actor: v.p.Actor, Action: "rerun_requested", Submission: l.id,
+		Detail: fmt.Sprintf("through the console: failed task %s (queue %s) run again", task, queue), From: c.d.ClientAddr(r)}
+	if err := c.d.State.Audit(ctx, l.loc.Campaign, l.loc.ApplicantID, ev); err != nil {
+		c.internalError(w, r, "audit", err)
+		return
+	}
+	c.log.Info("console: failed task run again", "by", v.p.Actor, "submission", l.id, "task", task, "queue", queue)
+	c.follow(w, r, l.id, task, queue)
+}
+
+// follow sends the browser back to the submission's page, which follows
+// the task until its report arrives.
+func (c *Console) follow(w http.ResponseWriter, r *http.Request, id, task, queue string) {
+	u := Prefix + "submissions/" + id + "?" + url.Values{"task": {task}, "queue": {queue}}.Encode()
+	http.Redirect(w, r, u, http.StatusSeeOther)
+}
+
+// parsePage reads "material:page" (material 0-based, page 1-based).
+func parsePage(s string) (int, int, bool) {
+	a, b, ok := strings.Cut(s, ":")
+	m, err1 := strconv.Atoi(a)
+	p, err2 := strconv.Atoi(b)
+	return m, p, ok && err1 == nil && err2 == nil && m >= 0 && p >= 1 && p < 100000
+}

@@ -1,0 +1,260 @@
+package console
+
+import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"regexp"
+	"slices"
+	"time"
+
+	"github.com/hibiken/asynq"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/policy"
+	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/workers"
+)
+
+// listLimit bounds the applications read for one list (and its counts),
+// and shownLimit the rows shown.
+const (
+	listLimit  = 2000
+	shownLimit = 300
+)
+
+var codePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
+
+// statuses an administrator filters by; "failed" are archived tasks.
+var statuses = []string{"returned", "refused", "abandoned", "failed"}
+
+type option struct {
+	Value, ZH, EN string
+	Selected      bool
+}
+
+type codeCount struct {
+	Code, ZH string
+	N        int
+	Href     string
+	Active   bool
+}
+
+type appRow struct {
+	Campaign, ApplicantID, Submission string
+	Status                            string
+	Returns, MaxReturns               int
+	Deadline                          string
+	Overdue                           bool
+	Series, Level                     label
+	Codes                             []string
+	Updated                           string
+}
+
+type taskRow struct {
+	ID, Queue, Type, Error, FailedAt string
+	Retried                          int
+	Submission                       string // linked when the console can open it
+}
+
+type listView struct {
+	Campaign, Since, Until   string
+	Series, Levels, Statuses []option
+	Code                     string
+	Counts                   []codeCount
+	Apps                     []appRow
+	Tasks                    []taskRow
+	Total, Shown             int
+	Ignored                  []string
+	Filtered                 bool
+	ClearHref                string
+}
+
+// list is the console's front page: applications needing attention and
+// failed tasks, filtered, with counts per finding code at the top.
+func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
+	q := r.URL.Query()
+	lv := &listView{ClearHref: Prefix}
+	var f state.Filter
+	keep := func(name, val string, ok bool) string {
+		if val != "" && !ok {
+			lv.Ignored = append(lv.Ignored, name)
+			return ""
+		}
+		return val
+	}
+	f.Campaign = keep("campaign", q.Get("campaign"), pipeline.ValidID(q.Get("campaign")))
+	_, okS := c.pol.Series(q.Get("series"))
+	f.Series = keep("series", q.Get("series"), okS)
+	_, okL := c.pol.Level(q.Get("level"))
+	f.Level = keep("level", q.Get("level"), okL)
+	status := keep("status", q.Get("status"), slices.Contains(statuses, q.Get("status")))
+	if status != "failed" {
+		f.Status = status
+	}
+	code := keep("code", q.Get("code"), codePattern.MatchString(q.Get("code")))
+	since, okSince := parseDay(q.Get("since"))
+	until, okUntil := parseDay(q.Get("until"))
+	if keep("since", q.Get("since"), okSince) != "" {
+		f.Since, lv.Since = since, q.Get("since")
+	}
+	if keep("until", q.Get("until"), okUntil) != "" {
+		f.Until, lv.Until = until.Add(24*time.Hour-time.Second), q.Get("until")
+	}
+	lv.Campaign, lv.Code = f.Campaign, code
+	lv.Filtered = f.Campaign != "" || f.Series != "" || f.Level != "" || status != "" || code != "" || lv.Since != "" || lv.Until != ""
+
+	ctx := r.Context()
+	var apps []state.Application
+	if status != "failed" {
+		var err error
+		// Counts are over every code of the applications the other
+		// filters select, so that choosing a code does not hide the rest.
+		if apps, err = c.d.State.Attention(ctx, f, listLimit); err != nil {
+			c.internalError(w, r, "attention", err)
+			return
+		}
+	}
+	counts := state.CodeCounts(apps)
+	for cd, n := range counts {
+		href := filterHref(q, "code", cd)
+		if cd == code {
+			href = filterHref(q, "code", "")
+		}
+		lv.Counts = append(lv.Counts, codeCount{Code: cd, ZH: codeZH(cd), N: n, Href: href, Active: cd == code})
+	}
+	slices.SortFunc(lv.Counts, func(a, b codeCount) int { return cmp.Or(b.N-a.N, cmp.Compare(a.Code, b.Code)) })
+	now := c.now()
+	for _, a := range apps {
+		if code != "" && !slices.Contains(a.Meta.Codes, code) {
+			continue
+		}
+		lv.Total++
+		if len(lv.Apps) == shownLimit {
+			continue
+		}
+		row := appRow{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Submission: a.LastSubmission, Status: string(a.Status),
+			Returns: a.Returns, MaxReturns: c.pol.Returns.MaxReturns, Series: c.series(a.Meta.Series), Level: c.level(a.Meta.Level),
+			Codes: a.Meta.Codes, Updated: beijing(a.Updated)}
+		if a.LastOutcome == state.OutcomeRefused {
+			row.Status = "refused"
+		}
+		if a.Status == state.Returned && !a.Deadline.IsZero() {
+			row.Deadline, row.Overdue = beijing(a.Deadline), now.After(a.Deadline)
+		}
+		lv.Apps = append(lv.Apps, row)
+	}
+	lv.Shown = len(lv.Apps)
+
+	// Failed tasks have a campaign and a time, nothing else to filter by.
+	if (status == "" || status == "failed") && f.Series == "" && f.Level == "" && code == "" {
+		tasks, err := c.archived()
+		if err != nil {
+			c.internalError(w, r, "archived tasks", err)
+			return
+		}
+		for _, t := range tasks {
+			if (f.Campaign != "" && t.ids.Campaign != f.Campaign) || (!f.Since.IsZero() && t.info.LastFailedAt.Before(f.Since)) ||
+				(!f.Until.IsZero() && t.info.LastFailedAt.After(f.Until)) {
+				continue
+			}
+			row := taskRow{ID: t.info.ID, Queue: t.info.Queue, Type: t.info.Type, Error: clip(t.info.LastErr, 300),
+				FailedAt: beijing(t.info.LastFailedAt), Retried: t.info.Retried}
+			if t.ids.SubmissionID != "" && pipeline.ValidID(t.ids.SubmissionID) {
+				if _, err := c.d.State.Locate(ctx, t.ids.SubmissionID); err == nil {
+					row.Submission = t.ids.SubmissionID
+				}
+			}
+			lv.Tasks = append(lv.Tasks, row)
+		}
+	}
+
+	for _, s := range sortedKeys(c.pol.SeriesNames) {
+		l := c.pol.SeriesNames[s]
+		lv.Series = append(lv.Series, option{Value: s, ZH: l.ZH, EN: l.EN, Selected: s == f.Series})
+	}
+	for _, s := range sortedKeys(c.pol.LevelNames) {
+		l := c.pol.LevelNames[s]
+		lv.Levels = append(lv.Levels, option{Value: s, ZH: l.ZH, EN: l.EN, Selected: s == f.Level})
+	}
+	for _, s := range statuses {
+		lv.Statuses = append(lv.Statuses, option{Value: s, ZH: statusZH(s), EN: s, Selected: s == status})
+	}
+	c.show(w, r, v, http.StatusOK, "list", lv)
+}
+
+// archivedTask is an archived task and the ids its payload names.
+type archivedTask struct {
+	info *asynq.TaskInfo
+	ids  taskIDs
+}
+
+type taskIDs struct {
+	Campaign     string `json:"campaign"`
+	ApplicantID  string `json:"applicant_id"`
+	SubmissionID string `json:"submission_id"`
+}
+
+// archived lists the archived tasks of every queue, newest failure first.
+func (c *Console) archived() ([]archivedTask, error) {
+	var out []archivedTask
+	queues := sortedKeys(workers.Queues)
+	for _, queue := range queues {
+		list, err := c.d.Inspector.ListArchivedTasks(queue, asynq.PageSize(100))
+		if errors.Is(err, asynq.ErrQueueNotFound) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		for _, t := range list {
+			var ids taskIDs
+			json.Unmarshal(t.Payload, &ids) // a payload that is not JSON names nothing
+			out = append(out, archivedTask{info: t, ids: ids})
+		}
+	}
+	slices.SortFunc(out, func(a, b archivedTask) int { return b.info.LastFailedAt.Compare(a.info.LastFailedAt) })
+	return out, nil
+}
+
+// parseDay reads a date (YYYY-MM-DD) as the start of that day in Beijing.
+func parseDay(s string) (time.Time, bool) {
+	t, err := time.ParseInLocation("2006-01-02", s, policy.Beijing)
+	return t, err == nil
+}
+
+// filterHref is the list's URL with one filter changed.
+func filterHref(q url.Values, key, val string) string {
+	n := url.Values{}
+	for k, vs := range q {
+		n[k] = slices.Clone(vs)
+	}
+	if val == "" {
+		n.Del(key)
+	} else {
+		n.Set(key, val)
+	}
+	if len(n) == 0 {
+		return Prefix
+	}
+	return Prefix + "?" + n.Encode()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// clip shortens s to at most n runes.
+func clip(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

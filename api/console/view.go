@@ -1,0 +1,156 @@
+package console
+
+import (
+	"bytes"
+	"fmt"
+	"html/template"
+	"net/http"
+	"time"
+
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/policy"
+)
+
+// pageNames are the templates, each rendered inside layout.html.
+var pageNames = []string{"login", "list", "submission", "page", "confirm", "error"}
+
+func parseTemplates() (map[string]*template.Template, error) {
+	funcs := template.FuncMap{
+		"bj":       beijing,
+		"codeZH":   codeZH,
+		"statusZH": statusZH,
+	}
+	out := map[string]*template.Template{}
+	for _, name := range pageNames {
+		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("console: template %s: %w", name, err)
+		}
+		out[name] = t
+	}
+	return out, nil
+}
+
+// frame is what the layout needs around every page.
+type frame struct {
+	Title     string
+	Actor     string
+	CSRF      string
+	SignedIn  bool
+	Body      any
+	BodyClass string
+}
+
+// show renders a page. It is rendered into a buffer first, so that a
+// template error is a clean 500, never half a page.
+func (c *Console) show(w http.ResponseWriter, r *http.Request, v *visitor, code int, name string, body any) {
+	f := frame{Title: titles[name], Body: body, BodyClass: name}
+	if v != nil && v.signedIn {
+		f.Actor, f.CSRF, f.SignedIn = v.p.Actor, v.csrf(), true
+	}
+	if t, ok := body.(interface{ title() string }); ok {
+		f.Title = t.title()
+	}
+	var b bytes.Buffer
+	if err := c.pages[name].Execute(&b, f); err != nil {
+		c.log.Error("console: render", "page", name, "err", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte("internal error; see the server log\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	w.Write(b.Bytes())
+}
+
+var titles = map[string]string{
+	"login": "登录 Sign in", "list": "待处理 Attention", "submission": "申报 Submission",
+	"page": "页面 Page", "confirm": "确认 Confirm", "error": "错误 Error",
+}
+
+type errorView struct {
+	Code             int
+	MessageZH, MsgEN string
+}
+
+// errorPage answers an error as a small page in both languages.
+func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, v *visitor, code int, zh, en string) {
+	c.show(w, r, v, code, "error", &errorView{Code: code, MessageZH: zh, MsgEN: en})
+}
+
+// internalError logs err (errors here come from Redis, S3 and our own
+// code, never identity) and answers 500 without details.
+func (c *Console) internalError(w http.ResponseWriter, r *http.Request, op string, err error) {
+	c.log.Error("console: request failed", "op", op, "path", r.URL.Path, "err", err)
+	c.errorPage(w, r, nil, http.StatusInternalServerError, "服务器内部错误，请查看服务器日志。", "Internal error; see the server log.")
+}
+
+// beijing formats a time as the notice states times: Beijing time.
+func beijing(t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	return t.In(policy.Beijing).Format("2006-01-02 15:04")
+}
+
+// label is a name in both languages.
+type label struct{ ZH, EN string }
+
+func (c *Console) material(typ string) label {
+	if m, ok := c.pol.Material(typ); ok {
+		return label{m.ShortZH, m.EN}
+	}
+	// Unknown types are the applicant's text: shown as they are (the
+	// template escapes them), not translated.
+	return label{"", typ}
+}
+
+func (c *Console) series(s string) label {
+	if l, ok := c.pol.Series(s); ok {
+		return label{l.ZH, l.EN}
+	}
+	return label{"", s}
+}
+
+func (c *Console) level(s string) label {
+	if l, ok := c.pol.Level(s); ok {
+		return label{l.ZH, l.EN}
+	}
+	return label{"", s}
+}
+
+// clarityCodes are the findings an administrator may set aside by
+// accepting the page: the pipeline applies overrides to clarity only.
+var clarityCodes = map[finding.Code]bool{
+	finding.BlankPage: true, finding.LowResolution: true, finding.HeavyCompression: true, finding.Blurry: true,
+	finding.TooDark: true, finding.Overexposed: true, finding.LowContrast: true,
+}
+
+var codeNames = map[finding.Code]string{
+	finding.BlankPage: "空白页", finding.LowResolution: "分辨率不足", finding.HeavyCompression: "压缩过度",
+	finding.Blurry: "图像模糊", finding.TooDark: "过暗", finding.Overexposed: "过曝", finding.LowContrast: "对比度不足",
+	finding.MalformedSubmission: "申报数据格式错误", finding.SubmissionMissing: "申报数据缺失", finding.UnsupportedSchema: "版本不支持",
+	finding.InvalidField: "字段无效", finding.UnknownMaterialType: "材料类型未知", finding.DuplicateMaterial: "材料重复",
+	finding.MissingMaterial: "缺少材料", finding.MaskMissing: "缺少遮盖", finding.MaskInvalid: "遮盖无效",
+	finding.MaskOutOfRange: "遮盖页码越界", finding.FileMissing: "文件缺失", finding.EmptyFile: "空文件",
+	finding.FileTooLarge: "文件过大", finding.UnsupportedFormat: "格式不支持", finding.CorruptFile: "文件损坏",
+	finding.ImageTooLarge: "图像过大", finding.EncryptedPDF: "PDF已加密", finding.MalformedPDF: "PDF损坏",
+	finding.DecompressionLimit: "解压超限", finding.TooManyPages: "页数过多", finding.UnsupportedPDFPage: "非扫描页",
+	finding.UnsupportedImageEncoding: "图像编码不支持", finding.IdentityLeak: "身份信息泄露", finding.MaskNotApplied: "遮盖未生效",
+	pipeline.TooManyReturns: "退回超过3次", pipeline.ResubmissionOverdue: "逾期重交", pipeline.ApplicationAbandoned: "已视为放弃",
+	pipeline.AlreadyAccepted: "已通过", pipeline.OutsideSubmissionWindow: "不在申报期", pipeline.UnknownCampaign: "未知年度",
+}
+
+// codeZH names a finding code in Chinese ("" when there is no name).
+func codeZH(code string) string { return codeNames[finding.Code(code)] }
+
+var statusNames = map[string]string{
+	"accepted": "已通过", "rejected": "已退回", "returned": "已退回", "refused": "已拒收", "abandoned": "已放弃",
+	"queued": "排队中", "processing": "处理中", "retrying": "重试中", "failed": "处理失败", "pending": "待处理",
+	"archived": "已归档", "active": "处理中", "scheduled": "已计划", "retry": "重试中", "completed": "已完成",
+}
+
+// statusZH names a state in Chinese.
+func statusZH(s string) string { return statusNames[s] }
