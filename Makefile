@@ -1,11 +1,14 @@
 # blindpack — see README.md.
 #   make test    install what the tests need, start Redis + versitygw on loopback, run every test, stop them
 #   make demo    one-command local run (embedded Redis, local directory storage)
-#   make bench   per-page benchmarks
+#   make bench   blindpack against a reference tool pipeline and the libjpeg-turbo floor, then per-page benchmarks
+#   make fuzz    every fuzz target of the untrusted-input parsers, 2 minutes each (not in CI)
+#   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes
+#   make faults  kill -9 of workers, Redis restart, S3 outage, duplicate runs; prints the fault table
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: all build test unit demo bench deps samples vet fmt clean
+.PHONY: all build test unit demo bench fuzz load faults deps samples vet fmt clean
 
 all: build
 
@@ -30,8 +33,33 @@ demo: deps build
 samples:
 	$(GO) run ./testdata/gen -out testdata/samples
 
+# blindpack against the ImageMagick/img2pdf/qpdf reference and the djpeg/cjpeg floor on a generated
+# workload (BENCH_FLAGS="--runs 3" for medians; pages are drawn once into ~/.cache/blindpack/bench),
+# then the testing.B benchmarks.
 bench: deps
+	$(GO) run ./cmd/blindpack bench $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./pipeline/...
+
+# Each fuzz target of the parsers of untrusted input for FUZZTIME (default 2m) from its seed corpus
+# in testdata/fuzz; new crashers are written there too. Not run in CI, which runs the seeds as tests.
+FUZZTIME ?= 2m
+FUZZ_TARGETS := \
+	./pipeline/scan:FuzzStripJPEG ./pipeline/scan:FuzzParsePNG ./pipeline/scan:FuzzOpen \
+	./pipeline/scan:FuzzOpenPDF ./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
+	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode
+fuzz:
+	@set -e; for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} in $${t%:*} for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZTIME) "$${t%:*}"; \
+	done
+
+# Scale-out on the real engine (a few minutes): LOAD_FLAGS="-n 200 -workers 1,2,4,8" for a bigger run.
+load: deps
+	$(GO) run ./deploy/load $(LOAD_FLAGS)
+
+# Every fault test, the long ones included (about 10 minutes), then the table.
+faults: deps
+	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 30m ./internal/faulttest/
 
 vet:
 	$(GO) vet ./...

@@ -1,19 +1,16 @@
 package pipeline
 
 import (
-	"image"
-
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
 
-// clarity measures a decoded page of material i against the policy's
+// clarity judges the measures of a page of material i against the policy's
 // clarity thresholds and records a finding, with the measured value and the
 // threshold, for each check it fails. It reports whether the page passed.
 // Every page is measured, administrators' materials too: an unreadable
 // identity card is as much a reason to send the application back.
-func (r *run) clarity(i int, spec policy.Material, page *scan.Page, img image.Image) bool {
-	m := scan.Measure(img, page)
+func (r *run) clarity(i int, spec policy.Material, page *scan.Page, m scan.Measures) bool {
 	errs := scan.Check(m, r.p.cfg.Policy.Clarity)
 	if o := r.overrides[[2]int{i, page.Number}]; o != nil {
 		// A person looked at the page and judged it fine; what the checks

@@ -1,16 +1,20 @@
 package pipeline
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"hash"
+	"image"
 	"io"
 	"log/slog"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
@@ -200,7 +204,11 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 	// Fail closed: the finished bytes are read back and checked by code
 	// that does not share the writer's assumptions. A packet with any
 	// problem is never published.
-	if probs := verify.Packet(out, res.Bytes, Expectation(sub, info)); len(probs) > 0 {
+	probs, err := verifyOne(ctx, out, res.Bytes, Expectation(sub, info))
+	if err != nil {
+		return nil, err
+	}
+	if len(probs) > 0 {
 		log.Error("packet failed verification", "problems", len(probs), "first", probs[0].String())
 		return r.Reject(verifyFindings(probs, info, sub)...), nil
 	}
@@ -208,6 +216,31 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 	r.Packet = info
 	log.Info("submission accepted", "anon_code", r.AnonCode, "pages", res.Pages, "bytes", res.Bytes)
 	return r, nil
+}
+
+// verifySlot lets one packet at a time be verified in a process. The
+// verifier's PDF model holds every stream of the packet — a 200-page
+// packet of 300-ppi scans is 100–150 MB — while building a packet streams
+// it page by page in a few tens of megabytes; two verifications at once
+// would double a worker's peak for a step that takes a few percent of a
+// packet's time.
+var verifySlot = make(chan struct{}, 1)
+
+func verifyOne(ctx context.Context, out Output, size int64, exp verify.Expect) ([]verify.Problem, error) {
+	select {
+	case verifySlot <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	defer func() { <-verifySlot }()
+	// A collection before and after: the model is read into a heap holding
+	// only what is live, and once checked it is garbage at once, so that
+	// the heap does not grow to twice a packet's size while it is read and
+	// stay there for the next. Each costs a few milliseconds: little is
+	// live in between packets.
+	runtime.GC()
+	defer runtime.GC()
+	return verify.Packet(out, size, exp), nil
 }
 
 // Expectation tells the verifier what must not appear in a submission's
@@ -311,7 +344,8 @@ func (r *run) add(i int, spec policy.Material, err error) {
 func (r *run) material(ctx context.Context, i int) error {
 	m := r.sub.Materials[i]
 	spec, _ := r.p.cfg.Policy.Material(m.Type)
-	data, err := r.fetch(ctx, m.File)
+	data, release, err := r.fetchPooled(ctx, m.File)
+	defer release()
 	if err != nil {
 		var fe *finding.Error
 		if errors.As(err, &fe) {
@@ -353,12 +387,25 @@ func (r *run) material(ctx context.Context, i int) error {
 			r.add(i, spec, err)
 			continue
 		}
-		img, err := page.Decode()
+		// A JPEG page is measured from a reduced decode of its luminance,
+		// which also proves the file whole, and decoded in full only when
+		// masks are to be burned into it; it goes into the packet as it is
+		// otherwise. Other pages are decoded once, for both.
+		var img image.Image
+		var m scan.Measures
+		if page.Encoding == scan.EncJPEG {
+			m, err = scan.MeasurePage(page)
+			if err == nil && forReviewers && len(r.findings) == 0 && len(masks[pg]) > 0 {
+				img, err = page.Decode()
+			}
+		} else if img, err = page.Decode(); err == nil {
+			m = scan.Measure(img, page)
+		}
 		if err != nil {
 			r.add(i, spec, err)
 			continue
 		}
-		if !r.clarity(i, spec, page, img) {
+		if !r.clarity(i, spec, page, m) {
 			continue
 		}
 		if !forReviewers || len(r.findings) > 0 {
@@ -371,8 +418,42 @@ func (r *run) material(ctx context.Context, i int) error {
 	return nil
 }
 
-// fetch reads a material's file whole, bounded by the size limit.
+// fetchPooled reads a material's file whole, bounded by the size limit,
+// into a buffer of fileBufs, which the caller gives
+// back with release once nothing refers to them any more: nothing of an
+// opened file outlives its material (pages copy what goes into the packet).
+func (r *run) fetchPooled(ctx context.Context, file string) (data []byte, release func(), err error) {
+	buf := fileBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	release = func() {
+		if buf.Cap() <= maxPooledFile {
+			fileBufs.Put(buf)
+		}
+	}
+	data, err = r.read(ctx, file, buf)
+	if err != nil {
+		release()
+		return nil, func() {}, err
+	}
+	return data, release, nil
+}
+
+// fetch is fetchPooled for a caller that keeps the bytes: they are its own.
 func (r *run) fetch(ctx context.Context, file string) ([]byte, error) {
+	return r.read(ctx, file, new(bytes.Buffer))
+}
+
+// fileBufs keeps read buffers from one material to the next: a worker
+// reads file after file of much the same size, and reusing the buffers
+// keeps a packet's garbage — and with it the process's peak while another
+// packet is verified — down.
+var fileBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledFile is the largest buffer kept for reuse; a rare large PDF
+// should not pin its memory.
+const maxPooledFile = 16 << 20
+
+func (r *run) read(ctx context.Context, file string, buf *bytes.Buffer) ([]byte, error) {
 	rc, err := r.src.Open(ctx, file)
 	switch {
 	case errors.Is(err, ErrFileNotFound):
@@ -387,12 +468,11 @@ func (r *run) fetch(ctx context.Context, file string) ([]byte, error) {
 	if limit <= 0 {
 		limit = 50 << 20
 	}
-	data, err := io.ReadAll(io.LimitReader(rc, limit+1))
-	if err != nil {
+	if _, err := buf.ReadFrom(io.LimitReader(rc, limit+1)); err != nil {
 		return nil, fmt.Errorf("pipeline: read material: %w", err)
 	}
-	if int64(len(data)) > limit {
+	if int64(buf.Len()) > limit {
 		return nil, finding.Errorf(finding.FileTooLarge, 0, fmt.Sprintf("> %d MiB", limit>>20), nil)
 	}
-	return data, nil
+	return buf.Bytes(), nil
 }

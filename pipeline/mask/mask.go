@@ -30,7 +30,9 @@ func (r Rect) Valid() bool {
 func Stored(p *scan.Page, r Rect) image.Rectangle {
 	pl := p.Placement
 	pw, ph := pl[2]-pl[0], pl[3]-pl[1]
-	if pw <= 0 || ph <= 0 {
+	// A page without pixels (scan.Open returns none) has nothing to mask,
+	// and image.Rect would turn a negative size into a positive one.
+	if pw <= 0 || ph <= 0 || p.Width <= 0 || p.Height <= 0 {
 		return image.Rectangle{}
 	}
 	// Displayed page fractions → fractions of the displayed image.

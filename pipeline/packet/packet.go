@@ -5,12 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"io"
 
 	"github.com/blindpack/blindpack/pipeline/mask"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/scan"
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
 // Header is what the cover page says about the applicant: nothing that
@@ -153,7 +153,7 @@ func (b *Builder) addPixels(p *scan.Page, img image.Image) (pdfwrite.Image, erro
 		img = mask.Normalize(toRGBA(img))
 	}
 	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: b.opts.JPEGQuality}); err != nil {
+	if err := jpegcodec.Encode(&buf, img, b.opts.JPEGQuality); err != nil {
 		return pdfwrite.Image{}, fmt.Errorf("packet: encode page: %w", err)
 	}
 	cs := pdfwrite.DeviceRGB

@@ -9,6 +9,7 @@ import (
 
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/policy"
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
 // Measures are what the clarity check knows of one page. Every measure is
@@ -75,22 +76,65 @@ const (
 // the luminance planes of *image.Gray and *image.YCbCr in place; other
 // image types are converted first.
 func Measure(img image.Image, p *Page) Measures {
-	m := Measures{Page: p.Number, JPEGQuality: JPEGQuality(p.JPEGInfo)}
 	lum := luminance(img)
-	if lum.w == 0 || lum.h == 0 {
+	buf := workPool.Get().(*workBuf)
+	defer workPool.Put(buf)
+	return buf.measurePlane(lum, lum.w, lum.h, p)
+}
+
+// MeasurePage computes the clarity measures of a page, decoding only what
+// they need. With libjpeg-turbo (see package jpegcodec) a JPEG page's
+// luminance is decoded straight at the scale M/8 closest above the
+// working resolution — half size for a 300-ppi scan — which reads all of
+// the entropy-coded data, and so proves the file whole as a full decode
+// does, for about two thirds of the cost, and leaves out the chroma of a
+// colour scan altogether. Other pages, and every page without
+// libjpeg-turbo, are decoded whole and measured by Measure. Bad data
+// returns a *finding.Error.
+func MeasurePage(p *Page) (Measures, error) {
+	if p.Encoding != EncJPEG || p.pixels != nil || !jpegcodec.Native() {
+		img, err := p.Decode()
+		if err != nil {
+			return Measures{}, err
+		}
+		return Measure(img, p), nil
+	}
+	ppiX, ppiY := storedPPI(p, p.Width, p.Height)
+	// The smallest M with M/8 of the resolution still at or above the
+	// working one: the resampler then only ever shrinks, as it does from a
+	// full decode.
+	num := min(8, max(1, int(math.Ceil(8*WorkingPPI/math.Min(ppiX, ppiY)-1e-9))))
+	buf := workPool.Get().(*workBuf)
+	defer workPool.Put(buf)
+	g, err := jpegcodec.DecodeGrayScaled(p.JPEG, num, buf.gray)
+	if err != nil {
+		return Measures{}, finding.Errorf(finding.CorruptFile, p.Number, "", err)
+	}
+	lum := plane{g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy()}
+	scaled := lum.w == (p.Width*num+7)/8 && lum.h == (p.Height*num+7)/8
+	if whole := lum.w == p.Width && lum.h == p.Height; !scaled && !whole { // whole: a CMYK file
+		return Measures{}, finding.Errorf(finding.CorruptFile, p.Number, "", fmt.Errorf("decoded %dx%d at %d/8, header says %dx%d", lum.w, lum.h, num, p.Width, p.Height))
+	}
+	buf.gray = g.Pix[:0]
+	return buf.measurePlane(lum, p.Width, p.Height, p), nil
+}
+
+// measurePlane measures lum, the luminance of a stored image of w × h
+// pixels, decoded at that size or smaller.
+func (buf *workBuf) measurePlane(lum plane, w, h int, p *Page) Measures {
+	m := Measures{Page: p.Number, JPEGQuality: JPEGQuality(p.JPEGInfo)}
+	if lum.w == 0 || lum.h == 0 || w == 0 || h == 0 {
 		return m
 	}
-	ppiX, ppiY := storedPPI(p, lum.w, lum.h)
+	ppiX, ppiY := storedPPI(p, w, h)
 	m.PPI = math.Min(ppiX, ppiY)
-	fw, fh := float64(lum.w)*WorkingPPI/ppiX, float64(lum.h)*WorkingPPI/ppiY
+	fw, fh := float64(w)*WorkingPPI/ppiX, float64(h)*WorkingPPI/ppiY
 	if a := fw * fh; a > maxWorkPixels {
 		// A poster-sized page box: measure it coarser rather than allocate
 		// for it. No document of the notice is larger than A3.
 		fw, fh = fw*math.Sqrt(maxWorkPixels/a), fh*math.Sqrt(maxWorkPixels/a)
 	}
 	ww, wh := max(1, int(math.Round(fw))), max(1, int(math.Round(fh)))
-	buf := workPool.Get().(*workBuf)
-	defer workPool.Put(buf)
 	work := buf.resample(lum, ww, wh)
 	buf.measure(work, ww, wh, &m)
 	return m
@@ -255,9 +299,10 @@ func storedPPI(p *Page, w, h int) (float64, float64) {
 // workBuf holds the scratch memory of one Measure call; pooled because a
 // worker measures page after page of the same size.
 type workBuf struct {
+	gray      []uint8 // a page's luminance decoded at reduced size
 	work      []uint8
-	smooth    []uint16
-	smooth8   []uint8
+	smooth    []uint16 // the smoothed image, ×16
+	smooth8   []uint8  // one row of it, rounded to 8 bits
 	acc       []int32
 	tmp       []uint32
 	xTaps     taps
@@ -357,6 +402,9 @@ func catmullRom(x float64) float64 {
 // input rows (a loop the compiler keeps tight), then along x one output
 // row at a time.
 func (b *workBuf) resample(src plane, ww, wh int) []uint8 {
+	if src.w == ww && src.h == wh && src.stride == ww {
+		return src.pix[:ww*wh] // read only: measure writes elsewhere
+	}
 	b.work = grow(b.work, ww*wh)
 	if src.w == ww && src.h == wh {
 		for y := range wh {
@@ -457,12 +505,26 @@ const (
 )
 
 // measure fills in every measure but PPI and JPEG quality from the
-// working image.
+// working image. The first pass goes a row at a time, so that what a row
+// needs is still in the cache: it counts the histogram, smooths the row and
+// finds each tile's darkest and brightest level; the second, once the tiles
+// are classified, counts the ink and sums the sharpness energies.
 func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
-	// Histogram for the global exposure measures.
+	tw, th := (w+tileSize-1)/tileSize, (h+tileSize-1)/tileSize
+	b.tiles = grow(b.tiles, tw*th)
+	tiles := b.tiles
+	for i := range tiles {
+		tiles[i] = tile{lo: 255}
+	}
+	b.smooth = grow(b.smooth, w*h)
+	sm := b.smooth
+	b.tmp = grow(b.tmp, w)
+
 	var hist [256]int
-	for _, v := range img {
-		hist[v]++
+	if nativeKernels() {
+		nativePass1(img, w, h, sm, tiles, tw, &hist)
+	} else {
+		b.pass1(img, w, h, tiles, tw, &hist)
 	}
 	n := float64(len(img))
 	var sum, dark, white int
@@ -479,31 +541,6 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 	m.DarkPercent = 100 * float64(dark) / n
 	m.WhitePercent = 100 * float64(white) / n
 
-	// Everything local is measured on the image smoothed by a 3×3 binomial
-	// kernel, which takes the grain of paper and sensor to about a third
-	// while thinning no stroke of text at this resolution.
-	b.smoothen(img, w, h)
-	sm := b.smooth8
-
-	// Tiles: darkest and brightest level of each.
-	tw, th := (w+tileSize-1)/tileSize, (h+tileSize-1)/tileSize
-	b.tiles = grow(b.tiles, tw*th)
-	tiles := b.tiles
-	for i := range tiles {
-		tiles[i] = tile{lo: 255}
-	}
-	for y := range h {
-		row := sm[y*w : (y+1)*w]
-		trow := tiles[(y/tileSize)*tw : (y/tileSize+1)*tw]
-		for tx := range trow {
-			t := &trow[tx]
-			lo, hi := t.lo, t.hi
-			for _, v := range row[tx*tileSize : min(w, (tx+1)*tileSize)] {
-				lo, hi = min(lo, v), max(hi, v)
-			}
-			t.lo, t.hi = lo, hi
-		}
-	}
 	// The background of a tile is the brightest level within a tile of it:
 	// paper shows between the strokes within about 4 mm anywhere on a page
 	// of text, even under the uneven light of a phone photo.
@@ -538,7 +575,7 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 		}
 	}
 
-	// Ink coverage, and the level and contrast of the ink tiles.
+	// Pass 2: ink coverage, and the level and contrast of the ink tiles.
 	var ink int
 	for y := range h {
 		row := sm[y*w : (y+1)*w]
@@ -548,9 +585,10 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 			if t.class != inkTile {
 				continue
 			}
-			cut := t.bg - inkDelta
+			// v8 < cut, on the 16-bit values: (v+8)>>4 < cut ⇔ v+8 < 16·cut.
+			cut := 16 * uint16(t.bg-inkDelta)
 			for _, v := range row[tx*tileSize : min(w, (tx+1)*tileSize)] {
-				if v < cut {
+				if v+8 < cut {
 					ink++
 				}
 			}
@@ -572,6 +610,63 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 	m.Sharpness = b.sharpness(w, h, tiles, tw)
 }
 
+// pass1 counts img's histogram into hist, smooths img into b.smooth and
+// sets the darkest and brightest smoothed level of each tile, a row at a
+// time so that what a row needs is still in the cache.
+func (b *workBuf) pass1(img []uint8, w, h int, tiles []tile, tw int, hist *[256]int) {
+	sm := b.smooth
+	b.smooth8 = grow(b.smooth8, w)
+	o8 := b.smooth8[:w]
+	// The histogram is counted in four interleaved tables:
+	// consecutive pixels of plain paper share a level, and one table would
+	// make each count wait for the one before.
+	var h4 [4][256]int
+	for y := range h {
+		in := img[y*w:][:w]
+		x := 0
+		for ; x+4 <= w; x += 4 {
+			q := in[x : x+4 : x+4]
+			h4[0][q[0]]++
+			h4[1][q[1]]++
+			h4[2][q[2]]++
+			h4[3][q[3]]++
+		}
+		for ; x < w; x++ {
+			h4[0][in[x]]++
+		}
+		// Everything local is measured on the image smoothed by a 3×3
+		// binomial kernel, which takes the grain of paper and sensor to
+		// about a third while thinning no stroke of text at this
+		// resolution.
+		row16 := sm[y*w:][:w]
+		smoothRow(img, w, h, y, b.tmp, row16)
+		for x, v := range row16 {
+			o8[x] = uint8((v + 8) >> 4)
+		}
+		// Tiles: darkest and brightest level of each.
+		trow := tiles[(y/tileSize)*tw : (y/tileSize+1)*tw]
+		for tx := range trow {
+			t := &trow[tx]
+			seg := o8[tx*tileSize : min(w, (tx+1)*tileSize)]
+			// Two chains of min/max, odd and even pixels, run in parallel.
+			lo0, hi0, lo1, hi1 := t.lo, t.hi, t.lo, t.hi
+			k := 0
+			for ; k+2 <= len(seg); k += 2 {
+				a, c := seg[k], seg[k+1]
+				lo0, hi0 = min(lo0, a), max(hi0, a)
+				lo1, hi1 = min(lo1, c), max(hi1, c)
+			}
+			if k < len(seg) {
+				lo0, hi0 = min(lo0, seg[k]), max(hi0, seg[k])
+			}
+			t.lo, t.hi = min(lo0, lo1), max(hi0, hi1)
+		}
+	}
+	for v := range hist {
+		hist[v] = h4[0][v] + h4[1][v] + h4[2][v] + h4[3][v]
+	}
+}
+
 // median returns the lower median of s.
 func median(s []uint8) uint8 {
 	var hist [256]int
@@ -588,38 +683,29 @@ func median(s []uint8) uint8 {
 	return 255
 }
 
-// smoothen fills smooth with img convolved by the 3×3 binomial kernel
-// (×16, for the Laplacian's precision) and smooth8 with the same rounded
-// to 8 bits.
-func (b *workBuf) smoothen(img []uint8, w, h int) {
-	b.smooth = grow(b.smooth, w*h)
-	b.smooth8 = grow(b.smooth8, w*h)
-	b.tmp = grow(b.tmp, w)
-	s, s8 := b.smooth, b.smooth8
-	if w < 2 {
-		for i, v := range img {
-			s[i], s8[i] = 16*uint16(v), v
-		}
+// smoothRow sets out to row y of img convolved by the 3×3 binomial kernel,
+// ×16 for the Laplacian's precision, edge pixels repeated; t is scratch
+// of w column sums.
+func smoothRow(img []uint8, w, h, y int, t []uint32, out []uint16) {
+	up, dn := img[max(0, y-1)*w:][:w], img[min(h-1, y+1)*w:][:w]
+	row := img[y*w:][:w]
+	t, out = t[:w], out[:w]
+	if w < 2 { // a column of pixels is taken as it is
+		out[0] = 16 * uint16(row[0])
 		return
 	}
-	for y := range h {
-		up, dn := img[max(0, y-1)*w:], img[min(h-1, y+1)*w:]
-		row := img[y*w : (y+1)*w]
-		t := b.tmp
-		for x := range w {
-			t[x] = uint32(up[x]) + 2*uint32(row[x]) + uint32(dn[x])
-		}
-		out := s[y*w : (y+1)*w]
-		out[0] = uint16(3*t[0] + t[1])
-		for x := 1; x < w-1; x++ {
-			out[x] = uint16(t[x-1] + 2*t[x] + t[x+1])
-		}
-		out[w-1] = uint16(t[w-2] + 3*t[w-1])
-		o8 := s8[y*w : (y+1)*w]
-		for x, v := range out {
-			o8[x] = uint8((v + 8) >> 4)
-		}
+	for x := range t {
+		t[x] = uint32(up[x]) + 2*uint32(row[x]) + uint32(dn[x])
 	}
+	// A window of three columns slides along the row, so that each column
+	// sum is loaded once and no index is checked twice.
+	l, c := t[0], t[0]
+	for x := range w - 1 {
+		r := t[x+1]
+		out[x] = uint16(l + 2*c + r)
+		l, c = c, r
+	}
+	out[w-1] = uint16(l + 3*c)
 }
 
 // sharpness compares the energy of the Laplacian with the energy of the
@@ -634,32 +720,11 @@ func (b *workBuf) sharpness(w, h int, tiles []tile, tw int) float64 {
 	if w < 5 || h < 5 {
 		return 0
 	}
-	s := b.smooth
-	// Energies per tile class.
 	var lap2, grad2, count [3]int64
-	for y := 2; y < h-2; y++ {
-		trow := tiles[(y/tileSize)*tw:]
-		c := s[y*w : (y+1)*w]
-		u := s[(y-1)*w : y*w]
-		d := s[(y+1)*w : (y+2)*w]
-		for tx := 0; tx*tileSize < w; tx++ {
-			class := trow[tx].class
-			if class == offPage {
-				continue
-			}
-			var l2, g2 int64
-			x0, x1 := max(2, tx*tileSize), min(w-2, (tx+1)*tileSize)
-			for x := x0; x < x1; x++ {
-				l := int64(u[x]) + int64(d[x]) + int64(c[x-1]) + int64(c[x+1]) - 4*int64(c[x])
-				gx := int64(c[x+1]) - int64(c[x-1])
-				gy := int64(d[x]) - int64(u[x])
-				l2 += l * l
-				g2 += gx*gx + gy*gy
-			}
-			lap2[class] += l2
-			grad2[class] += g2
-			count[class] += int64(max(0, x1-x0))
-		}
+	if nativeKernels() {
+		lap2, grad2, count = nativeEnergies(b.smooth, w, h, tiles, tw)
+	} else {
+		lap2, grad2, count = energies(b.smooth, w, h, tiles, tw)
 	}
 	l, g := float64(lap2[inkTile]), float64(grad2[inkTile])
 	if p := count[paperTile]; p > 0 {
@@ -671,6 +736,46 @@ func (b *workBuf) sharpness(w, h int, tiles []tile, tw int) float64 {
 		return 0
 	}
 	return 100 * math.Sqrt(l/g)
+}
+
+// energies sums, per tile class, the squared Laplacian and squared
+// gradient of the smoothed image s over rows and columns 2 to size-2, and
+// counts the pixels summed.
+func energies(s []uint16, w, h int, tiles []tile, tw int) (lap2, grad2, count [3]int64) {
+	for y := 2; y < h-2; y++ {
+		trow := tiles[(y/tileSize)*tw:]
+		c := s[y*w : (y+1)*w]
+		u := s[(y-1)*w : y*w]
+		d := s[(y+1)*w : (y+2)*w]
+		for tx := 0; tx*tileSize < w; tx++ {
+			class := trow[tx].class
+			if class == offPage {
+				continue
+			}
+			x0, x1 := max(2, tx*tileSize), min(w-2, (tx+1)*tileSize)
+			if x1 <= x0 {
+				continue
+			}
+			// Equal lengths let the compiler drop the bounds checks; the
+			// smoothed values are at most 16×255, so a Laplacian and a
+			// squared gradient fit 32 bits and only sums need 64.
+			cc := c[x0:x1]
+			cl, cr := c[x0-1 : x1-1][:len(cc)], c[x0+1 : x1+1][:len(cc)]
+			uu, dd := u[x0:x1][:len(cc)], d[x0:x1][:len(cc)]
+			var l2, g2 int64
+			for k, v := range cc {
+				l := int32(uu[k]) + int32(dd[k]) + int32(cl[k]) + int32(cr[k]) - 4*int32(v)
+				gx := int32(cr[k]) - int32(cl[k])
+				gy := int32(dd[k]) - int32(uu[k])
+				l2 += int64(l * l)
+				g2 += int64(gx*gx + gy*gy)
+			}
+			lap2[class] += l2
+			grad2[class] += g2
+			count[class] += int64(len(cc))
+		}
+	}
+	return lap2, grad2, count
 }
 
 // ijgLuminance is the example luminance quantisation table of the JPEG

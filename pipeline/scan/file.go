@@ -5,10 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"image/png"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
 // Kind is a file format, decided by content.
@@ -240,7 +240,9 @@ func fitA4(w, h int) (float64, float64) {
 }
 
 // Decode returns the stored image's pixels: *image.Gray, *image.YCbCr,
-// *image.CMYK, *image.RGBA or *image.NRGBA. The image is decoded on each
+// *image.CMYK, *image.RGBA or *image.NRGBA (a colour JPEG is *image.RGBA
+// when libjpeg-turbo decodes it, *image.YCbCr when image/jpeg does; see
+// package jpegcodec). The image is decoded on each
 // call; callers keep it only as long as they need it.
 func (p *Page) Decode() (image.Image, error) {
 	var img image.Image
@@ -249,7 +251,7 @@ func (p *Page) Decode() (image.Image, error) {
 	case p.pixels != nil:
 		return p.pixels, nil
 	case p.Encoding == EncJPEG:
-		img, err = jpeg.Decode(bytes.NewReader(p.JPEG))
+		img, err = jpegcodec.Decode(p.JPEG)
 	default:
 		img, err = png.Decode(bytes.NewReader(p.raw))
 	}

@@ -119,18 +119,34 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 		out = append(out, seg...)
 		if marker == 0xDA { // SOS: entropy-coded data follows, up to the next marker
 			sawScan = true
-			q := p
-			for q+1 < len(data) {
-				if data[q] == 0xFF && data[q+1] != 0x00 && !(data[q+1] >= 0xD0 && data[q+1] <= 0xD7) && data[q+1] != 0xFF {
-					break
+			for {
+				i := bytes.IndexByte(data[p:], 0xFF)
+				if i < 0 {
+					return nil, info, fmt.Errorf("%w: truncated scan data", errJPEG)
 				}
-				q++
+				q := p + i
+				// Fill bytes (more 0xFF) may come before what follows;
+				// they are dropped, as decoders skip them and the packet
+				// verifier expects none.
+				r := q + 1
+				for r < len(data) && data[r] == 0xFF {
+					r++
+				}
+				if r >= len(data) {
+					return nil, info, fmt.Errorf("%w: truncated scan data", errJPEG)
+				}
+				if data[r] == 0x00 || data[r] >= 0xD0 && data[r] <= 0xD7 {
+					// A stuffed 0xFF data byte or a restart marker: the
+					// scan goes on.
+					out = append(out, data[p:q+1]...)
+					out = append(out, data[r])
+					p = r + 1
+					continue
+				}
+				out = append(out, data[p:q]...)
+				p = q // a marker, read by the loop above
+				break
 			}
-			if q+1 >= len(data) {
-				return nil, info, fmt.Errorf("%w: truncated scan data", errJPEG)
-			}
-			out = append(out, data[p:q]...)
-			p = q
 		}
 	}
 }

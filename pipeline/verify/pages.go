@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"image"
-	"image/jpeg"
 	"math"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
@@ -12,6 +11,7 @@ import (
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/internal/pdflex"
 	"github.com/blindpack/blindpack/pipeline/internal/pdfread"
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
 // contentOps are the operators blindpack's pages use.
@@ -213,7 +213,16 @@ func (v *verifier) imageMetadata(sd *types.StreamDict, page int, name string) {
 		}
 		p += 2 + n
 		if m == 0xDA { // skip entropy-coded data to the next marker
-			for p+1 < len(data) && !(data[p] == 0xFF && data[p+1] != 0 && (data[p+1] < 0xD0 || data[p+1] > 0xD7)) {
+			for p+1 < len(data) {
+				i := bytes.IndexByte(data[p:len(data)-1], 0xFF)
+				if i < 0 {
+					p = len(data) - 1
+					break
+				}
+				p += i
+				if n := data[p+1]; n != 0 && (n < 0xD0 || n > 0xD7) {
+					break
+				}
 				p++
 			}
 		}
@@ -296,11 +305,12 @@ func (v *verifier) luminance(sd *types.StreamDict) (*image.Gray, bool, error) {
 		return nil, false, fmt.Errorf("bad image size")
 	}
 	if len(sd.FilterPipeline) == 1 && sd.FilterPipeline[0].Name == "DCTDecode" {
-		img, err := jpeg.Decode(bytes.NewReader(sd.Raw))
+		// Luminance only, full size: libjpeg-turbo skips the chroma.
+		g, err := jpegcodec.DecodeGrayScaled(sd.Raw, 8, nil)
 		if err != nil {
 			return nil, true, err
 		}
-		return toGray(img), true, nil
+		return g, true, nil
 	}
 	c := *sd
 	if err := c.DecodeWithLimit(int64(*w) * int64(*h) * 4); err != nil {
@@ -330,25 +340,4 @@ func (v *verifier) luminance(sd *types.StreamDict) (*image.Gray, bool, error) {
 		return nil, false, fmt.Errorf("colour space %s", *cs)
 	}
 	return g, false, nil
-}
-
-func toGray(img image.Image) *image.Gray {
-	if g, ok := img.(*image.Gray); ok {
-		return g
-	}
-	b := img.Bounds()
-	g := image.NewGray(b)
-	if y, ok := img.(*image.YCbCr); ok {
-		for row := b.Min.Y; row < b.Max.Y; row++ {
-			copy(g.Pix[(row-b.Min.Y)*g.Stride:(row-b.Min.Y)*g.Stride+b.Dx()], y.Y[y.YOffset(b.Min.X, row):])
-		}
-		return g
-	}
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, gg, bb, _ := img.At(x, y).RGBA()
-			g.Pix[(y-b.Min.Y)*g.Stride+x-b.Min.X] = uint8((299*r + 587*gg + 114*bb) / 1000 >> 8)
-		}
-	}
-	return g
 }

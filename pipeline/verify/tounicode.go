@@ -6,12 +6,20 @@ import (
 	"github.com/blindpack/blindpack/pipeline/internal/pdflex"
 )
 
+// maxRangeDst is the longest destination string of a bfrange, in bytes:
+// the PDF specification allows 512 (ISO 32000-1, 9.10.3).
+const maxRangeDst = 512
+
 // toUnicode maps 2-byte character codes to text, from a ToUnicode CMap.
 type toUnicode map[uint16]string
 
 // parseToUnicode reads the bfchar and bfrange sections of a CMap.
 func parseToUnicode(data []byte) toUnicode {
 	m := toUnicode{}
+	// A range maps up to 65536 codes from a few bytes of the CMap: without
+	// a bound, a hostile file would make the verifier build gigabytes of
+	// strings. The budget is 16 times every 2-byte code.
+	rangeBudget := 1 << 20
 	lex := pdflex.New(data)
 	var ops []pdflex.Token
 	code := func(b []byte) uint16 {
@@ -56,8 +64,12 @@ func parseToUnicode(data []byte) toUnicode {
 					continue
 				}
 				dst := []rune(text(ops[i+2].Str))
-				for c := lo; c <= hi && c >= lo && len(dst) > 0; c++ {
+				if len(ops[i+2].Str) > maxRangeDst {
+					dst = nil // not a CMap any reader accepts
+				}
+				for c := lo; c <= hi && c >= lo && len(dst) > 0 && rangeBudget > 0; c++ {
 					m[c] = string(dst)
+					rangeBudget--
 					dst[len(dst)-1]++
 					if c == 0xFFFF {
 						break

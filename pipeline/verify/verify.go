@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"unicode/utf8"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
@@ -43,13 +44,15 @@ const maxDecode = 512 << 20
 
 // Packet checks a finished packet and returns every problem found, in a
 // stable order. No problems means the packet may be published.
+//
+// The file is read through r and never held whole: the byte-level checks
+// stream it, and pdfcpu reads it through a section reader, so that a
+// 200-page packet costs one copy of its streams (pdfcpu's), not two.
 func Packet(r io.ReaderAt, size int64, exp Expect) []Problem {
-	data := make([]byte, size)
-	if _, err := r.ReadAt(data, 0); err != nil && err != io.EOF {
+	v := &verifier{r: r, size: size, exp: exp, needles: identityNeedles(exp.Identity), seen: map[Problem]bool{}}
+	if err := v.run(); err != nil {
 		return []Problem{{Code: finding.UnverifiablePacket, Where: "read: " + err.Error()}}
 	}
-	v := &verifier{data: data, exp: exp, needles: identityNeedles(exp.Identity), seen: map[Problem]bool{}}
-	v.run()
 	sort.SliceStable(v.problems, func(i, j int) bool {
 		a, b := v.problems[i], v.problems[j]
 		if a.Page != b.Page {
@@ -64,7 +67,8 @@ func Packet(r io.ReaderAt, size int64, exp Expect) []Problem {
 }
 
 type verifier struct {
-	data     []byte
+	r        io.ReaderAt
+	size     int64
 	exp      Expect
 	needles  needles
 	ctx      *model.Context
@@ -80,31 +84,117 @@ func (v *verifier) add(code finding.Code, page int, where string, a ...any) {
 	}
 }
 
-func (v *verifier) run() {
-	v.rawChecks()
+// run verifies; an error means the file could not be read at all.
+func (v *verifier) run() error {
+	if err := v.rawChecks(); err != nil {
+		return err
+	}
 	if err := v.parse(); err != nil {
 		v.add(finding.UnverifiablePacket, 0, "%v", err)
-		return
+		return nil
 	}
 	v.objects()
 	v.catalog()
 	v.pages()
+	return nil
+}
+
+// rawChunk is how much of the file the byte-level checks read at a time.
+const rawChunk = 1 << 20
+
+// scanFile calls f on the file in windows of rawChunk bytes plus overlap
+// bytes of the next, so that a match of up to overlap+1 bytes lies whole
+// in some window; f must only count matches that start before fresh, the
+// part of the window the next one does not repeat. base is the window's
+// offset in the file.
+func (v *verifier) scanFile(overlap int, f func(win []byte, base int64, fresh int)) error {
+	buf := make([]byte, rawChunk+overlap)
+	for base := int64(0); base < v.size; base += rawChunk {
+		n := int(min(int64(len(buf)), v.size-base))
+		if _, err := v.r.ReadAt(buf[:n], base); err != nil && err != io.EOF {
+			return err
+		}
+		f(buf[:n], base, min(n, rawChunk))
+	}
+	return nil
 }
 
 // rawChecks look at the file as bytes: revisions, data after the end, and
 // the identity anywhere at all, comments and dead space included.
-func (v *verifier) rawChecks() {
-	if n := bytes.Count(v.data, []byte("startxref")); n != 1 {
-		v.add(finding.IncrementalUpdate, 0, "%d cross-reference sections", n)
+func (v *verifier) rawChecks() error {
+	xrefs, eof := 0, int64(-1)
+	leak := false
+	overlap := len("startxref") - 1
+	for _, n := range v.needles.long {
+		overlap = max(overlap, len(n)-1)
 	}
-	if end := bytes.LastIndex(v.data, []byte("%%EOF")); end < 0 {
+	count := func(win []byte, fresh int, pat string, at func(int)) {
+		for i := 0; ; {
+			j := bytes.Index(win[i:], []byte(pat))
+			if j < 0 || i+j >= fresh {
+				return
+			}
+			at(i + j)
+			i += j + 1
+		}
+	}
+	err := v.scanFile(overlap, func(win []byte, base int64, fresh int) {
+		count(win, fresh, "startxref", func(int) { xrefs++ })
+		count(win, fresh, "%%EOF", func(i int) { eof = base + int64(i) })
+		if !leak && findAny(win, v.needles.long) {
+			leak = true
+		}
+	})
+	if err != nil {
+		return err
+	}
+	if xrefs != 1 {
+		v.add(finding.IncrementalUpdate, 0, "%d cross-reference sections", xrefs)
+	}
+	if eof < 0 {
 		v.add(finding.UnverifiablePacket, 0, "no end-of-file marker")
-	} else if len(bytes.TrimSpace(v.data[end+5:])) > 0 {
-		v.add(finding.TrailingData, 0, "%d bytes after %%%%EOF", len(v.data)-end-5)
+	} else if trailing, err := v.onlySpaceFrom(eof + 5); err != nil {
+		return err
+	} else if !trailing {
+		v.add(finding.TrailingData, 0, "%d bytes after %%%%EOF", v.size-eof-5)
 	}
-	if findAny(v.data, v.needles.long) {
+	if leak {
 		v.add(finding.IdentityLeak, 0, "file bytes")
 	}
+	return nil
+}
+
+// onlySpaceFrom reports whether the file holds nothing but white space
+// (Unicode's, as bytes.TrimSpace sees it) from off to its end.
+func (v *verifier) onlySpaceFrom(off int64) (bool, error) {
+	buf := make([]byte, 0, 64<<10)
+	for off < v.size || len(buf) > 0 {
+		n := int(min(int64(cap(buf)-len(buf)), v.size-off))
+		k := len(buf)
+		buf = buf[:k+n]
+		if _, err := v.r.ReadAt(buf[k:], off); err != nil && err != io.EOF {
+			return false, err
+		}
+		off += int64(n)
+		// Keep a rune cut at the window's end for the next one.
+		end := len(buf)
+		for cut := 1; cut < utf8.UTFMax && cut <= end; cut++ {
+			if utf8.RuneStart(buf[end-cut]) {
+				if !utf8.FullRune(buf[end-cut:]) && off < v.size {
+					end -= cut
+				}
+				break
+			}
+		}
+		if len(bytes.TrimSpace(buf[:end])) > 0 {
+			return false, nil
+		}
+		buf = buf[:copy(buf, buf[end:])]
+		if off >= v.size && len(buf) > 0 {
+			return len(bytes.TrimSpace(buf)) == 0, nil
+		}
+	}
+	return true, nil
 }
 
 func (v *verifier) parse() (err error) {
@@ -116,7 +206,7 @@ func (v *verifier) parse() (err error) {
 	api.DisableConfigDir()
 	conf := model.NewDefaultConfiguration()
 	conf.ValidationMode = model.ValidationRelaxed
-	ctx, err := api.ReadContext(bytes.NewReader(v.data), conf)
+	ctx, err := api.ReadContext(io.NewSectionReader(v.r, 0, v.size), conf)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,174 @@
+package bench
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"text/tabwriter"
+)
+
+// Targets of the September-rush issue.
+const (
+	// TargetFloorRatio: blindpack's CPU per page at most this many times
+	// the floor's.
+	TargetFloorRatio = 2.0
+	// TargetReferenceSpeedup: blindpack more than this many times faster
+	// than the reference tool pipeline.
+	TargetReferenceSpeedup = 10.0
+	// TargetBytesRatio: packet bytes at most this many times the input's.
+	TargetBytesRatio = 1.05
+	// TargetPeakRSS: one worker's peak RSS while building 200-page packets
+	// at its default concurrency.
+	TargetPeakRSS = 300 << 20
+)
+
+// Report is one `blindpack bench` run.
+type Report struct {
+	Machine     Machine  `json:"machine"`
+	Workload    Workload `json:"workload"`
+	InputBytes  int64    `json:"input_bytes"`
+	Concurrency int      `json:"concurrency"`
+	Runs        int      `json:"runs"`
+	// Blindpack is the in-process pipeline as built (libjpeg-turbo where
+	// cgo is available); PureGo the same forced onto image/jpeg, the
+	// "before" of the codec change; nil when not run.
+	Blindpack *Result `json:"blindpack"`
+	PureGo    *Result `json:"pure_go,omitempty"`
+	Reference *Result `json:"reference,omitempty"`
+	Floor     *Result `json:"floor,omitempty"`
+	// Memory is the in-process pipeline building Concurrency packets of
+	// MemoryWorkload.Pages pages at once.
+	Memory         *Result   `json:"memory,omitempty"`
+	MemoryWorkload *Workload `json:"memory_workload,omitempty"`
+	MemoryPureGo   *Result   `json:"memory_pure_go,omitempty"`
+	// Backend is the JPEG codec of the Blindpack row.
+	Backend string `json:"backend"`
+}
+
+// Machine describes where the figures were taken.
+type Machine struct {
+	CPUs   int    `json:"cpus"`
+	Model  string `json:"model"`
+	OS     string `json:"os"`
+	Arch   string `json:"arch"`
+	Go     string `json:"go"`
+	Kernel string `json:"kernel,omitempty"`
+}
+
+// ThisMachine describes the machine the process runs on.
+func ThisMachine() Machine {
+	m := Machine{CPUs: runtime.NumCPU(), OS: runtime.GOOS, Arch: runtime.GOARCH, Go: runtime.Version()}
+	if f, err := os.Open("/proc/cpuinfo"); err == nil {
+		sc := bufio.NewScanner(f)
+		for sc.Scan() {
+			if k, v, ok := strings.Cut(sc.Text(), ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.Model = strings.TrimSpace(v)
+				break
+			}
+		}
+		f.Close()
+	}
+	if b, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
+		m.Kernel = strings.TrimSpace(string(b))
+	}
+	return m
+}
+
+// Median returns the run with the median CPU time (the lower one of an
+// even count), nil for none.
+func Median(rs []*Result) *Result {
+	if len(rs) == 0 {
+		return nil
+	}
+	s := slices.Clone(rs)
+	slices.SortFunc(s, func(a, b *Result) int { return int(a.CPU - b.CPU) })
+	return s[(len(s)-1)/2]
+}
+
+func mb(b int64) string { return fmt.Sprintf("%.0f MB", float64(b)/(1<<20)) }
+
+// Write prints the report as the table the README quotes.
+func (r *Report) Write(w io.Writer) error {
+	m := r.Machine
+	wl := r.Workload
+	fmt.Fprintf(w, "machine: %d × %s, %s/%s, %s\n", m.CPUs, m.Model, m.OS, m.Arch, m.Go)
+	fmt.Fprintf(w, "workload: %d applicants × %d pages (%d masked each), A4 %d ppi grey JPEG q%d, %.1f MB; %d at a time",
+		wl.Applicants, wl.Pages, wl.Masked, wl.PPI, wl.Quality, float64(r.InputBytes)/1e6, r.Concurrency)
+	if r.Runs > 1 {
+		fmt.Fprintf(w, "; median of %d runs", r.Runs)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w)
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "pipeline\tCPU s/page\twall s/page\tpages/s/core\tpeak RSS\tout/in bytes\t")
+	row := func(label string, res *Result, bytesRatio bool) {
+		if res == nil {
+			return
+		}
+		ratio := "–"
+		if bytesRatio && res.InBytes > 0 && res.OutBytes > 0 {
+			ratio = fmt.Sprintf("%.3f", float64(res.OutBytes)/float64(res.InBytes))
+		}
+		fmt.Fprintf(tw, "%s\t%.4f\t%.4f\t%.1f\t%s\t%s\t\n", label, res.CPUPerPage(), res.WallPerPage(), res.PagesPerCoreSecond(), mb(res.PeakRSS), ratio)
+	}
+	row("(a) blindpack, "+r.Backend, r.Blindpack, true)
+	row("(a0) blindpack, image/jpeg (before)", r.PureGo, true)
+	row("(b) reference: ImageMagick + img2pdf + qpdf", r.Reference, true)
+	row("(c) floor: djpeg all + cjpeg masked", r.Floor, false)
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "CPU is user+system: for (a) getrusage of the blindpack process around the runs (GC included),")
+	fmt.Fprintln(w, "for (b) and (c) the rusage of every child process. pages/s/core = pages ÷ CPU seconds. Peak RSS:")
+	fmt.Fprintln(w, "VmHWM of the blindpack child process; for (b) and (c), the largest single tool process.")
+	if a := r.Blindpack; a != nil {
+		for _, rej := range a.Rejected {
+			fmt.Fprintf(w, "WARNING: blindpack rejected %s — the run is void\n", rej)
+		}
+		fmt.Fprintln(w)
+		if g := a.GCCPU; g > 0 {
+			fmt.Fprintf(w, "(a) GC: %.1f%% of its CPU\n", 100*g.Seconds()/a.CPU.Seconds())
+		}
+		if r.PureGo != nil {
+			fmt.Fprintf(w, "(a) vs (a0): %.2f× less CPU per page\n", r.PureGo.CPUPerPage()/a.CPUPerPage())
+		}
+		if b := r.Reference; b != nil {
+			fmt.Fprintf(w, "a/b CPU per page: %.4f — blindpack %.1f× faster than the reference (target > %.0f×): %s\n",
+				a.CPUPerPage()/b.CPUPerPage(), b.CPUPerPage()/a.CPUPerPage(), TargetReferenceSpeedup, verdict(b.CPUPerPage()/a.CPUPerPage() > TargetReferenceSpeedup))
+		}
+		if c := r.Floor; c != nil {
+			ratio := a.CPUPerPage() / c.CPUPerPage()
+			fmt.Fprintf(w, "a/c CPU per page: %.2f × the floor (target ≤ %.0f×): %s\n", ratio, TargetFloorRatio, verdict(ratio <= TargetFloorRatio))
+			if r.PureGo != nil {
+				fmt.Fprintf(w, "a0/c CPU per page: %.2f × the floor\n", r.PureGo.CPUPerPage()/c.CPUPerPage())
+			}
+		}
+		if a.InBytes > 0 && a.OutBytes > 0 {
+			ratio := float64(a.OutBytes) / float64(a.InBytes)
+			fmt.Fprintf(w, "packet bytes / input bytes: %.3f (target ≤ %.2f): %s\n", ratio, TargetBytesRatio, verdict(ratio <= TargetBytesRatio))
+		}
+	}
+	if mr := r.Memory; mr != nil && r.MemoryWorkload != nil {
+		fmt.Fprintf(w, "peak RSS building %d packets of %d pages at once (%s): %s (target ≤ %s): %s\n",
+			r.MemoryWorkload.Applicants, r.MemoryWorkload.Pages, r.Backend, mb(mr.PeakRSS), mb(TargetPeakRSS), verdict(mr.PeakRSS <= TargetPeakRSS))
+		if p := r.MemoryPureGo; p != nil {
+			fmt.Fprintf(w, "  the same with image/jpeg (before): %s\n", mb(p.PeakRSS))
+		}
+		for _, rej := range mr.Rejected {
+			fmt.Fprintf(w, "WARNING: memory run rejected %s — the figure is void\n", rej)
+		}
+	}
+	return nil
+}
+
+func verdict(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "NOT MET"
+}

@@ -1,0 +1,123 @@
+package jpegcodec
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/jpeg"
+	"io"
+	"sync/atomic"
+)
+
+// ErrCorrupt is wrapped by the errors of damaged or truncated JPEG data.
+var ErrCorrupt = errors.New("jpegcodec: corrupt JPEG")
+
+// pureGo forces the image/jpeg path in a cgo build.
+var pureGo atomic.Bool
+
+// SetPureGo makes a cgo build use image/jpeg (true) or libjpeg-turbo
+// (false, the default) from now on. It exists so that benchmarks and
+// tests can compare the two paths in one binary.
+func SetPureGo(v bool) { pureGo.Store(v) }
+
+// Backend names the codec in use: "libjpeg-turbo" or "image/jpeg".
+func Backend() string {
+	if haveTurbo && !pureGo.Load() {
+		return "libjpeg-turbo"
+	}
+	return "image/jpeg"
+}
+
+func useTurbo() bool { return haveTurbo && !pureGo.Load() }
+
+// Decode decodes a whole JPEG: *image.Gray for one component; with
+// libjpeg-turbo *image.RGBA for three, and with image/jpeg *image.YCbCr
+// (or *image.RGBA for Adobe RGB); *image.CMYK for four, always through
+// image/jpeg, which knows the Adobe conventions the rest of blindpack
+// relies on.
+func Decode(data []byte) (image.Image, error) {
+	if useTurbo() {
+		img, err := turboDecode(data)
+		if !errors.Is(err, errUnsupported) {
+			return img, err
+		}
+	}
+	img, err := jpeg.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	return img, nil
+}
+
+// Native reports whether libjpeg-turbo is in use: a cgo build, without
+// SetPureGo(true). DecodeGrayScaled then reduces in the DCT domain, and
+// package scan uses its C kernels too.
+func Native() bool { return useTurbo() }
+
+// DecodeGrayScaled decodes a JPEG's luminance at num/8 of its size (num
+// 1–8; the result is ceil(width·num/8) × ceil(height·num/8)), reading all
+// of the entropy-coded data. Without libjpeg-turbo, or for a file it
+// cannot turn grey (CMYK), it decodes whole and returns the full-size
+// luminance: callers check the size they got. The pixels go into dst
+// when it has the capacity, so that a caller decoding page after page
+// can reuse one buffer.
+func DecodeGrayScaled(data []byte, num int, dst []byte) (*image.Gray, error) {
+	num = min(8, max(1, num))
+	if useTurbo() {
+		g, err := turboDecodeGray(data, num, dst)
+		if !errors.Is(err, errUnsupported) {
+			return g, err
+		}
+	}
+	img, err := Decode(data)
+	if err != nil {
+		return nil, err
+	}
+	return Gray(img), nil
+}
+
+// Encode writes img as a baseline JPEG of the given quality (1–100),
+// with no JFIF, Adobe or any other APPn segment: nothing but what decoding
+// needs. *image.Gray gives one component, anything else YCbCr 4:2:0.
+func Encode(w io.Writer, img image.Image, quality int) error {
+	if useTurbo() {
+		err := turboEncode(w, img, quality)
+		if !errors.Is(err, errUnsupported) {
+			return err
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
+		return fmt.Errorf("jpegcodec: encode: %w", err)
+	}
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// errUnsupported sends a request libjpeg-turbo cannot serve to image/jpeg.
+var errUnsupported = errors.New("jpegcodec: not for libjpeg-turbo")
+
+// Gray returns img's luminance: the Y plane of a *image.YCbCr, the image
+// itself for *image.Gray, the JFIF luma of anything else.
+func Gray(img image.Image) *image.Gray {
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.Gray:
+		return m
+	case *image.YCbCr:
+		g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+		for y := range b.Dy() {
+			copy(g.Pix[y*g.Stride:][:b.Dx()], m.Y[m.YOffset(b.Min.X, b.Min.Y+y):])
+		}
+		return g
+	}
+	g := image.NewGray(image.Rect(0, 0, b.Dx(), b.Dy()))
+	for y := range b.Dy() {
+		for x := range b.Dx() {
+			r, gg, bb, _ := img.At(b.Min.X+x, b.Min.Y+y).RGBA()
+			g.Pix[y*g.Stride+x] = uint8((19595*r + 38470*gg + 7471*bb + 1<<23) >> 24)
+		}
+	}
+	return g
+}

@@ -1,0 +1,16 @@
+//go:build !cgo || purego
+
+package jpegcodec
+
+import (
+	"image"
+	"io"
+)
+
+const haveTurbo = false
+
+func turboDecode([]byte) (image.Image, error) { return nil, errUnsupported }
+
+func turboDecodeGray([]byte, int, []byte) (*image.Gray, error) { return nil, errUnsupported }
+
+func turboEncode(io.Writer, image.Image, int) error { return errUnsupported }

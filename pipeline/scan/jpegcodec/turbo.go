@@ -1,0 +1,275 @@
+//go:build cgo && !purego
+
+package jpegcodec
+
+/*
+#cgo LDFLAGS: -ljpeg
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <setjmp.h>
+#include <jpeglib.h>
+
+// Errors unwind with longjmp to the C function that set the jump: never
+// across a Go frame. Warnings (corrupt entropy data, a premature end) are
+// counted and turned into errors by the caller, so that a damaged file is
+// refused rather than decoded with grey patches.
+typedef struct {
+	struct jpeg_error_mgr pub;
+	jmp_buf jb;
+	char msg[JMSG_LENGTH_MAX];
+	int warnings;
+} bp_err;
+
+static void bp_error_exit(j_common_ptr c) {
+	bp_err *e = (bp_err *)c->err;
+	(*c->err->format_message)(c, e->msg);
+	longjmp(e->jb, 1);
+}
+
+static void bp_emit_message(j_common_ptr c, int level) {
+	bp_err *e = (bp_err *)c->err;
+	if (level < 0) {
+		if (e->warnings == 0) {
+			(*c->err->format_message)(c, e->msg);
+		}
+		e->warnings++;
+	}
+}
+
+static void bp_init_err(bp_err *e, struct jpeg_decompress_struct *d) {
+	d->err = jpeg_std_error(&e->pub);
+	e->pub.error_exit = bp_error_exit;
+	e->pub.emit_message = bp_emit_message;
+	e->warnings = 0;
+	e->msg[0] = 0;
+}
+
+// bp_info reads the header and the output size at scale num/8.
+// gray asks for luminance only. Returns 0, or 1 with msg set.
+static int bp_info(const unsigned char *data, unsigned long n, int num, int gray,
+		int *w, int *h, int *comps, int *colorspace, char *msg) {
+	struct jpeg_decompress_struct d;
+	bp_err e;
+	bp_init_err(&e, &d);
+	if (setjmp(e.jb)) {
+		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
+		jpeg_destroy_decompress(&d);
+		return 1;
+	}
+	jpeg_create_decompress(&d);
+	jpeg_mem_src(&d, data, n);
+	jpeg_read_header(&d, TRUE);
+	*comps = d.num_components;
+	*colorspace = d.jpeg_color_space;
+	d.scale_num = num;
+	d.scale_denom = 8;
+	if (gray) {
+		d.out_color_space = JCS_GRAYSCALE;
+	}
+	jpeg_calc_output_dimensions(&d);
+	*w = d.output_width;
+	*h = d.output_height;
+	jpeg_destroy_decompress(&d);
+	return 0;
+}
+
+// bp_decode decodes into out (stride bytes a row): grey when gray, else
+// RGBA (alpha 255). Every scan is read to the end-of-image marker.
+static int bp_decode(const unsigned char *data, unsigned long n, int num, int gray,
+		unsigned char *out, int w, int h, int stride, char *msg) {
+	struct jpeg_decompress_struct d;
+	bp_err e;
+	bp_init_err(&e, &d);
+	if (setjmp(e.jb)) {
+		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
+		jpeg_destroy_decompress(&d);
+		return 1;
+	}
+	jpeg_create_decompress(&d);
+	jpeg_mem_src(&d, data, n);
+	jpeg_read_header(&d, TRUE);
+	d.scale_num = num;
+	d.scale_denom = 8;
+	d.out_color_space = gray ? JCS_GRAYSCALE : JCS_EXT_RGBA;
+	d.dct_method = JDCT_ISLOW;
+	jpeg_start_decompress(&d);
+	if ((int)d.output_width != w || (int)d.output_height != h) {
+		snprintf(msg, JMSG_LENGTH_MAX, "output size changed");
+		jpeg_destroy_decompress(&d);
+		return 1;
+	}
+	while (d.output_scanline < d.output_height) {
+		JSAMPROW rows[16];
+		int k = 0;
+		for (; k < 16 && d.output_scanline + k < d.output_height; k++) {
+			rows[k] = out + (size_t)(d.output_scanline + k) * stride;
+		}
+		jpeg_read_scanlines(&d, rows, k);
+	}
+	jpeg_finish_decompress(&d);
+	jpeg_destroy_decompress(&d);
+	if (e.warnings > 0) {
+		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
+		return 1;
+	}
+	return 0;
+}
+
+// bp_encode compresses grey (comps 1) or RGBX (comps 4) samples. No JFIF
+// or Adobe marker is written. *outbuf is malloc'd; the caller frees it.
+static int bp_encode(const unsigned char *pix, int w, int h, int stride, int comps, int quality,
+		unsigned char **outbuf, unsigned long *outlen, char *msg) {
+	struct jpeg_compress_struct c;
+	bp_err e;
+	c.err = jpeg_std_error(&e.pub);
+	e.pub.error_exit = bp_error_exit;
+	e.pub.emit_message = bp_emit_message;
+	e.warnings = 0;
+	*outbuf = NULL;
+	*outlen = 0;
+	if (setjmp(e.jb)) {
+		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
+		jpeg_destroy_compress(&c);
+		if (*outbuf) { free(*outbuf); *outbuf = NULL; }
+		return 1;
+	}
+	jpeg_create_compress(&c);
+	jpeg_mem_dest(&c, outbuf, outlen);
+	c.image_width = w;
+	c.image_height = h;
+	c.input_components = comps;
+	c.in_color_space = comps == 1 ? JCS_GRAYSCALE : JCS_EXT_RGBX;
+	jpeg_set_defaults(&c);
+	jpeg_set_quality(&c, quality, TRUE);
+	c.write_JFIF_header = FALSE;
+	c.write_Adobe_marker = FALSE;
+	c.dct_method = JDCT_ISLOW;
+	jpeg_start_compress(&c, TRUE);
+	while (c.next_scanline < c.image_height) {
+		JSAMPROW rows[16];
+		int k = 0;
+		for (; k < 16 && c.next_scanline + k < c.image_height; k++) {
+			rows[k] = (JSAMPROW)(pix + (size_t)(c.next_scanline + k) * stride);
+		}
+		jpeg_write_scanlines(&c, rows, k);
+	}
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	return 0;
+}
+*/
+import "C"
+
+import (
+	"fmt"
+	"image"
+	"io"
+	"unsafe"
+)
+
+const haveTurbo = true
+
+// maxJPEGBytes keeps lengths within C's unsigned long on every platform
+// cgo builds for; uploads are far smaller.
+const maxJPEGBytes = 1 << 31
+
+func cmsg(b []C.char) string { return C.GoString(&b[0]) }
+
+// turboInfo returns the output size of data at scale num/8.
+func turboInfo(data []byte, num int, gray bool) (w, h, comps, cs int, err error) {
+	if len(data) == 0 || len(data) >= maxJPEGBytes {
+		return 0, 0, 0, 0, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(data))
+	}
+	var cw, ch, cc, ccs C.int
+	msg := make([]C.char, C.JMSG_LENGTH_MAX)
+	g := C.int(0)
+	if gray {
+		g = 1
+	}
+	if C.bp_info((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num), g, &cw, &ch, &cc, &ccs, &msg[0]) != 0 {
+		return 0, 0, 0, 0, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
+	}
+	return int(cw), int(ch), int(cc), int(ccs), nil
+}
+
+// grayable reports whether libjpeg-turbo turns a colour space into grey.
+func grayable(comps, cs int) bool {
+	return comps == 1 || (comps == 3 && (cs == C.JCS_YCbCr || cs == C.JCS_RGB))
+}
+
+func turboDecode(data []byte) (image.Image, error) {
+	w, h, comps, cs, err := turboInfo(data, 8, false)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case comps == 1:
+		g := image.NewGray(image.Rect(0, 0, w, h))
+		return g, turboRead(data, 8, true, g.Pix, w, h, g.Stride)
+	case comps == 3 && (cs == C.JCS_YCbCr || cs == C.JCS_RGB):
+		m := image.NewRGBA(image.Rect(0, 0, w, h))
+		return m, turboRead(data, 8, false, m.Pix, w, h, m.Stride)
+	}
+	return nil, errUnsupported
+}
+
+func turboDecodeGray(data []byte, num int, dst []byte) (*image.Gray, error) {
+	w, h, comps, cs, err := turboInfo(data, num, true)
+	if err != nil {
+		return nil, err
+	}
+	if !grayable(comps, cs) {
+		return nil, errUnsupported
+	}
+	g := &image.Gray{Pix: dst[:0], Stride: w, Rect: image.Rect(0, 0, w, h)}
+	if cap(dst) >= w*h {
+		g.Pix = dst[:w*h]
+	} else {
+		g.Pix = make([]byte, w*h)
+	}
+	return g, turboRead(data, num, true, g.Pix, w, h, g.Stride)
+}
+
+func turboRead(data []byte, num int, gray bool, out []byte, w, h, stride int) error {
+	if w <= 0 || h <= 0 {
+		return fmt.Errorf("%w: no pixels", ErrCorrupt)
+	}
+	msg := make([]C.char, C.JMSG_LENGTH_MAX)
+	g := C.int(0)
+	if gray {
+		g = 1
+	}
+	if C.bp_decode((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num), g,
+		(*C.uchar)(unsafe.Pointer(&out[0])), C.int(w), C.int(h), C.int(stride), &msg[0]) != 0 {
+		return fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
+	}
+	return nil
+}
+
+func turboEncode(wr io.Writer, img image.Image, quality int) error {
+	var pix []byte
+	var stride, comps int
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.Gray:
+		pix, stride, comps = m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, 1
+	case *image.RGBA: // opaque: blindpack's masked pages are
+		pix, stride, comps = m.Pix[m.PixOffset(b.Min.X, b.Min.Y):], m.Stride, 4
+	default:
+		return errUnsupported
+	}
+	if b.Empty() {
+		return fmt.Errorf("jpegcodec: encode: empty image")
+	}
+	quality = min(100, max(1, quality))
+	var out *C.uchar
+	var n C.ulong
+	msg := make([]C.char, C.JMSG_LENGTH_MAX)
+	if C.bp_encode((*C.uchar)(unsafe.Pointer(&pix[0])), C.int(b.Dx()), C.int(b.Dy()), C.int(stride), C.int(comps), C.int(quality), &out, &n, &msg[0]) != 0 {
+		return fmt.Errorf("jpegcodec: encode: %s", cmsg(msg))
+	}
+	defer C.free(unsafe.Pointer(out))
+	_, err := wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
+	return err
+}

@@ -1,0 +1,151 @@
+//go:build cgo && !purego
+
+package scan
+
+/*
+#cgo CFLAGS: -O3
+#include <stdint.h>
+#include <stddef.h>
+
+// The clarity measure's two hot loops in C, where the compiler vectorises
+// them (Go does not): the same integer arithmetic as pass1 and energies in
+// clarity.go, so the same numbers to the bit (TestMeasureMatchesReference
+// checks it). On x86-64 an AVX2 version is chosen at run time where the
+// processor has it.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define BP_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define BP_CLONES
+#endif
+
+// A tile as Go lays out scan.tile: lo, hi, bg, class, one byte each.
+typedef struct { uint8_t lo, hi, bg, cls; } bp_tile;
+
+enum { TILE = 16, OFF_PAGE = 2 };
+
+BP_CLONES
+static void bp_pass1(const uint8_t *img, int w, int h, uint16_t *sm, bp_tile *tiles, int tw,
+		int64_t *hist, uint16_t *t, uint8_t *o8) {
+	int64_t h4[4][256] = {{0}};
+	for (int y = 0; y < h; y++) {
+		const uint8_t *in = img + (size_t)y * w;
+		int x = 0;
+		for (; x + 4 <= w; x += 4) {
+			h4[0][in[x]]++;
+			h4[1][in[x + 1]]++;
+			h4[2][in[x + 2]]++;
+			h4[3][in[x + 3]]++;
+		}
+		for (; x < w; x++) {
+			h4[0][in[x]]++;
+		}
+		uint16_t *out = sm + (size_t)y * w;
+		if (w < 2) {
+			out[0] = (uint16_t)(16 * in[0]);
+		} else {
+			const uint8_t *up = img + (size_t)(y > 0 ? y - 1 : 0) * w;
+			const uint8_t *dn = img + (size_t)(y < h - 1 ? y + 1 : h - 1) * w;
+			for (x = 0; x < w; x++) {
+				t[x] = (uint16_t)(up[x] + 2 * in[x] + dn[x]);
+			}
+			out[0] = (uint16_t)(3 * t[0] + t[1]);
+			for (x = 1; x < w - 1; x++) {
+				out[x] = (uint16_t)(t[x - 1] + 2 * t[x] + t[x + 1]);
+			}
+			out[w - 1] = (uint16_t)(t[w - 2] + 3 * t[w - 1]);
+		}
+		for (x = 0; x < w; x++) {
+			o8[x] = (uint8_t)((out[x] + 8) >> 4);
+		}
+		bp_tile *trow = tiles + (size_t)(y / TILE) * tw;
+		for (int tx = 0; tx < tw; tx++) {
+			int x0 = tx * TILE, x1 = x0 + TILE < w ? x0 + TILE : w;
+			uint8_t lo = trow[tx].lo, hi = trow[tx].hi;
+			for (x = x0; x < x1; x++) {
+				uint8_t v = o8[x];
+				lo = v < lo ? v : lo;
+				hi = v > hi ? v : hi;
+			}
+			trow[tx].lo = lo;
+			trow[tx].hi = hi;
+		}
+	}
+	for (int v = 0; v < 256; v++) {
+		hist[v] = h4[0][v] + h4[1][v] + h4[2][v] + h4[3][v];
+	}
+}
+
+// A segment is at most TILE pixels, so its sums fit 32 bits: a Laplacian
+// of the ×16 image is at most 4·4080 in size, 16 squares of it < 2³².
+BP_CLONES
+static void bp_energies(const uint16_t *s, int w, int h, const bp_tile *tiles, int tw,
+		int64_t *lap2, int64_t *grad2, int64_t *count) {
+	for (int y = 2; y < h - 2; y++) {
+		const bp_tile *trow = tiles + (size_t)(y / TILE) * tw;
+		const uint16_t *c = s + (size_t)y * w, *u = c - w, *d = c + w;
+		for (int tx = 0; tx * TILE < w; tx++) {
+			int cls = trow[tx].cls;
+			if (cls == OFF_PAGE) {
+				continue;
+			}
+			int x0 = tx * TILE > 2 ? tx * TILE : 2;
+			int x1 = (tx + 1) * TILE < w - 2 ? (tx + 1) * TILE : w - 2;
+			if (x1 <= x0) {
+				continue;
+			}
+			uint32_t l2 = 0, g2 = 0;
+			for (int x = x0; x < x1; x++) {
+				int32_t l = (int32_t)u[x] + d[x] + c[x - 1] + c[x + 1] - 4 * (int32_t)c[x];
+				int32_t gx = (int32_t)c[x + 1] - c[x - 1];
+				int32_t gy = (int32_t)d[x] - u[x];
+				l2 += (uint32_t)(l * l);
+				g2 += (uint32_t)(gx * gx + gy * gy);
+			}
+			lap2[cls] += l2;
+			grad2[cls] += g2;
+			count[cls] += x1 - x0;
+		}
+	}
+}
+*/
+import "C"
+
+import (
+	"unsafe"
+
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
+)
+
+// The C code reads tile as four bytes in this order.
+var _ = [1]struct{}{}[unsafe.Sizeof(tile{})-4]
+var _ = [1]struct{}{}[unsafe.Offsetof(tile{}.class)-3]
+
+// nativeKernels reports whether the C kernels are used: in a cgo build,
+// unless jpegcodec.SetPureGo(true) asked for pure Go throughout.
+func nativeKernels() bool { return jpegcodec.Native() }
+
+func nativePass1(img []uint8, w, h int, sm []uint16, tiles []tile, tw int, hist *[256]int) {
+	if w <= 0 || h <= 0 {
+		return
+	}
+	t := make([]uint16, w)
+	o8 := make([]uint8, w)
+	var h64 [256]int64
+	C.bp_pass1((*C.uint8_t)(&img[0]), C.int(w), C.int(h), (*C.uint16_t)(&sm[0]), (*C.bp_tile)(unsafe.Pointer(&tiles[0])), C.int(tw),
+		(*C.int64_t)(&h64[0]), (*C.uint16_t)(&t[0]), (*C.uint8_t)(&o8[0]))
+	for i, v := range h64 {
+		hist[i] = int(v)
+	}
+}
+
+func nativeEnergies(s []uint16, w, h int, tiles []tile, tw int) (lap2, grad2, count [3]int64) {
+	if w < 5 || h < 5 {
+		return
+	}
+	var l, g, n [3]C.int64_t
+	C.bp_energies((*C.uint16_t)(&s[0]), C.int(w), C.int(h), (*C.bp_tile)(unsafe.Pointer(&tiles[0])), C.int(tw), &l[0], &g[0], &n[0])
+	for i := range 3 {
+		lap2[i], grad2[i], count[i] = int64(l[i]), int64(g[i]), int64(n[i])
+	}
+	return
+}
