@@ -102,6 +102,11 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		if err != nil {
 			return fmt.Errorf("workers: temp file: %w", err)
 		}
+		// Unlinked at once: the open file keeps its bytes until closed, and
+		// a worker killed in the middle (SIGKILL, the OOM killer) leaves no
+		// partial packet behind in the temp dir. Where an open file cannot be
+		// removed, the deferred Remove does it.
+		os.Remove(tmp.Name())
 		defer func() {
 			tmp.Close()
 			os.Remove(tmp.Name())
