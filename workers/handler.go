@@ -37,6 +37,9 @@ type Handler struct {
 	State *state.Store
 	// Actor names this worker in the audit trail (default "worker").
 	Actor string
+	// OCRQueue, when set, queues the optional OCR check of every accepted
+	// packet on the low queue.
+	OCRQueue *asynq.Client
 }
 
 // maxSubmissionBytes bounds a submission document; a real one is a few KiB.
@@ -137,6 +140,13 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		return fmt.Errorf("workers: write report: %w", err)
 	}
 	log.Info("report written", "status", rep.Status, "findings", len(rep.Findings), "anon_code", rep.AnonCode)
+	if h.OCRQueue != nil && rep.Status == pipeline.Accepted {
+		err := EnqueueOCR(ctx, h.OCRQueue, OCRPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID,
+			SubmissionKey: p.SubmissionKey, PacketKey: storage.PacketKey(p.Campaign, rep.AnonCode)})
+		if err != nil && !errors.Is(err, ErrAlreadyQueued) {
+			return fmt.Errorf("workers: queue OCR: %w", err)
+		}
+	}
 	return nil
 }
 

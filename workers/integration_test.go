@@ -58,7 +58,7 @@ func newEnv(t *testing.T, wrapUploads func(storage.Store) storage.Store) *env {
 
 // newEnvWith also gives the worker and submitter the application state
 // store, on the same Redis database, with the given clock.
-func newEnvWith(t *testing.T, wrapUploads func(storage.Store) storage.Store, now func() time.Time) *env {
+func newEnvWith(t *testing.T, wrapUploads func(storage.Store) storage.Store, now func() time.Time, configure ...func(*workers.Handler)) *env {
 	t.Helper()
 	ctx := context.Background()
 	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
@@ -98,6 +98,9 @@ func newEnvWith(t *testing.T, wrapUploads func(storage.Store) storage.Store, now
 		t.Cleanup(func() { rdb.Close() })
 		st = state.New(rdb, state.Options{Now: now})
 		h.State = st
+	}
+	for _, c := range configure {
+		c(h)
 	}
 	server, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
 	if err != nil {

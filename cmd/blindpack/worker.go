@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/storage/s3"
 	"github.com/blindpack/blindpack/workers"
@@ -27,6 +28,7 @@ func runWorker(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time running tasks get to finish on SIGTERM")
 	tempDir := fs.String("temp-dir", "", "`directory` for packets being built (default: the system's)")
 	sweep := fs.Duration("sweep-interval", 5*time.Minute, "how often overdue returned applications are marked abandoned (0: this worker does not schedule it)")
+	useOCR := fs.Bool("ocr", false, "read every accepted packet with Tesseract for names left unmasked (slow: ~1.5 s a page; needs tesseract-ocr and tesseract-ocr-chi-sim)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
 	if err := parse(fs, args); err != nil {
@@ -60,7 +62,18 @@ func runWorker(ctx context.Context, args []string) error {
 		}
 		h.Result = &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results, Log: log}
 	}
-	if err := srv.Start(workers.NewMux(h)); err != nil {
+	var muxOpts []workers.MuxOption
+	if *useOCR {
+		eng := &ocr.Tesseract{}
+		if err := eng.Check(ctx); err != nil {
+			return fmt.Errorf("--ocr: %w", err)
+		}
+		client := asynq.NewClient(s.redis())
+		defer client.Close()
+		h.OCRQueue = client
+		muxOpts = append(muxOpts, workers.WithOCR(&workers.OCRHandler{Engine: eng}))
+	}
+	if err := srv.Start(workers.NewMux(h, muxOpts...)); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	if *sweep > 0 {

@@ -22,6 +22,8 @@ command -v img2pdf >/dev/null || need+=(img2pdf)
 [ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
 command -v certutil >/dev/null || need+=(libnss3-tools)
 [ -e /usr/share/fonts/truetype/arphic/uming.ttc ] || need+=(fonts-arphic-uming)
+command -v tesseract >/dev/null || need+=(tesseract-ocr)
+[ -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || need+=(tesseract-ocr-chi-sim)
 command -v chromium >/dev/null || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}" >&2

@@ -1,0 +1,203 @@
+package ocr
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"image"
+	"math"
+	"slices"
+
+	"github.com/blindpack/blindpack/pipeline/finding"
+)
+
+// Word is one piece of text an engine read: for Chinese, usually one to
+// three characters. Box is in pixels of the image given to the engine.
+type Word struct {
+	Text string
+	Box  image.Rectangle
+	// Conf is the engine's confidence, 0–100.
+	Conf float64
+}
+
+// Engine reads the text on a page image. It returns words in reading
+// order, which the matcher trusts more than the boxes when it joins them
+// into lines. It must honour ctx: a page that takes too long is
+// abandoned, not waited for.
+type Engine interface {
+	Recognize(ctx context.Context, img image.Image) ([]Word, error)
+}
+
+// EngineInfo names an engine and its settings in the documents the stage
+// writes, so that a figure can be traced to the engine that produced it.
+type EngineInfo struct {
+	Name    string `json:"name"`
+	Version string `json:"version,omitempty"`
+	Lang    string `json:"lang,omitempty"`
+	PSM     int    `json:"psm,omitempty"`
+}
+
+// Describe returns what an engine says about itself, or its Go type when
+// it says nothing.
+func Describe(ctx context.Context, e Engine) EngineInfo {
+	if d, ok := e.(interface {
+		Info(context.Context) (EngineInfo, error)
+	}); ok {
+		if info, err := d.Info(ctx); err == nil {
+			return info
+		}
+	}
+	return EngineInfo{Name: fmt.Sprintf("%T", e)}
+}
+
+// Rect is a box in fractions [x0, y0, x1, y1] of the page as displayed,
+// origin top left: the form of a submission's masks.
+type Rect [4]float64
+
+// Identity is what to look for. It is held only in memory, never logged
+// or written.
+type Identity struct {
+	Name, Employer string
+}
+
+// String hides the identity from formatted output.
+func (Identity) String() string { return "[identity withheld]" }
+
+// GoString hides the identity from %#v.
+func (Identity) GoString() string { return "[identity withheld]" }
+
+// PageImage is one page as displayed, to be read. Page is the caller's
+// number for it and comes back in hits.
+type PageImage struct {
+	Page  int
+	Image image.Image
+}
+
+// Kind says which part of the identity a hit is.
+type Kind string
+
+// Kinds of hit, the same words as a mask's kind.
+const (
+	KindName     Kind = "name"
+	KindEmployer Kind = "employer"
+)
+
+// Hit is a place where the identity seems to be visible outside the masks.
+// It says where and what kind, never the text read there.
+type Hit struct {
+	Page int
+	Kind Kind
+	// Form is which form of the identity matched: "name", "given_name",
+	// "employer", "employer_core" or "employer_short".
+	Form string
+	// Box is where, in fractions of the displayed page.
+	Box Rect
+	// Distance is the edit distance between what was read and the form:
+	// 0 for an exact match, 1 for one OCR error.
+	Distance int
+}
+
+// IdentityVisible is the finding code of a hit: a name or employer that
+// OCR reads outside the masks of a packet page.
+const IdentityVisible finding.Code = "identity_visible"
+
+func init() {
+	finding.Register(IdentityVisible,
+		"{m}第{p}页在遮盖区域之外似乎仍能看到申报人的{v}，管理员将核查处理。",
+		"Page {p} of the {m}: the applicant's {v} seems to be visible outside the masks; an administrator will check it.")
+}
+
+// Finding makes the finding of a hit. a names the material and gives the
+// page in the material's file (the hit's page is the caller's numbering,
+// which may be the packet's); the box goes into Detail, where an
+// administrator's contact sheet can draw it.
+func (h Hit) Finding(a finding.Args) finding.Finding {
+	switch h.Kind {
+	case KindName:
+		a.Value, a.ValueEN = "姓名", "name"
+	default:
+		a.Value, a.ValueEN = "工作单位", "employer"
+	}
+	f := finding.New(IdentityVisible, a)
+	f.Detail = fmt.Sprintf("box [%.4f %.4f %.4f %.4f]", h.Box[0], h.Box[1], h.Box[2], h.Box[3])
+	return f
+}
+
+// Check reads every page with e and returns the places where the identity
+// seems visible outside the masks, page by page, top to bottom. masks are
+// by PageImage.Page. Pages are read one after another; the caller
+// parallelises across pages or tasks if it wants to.
+//
+// Before reading, each page is prepared (see Prepare): masks painted
+// white and table rules removed, because Tesseract otherwise skips the
+// text in the cells of a ruled form — exactly where a name is written.
+func Check(ctx context.Context, e Engine, pages []PageImage, id Identity, masks map[int][]Rect) ([]Hit, error) {
+	m := NewMatcher(id)
+	var hits []Hit
+	for _, p := range pages {
+		ph, err := CheckPage(ctx, e, m, p, masks[p.Page])
+		if err != nil {
+			return nil, err
+		}
+		hits = append(hits, ph...)
+	}
+	return hits, nil
+}
+
+// CheckPage is Check for one page, with a matcher made once for the
+// identity.
+func CheckPage(ctx context.Context, e Engine, m *Matcher, p PageImage, masks []Rect) ([]Hit, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("ocr: check page %d: %w", p.Page, err)
+	}
+	img := Prepare(p.Image, masks)
+	words, err := e.Recognize(ctx, img)
+	if err != nil {
+		return nil, fmt.Errorf("ocr: check page %d: %w", p.Page, err)
+	}
+	b := img.Bounds()
+	var hits []Hit
+	for _, mt := range m.Find(words) {
+		box := toFractions(mt.Box, b)
+		if maskedFraction(box, masks) >= 0.5 {
+			// Mostly under a mask: what OCR made of the mask's edge, or
+			// of text the mask hides, is not a leak.
+			continue
+		}
+		hits = append(hits, Hit{Page: p.Page, Kind: mt.Kind, Form: mt.Form, Box: box, Distance: mt.Distance})
+	}
+	slices.SortStableFunc(hits, func(a, b Hit) int {
+		return cmp.Or(cmp.Compare(a.Box[1], b.Box[1]), cmp.Compare(a.Box[0], b.Box[0]))
+	})
+	return hits, nil
+}
+
+func toFractions(r image.Rectangle, b image.Rectangle) Rect {
+	w, h := float64(b.Dx()), float64(b.Dy())
+	round := func(v float64) float64 { return math.Round(min(max(v, 0), 1)*1e4) / 1e4 }
+	return Rect{
+		round(float64(r.Min.X-b.Min.X) / w), round(float64(r.Min.Y-b.Min.Y) / h),
+		round(float64(r.Max.X-b.Min.X) / w), round(float64(r.Max.Y-b.Min.Y) / h),
+	}
+}
+
+// maskedFraction estimates how much of box lies under the union of masks
+// by sampling a grid: masks overlap one another, and a grid is simpler and
+// exact enough for a "mostly" test.
+func maskedFraction(box Rect, masks []Rect) float64 {
+	if len(masks) == 0 || box[2] <= box[0] || box[3] <= box[1] {
+		return 0
+	}
+	const n = 16
+	in := 0
+	for i := range n {
+		x := box[0] + (float64(i)+0.5)/n*(box[2]-box[0])
+		for j := range n {
+			y := box[1] + (float64(j)+0.5)/n*(box[3]-box[1])
+			if slices.ContainsFunc(masks, func(m Rect) bool { return x >= m[0] && x <= m[2] && y >= m[1] && y <= m[3] }) {
+				in++
+			}
+		}
+	}
+	return float64(in) / (n * n)
+}
