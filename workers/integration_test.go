@@ -60,25 +60,7 @@ func newEnv(t *testing.T, wrapUploads func(storage.Store) storage.Store) *env {
 // store, on the same Redis database, with the given clock.
 func newEnvWith(t *testing.T, wrapUploads func(storage.Store) storage.Store, now func() time.Time, configure ...func(*workers.Handler)) *env {
 	t.Helper()
-	ctx := context.Background()
-	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
-	rc := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: redisDB})
-	if err := rc.FlushDB(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-	rc.Close()
-
-	srv := testenv.S3Server(t)
-	cl, err := s3.Open(ctx, s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	suffix := randomSuffix()
-	buckets, err := cl.Buckets(ctx, s3.BucketNames{Uploads: "up-" + suffix, Packets: "pk-" + suffix, Reports: "rp-" + suffix, Results: "rs-" + suffix}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
-
+	opt, buckets, suffix := freshServices(t)
 	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatal(fontErr)
@@ -369,4 +351,28 @@ func TestTransientFailuresRetryAndLeaveNothingHalfDone(t *testing.T) {
 			t.Errorf("%d objects in a bucket, want 1: %+v", len(objs), objs)
 		}
 	}
+}
+
+// freshServices empties this package's Redis database and makes a fresh set
+// of buckets on the test S3 server, named with a random suffix.
+func freshServices(t *testing.T) (asynq.RedisClientOpt, storage.Buckets, string) {
+	t.Helper()
+	ctx := context.Background()
+	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
+	rc := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: redisDB})
+	if err := rc.FlushDB(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	rc.Close()
+	srv := testenv.S3Server(t)
+	cl, err := s3.Open(ctx, s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := randomSuffix()
+	buckets, err := cl.Buckets(ctx, s3.BucketNames{Uploads: "up-" + suffix, Packets: "pk-" + suffix, Reports: "rp-" + suffix, Results: "rs-" + suffix}, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opt, buckets, suffix
 }

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
@@ -22,7 +21,6 @@ import (
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/storage/localdir"
-	"github.com/blindpack/blindpack/storage/s3"
 	"github.com/blindpack/blindpack/workers"
 )
 
@@ -372,23 +370,7 @@ func TestOCRQueue(t *testing.T) {
 // newOCREnv is newEnv with a single worker that runs OCR.
 func newOCREnv(t *testing.T) *env {
 	t.Helper()
-	ctx := context.Background()
-	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
-	rc := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: redisDB})
-	if err := rc.FlushDB(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-	rc.Close()
-	srv := testenv.S3Server(t)
-	cl, err := s3.Open(ctx, s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	suffix := randomSuffix()
-	buckets, err := cl.Buckets(ctx, s3.BucketNames{Uploads: "up-" + suffix, Packets: "pk-" + suffix, Reports: "rp-" + suffix, Results: "rs-" + suffix}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opt, buckets, suffix := freshServices(t)
 	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatal(fontErr)

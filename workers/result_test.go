@@ -14,12 +14,9 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
-	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
-	"github.com/blindpack/blindpack/storage/s3"
 	"github.com/blindpack/blindpack/workers"
 )
 
@@ -33,23 +30,7 @@ type resultEnv struct {
 
 func newResultEnv(t *testing.T) *resultEnv {
 	t.Helper()
-	ctx := context.Background()
-	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
-	rc := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: redisDB})
-	if err := rc.FlushDB(ctx).Err(); err != nil {
-		t.Fatal(err)
-	}
-	rc.Close()
-	srv := testenv.S3Server(t)
-	cl, err := s3.Open(ctx, s3.Config{Endpoint: srv.Endpoint, AccessKey: srv.AccessKey, SecretKey: srv.SecretKey})
-	if err != nil {
-		t.Fatal(err)
-	}
-	suffix := randomSuffix()
-	buckets, err := cl.Buckets(ctx, s3.BucketNames{Uploads: "up-" + suffix, Packets: "pk-" + suffix, Reports: "rp-" + suffix, Results: "rs-" + suffix}, true)
-	if err != nil {
-		t.Fatal(err)
-	}
+	opt, buckets, _ := freshServices(t)
 
 	keys := filepath.Join(t.TempDir(), "keys")
 	if err := result.GenerateDevKeys(keys, result.DevKeyOptions{}); err != nil {
