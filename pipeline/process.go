@@ -209,7 +209,7 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 		return nil, err
 	}
 	if len(probs) > 0 {
-		log.Error("packet failed verification", "problems", len(probs), "first", probs[0].String())
+		log.Error("packet failed verification", "problems", len(probs), "first", redact(probs[0].String(), sub.Identity))
 		return r.Reject(verifyFindings(probs, info, sub)...), nil
 	}
 	r.Status = Accepted
@@ -264,8 +264,10 @@ func Expectation(sub *Submission, info *PacketInfo) verify.Expect {
 func verifyFindings(probs []verify.Problem, info *PacketInfo, sub *Submission) []finding.Finding {
 	var out []finding.Finding
 	for _, pr := range probs {
-		f := finding.New(pr.Code, finding.Args{Page: pr.Page, Value: pr.Where})
-		f.Detail = pr.String()
+		// Where never quotes the identity by design, but a parser error in
+		// it could quote a leaked packet's bytes.
+		f := finding.New(pr.Code, finding.Args{Page: pr.Page, Value: redact(pr.Where, sub.Identity)})
+		f.Detail = redact(pr.String(), sub.Identity)
 		for _, e := range info.Index {
 			for _, pp := range e.Pages {
 				if pp[1] == pr.Page {
@@ -335,7 +337,7 @@ func (r *run) add(i int, spec policy.Material, err error) {
 		Measured: fe.Measured, Threshold: fe.Threshold})
 	f.Material, f.Type = &i, r.sub.Materials[i].Type
 	r.findings = append(r.findings, f)
-	r.log.Info("finding", "material", i, "type", f.Type, "page", f.Page, "code", f.Code, "detail", fe.Error())
+	r.log.Info("finding", "material", i, "type", f.Type, "page", f.Page, "code", f.Code, "detail", redact(fe.Error(), r.sub.Identity))
 }
 
 // material checks one material and, when it is for reviewers and nothing
@@ -475,4 +477,19 @@ func (r *run) read(ctx context.Context, file string, buf *bytes.Buffer) ([]byte,
 		return nil, finding.Errorf(finding.FileTooLarge, 0, fmt.Sprintf("> %d MiB", limit>>20), nil)
 	}
 	return buf.Bytes(), nil
+}
+
+// redact removes the applicant's name and employer from text bound for a
+// log: a parser's error can quote bytes of the uploaded file, and the file
+// may hold them. The text is also cut short, for the same reason.
+func redact(s string, id Identity) string {
+	for _, x := range []string{id.Name, id.Employer} {
+		if x = strings.TrimSpace(x); x != "" {
+			s = strings.ReplaceAll(s, x, "[identity]")
+		}
+	}
+	if len(s) > 300 {
+		s = s[:300] + "…"
+	}
+	return strings.ToValidUTF8(s, "?")
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"slices"
@@ -371,4 +372,34 @@ func TestMaskCheckCanFail(t *testing.T) {
 		return
 	}
 	t.Fatal("no summary in packet")
+}
+
+// TestLogsNeverCarryTheIdentity: a parser error that quotes the uploaded
+// file must not bring the name into a log line.
+func TestLogsNeverCarryTheIdentity(t *testing.T) {
+	var logs bytes.Buffer
+	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	p, err := pipeline.New(pipeline.Config{AnonSecret: []byte("test-secret-0123456789"), Font: font,
+		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, sub := sample(t, "eng-intermediate")
+	// A broken PDF whose damaged part holds the name and employer: pdfcpu's
+	// error quotes the value it could not read.
+	rewrite(t, dir, material(sub, "application_form"), []byte("%PDF-1.7\n1 0 obj\n<</Type /Catalog /Pages 2 0 R>>\nendobj\n"+
+		"2 0 obj\n<</Type /Pages /Kids [3 0 R] /Count 1>>\nendobj\n3 0 obj\n<</Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Rotate /"+
+		sub.Identity.Name+sub.Identity.Employer+">>\nendobj\ntrailer\n<</Root 1 0 R>>\n%%EOF"))
+	rep, _ := process(t, p, dir, sub)
+	if rep.Status != pipeline.Rejected {
+		t.Fatalf("status %s", rep.Status)
+	}
+	for _, s := range []string{sub.Identity.Name, sub.Identity.Employer} {
+		if strings.Contains(logs.String(), s) {
+			t.Fatalf("a log line carries the identity:\n%s", logs.String())
+		}
+	}
+	if !strings.Contains(logs.String(), "malformed_pdf") {
+		t.Errorf("no finding logged:\n%s", logs.String())
+	}
 }
