@@ -2,77 +2,26 @@ package stamp_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"errors"
 	"image"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/blindpack/blindpack/internal/pdfcheck"
+	"github.com/blindpack/blindpack/internal/samplepacket"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/stamp"
 	"github.com/blindpack/blindpack/pipeline/verify"
-	"github.com/blindpack/blindpack/storage/localdir"
-	"github.com/blindpack/blindpack/workers"
 )
 
-var (
-	fontOnce sync.Once
-	font     *pdfwrite.Font
-	fontErr  error
-)
-
-func loadFont(t testing.TB) *pdfwrite.Font {
-	t.Helper()
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
-	if fontErr != nil {
-		t.Fatalf("font (apt-get install fonts-wqy-zenhei): %v", fontErr)
-	}
-	return font
-}
-
-// buffer is an in-memory packet output.
-type buffer struct{ bytes.Buffer }
-
-func (b *buffer) ReadAt(p []byte, off int64) (int, error) {
-	return bytes.NewReader(b.Bytes()).ReadAt(p, off)
-}
+func loadFont(t testing.TB) *pdfwrite.Font { return samplepacket.Font(t) }
 
 // packet runs the pipeline on a committed sample.
-func packet(t testing.TB, name string) (*pipeline.Submission, *pipeline.Report, []byte) {
-	t.Helper()
-	p, err := pipeline.New(pipeline.Config{AnonSecret: []byte("stamp-test-secret-0123"), Font: loadFont(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := filepath.Join("..", "..", "testdata", "samples", name)
-	doc, err := os.ReadFile(filepath.Join(dir, "submission.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	sub, err := pipeline.ParseSubmission(doc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	src, err := localdir.New(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer src.Close()
-	var out buffer
-	rep, err := p.Process(context.Background(), sub, workers.Source(src), &out)
-	if err != nil || rep.Status != pipeline.Accepted {
-		t.Fatalf("%v %+v", err, rep)
-	}
-	return sub, rep, out.Bytes()
-}
+var packet = samplepacket.Build
 
 func copyFor(t testing.TB, pkt []byte, m stamp.Mark) ([]byte, stamp.Result) {
 	t.Helper()
