@@ -124,6 +124,11 @@ type Options struct {
 	Overrides []Override
 	// Progress, when set, is called after each page and each material.
 	Progress func(Progress)
+	// Observe, when set, is told how long each stage took: "fetch" (reading
+	// a file), "open" (parsing it), "check" (decoding and measuring a page),
+	// "build" (masking and writing a page, and closing the packet) and
+	// "verify". For metrics; it must be cheap.
+	Observe func(stage string, d time.Duration)
 }
 
 // Progress is how far a run has come. Pages is the number of pages in the
@@ -183,7 +188,7 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 		return nil, err
 	}
 
-	run := &run{p: p, sub: sub, src: src, b: b, log: log, overrides: overrides, report: opts.Progress}
+	run := &run{p: p, sub: sub, src: src, b: b, log: log, overrides: overrides, report: opts.Progress, observe: opts.Observe}
 	run.progress.Materials = len(sub.Materials)
 	for _, i := range p.materialOrder(sub) {
 		if err := run.material(ctx, i); err != nil {
@@ -196,7 +201,9 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 		log.Info("submission rejected", "findings", len(run.findings))
 		return r.Reject(run.findings...), nil
 	}
+	start := time.Now()
 	res, err := b.Close()
+	run.since("build", start)
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: write packet: %w", err)
 	}
@@ -204,7 +211,9 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 	// Fail closed: the finished bytes are read back and checked by code
 	// that does not share the writer's assumptions. A packet with any
 	// problem is never published.
+	start = time.Now()
 	probs, err := verifyOne(ctx, out, res.Bytes, Expectation(sub, info))
+	run.since("verify", start)
 	if err != nil {
 		return nil, err
 	}
@@ -320,6 +329,14 @@ type run struct {
 	overrides map[[2]int]*Override
 	progress  Progress
 	report    func(Progress)
+	observe   func(string, time.Duration)
+}
+
+// since reports a stage's duration to the observer, if any.
+func (r *run) since(stage string, start time.Time) {
+	if r.observe != nil {
+		r.observe(stage, time.Since(start))
+	}
 }
 
 func (r *run) tick() {
@@ -346,8 +363,10 @@ func (r *run) add(i int, spec policy.Material, err error) {
 func (r *run) material(ctx context.Context, i int) error {
 	m := r.sub.Materials[i]
 	spec, _ := r.p.cfg.Policy.Material(m.Type)
+	start := time.Now()
 	data, release, err := r.fetchPooled(ctx, m.File)
 	defer release()
+	r.since("fetch", start)
 	if err != nil {
 		var fe *finding.Error
 		if errors.As(err, &fe) {
@@ -356,7 +375,9 @@ func (r *run) material(ctx context.Context, i int) error {
 		}
 		return err
 	}
+	start = time.Now()
 	f, err := scan.Open(data, r.p.cfg.Limits)
+	r.since("open", start)
 	if err != nil {
 		r.add(i, spec, err)
 		return nil
@@ -395,6 +416,7 @@ func (r *run) material(ctx context.Context, i int) error {
 		// otherwise. Other pages are decoded once, for both.
 		var img image.Image
 		var m scan.Measures
+		start := time.Now()
 		if page.Encoding == scan.EncJPEG {
 			m, err = scan.MeasurePage(page)
 			if err == nil && forReviewers && len(r.findings) == 0 && len(masks[pg]) > 0 {
@@ -407,15 +429,16 @@ func (r *run) material(ctx context.Context, i int) error {
 			r.add(i, spec, err)
 			continue
 		}
-		if !r.clarity(i, spec, page, m) {
-			continue
-		}
-		if !forReviewers || len(r.findings) > 0 {
+		passed := r.clarity(i, spec, page, m)
+		r.since("check", start)
+		if !passed || !forReviewers || len(r.findings) > 0 {
 			continue // checked; nothing more to build
 		}
+		start = time.Now()
 		if err := r.b.AddPage(page, img, masks[pg]); err != nil {
 			return fmt.Errorf("pipeline: packet page: %w", err)
 		}
+		r.since("build", start)
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"time"
 
 	"github.com/hibiken/asynq"
 
@@ -40,6 +41,8 @@ type Handler struct {
 	// OCRQueue, when set, queues the optional OCR check of every accepted
 	// packet on the low queue.
 	OCRQueue *asynq.Client
+	// Metrics, when set, counts outcomes and times jobs and stages.
+	Metrics *Metrics
 }
 
 // maxSubmissionBytes bounds a submission document; a real one is a few KiB.
@@ -91,6 +94,7 @@ func (h *Handler) log() *slog.Logger {
 // is done.
 func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 	log := h.log().With("submission", p.SubmissionID, "campaign", p.Campaign)
+	began := time.Now()
 	sub, rep, err := h.loadSubmission(ctx, p)
 	if err != nil {
 		return err
@@ -114,7 +118,7 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 			tmp.Close()
 			os.Remove(tmp.Name())
 		}()
-		rep, err = h.Pipeline.ProcessWith(ctx, sub, Source(h.Buckets.Uploads), tmp, pipeline.Options{Overrides: p.Overrides})
+		rep, err = h.Pipeline.ProcessWith(ctx, sub, Source(h.Buckets.Uploads), tmp, pipeline.Options{Overrides: p.Overrides, Observe: h.Metrics.observe})
 		if errors.Is(err, pipeline.ErrBadOverride) {
 			return classify(badPayload(err))
 		}
@@ -140,6 +144,7 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		return fmt.Errorf("workers: write report: %w", err)
 	}
 	log.Info("report written", "status", rep.Status, "findings", len(rep.Findings), "anon_code", rep.AnonCode)
+	h.Metrics.done(rep, time.Since(began))
 	if h.OCRQueue != nil && rep.Status == pipeline.Accepted {
 		err := EnqueueOCR(ctx, h.OCRQueue, OCRPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID,
 			SubmissionKey: p.SubmissionKey, PacketKey: storage.PacketKey(p.Campaign, rep.AnonCode)})

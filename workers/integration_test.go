@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/internal/pdfcheck"
@@ -375,4 +376,50 @@ func freshServices(t *testing.T) (asynq.RedisClientOpt, storage.Buckets, string)
 		t.Fatal(err)
 	}
 	return opt, buckets, suffix
+}
+
+// TestWorkerMetrics: a worker with metrics counts each submission by its
+// outcome and times the pipeline's stages.
+func TestWorkerMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := workers.NewMetrics(reg)
+	e := newEnvWith(t, nil, nil, func(h *workers.Handler) { h.Metrics = m })
+	doc, dir := sampleDoc(t, "eng-intermediate")
+	p, err := e.submitter.SubmitDir(context.Background(), doc, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := e.report(t, p); rep.Status != pipeline.Accepted {
+		t.Fatalf("status %s", rep.Status)
+	}
+	e.waitTask(t, workers.QueueDefault, p.SubmissionID)
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, f := range families {
+		for _, mt := range f.GetMetric() {
+			key := f.GetName()
+			for _, l := range mt.GetLabel() {
+				key += "/" + l.GetValue()
+			}
+			switch {
+			case mt.GetCounter() != nil:
+				got[key] = mt.GetCounter().GetValue()
+			case mt.GetHistogram() != nil:
+				got[key] = float64(mt.GetHistogram().GetSampleCount())
+			}
+		}
+	}
+	if got["blindpack_worker_submissions_total/accepted"] != 1 || got["blindpack_worker_packet_pages_total"] != 6 {
+		t.Errorf("counts %v", got)
+	}
+	// Eight files, six packet pages (the cover is written at close), one
+	// verification.
+	for stage, n := range map[string]float64{"fetch": 8, "open": 8, "check": 9, "build": 6, "verify": 1} {
+		if got["blindpack_worker_stage_duration_seconds/"+stage] != n {
+			t.Errorf("stage %s observed %v times, want %v", stage, got["blindpack_worker_stage_duration_seconds/"+stage], n)
+		}
+	}
 }

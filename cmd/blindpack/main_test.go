@@ -163,7 +163,7 @@ func TestDeployManifestsUseRealFlags(t *testing.T) {
 			known["BLINDPACK_"+strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))] = true
 		})
 	}
-	for _, extra := range []string{"CONCURRENCY", "SHUTDOWN_TIMEOUT", "TEMP_DIR", "SWEEP_INTERVAL", "CLOCK"} {
+	for _, extra := range []string{"CONCURRENCY", "SHUTDOWN_TIMEOUT", "TEMP_DIR", "SWEEP_INTERVAL", "CLOCK", "METRICS_LISTEN", "OCR"} {
 		known["BLINDPACK_"+extra] = true // worker's own flags
 	}
 	re := regexp.MustCompile(`BLINDPACK_[A-Z0-9_]+`)

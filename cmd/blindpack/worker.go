@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/storage"
@@ -28,6 +32,7 @@ func runWorker(ctx context.Context, args []string) error {
 	fs.DurationVar(&sc.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time running tasks get to finish on SIGTERM")
 	tempDir := fs.String("temp-dir", "", "`directory` for packets being built (default: the system's)")
 	sweep := fs.Duration("sweep-interval", 5*time.Minute, "how often overdue returned applications are marked abandoned (0: this worker does not schedule it)")
+	metricsAddr := fs.String("metrics-listen", "", "serve Prometheus metrics (submissions by outcome, job and stage durations) on this `address`, e.g. :9101; empty: off")
 	useOCR := fs.Bool("ocr", false, "read every accepted packet with Tesseract for names left unmasked (slow: ~1.5 s a page; needs tesseract-ocr and tesseract-ocr-chi-sim)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
@@ -61,6 +66,18 @@ func runWorker(ctx context.Context, args []string) error {
 			return err
 		}
 		h.Result = &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results, Log: log}
+	}
+	if *metricsAddr != "" {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		h.Metrics = workers.NewMetrics(reg)
+		ms := &http.Server{Addr: *metricsAddr, Handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{}), ReadHeaderTimeout: 5 * time.Second}
+		go func() {
+			if err := ms.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				log.Error("metrics server", "err", err)
+			}
+		}()
+		defer ms.Close()
 	}
 	var muxOpts []workers.MuxOption
 	if *useOCR {
