@@ -32,6 +32,9 @@ type Handler struct {
 	Log     *slog.Logger
 	// Result handles TypeIssueResult; nil on a worker without signing keys.
 	Result *ResultHandler
+	// OCR handles TypeOCRSubmission; nil on a worker that does not run
+	// OCR. Fields it leaves zero are taken from this Handler.
+	OCR *OCRHandler
 	// State keeps applications' returns, deadlines and audit trail. Nil
 	// turns the return loop off: every submission is processed, nothing is
 	// recorded (tests of the pipeline alone).

@@ -23,71 +23,6 @@ import (
 	"github.com/blindpack/blindpack/storage"
 )
 
-// TypeOCRSubmission reads a submission's published packet with OCR and
-// writes where the applicant's name or employer still seems visible
-// outside the masks. It is optional and slow (a second or two per page),
-// so it runs on the low queue, after the report, and rewrites nothing the
-// upload service has already read.
-const TypeOCRSubmission = "submission:ocr"
-
-// Task settings of TypeOCRSubmission. A packet of a hundred pages takes a
-// few minutes on one core; 30 minutes leaves room for a busy machine.
-// Few retries: what fails three times is the engine, which needs a person.
-const (
-	ocrTimeout  = 30 * time.Minute
-	ocrRetries  = 3
-	ocrRetained = 7 * 24 * time.Hour
-)
-
-// OCRPayload is the payload of TypeOCRSubmission: ids and keys, never the
-// identity, which the handler reads from the submission document.
-type OCRPayload struct {
-	Campaign     string `json:"campaign"`
-	ApplicantID  string `json:"applicant_id"`
-	SubmissionID string `json:"submission_id"`
-	// SubmissionKey is the submission document's key in the uploads
-	// bucket: identity and masks.
-	SubmissionKey string `json:"submission_key"`
-	// PacketKey is the published packet's key in the packets bucket.
-	PacketKey string `json:"packet_key"`
-}
-
-// Validate checks that every id is safe to use in keys and that the keys
-// are clean.
-func (p OCRPayload) Validate() error {
-	for _, id := range []string{p.Campaign, p.ApplicantID, p.SubmissionID} {
-		if !pipeline.ValidID(id) {
-			return fmt.Errorf("workers: invalid id %q in payload", id)
-		}
-	}
-	for _, k := range []string{p.SubmissionKey, p.PacketKey} {
-		if err := storage.CheckKey(k); err != nil {
-			return fmt.Errorf("workers: payload key: %w", err)
-		}
-	}
-	return nil
-}
-
-// NewOCRTask makes the task for a submission's packet. Its task id is
-// "ocr:" and the submission id, so that one submission is read once while
-// its finished task is kept (7 days).
-func NewOCRTask(p OCRPayload) (*asynq.Task, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	return asynq.NewTask(TypeOCRSubmission, data,
-		asynq.TaskID("ocr:"+p.SubmissionID),
-		asynq.Queue(QueueLow),
-		asynq.MaxRetry(ocrRetries),
-		asynq.Timeout(ocrTimeout),
-		asynq.Retention(ocrRetained),
-	), nil
-}
-
 // EnqueueOCR queues the OCR of a submission's packet. It returns
 // ErrAlreadyQueued when the submission's OCR task was queued before.
 func EnqueueOCR(ctx context.Context, c *asynq.Client, p OCRPayload) error {
@@ -134,34 +69,19 @@ type OCRHandler struct {
 	Log     *slog.Logger
 }
 
-// MuxOption adds optional task handlers to NewMux.
-type MuxOption func(*muxOptions)
-
-type muxOptions struct {
-	ocr *OCRHandler
-}
-
-// WithOCR makes the mux run TypeOCRSubmission tasks with o. Fields o
-// leaves zero are taken from the mux's Handler (buckets, temp dir, log,
-// policy). Without it, a worker hands OCR tasks back to the queue.
-func WithOCR(o *OCRHandler) MuxOption {
-	return func(m *muxOptions) { m.ocr = o }
-}
-
 // errNoOCR is the error of an OCR task taken by a worker that does not run
 // OCR: transient, as another worker may.
 var errNoOCR = errors.New("workers: OCR is not enabled on this worker")
 
-// ocrHandler is what NewMux registers for TypeOCRSubmission.
-func ocrHandler(h *Handler, opts []MuxOption) asynq.Handler {
-	var mo muxOptions
-	for _, o := range opts {
-		o(&mo)
+// ocrHandler is what NewMux registers for TypeOCRSubmission: h.OCR, with
+// the fields it leaves zero taken from h (buckets, temp dir, log, policy),
+// or on a worker without OCR a handler that hands the task back to the
+// queue.
+func (h *Handler) ocrHandler() asynq.Handler {
+	if h.OCR == nil {
+		return unavailable(errNoOCR)
 	}
-	if mo.ocr == nil {
-		return asynq.HandlerFunc(func(context.Context, *asynq.Task) error { return errNoOCR })
-	}
-	o := *mo.ocr
+	o := *h.OCR
 	// Field by field: comparing whole Buckets would panic on a store that
 	// is not comparable.
 	if o.Buckets.Uploads == nil {

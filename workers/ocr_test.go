@@ -384,7 +384,8 @@ func newOCREnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := server.Start(workers.NewMux(h, workers.WithOCR(&workers.OCRHandler{}))); err != nil {
+	h.OCR = &workers.OCRHandler{}
+	if err := server.Start(workers.NewMux(h)); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(server.Shutdown)

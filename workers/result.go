@@ -12,7 +12,6 @@ import (
 	"log/slog"
 	"path"
 	"strings"
-	"time"
 	"unicode"
 
 	"github.com/hibiken/asynq"
@@ -20,78 +19,6 @@ import (
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
 )
-
-// TypeIssueResult lays out, seals and signs the approval file of a batch
-// and publishes it in the results bucket. Administrators trigger it.
-const TypeIssueResult = "result:issue"
-
-// Task settings of TypeIssueResult: a few seconds of work even for
-// thousands of persons; few retries, since what fails twice is usually
-// the keys or the fonts, which need a person.
-const (
-	issueResultTimeout  = 5 * time.Minute
-	issueResultRetries  = 3
-	issueResultRetained = 30 * 24 * time.Hour
-)
-
-// IssueResultPayload is the payload of TypeIssueResult. The batch document
-// stays in the uploads bucket and only its key travels: results are public,
-// but payloads carry keys, never documents.
-type IssueResultPayload struct {
-	Campaign string `json:"campaign"`
-	// BatchKey is the blindpack/batch@1 document's key in the uploads bucket.
-	BatchKey string `json:"batch_key"`
-	// OutputKey is where the signed file goes in the results bucket;
-	// empty means ResultKey(campaign, doc_number).
-	OutputKey string `json:"output_key,omitempty"`
-}
-
-// Validate checks the payload's keys.
-func (p IssueResultPayload) Validate() error {
-	if !campaignOK(p.Campaign) {
-		return fmt.Errorf("workers: invalid campaign %q in payload", p.Campaign)
-	}
-	if err := storage.CheckKey(p.BatchKey); err != nil {
-		return fmt.Errorf("workers: batch key: %w", err)
-	}
-	if p.OutputKey != "" {
-		if err := storage.CheckKey(p.OutputKey); err != nil {
-			return fmt.Errorf("workers: output key: %w", err)
-		}
-	}
-	return nil
-}
-
-func campaignOK(s string) bool {
-	if s == "" || len(s) > 64 || strings.Contains(s, "..") {
-		return false
-	}
-	for i, r := range s {
-		if !(r < 0x80 && (unicode.IsLetter(r) || unicode.IsDigit(r)) || i > 0 && strings.ContainsRune("._-", r)) {
-			return false
-		}
-	}
-	return true
-}
-
-// NewIssueResultTask makes the task for a batch. It runs on the critical
-// queue: an administrator is waiting for it, and the September flood of
-// submissions must not delay it.
-func NewIssueResultTask(p IssueResultPayload) (*asynq.Task, error) {
-	if err := p.Validate(); err != nil {
-		return nil, err
-	}
-	data, err := json.Marshal(p)
-	if err != nil {
-		return nil, err
-	}
-	return asynq.NewTask(TypeIssueResult, data,
-		asynq.Queue(QueueCritical),
-		asynq.MaxRetry(issueResultRetries),
-		asynq.Timeout(issueResultTimeout),
-		asynq.Retention(issueResultRetained),
-	), nil
-}
 
 // BatchKey is where a batch document is stored in the uploads bucket: by
 // campaign and content hash, so storing the same document twice is one
@@ -143,7 +70,14 @@ func (h *Handler) resultHandler() asynq.Handler {
 	if h.Result != nil {
 		return h.Result
 	}
-	return asynq.HandlerFunc(func(context.Context, *asynq.Task) error { return errNoSigner })
+	return unavailable(errNoSigner)
+}
+
+// unavailable is the handler of a task type this worker is not set up to
+// run: every task fails with a transient error, so that asynq retries it,
+// perhaps on a worker that is.
+func unavailable(err error) asynq.Handler {
+	return asynq.HandlerFunc(func(context.Context, *asynq.Task) error { return err })
 }
 
 // errBadBatch marks a batch that can never be issued as it is: it goes to

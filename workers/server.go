@@ -69,11 +69,11 @@ func NewServer(redis asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) (*a
 }
 
 // NewMux routes task types to their handlers.
-func NewMux(h *Handler, opts ...MuxOption) *asynq.ServeMux {
+func NewMux(h *Handler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeProcessSubmission, h)
 	mux.Handle(TypeIssueResult, h.resultHandler())
-	mux.Handle(TypeOCRSubmission, ocrHandler(h, opts))
+	mux.Handle(TypeOCRSubmission, h.ocrHandler())
 	mux.Handle(TypeSweepApplications, &SweepHandler{State: h.State})
 	return mux
 }

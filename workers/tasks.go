@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/storage"
 )
 
 // Task type names.
@@ -17,6 +18,15 @@ const (
 	// TypeSweepApplications marks applications whose resubmission window
 	// passed as abandoned; the scheduler enqueues it periodically.
 	TypeSweepApplications = "applications:sweep"
+	// TypeIssueResult lays out, seals and signs the approval file of a batch
+	// and publishes it in the results bucket. Administrators trigger it.
+	TypeIssueResult = "result:issue"
+	// TypeOCRSubmission reads a submission's published packet with OCR and
+	// writes where the applicant's name or employer still seems visible
+	// outside the masks. It is optional and slow (a second or two per page),
+	// so it runs on the low queue, after the report, and rewrites nothing the
+	// upload service has already read.
+	TypeOCRSubmission = "submission:ocr"
 )
 
 // NewSweepTask makes the periodic sweep task.
@@ -89,6 +99,21 @@ func NewReprocessTask(p ProcessPayload, n int64) (*asynq.Task, error) {
 }
 
 func newProcessTask(p ProcessPayload, id string) (*asynq.Task, error) {
+	return newTask(TypeProcessSubmission, p,
+		asynq.TaskID(id),
+		asynq.Queue(QueueDefault),
+		asynq.MaxRetry(processRetries),
+		asynq.Timeout(processTimeout),
+		asynq.Retention(processRetained),
+	)
+}
+
+// payload is what every task payload does: check itself before it is
+// queued, so that a task nobody can act on is never enqueued.
+type payload interface{ Validate() error }
+
+// newTask checks and encodes a payload into a task of type typ.
+func newTask(typ string, p payload, opts ...asynq.Option) (*asynq.Task, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
@@ -96,11 +121,105 @@ func newProcessTask(p ProcessPayload, id string) (*asynq.Task, error) {
 	if err != nil {
 		return nil, err
 	}
-	return asynq.NewTask(TypeProcessSubmission, data,
-		asynq.TaskID(id),
-		asynq.Queue(QueueDefault),
-		asynq.MaxRetry(processRetries),
-		asynq.Timeout(processTimeout),
-		asynq.Retention(processRetained),
-	), nil
+	return asynq.NewTask(typ, data, opts...), nil
+}
+
+// Task settings of TypeIssueResult: a few seconds of work even for
+// thousands of persons; few retries, since what fails twice is usually
+// the keys or the fonts, which need a person.
+const (
+	issueResultTimeout  = 5 * time.Minute
+	issueResultRetries  = 3
+	issueResultRetained = 30 * 24 * time.Hour
+)
+
+// IssueResultPayload is the payload of TypeIssueResult. The batch document
+// stays in the uploads bucket and only its key travels: results are public,
+// but payloads carry keys, never documents.
+type IssueResultPayload struct {
+	Campaign string `json:"campaign"`
+	// BatchKey is the blindpack/batch@1 document's key in the uploads bucket.
+	BatchKey string `json:"batch_key"`
+	// OutputKey is where the signed file goes in the results bucket;
+	// empty means ResultKey(campaign, doc_number).
+	OutputKey string `json:"output_key,omitempty"`
+}
+
+// Validate checks the payload's keys.
+func (p IssueResultPayload) Validate() error {
+	if !pipeline.ValidID(p.Campaign) {
+		return fmt.Errorf("workers: invalid campaign %q in payload", p.Campaign)
+	}
+	if err := storage.CheckKey(p.BatchKey); err != nil {
+		return fmt.Errorf("workers: batch key: %w", err)
+	}
+	if p.OutputKey != "" {
+		if err := storage.CheckKey(p.OutputKey); err != nil {
+			return fmt.Errorf("workers: output key: %w", err)
+		}
+	}
+	return nil
+}
+
+// NewIssueResultTask makes the task for a batch. It runs on the critical
+// queue: an administrator is waiting for it, and the September flood of
+// submissions must not delay it.
+func NewIssueResultTask(p IssueResultPayload) (*asynq.Task, error) {
+	return newTask(TypeIssueResult, p,
+		asynq.Queue(QueueCritical),
+		asynq.MaxRetry(issueResultRetries),
+		asynq.Timeout(issueResultTimeout),
+		asynq.Retention(issueResultRetained),
+	)
+}
+
+// Task settings of TypeOCRSubmission. A packet of a hundred pages takes a
+// few minutes on one core; 30 minutes leaves room for a busy machine.
+// Few retries: what fails three times is the engine, which needs a person.
+const (
+	ocrTimeout  = 30 * time.Minute
+	ocrRetries  = 3
+	ocrRetained = 7 * 24 * time.Hour
+)
+
+// OCRPayload is the payload of TypeOCRSubmission: ids and keys, never the
+// identity, which the handler reads from the submission document.
+type OCRPayload struct {
+	Campaign     string `json:"campaign"`
+	ApplicantID  string `json:"applicant_id"`
+	SubmissionID string `json:"submission_id"`
+	// SubmissionKey is the submission document's key in the uploads
+	// bucket: identity and masks.
+	SubmissionKey string `json:"submission_key"`
+	// PacketKey is the published packet's key in the packets bucket.
+	PacketKey string `json:"packet_key"`
+}
+
+// Validate checks that every id is safe to use in keys and that the keys
+// are clean.
+func (p OCRPayload) Validate() error {
+	for _, id := range []string{p.Campaign, p.ApplicantID, p.SubmissionID} {
+		if !pipeline.ValidID(id) {
+			return fmt.Errorf("workers: invalid id %q in payload", id)
+		}
+	}
+	for _, k := range []string{p.SubmissionKey, p.PacketKey} {
+		if err := storage.CheckKey(k); err != nil {
+			return fmt.Errorf("workers: payload key: %w", err)
+		}
+	}
+	return nil
+}
+
+// NewOCRTask makes the task for a submission's packet. Its task id is
+// "ocr:" and the submission id, so that one submission is read once while
+// its finished task is kept (7 days).
+func NewOCRTask(p OCRPayload) (*asynq.Task, error) {
+	return newTask(TypeOCRSubmission, p,
+		asynq.TaskID("ocr:"+p.SubmissionID),
+		asynq.Queue(QueueLow),
+		asynq.MaxRetry(ocrRetries),
+		asynq.Timeout(ocrTimeout),
+		asynq.Retention(ocrRetained),
+	)
 }

@@ -79,7 +79,6 @@ func runWorker(ctx context.Context, args []string) error {
 		}()
 		defer ms.Close()
 	}
-	var muxOpts []workers.MuxOption
 	if *useOCR {
 		eng := &ocr.Tesseract{}
 		if err := eng.Check(ctx); err != nil {
@@ -88,9 +87,9 @@ func runWorker(ctx context.Context, args []string) error {
 		client := asynq.NewClient(s.redis())
 		defer client.Close()
 		h.OCRQueue = client
-		muxOpts = append(muxOpts, workers.WithOCR(&workers.OCRHandler{Engine: eng}))
+		h.OCR = &workers.OCRHandler{Engine: eng}
 	}
-	if err := srv.Start(workers.NewMux(h, muxOpts...)); err != nil {
+	if err := srv.Start(workers.NewMux(h)); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
 	if *sweep > 0 {
