@@ -16,7 +16,7 @@ func (s *Server) mountConsole() error {
 		return console.Principal{Administrator: p.Role == RoleAdministrator, Role: string(p.Role), Subject: p.Subject, Actor: p.Actor()}
 	}
 	c, err := console.New(console.Config{}, console.Deps{
-		Buckets: s.d.Buckets, Queue: s.d.Queue, Inspector: s.d.Inspector, State: s.d.State,
+		Buckets: s.d.Buckets, Queue: s.d.Queue, Inspector: s.d.Inspector, State: s.d.State, Policy: s.d.Policy,
 		Authenticate: func(tok string) (console.Principal, bool) {
 			p, ok := s.d.Tokens.Authenticate(tok)
 			cp := principal(p)

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 )
@@ -112,6 +113,9 @@ type Deps struct {
 	State     *state.Store
 	// Font sets the reviewer stamp (the packet's font).
 	Font *pdfwrite.Font
+	// Policy names materials and says how many returns are allowed, for
+	// the console (default the policy built in).
+	Policy *policy.Policy
 	// AnonSecret is the workers' anonymous-code secret: with it the server
 	// finds which application an anonymous code belongs to.
 	AnonSecret []byte

@@ -80,12 +80,9 @@ func runStatus(ctx context.Context, args []string) error {
 	if fs.NArg() != 1 {
 		return exitError{code: 2, err: errors.New("usage: blindpack status APPLICANT_ID --campaign C | SUBMISSION_ID")}
 	}
-	pol := policy.Default()
-	if *policyFile != "" {
-		var err error
-		if pol, err = policy.Load(*policyFile); err != nil {
-			return err
-		}
+	pol, err := loadPolicy(*policyFile)
+	if err != nil {
+		return err
 	}
 	st, closeState := s.state(time.Now)
 	defer closeState()

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/internal/claritycal"
-	"github.com/blindpack/blindpack/pipeline/policy"
 )
 
 // runCalibrate checks the labelled synthetic clarity set against the
@@ -23,12 +22,9 @@ func runCalibrate(ctx context.Context, args []string) error {
 	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
-	pol := policy.Default()
-	if *policyFile != "" {
-		var err error
-		if pol, err = policy.Load(*policyFile); err != nil {
-			return err
-		}
+	pol, err := loadPolicy(*policyFile)
+	if err != nil {
+		return err
 	}
 	start := time.Now()
 	res, err := claritycal.Run(ctx, pol.Clarity, *workers)

@@ -130,13 +130,19 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 	return nil, fmt.Errorf("log format %q: want json or text", c.logFormat)
 }
 
+// loadPolicy reads the policy file at path, or gives the policy built in
+// when path is empty. Every command with a --policy flag goes through it.
+func loadPolicy(path string) (*policy.Policy, error) {
+	if path == "" {
+		return policy.Default(), nil
+	}
+	return policy.Load(path)
+}
+
 func (c *common) pipeline(allowDevSecret bool, log *slog.Logger) (*pipeline.Pipeline, error) {
-	pol := policy.Default()
-	if c.policyFile != "" {
-		var err error
-		if pol, err = policy.Load(c.policyFile); err != nil {
-			return nil, err
-		}
+	pol, err := loadPolicy(c.policyFile)
+	if err != nil {
+		return nil, err
 	}
 	font, err := c.font()
 	if err != nil {

@@ -12,7 +12,6 @@ import (
 
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/ocr"
-	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/workers"
 )
 
@@ -42,11 +41,9 @@ func runOCR(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	pol := policy.Default()
-	if *policyFile != "" {
-		if pol, err = policy.Load(*policyFile); err != nil {
-			return err
-		}
+	pol, err := loadPolicy(*policyFile)
+	if err != nil {
+		return err
 	}
 	engine := &ocr.Tesseract{Path: *tesseract, PSM: *psm}
 	if err := engine.Check(ctx); err != nil {

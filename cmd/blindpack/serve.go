@@ -57,6 +57,10 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	pol, err := loadPolicy(c.policyFile)
+	if err != nil {
+		return err
+	}
 	font, err := c.font()
 	if err != nil {
 		return err
@@ -87,7 +91,7 @@ func runServe(ctx context.Context, args []string) error {
 	srv, err := api.New(cfg, api.Deps{
 		Buckets: buckets, Queue: queue, Inspector: insp,
 		State: state.New(rdb, state.Options{Now: clock.now()}),
-		Font:  font, AnonSecret: secret, Tokens: tokens, Log: log, Now: clock.now(),
+		Font:  font, Policy: pol, AnonSecret: secret, Tokens: tokens, Log: log, Now: clock.now(),
 		Ready: []api.Check{
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: "s3", Ping: cl.Ping},

@@ -74,6 +74,13 @@ func TestServeStartsAndStops(t *testing.T) {
 	tokens := filepath.Join(dir, "tokens.yaml")
 	tok := "bp_test-token-for-serve"
 	os.WriteFile(tokens, []byte("tokens:\n  - sha256: "+api.HashToken(tok)+"\n    role: administrator\n    subject: wang.li\n"), 0o600)
+	// The policy is read (the console names materials and counts returns
+	// by it): one that cannot be read stops serve before it listens.
+	bad := filepath.Join(dir, "policy.yaml")
+	os.WriteFile(bad, []byte("version: 9\n"), 0o600)
+	if err := runServe(context.Background(), []string{"--tokens", tokens, "--anon-secret", "serve-test-secret-0123", "--policy", bad}); err == nil || !strings.Contains(err.Error(), "policy") {
+		t.Fatalf("serve with a bad policy: %v", err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
