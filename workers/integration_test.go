@@ -161,7 +161,14 @@ func (e *env) get(t *testing.T, s storage.Store, key string) []byte {
 // waitTask waits until the task reaches a final state and returns it.
 func (e *env) waitTask(t *testing.T, queue, id string) *asynq.TaskInfo {
 	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
+	return e.waitTaskFor(t, queue, id, 60*time.Second)
+}
+
+// waitTaskFor is waitTask with a deadline of its own, for tasks that run
+// long (OCR).
+func (e *env) waitTaskFor(t *testing.T, queue, id string, d time.Duration) *asynq.TaskInfo {
+	t.Helper()
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		info, err := e.inspector.GetTaskInfo(queue, id)
 		if err == nil && (info.State == asynq.TaskStateCompleted || info.State == asynq.TaskStateArchived) {

@@ -397,21 +397,6 @@ func newOCREnv(t *testing.T) *env {
 		submitter: &workers.Submitter{Uploads: buckets.Uploads, Client: client}}
 }
 
-// waitTaskFor is waitTask with a longer deadline, for a task that runs OCR.
-func (e *env) waitTaskFor(t *testing.T, queue, id string, d time.Duration) *asynq.TaskInfo {
-	t.Helper()
-	deadline := time.Now().Add(d)
-	for time.Now().Before(deadline) {
-		info, err := e.inspector.GetTaskInfo(queue, id)
-		if err == nil && (info.State == asynq.TaskStateCompleted || info.State == asynq.TaskStateArchived) {
-			return info
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("task %s did not finish", id)
-	return nil
-}
-
 // TestAcceptedPacketQueuesOCR: a worker with OCR on queues the check of
 // every accepted packet on the low queue, once.
 func TestAcceptedPacketQueuesOCR(t *testing.T) {

@@ -48,12 +48,8 @@ func (cv *confirmView) title() string { return "确认 Confirm · " + cv.ID }
 // console audits the address it came from beside them.
 func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	l, err := c.load(ctx, r.PathValue("id"))
-	if errors.Is(err, errNoSubmission) {
-		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
-		return
-	} else if err != nil {
-		c.internalError(w, r, "load submission", err)
+	l, ok := c.loadOrFail(w, r, v)
+	if !ok {
 		return
 	}
 	form := r.PostForm
@@ -124,12 +120,8 @@ func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) 
 // confirmation step, and audits it.
 func (c *Console) rerun(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	l, err := c.load(ctx, r.PathValue("id"))
-	if errors.Is(err, errNoSubmission) {
-		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
-		return
-	} else if err != nil {
-		c.internalError(w, r, "load submission", err)
+	l, ok := c.loadOrFail(w, r, v)
+	if !ok {
 		return
 	}
 	queue, task := r.PostForm.Get("queue"), r.PostForm.Get("task")

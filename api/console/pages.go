@@ -159,13 +159,9 @@ func (c *Console) loadPage(w http.ResponseWriter, r *http.Request, v *visitor) (
 		c.errorPage(w, r, v, http.StatusNotFound, "没有这一页。", "No such page.")
 		return nil, 0, 0, false
 	}
-	l, err := c.load(r.Context(), r.PathValue("id"))
+	l, ok := c.loadOrFail(w, r, v)
 	switch {
-	case errors.Is(err, errNoSubmission):
-		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
-		return nil, 0, 0, false
-	case err != nil:
-		c.internalError(w, r, "load submission", err)
+	case !ok:
 		return nil, 0, 0, false
 	case l.sub == nil || m >= len(l.sub.Materials):
 		c.errorPage(w, r, v, http.StatusNotFound, "没有这一页。", "No such page.")

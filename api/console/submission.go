@@ -50,6 +50,21 @@ var errNoSubmission = errors.New("console: no such submission")
 
 // load reads a submission's index entry, application state, document and
 // report.
+// loadOrFail loads the submission a page's URL names, or answers with
+// the error page and reports false.
+func (c *Console) loadOrFail(w http.ResponseWriter, r *http.Request, v *visitor) (*loaded, bool) {
+	l, err := c.load(r.Context(), r.PathValue("id"))
+	switch {
+	case errors.Is(err, errNoSubmission):
+		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
+		return nil, false
+	case err != nil:
+		c.internalError(w, r, "load submission", err)
+		return nil, false
+	}
+	return l, true
+}
+
 func (c *Console) load(ctx context.Context, id string) (*loaded, error) {
 	if !pipeline.ValidID(id) {
 		return nil, errNoSubmission
@@ -201,12 +216,8 @@ func (s *submissionView) title() string { return s.ID + " · 申报 Submission" 
 // submission is one submission's page.
 func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor) {
 	ctx := r.Context()
-	l, err := c.load(ctx, r.PathValue("id"))
-	if errors.Is(err, errNoSubmission) {
-		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
-		return
-	} else if err != nil {
-		c.internalError(w, r, "load submission", err)
+	l, ok := c.loadOrFail(w, r, v)
+	if !ok {
 		return
 	}
 	sv := &submissionView{ID: l.id, Campaign: l.loc.Campaign, ApplicantID: l.loc.ApplicantID, AppStatus: string(l.app.Status),
