@@ -339,6 +339,13 @@ func (v *verifier) stream(sd *types.StreamDict, where string) {
 	binary := false
 	if sub := sd.Dict.Subtype(); sub != nil && *sub == "Image" {
 		binary = true
+		if len(c.FilterPipeline) == 1 && c.FilterPipeline[0].Name == "DCTDecode" {
+			// A JPEG's bytes stand in the file as they are, and rawChecks
+			// has searched every byte of the file for the same forms:
+			// searching them again here would only name the object, at a
+			// cost on every page of every packet.
+			return
+		}
 	}
 	if sd.Dict["Length1"] != nil || sd.Dict["Length2"] != nil {
 		binary = true // a font program
