@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,10 @@ type Config struct {
 	Concurrency int
 	// WorkerEnv are extra KEY=VALUE settings for every worker.
 	WorkerEnv []string
+	// Sentinel runs Redis as a primary, a replica and three Sentinels
+	// (see StartSentinel) instead of one server; every client then finds
+	// the primary through the Sentinels.
+	Sentinel bool
 }
 
 // Cluster is a running private deployment.
@@ -58,7 +63,10 @@ type Cluster struct {
 	cfg   Config
 	clock time.Time
 
+	// Redis is the one Redis server; with Config.Sentinel it is the node
+	// that started as primary, and Sentinel has the whole group.
 	Redis     *Redis
+	Sentinel  *Sentinel
 	S3        *S3
 	Buckets   storage.Buckets
 	Client    *asynq.Client
@@ -68,7 +76,7 @@ type Cluster struct {
 	// Submitter submits as the upload service does, on the rehearsal clock.
 	Submitter *workers.Submitter
 
-	rdb *redis.Client
+	rdb redis.UniversalClient
 
 	mu      sync.Mutex
 	workers []*Worker
@@ -93,7 +101,12 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 			c.Close()
 		}
 	}()
-	if c.Redis, err = StartRedis(cfg.Dir); err != nil {
+	if cfg.Sentinel {
+		if c.Sentinel, err = StartSentinel(cfg.Dir); err != nil {
+			return nil, err
+		}
+		c.Redis = c.Sentinel.Nodes[0]
+	} else if c.Redis, err = StartRedis(cfg.Dir); err != nil {
 		return nil, err
 	}
 	if c.S3, err = StartS3(cfg.Dir); err != nil {
@@ -106,10 +119,14 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if c.Buckets, err = cl.Buckets(ctx, s3.BucketNames{}, true); err != nil {
 		return nil, err
 	}
-	opt := asynq.RedisClientOpt{Addr: c.Redis.Addr}
+	var opt asynq.RedisConnOpt = asynq.RedisClientOpt{Addr: c.Redis.Addr}
+	c.rdb = redis.NewClient(&redis.Options{Addr: c.Redis.Addr})
+	if c.Sentinel != nil {
+		opt = asynq.RedisFailoverClientOpt{MasterName: MasterName, SentinelAddrs: c.Sentinel.Addrs()}
+		c.rdb = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: MasterName, SentinelAddrs: c.Sentinel.Addrs()})
+	}
 	c.Client = asynq.NewClient(opt)
 	c.Inspector = asynq.NewInspector(opt)
-	c.rdb = redis.NewClient(&redis.Options{Addr: c.Redis.Addr})
 	c.State = state.New(c.rdb, state.Options{Now: c.Now})
 	c.Submitter = &workers.Submitter{Uploads: c.Buckets.Uploads, Client: c.Client, State: c.State, Now: c.Now}
 	return c, nil
@@ -141,7 +158,9 @@ func (c *Cluster) Close() {
 	if c.S3 != nil {
 		c.S3.Stop(5 * time.Second)
 	}
-	if c.Redis != nil {
+	if c.Sentinel != nil {
+		c.Sentinel.Stop()
+	} else if c.Redis != nil {
 		c.Redis.Stop(5 * time.Second)
 	}
 }
@@ -156,8 +175,11 @@ func (c *Cluster) Workers() []*Worker {
 // Env is the environment a blindpack command needs to reach this
 // cluster: Redis, S3, buckets, secret and clock, as BLINDPACK_ variables.
 func (c *Cluster) Env() []string {
-	return append(cleanEnv(),
-		"BLINDPACK_REDIS_ADDR="+c.Redis.Addr,
+	redisEnv := []string{"BLINDPACK_REDIS_ADDR=" + c.Redis.Addr}
+	if c.Sentinel != nil {
+		redisEnv = []string{"BLINDPACK_REDIS_SENTINELS=" + strings.Join(c.Sentinel.Addrs(), ","), "BLINDPACK_REDIS_MASTER=" + MasterName}
+	}
+	return append(append(cleanEnv(), redisEnv...),
 		"BLINDPACK_S3_ENDPOINT="+c.S3.Endpoint,
 		"BLINDPACK_S3_ACCESS_KEY="+c.S3.AccessKey,
 		"BLINDPACK_S3_SECRET_KEY="+c.S3.SecretKey,
