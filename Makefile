@@ -4,7 +4,8 @@
 #   make bench   blindpack against a reference tool pipeline and the libjpeg-turbo floor, then per-page benchmarks
 #   make fuzz    every fuzz target of the untrusted-input parsers, 2 minutes each (not in CI)
 #   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes
-#   make faults  kill -9 of workers, Redis restart, S3 outage, duplicate runs; prints the fault table
+#   make faults  kill -9 of workers, Redis restart and Sentinel failover, S3 outage, a SeaweedFS volume
+#                server lost, duplicate runs; prints the fault table
 SHELL := /bin/bash
 GO ?= go
 
@@ -59,7 +60,8 @@ load: deps
 
 # Every fault test, the long ones included (about 10 minutes), then the table.
 faults: deps
-	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 30m ./internal/faulttest/
+	deploy/local/build-seaweedfs.sh
+	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 45m ./internal/faulttest/
 
 vet:
 	$(GO) vet ./...

@@ -56,6 +56,9 @@ type Config struct {
 	// (see StartSentinel) instead of one server; every client then finds
 	// the primary through the Sentinels.
 	Sentinel bool
+	// SeaweedFS stores objects in a SeaweedFS cluster (see StartSeaweedFS)
+	// with this many volume servers instead of versitygw; 0: versitygw.
+	SeaweedFS int
 }
 
 // Cluster is a running private deployment.
@@ -65,9 +68,12 @@ type Cluster struct {
 
 	// Redis is the one Redis server; with Config.Sentinel it is the node
 	// that started as primary, and Sentinel has the whole group.
-	Redis     *Redis
-	Sentinel  *Sentinel
+	Redis    *Redis
+	Sentinel *Sentinel
+	// S3 is the S3 endpoint: versitygw, or SeaweedFS's gateway, whose
+	// processes Seaweed has.
 	S3        *S3
+	Seaweed   *SeaweedFS
 	Buckets   storage.Buckets
 	Client    *asynq.Client
 	Inspector *asynq.Inspector
@@ -109,7 +115,12 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	} else if c.Redis, err = StartRedis(cfg.Dir); err != nil {
 		return nil, err
 	}
-	if c.S3, err = StartS3(cfg.Dir); err != nil {
+	if cfg.SeaweedFS > 0 {
+		if c.Seaweed, err = StartSeaweedFS(cfg.Dir, cfg.SeaweedFS); err != nil {
+			return nil, err
+		}
+		c.S3 = c.Seaweed.S3
+	} else if c.S3, err = StartS3(cfg.Dir); err != nil {
 		return nil, err
 	}
 	cl, err := s3.Open(ctx, s3.Config{Endpoint: c.S3.Endpoint, AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey})
@@ -155,7 +166,9 @@ func (c *Cluster) Close() {
 	if c.rdb != nil {
 		c.rdb.Close()
 	}
-	if c.S3 != nil {
+	if c.Seaweed != nil {
+		c.Seaweed.Stop()
+	} else if c.S3 != nil {
 		c.S3.Stop(5 * time.Second)
 	}
 	if c.Sentinel != nil {

@@ -93,6 +93,12 @@ func newClusterWith(t *testing.T, nWorkers int, cfg cluster.Config) *cluster.Clu
 		c.Close()
 		if t.Failed() {
 			logs := []string{c.Redis.LogPath(), c.S3.LogPath()}
+			if c.Seaweed != nil {
+				logs = append(logs, c.Seaweed.Master.LogPath())
+				for _, v := range c.Seaweed.Volumes {
+					logs = append(logs, v.LogPath())
+				}
+			}
 			if c.Sentinel != nil {
 				logs = logs[1:]
 				for _, n := range c.Sentinel.Nodes {
