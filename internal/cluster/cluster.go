@@ -400,3 +400,27 @@ func (c *Cluster) Prepare(ctx context.Context, dir, applicantID string) (Submiss
 func (c *Cluster) Submit(ctx context.Context, s Submission) (workers.ProcessPayload, error) {
 	return c.Submitter.Submit(ctx, s.Doc)
 }
+
+// API is a `blindpack serve` process of the cluster.
+type API struct {
+	Proc
+	// Addr is its host:port on loopback.
+	Addr string
+}
+
+// StartAPI starts `blindpack serve` on a free loopback port with the
+// given tokens file, configured like the workers, and waits until it
+// listens.
+func (c *Cluster) StartAPI(tokensPath string) (*API, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	a := &API{Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	a.Proc = Proc{name: "api", path: c.cfg.Bin, args: []string{"serve"}, logPath: filepath.Join(c.cfg.Dir, "api.log"),
+		env: append(c.Env(), "BLINDPACK_LISTEN="+a.Addr, "BLINDPACK_TOKENS="+tokensPath, "BLINDPACK_LOG_FORMAT=json")}
+	if err := a.Start(); err != nil {
+		return nil, err
+	}
+	return a, waitPort(&a.Proc, a.Addr, 30*time.Second)
+}
