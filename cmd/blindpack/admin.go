@@ -110,12 +110,8 @@ func runStatus(ctx context.Context, args []string) error {
 }
 
 func printStatus(ctx context.Context, w io.Writer, app state.Application, trail []state.Event, reports storage.Store, maxReturns int) error {
-	status := string(app.Status)
-	if status == "" {
-		status = "pending"
-	}
-	fmt.Fprintf(w, "application %s/%s: %s, returns %d of %d", app.Campaign, app.ApplicantID, status, app.Returns, maxReturns)
-	if app.Status == state.Returned {
+	fmt.Fprintf(w, "application %s/%s: %s, returns %d of %d", app.Campaign, app.ApplicantID, app.Status, app.Returns, maxReturns)
+	if app.Status == pipeline.AppReturned {
 		fmt.Fprintf(w, ", resubmit by %s", app.Deadline.In(policy.Beijing).Format("2006-01-02 15:04 MST"))
 	}
 	fmt.Fprintln(w)
