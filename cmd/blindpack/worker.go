@@ -51,10 +51,6 @@ func runWorker(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := workers.NewServer(s.redis(), sc, log)
-	if err != nil {
-		return err
-	}
 	st, closeState := s.state(clock.now())
 	defer closeState()
 	host, _ := os.Hostname()
@@ -89,6 +85,12 @@ func runWorker(ctx context.Context, args []string) error {
 		h.OCRQueue = client
 		h.OCR = &workers.OCRHandler{Engine: eng}
 	}
+	// The worker takes tasks only from the queues of what it can do.
+	sc.Capabilities = h.Capabilities()
+	srv, err := workers.NewServer(s.redis(), sc, log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Start(workers.NewMux(h)); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -102,7 +104,7 @@ func runWorker(ctx context.Context, args []string) error {
 		}
 		defer sched.Shutdown()
 	}
-	log.Info("worker started", "redis", s.redisAddr, "s3", s.s3.Endpoint)
+	log.Info("worker started", "redis", s.redisAddr, "s3", s.s3.Endpoint, "capabilities", sc.Capabilities)
 	<-ctx.Done()
 	log.Info("worker stopping: running tasks get the shutdown timeout, then go back to the queue")
 	srv.Shutdown()
