@@ -57,13 +57,16 @@ func (e exitError) Error() string {
 	return e.err.Error()
 }
 
+func (e exitError) Unwrap() error { return e.err }
+
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: blindpack <command> [arguments]\n\ncommands:")
 	for _, c := range commands {
 		fmt.Fprintf(os.Stderr, "  %-8s %s\n           %s\n", c.name, c.args, c.summary)
 	}
-	fmt.Fprintln(os.Stderr, "\nRun `blindpack <command> -h` for a command's flags; every flag can also be set")
-	fmt.Fprintln(os.Stderr, "from the environment as BLINDPACK_<FLAG> (dashes become underscores).")
+	fmt.Fprintln(os.Stderr, "\nRun `blindpack <command> -h` for a command's flags. Flags may come before or after a")
+	fmt.Fprintln(os.Stderr, "command's arguments (`--` ends them); every flag can also be set from the environment")
+	fmt.Fprintln(os.Stderr, "as BLINDPACK_<FLAG> (dashes become underscores).")
 }
 
 func main() {

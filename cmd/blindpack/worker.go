@@ -36,7 +36,7 @@ func runWorker(ctx context.Context, args []string) error {
 	useOCR := fs.Bool("ocr", false, "read every accepted packet with Tesseract for names left unmasked (slow: ~1.5 s a page; needs tesseract-ocr and tesseract-ocr-chi-sim)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	log, err := c.logger(os.Stderr)
