@@ -24,8 +24,9 @@ type SeaweedFS struct {
 	Master  *WeedProc
 	Volumes []*WeedProc
 	Filer   *WeedProc
-	// S3 is the gateway; its Endpoint, AccessKey and SecretKey are what a
-	// client needs, as for versitygw.
+	Gateway *WeedProc
+	// S3 names the gateway for clients — its Endpoint, AccessKey and
+	// SecretKey, as for versitygw; stop and kill the Gateway itself.
 	S3 *S3
 }
 
@@ -69,6 +70,7 @@ func StartSeaweedFS(dir string, nVolumes int) (_ *SeaweedFS, err error) {
 			w.Stop()
 		}
 	}()
+	var masterEnv []string
 	start := func(name string, args ...string) (*WeedProc, error) {
 		http, err := freePort()
 		if err != nil {
@@ -79,13 +81,13 @@ func StartSeaweedFS(dir string, nVolumes int) (_ *SeaweedFS, err error) {
 			return nil, err
 		}
 		p := &WeedProc{Addr: "127.0.0.1:" + strconv.Itoa(http), grpc: grpc}
-		p.Proc = Proc{name: name, path: bin, env: cleanEnv(), logPath: filepath.Join(dir, name+".log"),
+		p.Proc = Proc{name: name, path: bin, env: append(cleanEnv(), masterEnv...), logPath: filepath.Join(dir, name+".log"),
 			args: append(args[:1:1], append([]string{"-ip=127.0.0.1", "-ip.bind=127.0.0.1",
 				"-port=" + strconv.Itoa(http), "-port.grpc=" + strconv.Itoa(grpc)}, args[1:]...)...)}
 		if err := p.Start(); err != nil {
 			return nil, err
 		}
-		return p, waitPort(&p.Proc, p.Addr, 30*time.Second)
+		return p, waitPort(&p.Proc, p.Addr, 2*time.Minute)
 	}
 	mdir := filepath.Join(dir, "weed-master")
 	if err := os.MkdirAll(mdir, 0o755); err != nil {
@@ -93,10 +95,16 @@ func StartSeaweedFS(dir string, nVolumes int) (_ *SeaweedFS, err error) {
 	}
 	// Small volumes, so that a run fills several and the master keeps
 	// creating new ones — on whichever servers are up.
+	// A bucket is a collection of its own, and the master grows six
+	// volumes (twelve copies) for each at its first write: with a dozen
+	// buckets that is more than the servers' slots and writes fail. Two
+	// volumes a collection is plenty here.
+	masterEnv = []string{"WEED_MASTER_VOLUME_GROWTH_COPY_2=2"}
 	if w.Master, err = start("weed-master", "master", "-mdir="+mdir, "-defaultReplication="+SeaweedReplication,
 		"-volumeSizeLimitMB=64", "-peers=none"); err != nil {
 		return nil, err
 	}
+	masterEnv = nil
 	master := w.Master.Addr + "." + strconv.Itoa(w.Master.grpc)
 	for i := 1; i <= nVolumes; i++ {
 		vdir := filepath.Join(dir, "weed-volume-"+strconv.Itoa(i))
@@ -104,7 +112,7 @@ func StartSeaweedFS(dir string, nVolumes int) (_ *SeaweedFS, err error) {
 			return nil, err
 		}
 		v, err := start("weed-volume-"+strconv.Itoa(i), "volume", "-dir="+vdir, "-master="+master,
-			"-max=20", "-dataCenter=dc1", "-rack=rack1", "-minFreeSpace=1")
+			"-max=100", "-dataCenter=dc1", "-rack=rack1", "-minFreeSpace=1")
 		if err != nil {
 			return nil, err
 		}
@@ -127,21 +135,16 @@ func StartSeaweedFS(dir string, nVolumes int) (_ *SeaweedFS, err error) {
 	if err := os.WriteFile(conf, data, 0o600); err != nil {
 		return nil, err
 	}
-	s3port, err := freePort()
-	if err != nil {
+	if w.Filer, err = start("weed-filer", "filer", "-master="+master, "-defaultStoreDir="+fdir); err != nil {
 		return nil, err
 	}
-	if w.Filer, err = start("weed-filer", "filer", "-master="+master, "-defaultStoreDir="+fdir,
-		"-s3", "-s3.port="+strconv.Itoa(s3port), "-s3.config="+conf); err != nil {
+	// The gateway as its own process: the filer's -s3 option did not
+	// start it here (the gateway waited for the filer for ever).
+	if w.Gateway, err = start("weed-s3", "s3", "-filer="+w.Filer.Addr+"."+strconv.Itoa(w.Filer.grpc), "-config="+conf); err != nil {
 		return nil, err
 	}
-	// The gateway runs inside the filer process: the S3 value only names
-	// it (its log is the filer's); stop and kill the Filer.
-	w.S3 = &S3{Endpoint: "127.0.0.1:" + strconv.Itoa(s3port), AccessKey: access, SecretKey: secret, Dir: fdir}
-	w.S3.name, w.S3.logPath = "weed s3 gateway", w.Filer.logPath
-	if err := waitPort(&w.Filer.Proc, w.S3.Endpoint, 30*time.Second); err != nil {
-		return nil, err
-	}
+	w.S3 = &S3{Endpoint: w.Gateway.Addr, AccessKey: access, SecretKey: secret, Dir: fdir}
+	w.S3.name, w.S3.logPath = "weed s3", w.Gateway.logPath
 	return w, w.waitWritable(context.Background(), time.Minute)
 }
 
@@ -197,6 +200,9 @@ func (w *SeaweedFS) VolumeStatus(ctx context.Context) (servers int, err error) {
 
 // Stop stops every process.
 func (w *SeaweedFS) Stop() {
+	if w.Gateway != nil {
+		w.Gateway.Stop(5 * time.Second)
+	}
 	if w.Filer != nil {
 		w.Filer.Stop(5 * time.Second)
 	}

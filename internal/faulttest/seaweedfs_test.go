@@ -32,7 +32,7 @@ func TestSeaweedFSConformance(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer w.Stop()
+	t.Cleanup(w.Stop) // not defer: the suite's subtests run in parallel after this returns
 	cl, err := s3.Open(t.Context(), s3.Config{Endpoint: w.S3.Endpoint, AccessKey: w.S3.AccessKey, SecretKey: w.S3.SecretKey})
 	if err != nil {
 		t.Fatal(err)
