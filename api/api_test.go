@@ -473,7 +473,7 @@ func TestAPI(t *testing.T) {
 					t.Errorf("%s's copy, page %d: %q", who, page, text)
 				}
 			}
-			if probs := verify.Packet(bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, va.Report.Packet)); len(probs) > 0 {
+			if probs, err := verify.Packet(context.Background(), bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, va.Report.Packet)); err != nil || len(probs) > 0 {
 				t.Errorf("%s's copy fails verification: %v", who, probs)
 			}
 		}
