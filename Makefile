@@ -8,7 +8,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: all build build-dev test unit demo bench calibrate fuzz load faults deps samples vet fmt clean
+.PHONY: all build build-dev test unit demo bench calibrate fuzz load faults deps deps-demo samples vet fmt clean
 
 all: build
 
@@ -21,8 +21,13 @@ build:
 build-dev:
 	$(GO) build -tags dev -o bin/blindpack-dev ./cmd/blindpack
 
+# What the tests need (Redis, the independent tools, Chromium, Tesseract, versitygw, ...).
 deps:
-	deploy/local/install-deps.sh
+	deploy/local/install-deps.sh test
+
+# What the demo needs: the CJK font and the libjpeg-turbo headers, nothing else.
+deps-demo:
+	deploy/local/install-deps.sh demo
 
 # The whole suite against real services; with-services.sh stops them whatever happens.
 test: deps
@@ -35,7 +40,7 @@ unit:
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags dev -run 'TestDemo|TestFlags' ./cmd/blindpack
 
-demo: deps build-dev
+demo: deps-demo build-dev
 	bin/blindpack-dev demo --out demo-out
 
 samples:
