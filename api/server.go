@@ -16,6 +16,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
@@ -176,7 +177,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m, err := newMetrics(reg, d.Inspector, s.log)
 	if err != nil {
@@ -271,8 +272,6 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.route("GET /v1/packets", rev, s.listPackets)
 	s.route("GET /v1/packets/{anon}", rev, s.getPacket)
 }
-
-type principalKey struct{}
 
 // route registers h behind authentication (401) and the role check (403).
 func (s *Server) route(pattern string, roles []Role, h func(http.ResponseWriter, *http.Request, Principal)) {
