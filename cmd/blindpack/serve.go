@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/api"
 	"github.com/blindpack/blindpack/state"
@@ -66,7 +65,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.s3.Validate(); err != nil {
+	if err := s.validate(); err != nil {
 		return err
 	}
 	cl, err := s3.Open(ctx, s.s3)
@@ -83,7 +82,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB})
+	rdb := s.redisConf.client()
 	defer rdb.Close()
 	queue := asynq.NewClient(s.redis())
 	defer queue.Close()
@@ -122,7 +121,7 @@ func runServe(ctx context.Context, args []string) error {
 	} else {
 		opsDone <- nil
 	}
-	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisAddr, "s3", s.s3.Endpoint)
+	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisConf.describe(), "s3", s.s3.Endpoint)
 	err = srv.Serve(ctx, ln)
 	stop()
 	return errors.Join(err, <-opsDone)
