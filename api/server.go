@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/blindpack/blindpack/api/people"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/state"
@@ -50,6 +51,9 @@ type Config struct {
 	// X-Forwarded-For entry, for a server behind a reverse proxy that
 	// sets it; otherwise the audit records the connection's address.
 	TrustForwardedFor bool
+	// People tunes accounts, sign-in and sessions of the pages for people
+	// (package people).
+	People people.Config
 }
 
 // Validate reports the first mistake in c.
@@ -69,7 +73,7 @@ func (c Config) Validate() error {
 	if c.MaxSubmissionBytes < 0 || c.MaxBatchBytes < 0 {
 		return errors.New("api: config: body limits must not be negative")
 	}
-	return nil
+	return c.People.Validate()
 }
 
 func (c Config) withDefaults() Config {
@@ -139,6 +143,7 @@ type Server struct {
 	presigner storage.Presigner
 	metrics   *metrics
 	mux       *http.ServeMux
+	site      *people.Site
 
 	copyLocks [64]sync.Mutex // makers of personal copies, by key hash
 }
@@ -182,7 +187,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.metrics = m
 	s.routes(reg)
-	if err := s.mountConsole(); err != nil {
+	if err := s.mountPeople(); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -29,10 +29,15 @@ type Event struct {
 // Audit appends an event to an application's trail. The trail is a Redis
 // stream: append-only, ordered, kept with the rest of Redis's data.
 func (s *Store) Audit(ctx context.Context, campaign, applicant string, ev Event) error {
+	return s.appendEvent(ctx, s.auditKey(campaign, applicant), ev)
+}
+
+// appendEvent appends ev to the audit stream at key.
+func (s *Store) appendEvent(ctx context.Context, key string, ev Event) error {
 	if ev.At.IsZero() {
 		ev.At = s.now()
 	}
-	err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.auditKey(campaign, applicant), Values: map[string]any{
+	err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: map[string]any{
 		"at": ev.At.UTC().Format(time.RFC3339Nano), "actor": ev.Actor, "action": ev.Action,
 		"submission": ev.Submission, "detail": ev.Detail, "from": ev.From,
 	}}).Err()
@@ -45,12 +50,18 @@ func (s *Store) Audit(ctx context.Context, campaign, applicant string, ev Event)
 // Trail returns up to n events of an application, newest first (all when
 // n <= 0).
 func (s *Store) Trail(ctx context.Context, campaign, applicant string, n int) ([]Event, error) {
+	return s.readEvents(ctx, s.auditKey(campaign, applicant), n)
+}
+
+// readEvents reads up to n events of the audit stream at key, newest
+// first.
+func (s *Store) readEvents(ctx context.Context, key string, n int) ([]Event, error) {
 	var msgs []redis.XMessage
 	var err error
 	if n > 0 {
-		msgs, err = s.rdb.XRevRangeN(ctx, s.auditKey(campaign, applicant), "+", "-", int64(n)).Result()
+		msgs, err = s.rdb.XRevRangeN(ctx, key, "+", "-", int64(n)).Result()
 	} else {
-		msgs, err = s.rdb.XRevRange(ctx, s.auditKey(campaign, applicant), "+", "-").Result()
+		msgs, err = s.rdb.XRevRange(ctx, key, "+", "-").Result()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: trail: %w", err)

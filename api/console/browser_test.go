@@ -135,11 +135,11 @@ func (b *browser) screenshot(t *testing.T, name string) {
 }
 
 // TestConsoleBrowser is the administrator's path through the console in
-// Debian's Chromium: sign in by pasting the token, open a submission the
+// Debian's Chromium: sign in with password and second factor, open a submission the
 // clarity check returned, look at the blurry page, accept it with a
 // reason, confirm, and see the page turn accepted by itself when the new
-// report arrives, with the override in the audit trail. A reviewer's
-// token is refused, and a form posted without the anti-forgery token is
+// report arrives, with the override in the audit trail. A reviewer is
+// refused, and a form posted without the anti-forgery token is
 // refused by the server.
 func TestConsoleBrowser(t *testing.T) {
 	testenv.Tool(t, "chromium")
@@ -176,17 +176,24 @@ func TestConsoleBrowser(t *testing.T) {
 	base := e.srv.URL
 	sub := "/console/submissions/A2024-000321-r1"
 
-	// Sign in through the page.
+	// Sign in through the pages: wang.li chose a password and enrolled an
+	// authenticator before (peopletest does what the person did).
+	admin := e.person["admin"]
+	e.client().SignIn(admin)
 	b.do(t, "open the console",
 		chromedp.Navigate(base+"/console/"),
-		chromedp.WaitVisible(chromedp.ID("token")),
+		chromedp.WaitVisible(chromedp.ID("user")),
 	)
-	if loc := run(t, b, chromedp.Location()); loc != base+"/console/login" {
-		t.Fatalf("not sent to the login form: %s", loc)
+	if loc := run(t, b, chromedp.Location()); !strings.HasPrefix(loc, base+"/account/signin?next=") {
+		t.Fatalf("not sent to the sign-in form: %s", loc)
 	}
 	b.do(t, "sign in",
-		chromedp.SendKeys(chromedp.ID("token"), e.tok["admin"]),
+		chromedp.SendKeys(chromedp.ID("user"), admin.Name),
+		chromedp.SendKeys(chromedp.ID("password"), admin.Password),
 		chromedp.Click(chromedp.ID("signin")),
+		chromedp.WaitVisible(chromedp.ID("code")),
+		chromedp.SendKeys(chromedp.ID("code"), admin.Code(t)),
+		chromedp.Click(chromedp.ID("verify")),
 		chromedp.WaitVisible(chromedp.ID("attention")),
 	)
 	if c := run(t, b, chromedp.Evaluate[string](`document.cookie`)); c != "" {
@@ -284,14 +291,22 @@ func TestConsoleBrowser(t *testing.T) {
 		t.Errorf("overrides: %q", txt)
 	}
 
-	// Sign out; a reviewer's token does not get in.
-	b.do(t, "sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("token")))
+	// Sign out; a reviewer who signs in is refused the console.
+	b.do(t, "sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("user")))
+	rev := e.person["reviewer"]
+	e.client().SignIn(rev)
 	b.do(t, "reviewer signs in",
-		chromedp.SendKeys(chromedp.ID("token"), e.tok["reviewer"]),
+		chromedp.Navigate(base+"/console/"),
+		chromedp.WaitVisible(chromedp.ID("user")),
+		chromedp.SendKeys(chromedp.ID("user"), rev.Name),
+		chromedp.SendKeys(chromedp.ID("password"), rev.Password),
 		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("login-error")),
+		chromedp.WaitVisible(chromedp.ID("code")),
+		chromedp.SendKeys(chromedp.ID("code"), rev.Code(t)),
+		chromedp.Click(chromedp.ID("verify")),
+		chromedp.WaitReady(chromedp.CSS("main")),
 	)
-	b.do(t, "the list again", chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.ID("token")))
+	b.do(t, "the list again", chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS("p.alert")))
 	if c := run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('#attention').length`)); c != 0 {
 		t.Error("a reviewer sees the list")
 	}

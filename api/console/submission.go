@@ -211,7 +211,7 @@ type submissionView struct {
 	CSRF                                string
 }
 
-func (s *submissionView) title() string { return s.ID + " · 申报 Submission" }
+func (s *submissionView) Title() string { return s.ID + " · 申报 Submission" }
 
 // submission is one submission's page.
 func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor) {
@@ -222,7 +222,7 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor)
 	}
 	sv := &submissionView{ID: l.id, Campaign: l.loc.Campaign, ApplicantID: l.loc.ApplicantID, AppStatus: string(l.app.Status),
 		Returns: l.app.Returns, MaxReturns: c.pol.Returns.MaxReturns, SubmittedAt: beijing(l.loc.SubmittedAt),
-		Updated: beijing(l.app.Updated), CSRF: v.csrf(), DocProblem: string(l.problem)}
+		Updated: beijing(l.app.Updated), CSRF: v.CSRF, DocProblem: string(l.problem)}
 	if sv.AppStatus == "" {
 		sv.AppStatus = "pending"
 	}
