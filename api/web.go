@@ -5,6 +5,7 @@ import (
 
 	"github.com/blindpack/blindpack/api/console"
 	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/api/review"
 )
 
 // mountPeople serves the pages for people, each audience under its own
@@ -36,5 +37,18 @@ func (s *Server) mountPeople() error {
 		return err
 	}
 	s.mux.Handle(console.Prefix, c.Handler())
+	rcfg := s.cfg.Review
+	if rcfg.TempDir == "" {
+		rcfg.TempDir = s.cfg.TempDir
+	}
+	rv, err := review.New(rcfg, review.Deps{
+		Site: site, State: s.d.State, Source: reviewSource{s}, Packets: s.d.Buckets.Packets, Renderer: s.renderer(),
+		Policy: s.d.Policy, ClientAddr: s.clientAddr, Log: s.log.With("component", "review"),
+	})
+	if err != nil {
+		return err
+	}
+	s.portal = rv
+	s.mux.Handle(review.Prefix, rv.Handler())
 	return nil
 }

@@ -304,7 +304,7 @@ func TestConsoleBrowser(t *testing.T) {
 		chromedp.WaitVisible(chromedp.ID("code")),
 		chromedp.SendKeys(chromedp.ID("code"), rev.Code(t)),
 		chromedp.Click(chromedp.ID("verify")),
-		chromedp.WaitReady(chromedp.CSS("main")),
+		chromedp.WaitVisible(chromedp.ID("nav-packets")),
 	)
 	b.do(t, "the list again", chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS("p.alert")))
 	if c := run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('#attention').length`)); c != 0 {

@@ -221,7 +221,12 @@ func (s *Site) open(w http.ResponseWriter, r *http.Request, acct state.Account, 
 	}
 	now := time.Now()
 	sess := state.Session{Account: acct.Name, Role: acct.Role, Epoch: acct.Epoch, Stage: stage, Next: next, CSRF: csrf,
-		Created: now, Expires: now.Add(ttl), Idle: min(s.cfg.IdleTimeout, ttl)}
+		Created: now, Expires: now.Add(ttl), Idle: s.cfg.IdleTimeout}
+	if stage != "" {
+		// A sign-in in progress has its own short lifetime, however long
+		// hashing a password or finding the phone takes.
+		sess.Idle = 0
+	}
 	if err := s.d.State.OpenSession(ctx, sessionKey(cookie), sess); err != nil {
 		return err
 	}
