@@ -20,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/api/public"
 	"github.com/blindpack/blindpack/api/review"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
@@ -58,6 +59,8 @@ type Config struct {
 	// (package people); Review the reviewers' portal (package review).
 	People people.Config
 	Review review.Config
+	// Public tunes the public results and verification pages.
+	Public public.Config
 }
 
 // Validate reports the first mistake in c.
@@ -77,7 +80,7 @@ func (c Config) Validate() error {
 	if c.MaxSubmissionBytes < 0 || c.MaxBatchBytes < 0 {
 		return errors.New("api: config: body limits must not be negative")
 	}
-	return errors.Join(c.People.Validate(), c.Review.Validate())
+	return errors.Join(c.People.Validate(), c.Review.Validate(), c.Public.Validate())
 }
 
 func (c Config) withDefaults() Config {

@@ -5,6 +5,7 @@ import (
 
 	"github.com/blindpack/blindpack/api/console"
 	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/api/public"
 	"github.com/blindpack/blindpack/api/review"
 )
 
@@ -50,5 +51,16 @@ func (s *Server) mountPeople() error {
 	}
 	s.portal = rv
 	s.mux.Handle(review.Prefix, rv.Handler())
+	if s.d.Buckets.Results == nil {
+		return nil
+	}
+	pub, err := public.New(s.cfg.Public, public.Deps{Site: site, Results: s.d.Buckets.Results, Roots: s.d.ResultRoots,
+		RootsName: s.d.ResultRootsName, Log: s.log.With("component", "public")})
+	if err != nil {
+		return err
+	}
+	s.mux.Handle(public.ResultsPrefix, pub.Handler())
+	s.mux.Handle(public.VerifyPrefix, pub.Handler())
+	s.mux.Handle("GET /{$}", http.RedirectHandler(public.ResultsPrefix, http.StatusSeeOther))
 	return nil
 }

@@ -213,6 +213,17 @@ func TestIssueSignatureChecks(t *testing.T) {
 				if !s.WholeFile || s.Signer.Subject.CommonName != "blindpack development signer" || s.SigningTime.IsZero() || len(s.Chain) != 2 {
 					t.Errorf("signature details wrong:\n%s", report.String())
 				}
+				// What the file says of itself, covered by the signature.
+				b := loadBatch(t, "testdata/batch.json")
+				want := Document{Title: b.Title, Authority: b.Authority, DocNumber: b.DocNumber, Date: b.Date, Campaign: b.Campaign, Persons: len(b.Approved)}
+				if v.Document != want {
+					t.Errorf("document %+v, want %+v", v.Document, want)
+				}
+				// And poppler's pdfinfo reads the same title and number.
+				info, _ := run(t, "pdfinfo", path)
+				if !strings.Contains(info, b.Title) || !strings.Contains(info, b.DocNumber) {
+					t.Errorf("pdfinfo:\n%s", info)
+				}
 			}
 		})
 	}

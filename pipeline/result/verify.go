@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,28 @@ type Verification struct {
 	Size       int64
 	Signatures []Signature
 	RootsName  string
+	// Document is what the file says it is, from its document information
+	// (trust it only when OK: the signature covers it then).
+	Document Document
+}
+
+// Keys of the document information dictionary that blindpack writes
+// beside Title (the title), Author (the authority) and Subject (the
+// document number).
+const (
+	InfoDate     = "BlindpackDate"
+	InfoCampaign = "BlindpackCampaign"
+	InfoPersons  = "BlindpackPersons"
+)
+
+// Document is what a result file says of itself.
+type Document struct {
+	Title, Authority, DocNumber string
+	// Date is the document's date (YYYY-MM-DD) and Campaign its
+	// campaign; Persons the number of persons approved (-1 when the file
+	// does not say: one issued before these keys were written).
+	Date, Campaign string
+	Persons        int
 }
 
 // OK reports whether the file is signed, every signature is intact and
@@ -100,7 +123,18 @@ func Verify(data []byte, o VerifyOptions) (res *Verification, err error) {
 	if len(res.Signatures) == 0 {
 		return nil, ErrUnsigned
 	}
+	res.Document = document(rd.Trailer().Key("Info"))
 	return res, nil
+}
+
+// document reads the document information dictionary.
+func document(info pdf.Value) Document {
+	d := Document{Title: info.Key("Title").Text(), Authority: info.Key("Author").Text(), DocNumber: info.Key("Subject").Text(),
+		Date: info.Key(InfoDate).Text(), Campaign: info.Key(InfoCampaign).Text(), Persons: -1}
+	if n, err := strconv.Atoi(info.Key(InfoPersons).Text()); err == nil && n >= 0 {
+		d.Persons = n
+	}
+	return d
 }
 
 var oidSigningTime = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
@@ -248,6 +282,13 @@ func (v *Verification) Write(w io.Writer) error {
 		for _, p := range s.Problems {
 			fmt.Fprintf(&b, "  problem:       %s\n", p)
 		}
+	}
+	if d := v.Document; d.DocNumber != "" || d.Title != "" {
+		fmt.Fprintf(&b, "document: %s %s, dated %s", d.DocNumber, d.Title, d.Date)
+		if d.Persons >= 0 {
+			fmt.Fprintf(&b, ", %d person(s)", d.Persons)
+		}
+		b.WriteString("\n")
 	}
 	if v.OK() {
 		b.WriteString("result: VALID — signed, unchanged, whole file covered, chain trusted\n")
