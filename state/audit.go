@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -80,6 +81,18 @@ func (s *Store) readEvents(ctx context.Context, key string, n int) ([]Event, err
 func (s *Store) Counter(ctx context.Context, name string) (int64, error) {
 	n, err := s.rdb.Incr(ctx, s.prefix+"counter:"+name).Result()
 	if err != nil {
+		return 0, fmt.Errorf("state: counter: %w", err)
+	}
+	return n, nil
+}
+
+// CounterValue returns a named counter's current value without moving it
+// (0 for a counter never used).
+func (s *Store) CounterValue(ctx context.Context, name string) (int64, error) {
+	n, err := s.rdb.Get(ctx, s.prefix+"counter:"+name).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	} else if err != nil {
 		return 0, fmt.Errorf("state: counter: %w", err)
 	}
 	return n, nil

@@ -95,7 +95,13 @@ func NewProcessTask(p ProcessPayload) (*asynq.Task, error) {
 // payload with the administrator's overrides, under the n-th reprocess id
 // of the submission.
 func NewReprocessTask(p ProcessPayload, n int64) (*asynq.Task, error) {
-	return newProcessTask(p, fmt.Sprintf("%s:reprocess:%d", p.SubmissionID, n))
+	return newProcessTask(p, ReprocessTaskID(p.SubmissionID, n))
+}
+
+// ReprocessTaskID is the task id of a submission's nth reprocess (the
+// counter "reprocess:<submission>" in state counts them).
+func ReprocessTaskID(submissionID string, n int64) string {
+	return fmt.Sprintf("%s:reprocess:%d", submissionID, n)
 }
 
 func newProcessTask(p ProcessPayload, id string) (*asynq.Task, error) {

@@ -52,6 +52,16 @@ func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) 
 	if !ok {
 		return
 	}
+	if task, _, err := c.running(ctx, l.id); err != nil {
+		c.internalError(w, r, "running task", err)
+		return
+	} else if task != "" {
+		// The page offers no action then; a form posted from an older page
+		// is refused rather than queuing a second run.
+		c.errorPage(w, r, v, http.StatusConflict, "这份申报的任务正在排队或处理中，请在完成后再操作。",
+			"A task of this submission is queued or running; act once it is done.")
+		return
+	}
 	form := r.PostForm
 	reason := strings.TrimSpace(form.Get("reason"))
 	var overrides []pipeline.Override

@@ -19,6 +19,7 @@ import (
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/workers"
 )
 
 // route is one console URL as the tests call it.
@@ -468,6 +469,33 @@ func TestConsole(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+
+	t.Run("no action while a task waits or runs", func(t *testing.T) {
+		docW, dirW := applicant(t, "W1", "W1-r1", false, nil)
+		e.schedule(docW, dirW)
+		res := admin.Do("GET", "/console/submissions/W1-r1", nil)
+		if res.Code != 200 || !strings.Contains(res.Body, `id="running"`) || !strings.Contains(res.Body, `id="follow"`) {
+			t.Fatalf("%d: no notice of the waiting task, or the page does not follow it", res.Code)
+		}
+		for _, form := range []string{`id="override-form"`, `id="reprocess-form"`, `class="rerun"`} {
+			if strings.Contains(res.Body, form) {
+				t.Errorf("the page offers %s while a task waits", form)
+			}
+		}
+		before := len(e.trail("2024", "W1"))
+		if res := admin.Do("POST", "/console/submissions/W1-r1/reprocess", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); res.Code != http.StatusConflict {
+			t.Errorf("a reprocess posted while a task waits: %d", res.Code)
+		}
+		if after := len(e.trail("2024", "W1")); after != before {
+			t.Errorf("the refused reprocess left %d audit events", after-before)
+		}
+		if err := e.insp.DeleteTask(workers.QueueDefault, "W1-r1"); err != nil {
+			t.Fatal(err)
+		}
+		if res := admin.Do("GET", "/console/submissions/W1-r1", nil); !strings.Contains(res.Body, `id="reprocess-form"`) || strings.Contains(res.Body, `id="running"`) {
+			t.Error("the actions did not come back once the task was gone")
 		}
 	})
 

@@ -257,6 +257,18 @@ func (e *env) report(campaign, applicant, submission string, old *pipeline.Repor
 // at once: a task that failed for good, for an administrator to re-run.
 func (e *env) stage(doc []byte, dir string) *pipeline.Submission {
 	e.t.Helper()
+	sub := e.schedule(doc, dir)
+	if err := e.insp.ArchiveTask(workers.QueueDefault, sub.SubmissionID); err != nil {
+		e.t.Fatal(err)
+	}
+	return sub
+}
+
+// schedule stores a submission and its files as the upload service would,
+// indexes it, and queues its task to run in an hour: a task that is
+// waiting.
+func (e *env) schedule(doc []byte, dir string) *pipeline.Submission {
+	e.t.Helper()
 	ctx := context.Background()
 	sub, err := pipeline.ParseSubmission(doc)
 	if err != nil {
@@ -288,9 +300,6 @@ func (e *env) stage(doc []byte, dir string) *pipeline.Submission {
 		e.t.Fatal(err)
 	}
 	if _, err := e.queue.Enqueue(task, asynq.ProcessIn(time.Hour)); err != nil {
-		e.t.Fatal(err)
-	}
-	if err := e.insp.ArchiveTask(workers.QueueDefault, sub.SubmissionID); err != nil {
 		e.t.Fatal(err)
 	}
 	return sub
