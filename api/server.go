@@ -150,14 +150,14 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg       Config
-	d         Deps
-	log       *slog.Logger
-	now       func() time.Time
-	metrics   *metrics
-	mux       *http.ServeMux
-	site      *people.Site
-	portal    *review.Portal
+	cfg     Config
+	d       Deps
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	mux     *http.ServeMux
+	site    *people.Site
+	portal  *review.Portal
 
 	copyLocks [64]sync.Mutex // makers of personal copies, by key hash
 }

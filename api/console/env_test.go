@@ -57,7 +57,7 @@ type env struct {
 	t         *testing.T
 	srv       *httptest.Server
 	deps      api.Deps
-	tok       map[string]string              // bearer tokens: upload, admin
+	tok       map[string]string             // bearer tokens: upload, admin
 	person    map[string]*peopletest.Person // accounts: admin (wang.li), admin2 (zhao.min), reviewer (E-0042)
 	site      *people.Site
 	buckets   storage.Buckets
@@ -317,4 +317,3 @@ func (e *env) trail(campaign, applicant string) []state.Event {
 	}
 	return ev
 }
-

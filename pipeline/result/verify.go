@@ -137,6 +137,30 @@ func document(info pdf.Value) Document {
 	return d
 }
 
+// derPrefix returns the DER element at the start of b (a SEQUENCE, as a
+// CMS ContentInfo is), without what follows it.
+func derPrefix(b []byte) ([]byte, bool) {
+	if len(b) < 2 || b[0] != 0x30 {
+		return nil, false
+	}
+	n, head := int(b[1]), 2
+	if n >= 0x80 {
+		k := n & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k {
+			return nil, false
+		}
+		n = 0
+		for _, c := range b[2 : 2+k] {
+			n = n<<8 | int(c)
+		}
+		head += k
+	}
+	if n < 0 || head+n > len(b) {
+		return nil, false
+	}
+	return b[:head+n], true
+}
+
 var oidSigningTime = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
 
 func verifyOne(data []byte, v pdf.Value, o VerifyOptions) Signature {
@@ -180,7 +204,16 @@ func verifyOne(data []byte, v pdf.Value, o VerifyOptions) Signature {
 		return s
 	}
 
-	p7, err := pkcs7.Parse(bytes.TrimRight(contents, "\x00"))
+	// The signature is padded with zeros to the size reserved for it; its
+	// own DER length says where it ends. (Trimming the zeros instead
+	// would also cut a signature whose last bytes are zeros — about one
+	// in 256 — and call a genuine file damaged.)
+	der, ok := derPrefix(contents)
+	if !ok {
+		bad("signature value is not DER: its length runs past the space reserved for it")
+		return s
+	}
+	p7, err := pkcs7.Parse(der)
 	if err != nil {
 		bad("signature value is not CMS/PKCS#7: %v", err)
 		return s
