@@ -183,6 +183,7 @@ func TestSiteBrowser(t *testing.T) {
 		}
 		b.Check(t, "reviewer's list")
 		b.Screenshot(t, "review-list.png", docsDir())
+		b.ViewportScreenshot(t, "review-list-phone.png", docsDir(), 390, 844)
 	})
 
 	var pageImg []image.Image
@@ -212,7 +213,8 @@ func TestSiteBrowser(t *testing.T) {
 			t.Error("the packet page names the applicant or another reviewer")
 		}
 		b.Check(t, "packet")
-		b.Screenshot(t, "review-packet.png", docsDir())
+		b.ViewportScreenshot(t, "review-packet.png", docsDir(), 1280, 1000)
+		b.ViewportScreenshot(t, "review-packet-phone.png", docsDir(), 390, 844)
 	})
 
 	t.Run("download the personal copy", func(t *testing.T) {

@@ -152,6 +152,26 @@ func (b *Browser) Screenshot(t testing.TB, name, docs string) {
 	}
 }
 
+// ViewportScreenshot saves what a screen of width × height shows of the
+// current page (not the whole page), like Screenshot.
+func (b *Browser) ViewportScreenshot(t testing.TB, name, docs string, width, height int64) {
+	t.Helper()
+	b.Do(t, "resize", chromedp.EmulateViewport(width, height, chromedp.EmulatePortrait))
+	time.Sleep(200 * time.Millisecond)
+	png := Run(t, b, chromedp.CaptureScreenshot())
+	b.Do(t, "back to the laptop's width", chromedp.EmulateViewport(1280, 900))
+	paths := []string{filepath.Join(t.TempDir(), name)}
+	if docs != "" {
+		paths = append(paths, filepath.Join(docs, name))
+	}
+	for _, p := range paths {
+		if err := os.WriteFile(p, png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("screenshot %s (%d KiB)", p, len(png)>>10)
+	}
+}
+
 // Fits checks the current page at every width of Widths: nothing may make
 // the document wider than the screen (no horizontal scrolling). It leaves
 // the browser at the laptop's width.
