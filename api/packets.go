@@ -148,7 +148,7 @@ func (s *Server) personalCopy(ctx context.Context, campaign, applicant, anon, re
 	if err != nil {
 		return copyInfo{}, false, err
 	}
-	if app.Status != state.Accepted || app.Last == "" {
+	if app.Status != pipeline.AppAccepted || app.Last == "" {
 		return copyInfo{}, false, errUnavailable
 	}
 	rep, _, err := s.report(ctx, campaign, applicant, app.Last)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/api/review"
+	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
@@ -40,7 +41,7 @@ func (s *Server) reviewerPackets(ctx context.Context, reviewer string) ([]review
 		if _, applicant, err := s.resolve(ctx, anon); err == nil {
 			if app, err := s.d.State.Get(ctx, campaign, applicant); err == nil {
 				p.Series, p.Level = app.Meta.Series, app.Meta.Level
-				if app.Status == state.Accepted && app.Last != "" {
+				if app.Status == pipeline.AppAccepted && app.Last != "" {
 					if rep, _, err := s.report(ctx, campaign, applicant, app.Last); err == nil && rep.Packet != nil && rep.AnonCode == anon {
 						p.Available, p.Pages = true, rep.Packet.Pages
 					}

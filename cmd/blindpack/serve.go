@@ -15,7 +15,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/api"
 	"github.com/blindpack/blindpack/pipeline/result"
@@ -41,7 +40,7 @@ func runServe(ctx context.Context, args []string) error {
 	resultsCA := fs.String("results-ca", "", "root certificate `file` (PEM) genuine result files chain to, for the public /verify/ page (default: the system's roots)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *tokensFile == "" {
@@ -70,7 +69,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.s3.Validate(); err != nil {
+	if err := s.validate(); err != nil {
 		return err
 	}
 	cl, err := s3.Open(ctx, s.s3)
@@ -87,7 +86,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB})
+	rdb := s.redisConf.client()
 	defer rdb.Close()
 	queue := asynq.NewClient(s.redis())
 	defer queue.Close()
@@ -126,7 +125,7 @@ func runServe(ctx context.Context, args []string) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go api.WatchTokens(ctx, *tokensFile, tokens, 2*time.Second, hup, log)
-	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisAddr, "s3", s.s3.Endpoint)
+	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisConf.describe(), "s3", s.s3.Endpoint)
 	return srv.Serve(ctx, ln)
 }
 
@@ -137,7 +136,7 @@ func runTokens(_ context.Context, args []string) error {
 	fs := newFlagSet("tokens")
 	role := fs.String("role", "", "role of a new token: upload_service, reviewer or administrator")
 	subject := fs.String("subject", "", "who holds it: the reviewer's code, the administrator's name, the service's name")
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	usage := errors.New("usage: blindpack tokens new --role ROLE --subject WHO | blindpack tokens hash < TOKEN")

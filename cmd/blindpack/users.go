@@ -25,7 +25,7 @@ func runUsers(ctx context.Context, args []string) error {
 	role := fs.String("role", "", "role of a new account: administrator or reviewer (a reviewer's name is their reviewer code, e.g. E-0042)")
 	by := fs.String("by", "", "the administrator making the change (required for changes; goes into the audit trail)")
 	n := fs.Int("n", 50, "how many audit events to show")
-	if err := parse(fs, reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	st, closeState := s.state(time.Now)
