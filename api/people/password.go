@@ -15,8 +15,8 @@ import (
 
 // Argon2 are the parameters of argon2id password hashes. The zero value
 // is the default: 64 MiB, 3 passes, 2 lanes — RFC 9106's second
-// recommended option with the lanes of a 2-core server — about 0.1–0.2 s
-// of one core per hash.
+// recommended option with the lanes of a 2-core server
+// (BenchmarkHashPassword measures one check).
 type Argon2 struct {
 	MemoryKiB uint32
 	Time      uint32
