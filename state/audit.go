@@ -30,10 +30,15 @@ type Event struct {
 // Audit appends an event to an application's trail. The trail is a Redis
 // stream: append-only, ordered, kept with the rest of Redis's data.
 func (s *Store) Audit(ctx context.Context, campaign, applicant string, ev Event) error {
+	return s.appendEvent(ctx, s.auditKey(campaign, applicant), ev)
+}
+
+// appendEvent appends ev to the audit stream at key.
+func (s *Store) appendEvent(ctx context.Context, key string, ev Event) error {
 	if ev.At.IsZero() {
 		ev.At = s.now()
 	}
-	err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.auditKey(campaign, applicant), Values: map[string]any{
+	err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: key, Values: map[string]any{
 		"at": ev.At.UTC().Format(time.RFC3339Nano), "actor": ev.Actor, "action": ev.Action,
 		"submission": ev.Submission, "detail": ev.Detail, "from": ev.From,
 	}}).Err()
@@ -46,12 +51,18 @@ func (s *Store) Audit(ctx context.Context, campaign, applicant string, ev Event)
 // Trail returns up to n events of an application, newest first (all when
 // n <= 0).
 func (s *Store) Trail(ctx context.Context, campaign, applicant string, n int) ([]Event, error) {
+	return s.readEvents(ctx, s.auditKey(campaign, applicant), n)
+}
+
+// readEvents reads up to n events of the audit stream at key, newest
+// first.
+func (s *Store) readEvents(ctx context.Context, key string, n int) ([]Event, error) {
 	var msgs []redis.XMessage
 	var err error
 	if n > 0 {
-		msgs, err = s.rdb.XRevRangeN(ctx, s.auditKey(campaign, applicant), "+", "-", int64(n)).Result()
+		msgs, err = s.rdb.XRevRangeN(ctx, key, "+", "-", int64(n)).Result()
 	} else {
-		msgs, err = s.rdb.XRevRange(ctx, s.auditKey(campaign, applicant), "+", "-").Result()
+		msgs, err = s.rdb.XRevRange(ctx, key, "+", "-").Result()
 	}
 	if err != nil {
 		return nil, fmt.Errorf("state: trail: %w", err)
@@ -75,8 +86,8 @@ func (s *Store) Counter(ctx context.Context, name string) (int64, error) {
 	return n, nil
 }
 
-// CounterValue returns the value Counter last returned for name, 0 if it
-// never did.
+// CounterValue returns a named counter's current value without moving it
+// (0 for a counter never used).
 func (s *Store) CounterValue(ctx context.Context, name string) (int64, error) {
 	n, err := s.rdb.Get(ctx, s.prefix+"counter:"+name).Int64()
 	if errors.Is(err, redis.Nil) {

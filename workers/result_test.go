@@ -16,6 +16,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/internal/resulttest"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/workers"
@@ -34,28 +35,13 @@ func newResultEnv(t *testing.T) *resultEnv {
 	t.Helper()
 	opt, buckets, _ := freshServices(t)
 
-	keys := filepath.Join(t.TempDir(), "keys")
-	if err := result.GenerateDevKeys(keys, result.DevKeyOptions{}); err != nil {
-		t.Fatal(err)
-	}
-	signer, err := result.LoadKeyDir(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fonts, err := result.LoadFonts(result.FontConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	is, err := result.NewIssuer(result.Config{Fonts: fonts, Signer: signer})
-	if err != nil {
-		t.Fatal(err)
-	}
+	is, caFile := resulttest.DevIssuer(t)
 	rh := &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results}
 	h := &workers.Handler{Buckets: buckets, Result: rh}
 	startWorker(t, opt, h)
 	client := asynq.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
-	return &resultEnv{redis: opt, buckets: buckets, client: client, handler: rh, caFile: filepath.Join(keys, result.CAFile)}
+	return &resultEnv{redis: opt, buckets: buckets, client: client, handler: rh, caFile: caFile}
 }
 
 func batchDoc(t *testing.T) []byte {

@@ -51,6 +51,10 @@ var flagCases = map[string][]flagCase{
 		{[]string{"--queue", "low", "rerun", "T1"}, "queue", "low", []string{"rerun", "T1"}},
 	},
 	"serve": {{[]string{"--listen", ":0", "--tokens", "t.yaml"}, "tokens", "t.yaml", nil}},
+	"users": {
+		{[]string{"add", "E-1", "--role", "reviewer", "--by", "wang"}, "role", "reviewer", []string{"add", "E-1"}},
+		{[]string{"--by", "wang", "disable", "E-1"}, "by", "wang", []string{"disable", "E-1"}},
+	},
 	"tokens": {
 		{[]string{"new", "--role", "reviewer", "--subject", "E-1"}, "subject", "E-1", []string{"new"}},
 		{[]string{"--role", "reviewer", "new", "--subject", "E-1"}, "role", "reviewer", []string{"new"}},

@@ -37,6 +37,7 @@ func init() {
 		{"reprocess", "SUBMISSION_ID --by ADMIN [--accept-page M:P --reason TEXT]", "run a submission again, optionally accepting flagged pages (audited)", runReprocess, false},
 		{"tasks", "failed [--queue Q] | rerun TASK_ID [--queue Q]", "list failed (archived) tasks of every queue (or one), or run one again", runTasks, false},
 		{"serve", "--tokens FILE [--listen ADDR] [flags]", "the HTTP API: upload service, administrators, reviewers' stamped downloads", runServe, false},
+		{"users", "list | add NAME --role ROLE --by ADMIN | disable|enable|reset-password|reset-totp|unlock NAME --by ADMIN | audit", "accounts of administrators and reviewers for the web pages (password + second factor); changes take effect at once", runUsers, false},
 		{"tokens", "new --role ROLE --subject WHO | hash < TOKEN", "make an API bearer token and its tokens-file entry (only the hash is stored)", runTokens, false},
 		{"calibrate", "[--policy FILE]", "print how the clarity thresholds do on the labelled synthetic set", runCalibrate, true},
 		{"bench", "[--applicants N --pages N --masked N --ppi N]", "time blindpack against an ImageMagick/img2pdf/qpdf pipeline and the libjpeg-turbo floor on a generated workload", runBench, true},

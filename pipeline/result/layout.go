@@ -127,7 +127,11 @@ func (r *renderer) measureBody(s string) float64 {
 func render(w io.Writer, b *Batch, f *Fonts, seal *Seal) (Layout, error) {
 	r := &renderer{doc: pdfwrite.New(w), f: f, b: b, seal: seal}
 	r.doc.SetLang("zh-CN")
-	r.doc.SetInfo(map[string]string{"Title": b.Title, "Author": b.Authority, "Subject": b.DocNumber})
+	// What the file says, for machines: the standard keys, and ours for
+	// what has none (date, campaign, how many persons). The signature
+	// covers them with everything else; Verify reads them back.
+	r.doc.SetInfo(map[string]string{"Title": b.Title, "Author": b.Authority, "Subject": b.DocNumber,
+		InfoDate: b.Date, InfoCampaign: b.Campaign, InfoPersons: strconv.Itoa(len(b.Approved))})
 	r.newPage()
 	r.head()
 	r.title()

@@ -213,6 +213,17 @@ func TestIssueSignatureChecks(t *testing.T) {
 				if !s.WholeFile || s.Signer.Subject.CommonName != "blindpack development signer" || s.SigningTime.IsZero() || len(s.Chain) != 2 {
 					t.Errorf("signature details wrong:\n%s", report.String())
 				}
+				// What the file says of itself, covered by the signature.
+				b := loadBatch(t, "testdata/batch.json")
+				want := Document{Title: b.Title, Authority: b.Authority, DocNumber: b.DocNumber, Date: b.Date, Campaign: b.Campaign, Persons: len(b.Approved)}
+				if v.Document != want {
+					t.Errorf("document %+v, want %+v", v.Document, want)
+				}
+				// And poppler's pdfinfo reads the same title and number.
+				info, _ := run(t, "pdfinfo", path)
+				if !strings.Contains(info, b.Title) || !strings.Contains(info, b.DocNumber) {
+					t.Errorf("pdfinfo:\n%s", info)
+				}
 			}
 		})
 	}
@@ -384,4 +395,27 @@ func TestDocsPicture(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s.png", out)
+}
+
+// TestDERPrefix: the signature is cut where its DER length says, so that
+// a signature whose last bytes are zeros (one in 256 or so: it happened,
+// and called a genuine file damaged) is read whole.
+func TestDERPrefix(t *testing.T) {
+	long := append([]byte{0x30, 0x82, 0x01, 0x00}, make([]byte, 256)...)
+	for _, tc := range []struct {
+		in   []byte
+		want int
+		ok   bool
+	}{
+		{[]byte{0x30, 0x03, 0x02, 0x01, 0x00, 0, 0, 0}, 5, true}, // ends in a zero byte, then padding
+		{append(append([]byte(nil), long...), 0, 0), 260, true},
+		{[]byte{0x30, 0x05, 0x02, 0x01}, 0, false},
+		{[]byte{0x31, 0x00}, 0, false},
+		{[]byte{0x30, 0x85, 1, 2, 3, 4, 5}, 0, false},
+	} {
+		got, ok := derPrefix(tc.in)
+		if ok != tc.ok || len(got) != tc.want {
+			t.Errorf("derPrefix(% x) = %d bytes, %v; want %d, %v", tc.in, len(got), ok, tc.want, tc.ok)
+		}
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -50,6 +51,28 @@ type Verification struct {
 	Size       int64
 	Signatures []Signature
 	RootsName  string
+	// Document is what the file says it is, from its document information
+	// (trust it only when OK: the signature covers it then).
+	Document Document
+}
+
+// Keys of the document information dictionary that blindpack writes
+// beside Title (the title), Author (the authority) and Subject (the
+// document number).
+const (
+	InfoDate     = "BlindpackDate"
+	InfoCampaign = "BlindpackCampaign"
+	InfoPersons  = "BlindpackPersons"
+)
+
+// Document is what a result file says of itself.
+type Document struct {
+	Title, Authority, DocNumber string
+	// Date is the document's date (YYYY-MM-DD) and Campaign its
+	// campaign; Persons the number of persons approved (-1 when the file
+	// does not say: one issued before these keys were written).
+	Date, Campaign string
+	Persons        int
 }
 
 // OK reports whether the file is signed, every signature is intact and
@@ -100,7 +123,42 @@ func Verify(data []byte, o VerifyOptions) (res *Verification, err error) {
 	if len(res.Signatures) == 0 {
 		return nil, ErrUnsigned
 	}
+	res.Document = document(rd.Trailer().Key("Info"))
 	return res, nil
+}
+
+// document reads the document information dictionary.
+func document(info pdf.Value) Document {
+	d := Document{Title: info.Key("Title").Text(), Authority: info.Key("Author").Text(), DocNumber: info.Key("Subject").Text(),
+		Date: info.Key(InfoDate).Text(), Campaign: info.Key(InfoCampaign).Text(), Persons: -1}
+	if n, err := strconv.Atoi(info.Key(InfoPersons).Text()); err == nil && n >= 0 {
+		d.Persons = n
+	}
+	return d
+}
+
+// derPrefix returns the DER element at the start of b (a SEQUENCE, as a
+// CMS ContentInfo is), without what follows it.
+func derPrefix(b []byte) ([]byte, bool) {
+	if len(b) < 2 || b[0] != 0x30 {
+		return nil, false
+	}
+	n, head := int(b[1]), 2
+	if n >= 0x80 {
+		k := n & 0x7f
+		if k == 0 || k > 4 || len(b) < 2+k {
+			return nil, false
+		}
+		n = 0
+		for _, c := range b[2 : 2+k] {
+			n = n<<8 | int(c)
+		}
+		head += k
+	}
+	if n < 0 || head+n > len(b) {
+		return nil, false
+	}
+	return b[:head+n], true
 }
 
 var oidSigningTime = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
@@ -146,7 +204,16 @@ func verifyOne(data []byte, v pdf.Value, o VerifyOptions) Signature {
 		return s
 	}
 
-	p7, err := pkcs7.Parse(bytes.TrimRight(contents, "\x00"))
+	// The signature is padded with zeros to the size reserved for it; its
+	// own DER length says where it ends. (Trimming the zeros instead
+	// would also cut a signature whose last bytes are zeros — about one
+	// in 256 — and call a genuine file damaged.)
+	der, ok := derPrefix(contents)
+	if !ok {
+		bad("signature value is not DER: its length runs past the space reserved for it")
+		return s
+	}
+	p7, err := pkcs7.Parse(der)
 	if err != nil {
 		bad("signature value is not CMS/PKCS#7: %v", err)
 		return s
@@ -248,6 +315,13 @@ func (v *Verification) Write(w io.Writer) error {
 		for _, p := range s.Problems {
 			fmt.Fprintf(&b, "  problem:       %s\n", p)
 		}
+	}
+	if d := v.Document; d.DocNumber != "" || d.Title != "" {
+		fmt.Fprintf(&b, "document: %s %s, dated %s", d.DocNumber, d.Title, d.Date)
+		if d.Persons >= 0 {
+			fmt.Fprintf(&b, ", %d person(s)", d.Persons)
+		}
+		b.WriteString("\n")
 	}
 	if v.OK() {
 		b.WriteString("result: VALID — signed, unchanged, whole file covered, chain trusted\n")
