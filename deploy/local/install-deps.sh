@@ -25,6 +25,7 @@ command -v certutil >/dev/null || need+=(libnss3-tools)
 command -v tesseract >/dev/null || need+=(tesseract-ocr)
 [ -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || need+=(tesseract-ocr-chi-sim)
 command -v chromium >/dev/null || need+=(chromium)
+command -v openssl >/dev/null || need+=(openssl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}" >&2
   sudo=""
