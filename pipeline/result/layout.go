@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -74,21 +75,57 @@ type column struct {
 	width float64 // mm
 	align int     // -1 left, 0 centre
 	// minScale is how far a value too wide for one line may be condensed
-	// (as a fraction of its width) before it wraps instead: a name broken
-	// over two lines reads as two names, and a one-character second line
-	// wastes a row.
+	// (as a fraction of its width) before it wraps instead: a one-character
+	// second line wastes a row. Zero means the value never wraps (see
+	// oneLine).
 	minScale float64
 	value    func(i int, p Person) string
 }
 
+// The name column's bounds, in mm. Names are never wrapped: a name broken
+// over two lines reads as two names, and neither a reader's search nor
+// pdftotext finds it. The column is as wide as the batch's widest name
+// needs, from nameMinWidth (two- to four-character Han names) up to
+// nameMaxWidth, taking the room from the employer column, whose values
+// wrap well; a name wider still (a long Uyghur name in Chinese
+// transliteration, 阿不都热合曼·托合提, runs to 12 characters or more) is
+// condensed to fit.
+const (
+	nameCol      = 1
+	employerCol  = 2
+	nameMinWidth = 24.0
+	nameMaxWidth = 36.0
+)
+
+// columns are the table's columns at their base widths; a document's
+// own are columnsFor's.
 var columns = []column{
 	{"序号", 12, 0, 0.6, func(i int, _ Person) string { return strconv.Itoa(i + 1) }},
-	{"姓名", 24, 0, 0.6, func(_ int, p Person) string { return p.Name }},
+	{"姓名", nameMinWidth, 0, 0, func(_ int, p Person) string { return p.Name }},
 	{"工作单位", 62, -1, 0.85, func(_ int, p Person) string { return p.Employer }},
 	{"系列", 14, 0, 0.85, func(_ int, p Person) string { return SeriesZH(p.Series) }},
 	{"专业", 23, 0, 0.75, func(_ int, p Person) string { return p.Speciality }},
 	{"资格名称", 21, 0, 0.75, func(_ int, p Person) string { return p.Qualification }},
 }
+
+// columnsFor sets the name column's width for the names of b: the same on
+// every page of the document.
+func columnsFor(b *Batch, font *pdfwrite.Font) []column {
+	cols := slices.Clone(columns)
+	widest := 0.0
+	for _, p := range b.Approved {
+		widest = math.Max(widest, font.Width(p.Name, tableSize))
+	}
+	w := math.Ceil((widest+2*cellPadX)/mmToPt*2) / 2 // to half a millimetre
+	w = math.Min(math.Max(w, nameMinWidth), nameMaxWidth)
+	cols[employerCol].width -= w - cols[nameCol].width
+	cols[nameCol].width = w
+	return cols
+}
+
+// minOneLineScale is how far a value that must stay on one line is
+// condensed before its type is made smaller as well.
+const minOneLineScale = 0.5
 
 const (
 	cellPadX  = 1.5 * mmToPt
@@ -105,7 +142,8 @@ type renderer struct {
 	b     *Batch
 	seal  *Seal
 	c     *pdfwrite.Canvas
-	y     float64 // top of the next line box
+	cols  []column // the table's columns, sized for this batch
+	y     float64  // top of the next line box
 	pages int
 	out   Layout
 }
@@ -125,7 +163,7 @@ func (r *renderer) measureBody(s string) float64 {
 
 // render sets the whole document, unsigned, with the seal drawn in.
 func render(w io.Writer, b *Batch, f *Fonts, seal *Seal) (Layout, error) {
-	r := &renderer{doc: pdfwrite.New(w), f: f, b: b, seal: seal}
+	r := &renderer{doc: pdfwrite.New(w), f: f, b: b, seal: seal, cols: columnsFor(b, f.Song)}
 	r.doc.SetLang("zh-CN")
 	r.doc.SetInfo(map[string]string{"Title": b.Title, "Author": b.Authority, "Subject": b.DocNumber})
 	r.newPage()
@@ -258,16 +296,27 @@ func (r *renderer) text() {
 type row struct {
 	cells  [][]string // lines per column
 	hscale []float64  // horizontal scaling per column, percent; 0 is 100
+	size   []float64  // type size per column; 0 is tableSize
 	h      float64
 }
 
 func (r *renderer) measureRow(texts []string, font *pdfwrite.Font) row {
 	measure := func(s string) float64 { return font.Width(s, tableSize) }
-	rw := row{cells: make([][]string, len(columns)), hscale: make([]float64, len(columns))}
+	rw := row{cells: make([][]string, len(r.cols)), hscale: make([]float64, len(r.cols)), size: make([]float64, len(r.cols))}
 	n := 1
-	for j, c := range columns {
+	for j, c := range r.cols {
 		avail := c.width*mmToPt - 2*cellPadX
-		if w := measure(texts[j]); w > avail && w*c.minScale <= avail {
+		w := measure(texts[j])
+		switch {
+		case w <= avail:
+		case c.minScale == 0:
+			// One line whatever it takes: condensed, then smaller.
+			rw.cells[j], rw.hscale[j] = []string{texts[j]}, 100*math.Max(avail/w, minOneLineScale)
+			if avail/w < minOneLineScale {
+				rw.size[j] = tableSize * avail / (w * minOneLineScale)
+			}
+			continue
+		case w*c.minScale <= avail:
 			rw.cells[j], rw.hscale[j] = []string{texts[j]}, 100*avail/w
 			continue
 		}
@@ -299,15 +348,15 @@ const (
 // repeated on every page the table reaches; and the last page keeps at
 // least one row with the signature so that the seal never stands alone.
 func (r *renderer) table() {
-	header := make([]string, len(columns))
-	for j, c := range columns {
+	header := make([]string, len(r.cols))
+	for j, c := range r.cols {
 		header[j] = c.title
 	}
 	hr := r.measureRow(header, r.f.Hei)
 	rows := make([]row, len(r.b.Approved))
 	for i, p := range r.b.Approved {
-		texts := make([]string, len(columns))
-		for j, c := range columns {
+		texts := make([]string, len(r.cols))
+		for j, c := range r.cols {
 			texts[j] = c.value(i, p)
 		}
 		rows[i] = r.measureRow(texts, r.f.Song)
@@ -367,10 +416,10 @@ func (r *renderer) table() {
 		}
 		// Vertical rules of this page's part of the table.
 		x := blockLeft
-		for j := 0; j <= len(columns); j++ {
+		for j := 0; j <= len(r.cols); j++ {
 			r.c.Line(x, top, x, r.y, gridWidth, black)
-			if j < len(columns) {
-				x += columns[j].width * mmToPt
+			if j < len(r.cols) {
+				x += r.cols[j].width * mmToPt
 			}
 		}
 	}
@@ -382,16 +431,19 @@ func (r *renderer) drawRow(rw row, header bool) {
 		font = r.f.Hei
 		r.c.Line(blockLeft, r.y, blockRight, r.y, gridWidth, black)
 	}
-	st := pdfwrite.TextStyle{Font: font, Size: tableSize, Color: black}
 	x := blockLeft
-	for j, c := range columns {
+	for j, c := range r.cols {
+		st := pdfwrite.TextStyle{Font: font, Size: tableSize, Color: black}
+		if rw.size[j] > 0 {
+			st.Size = rw.size[j]
+		}
 		cw := c.width * mmToPt
 		lines := rw.cells[j]
 		textH := float64(len(lines)) * cellLine
 		top := r.y - (rw.h-textH)/2
 		o := pdfwrite.TextOptions{HScale: rw.hscale[j]}
 		for k, line := range lines {
-			b := baseline(top-float64(k)*cellLine, cellLine, tableSize)
+			b := baseline(top-float64(k)*cellLine, cellLine, st.Size)
 			if c.align < 0 {
 				r.c.TextWith(x+cellPadX, b, line, st, o)
 			} else {
