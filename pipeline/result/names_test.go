@@ -14,21 +14,24 @@ var longNames = []string{
 	"热依拉·阿不都克热木", "艾克拜尔·吐尔洪江", "阿依古丽·买买提明", "古丽娜尔·艾力",
 }
 
-// batch120 is a 120-person batch: mostly two- and three-character names,
-// every eighth one long.
-func batch120(t testing.TB) *Batch {
+// batch120 is a 120-person batch with long names.
+func batch120(t testing.TB) *Batch { return batchOf(t, 120, true) }
+
+// batchOf is a batch of n distinct persons, two- and three-character
+// names and, when long is set, a long Uyghur name every fifteenth.
+func batchOf(t testing.TB, n int, long bool) *Batch {
 	t.Helper()
 	b := loadBatch(t, "testdata/batch.json")
 	base := b.Approved
 	b.Approved = nil
 	surnames := []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
 	given := []rune("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂")
-	for i := range 120 {
+	for i := range n {
 		p := base[i%len(base)]
 		switch {
-		case i%15 == 7:
+		case long && i%15 == 7:
 			p.Name = longNames[(i/15)%len(longNames)]
-		case i%3 == 0:
+		case long && i%3 == 0:
 			p.Name = string(surnames[i%len(surnames)]) + string(given[(i*7)%len(given)])
 		default:
 			p.Name = string(surnames[i%len(surnames)]) + string(given[(i/len(surnames))%len(given)]) + string(given[(i*7)%len(given)])

@@ -270,19 +270,7 @@ func TestIssueText(t *testing.T) {
 // TestLargeBatch issues 300 persons and checks every page of the table
 // repeats the header and every name is there.
 func TestLargeBatch(t *testing.T) {
-	b := loadBatch(t, "testdata/batch.json")
-	base := b.Approved
-	b.Approved = nil
-	surnames := []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
-	given := []rune("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂")
-	for i := range 300 {
-		p := base[i%len(base)]
-		p.Name = string(surnames[i%len(surnames)]) + string(given[(i/len(surnames))%len(given)]) + string(given[(i*7)%len(given)])
-		b.Approved = append(b.Approved, p)
-	}
-	if err := b.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	b := batchOf(t, 300, false)
 	path := writeTemp(t, "result.pdf", issue(t, b))
 	info, err := run(t, "pdfinfo", path)
 	if err != nil {
