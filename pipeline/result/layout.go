@@ -172,6 +172,7 @@ func render(w io.Writer, b *Batch, f *Fonts, seal *Seal) (Layout, error) {
 	r.text()
 	r.table()
 	r.signature()
+	r.colophon()
 	r.finishPage()
 	if err := r.doc.Close(); err != nil {
 		return Layout{}, fmt.Errorf("result: write document: %w", err)
@@ -480,7 +481,77 @@ func (r *renderer) signature() {
 	r.seal.Draw(r.c, dateCentre, cy, red)
 	r.out.SealPage = r.pages
 	r.out.SealRect = [4]float64{dateCentre - rad, cy - rad, dateCentre + rad, cy + rad}
-	r.y = dateBase - emDescent*bodySize
+	// Below the date, or below the seal where it hangs lower.
+	r.y = math.Min(dateBase-emDescent*bodySize, cy-rad)
+}
+
+// The 版记 (GB/T 9704 7.4): 4号 type, a thick rule (0.35 mm) above its
+// first element and below its last, thin rules (0.25 mm) between them,
+// all as wide as the text block, its last element on the last line of the
+// last page.
+const (
+	colophonSize  = 14.0 // 4号
+	thickRule     = 0.35 * mmToPt
+	thinRule      = 0.25 * mmToPt
+	colophonGap   = 0.5 * pitch // space kept between the seal or text and the 版记
+	colophonLabel = "抄送："
+)
+
+// colophonLines sets the 抄送 element: the bodies separated by ，and ended
+// by 。, wrapped under the text after the label.
+func (r *renderer) colophonLines() []string {
+	if len(r.b.CopyTo) == 0 {
+		return nil
+	}
+	st := pdfwrite.TextStyle{Font: r.f.Song, Size: colophonSize}
+	measure := func(s string) float64 { return pdfwrite.TextWidth(s, st, pdfwrite.TextOptions{}) }
+	indent := colophonSize // one character in from the left
+	avail := blockW - 2*indent - measure(colophonLabel)
+	return wrap(strings.Join(r.b.CopyTo, "，")+"。", avail, avail, measure)
+}
+
+// colophon sets the 版记 at the foot of the last page, starting a page of
+// its own when the signature leaves no room for it: the standard puts it
+// on the back page (封四), which a one-sheet notice printed on both sides
+// has, and it is never worth moving the table's rows for.
+func (r *renderer) colophon() {
+	cc := r.colophonLines()
+	n := len(cc) + 1 // lines: the 抄送 lines, then 印发机关 and 印发日期
+	h := float64(n) * pitch
+	if r.y-colophonGap-h < blockBottom-0.01 {
+		r.finishPage()
+		r.newPage()
+	}
+	st := pdfwrite.TextStyle{Font: r.f.Song, Size: colophonSize, Color: black}
+	indent := colophonSize
+	top := blockBottom + h
+	r.c.Line(blockLeft, top, blockRight, top, thickRule, black)
+	y := top
+	labelW := pdfwrite.TextWidth(colophonLabel, st, pdfwrite.TextOptions{})
+	for i, line := range cc {
+		b := baseline(y, pitch, colophonSize)
+		if i == 0 {
+			r.c.Text(blockLeft+indent, b, colophonLabel, st)
+		}
+		r.c.Text(blockLeft+indent+labelW, b, line, st)
+		y -= pitch
+	}
+	if len(cc) > 0 {
+		r.c.Line(blockLeft, y, blockRight, y, thinRule, black)
+	}
+	b := baseline(y, pitch, colophonSize)
+	date := DateZH(r.b.PrintedDay()) + "印发"
+	r.c.TextRight(blockRight-indent, b, date, st)
+	// A long office name is condensed to leave a character's space before
+	// the date, as a masthead is.
+	name, o := r.b.PrinterName(), pdfwrite.TextOptions{}
+	room := blockW - 3*indent - pdfwrite.TextWidth(date, st, o)
+	if w := pdfwrite.TextWidth(name, st, o); w > room {
+		o.HScale = 100 * room / w
+	}
+	r.c.TextWith(blockLeft+indent, b, name, st, o)
+	r.c.Line(blockLeft, blockBottom, blockRight, blockBottom, thickRule, black)
+	r.y = blockBottom
 }
 
 // missingGlyphs lists the characters of the batch that its fonts cannot
@@ -510,6 +581,10 @@ func missingGlyphs(b *Batch, f *Fonts) []Problem {
 	check("body", b.Body, song)
 	check("addressee", b.Addressee, song)
 	check("seal_code", b.SealCode, song)
+	check("printed_by", b.PrintedBy, song)
+	for i, c := range b.CopyTo {
+		check(fmt.Sprintf("copy_to[%d]", i), c, song)
+	}
 	for i, p := range b.Approved {
 		for _, fv := range []struct{ name, v string }{{"name", p.Name}, {"employer", p.Employer}, {"speciality", p.Speciality}, {"qualification", p.Qualification}} {
 			check(fmt.Sprintf("approved[%d].%s", i, fv.name), fv.v, song)
