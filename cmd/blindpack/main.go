@@ -33,6 +33,7 @@ func init() {
 		{"status", "APPLICANT_ID --campaign C | SUBMISSION_ID", "an application's state, returns used, deadline, last report and audit trail", runStatus},
 		{"reprocess", "SUBMISSION_ID --by ADMIN [--accept-page M:P --reason TEXT]", "run a submission again, optionally accepting flagged pages (audited)", runReprocess},
 		{"tasks", "failed | rerun TASK_ID", "list failed (archived) tasks, or run one again", runTasks},
+		{"sample", "--campaign C --rate R --by ADMIN [--seed HEX]", "draw the paper spot-check sample of accepted applicants, reproducibly, the seed audited first", runSample},
 		{"serve", "--tokens FILE [--listen ADDR] [flags]", "the HTTP API: upload service, administrators, reviewers' stamped downloads", runServe},
 		{"tokens", "new --role ROLE --subject WHO | hash < TOKEN", "make an API bearer token and its tokens-file entry (only the hash is stored)", runTokens},
 		{"calibrate", "[--policy FILE]", "print how the clarity thresholds do on the labelled synthetic set", runCalibrate},
