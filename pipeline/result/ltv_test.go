@@ -278,6 +278,19 @@ func TestRevocation(t *testing.T) {
 			t.Errorf("the TSA was asked %d times for a signature that was never made", n)
 		}
 	})
+	t.Run("StaleCRL", func(t *testing.T) {
+		e := newLTVEnv(t)
+		// Keys (and their CRL) made two years before the signing time: the
+		// certificate is still valid, the CRL's next update long past.
+		if err := GenerateDevKeys(e.dir, DevKeyOptions{Now: e.clock.AddDate(-2, 0, 0), Force: true}); err != nil {
+			t.Fatal(err)
+		}
+		var out bytes.Buffer
+		_, err := e.issuer(t, true).Issue(context.Background(), loadBatch(t, "testdata/batch.json"), &out)
+		if err == nil || !strings.Contains(err.Error(), "stale") || out.Len() != 0 {
+			t.Fatalf("issue with a stale CRL: err = %v, %d bytes written", err, out.Len())
+		}
+	})
 	t.Run("NoTimestamp", func(t *testing.T) {
 		e := newLTVEnv(t)
 		file, info := e.issue(t, false)
