@@ -193,18 +193,96 @@ func (s *signerFlags) issuer(log *slog.Logger) (*result.Issuer, error) {
 		TSA: tsa, CRLs: crls, Log: log})
 }
 
-// runResult dispatches `blindpack result issue|enqueue`.
+// runResult dispatches `blindpack result issue|certificates|enqueue`.
 func runResult(ctx context.Context, args []string) error {
 	if len(args) == 0 {
-		return exitError{code: 2, err: errors.New("usage: blindpack result issue --batch B.json --keys DIR --out result.pdf | result enqueue --batch B.json [flags]")}
+		return exitError{code: 2, err: errors.New("usage: blindpack result issue --batch B.json --keys DIR --out result.pdf | result certificates --batch B.json --keys DIR --out DIR | result enqueue --batch B.json [flags]")}
 	}
 	switch args[0] {
 	case "issue":
 		return runResultIssue(ctx, args[1:])
+	case "certificates":
+		return runResultCertificates(ctx, args[1:])
 	case "enqueue":
 		return runResultEnqueue(ctx, args[1:])
 	}
-	return exitError{code: 2, err: fmt.Errorf("result: unknown subcommand %q (want issue or enqueue)", args[0])}
+	return exitError{code: 2, err: fmt.Errorf("result: unknown subcommand %q (want issue, certificates or enqueue)", args[0])}
+}
+
+// writeSigned writes a signed file through a temporary name and renames
+// it: a half-written or unsigned file never sits at the output path.
+func writeSigned(path string, issue func(io.Writer) (result.Issued, error)) (result.Issued, error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".result-*.pdf")
+	if err != nil {
+		return result.Issued{}, err
+	}
+	defer os.Remove(tmp.Name())
+	info, err := issue(tmp)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(tmp.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(tmp.Name(), path)
+	}
+	return info, err
+}
+
+// runResultCertificates makes one signed certificate page per approved
+// person of a batch: DIR/001-张三.pdf, … in the batch's order.
+func runResultCertificates(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("result certificates", flag.ContinueOnError)
+	var sf signerFlags
+	sf.register(fs)
+	batchFile := fs.String("batch", "", "batch `file` (blindpack/batch@1)")
+	out := fs.String("out", "", "`directory` for the certificates (made if missing)")
+	logFormat := fs.String("log-format", "text", "log format: json or text")
+	if err := parse(fs, args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	if *batchFile == "" || *out == "" {
+		fs.Usage()
+		return exitError{code: 2, err: errors.New("--batch and --out are required")}
+	}
+	c := common{logFormat: *logFormat, logLevel: "info"}
+	log, err := c.logger(os.Stderr)
+	if err != nil {
+		return err
+	}
+	doc, err := os.ReadFile(*batchFile)
+	if err != nil {
+		return err
+	}
+	b, err := result.ParseBatch(doc)
+	if err != nil {
+		return err
+	}
+	is, err := sf.issuer(log)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(*out, 0o755); err != nil {
+		return err
+	}
+	for i, p := range b.Approved {
+		name := fmt.Sprintf("%03d-%s.pdf", i+1, strings.Map(func(r rune) rune {
+			if strings.ContainsRune(`/\:*?"<>|`, r) || r < ' ' {
+				return '_'
+			}
+			return r
+		}, p.Name))
+		path := filepath.Join(*out, name)
+		if _, err := writeSigned(path, func(w io.Writer) (result.Issued, error) { return is.IssueCertificate(ctx, b, i, w) }); err != nil {
+			return fmt.Errorf("certificate %d of %d: %w", i+1, len(b.Approved), err)
+		}
+	}
+	fmt.Printf("issued %d certificates of %s in %s\n", len(b.Approved), b.DocNumber, *out)
+	return nil
 }
 
 func runResultIssue(ctx context.Context, args []string) error {
@@ -238,27 +316,8 @@ func runResultIssue(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Written under a temporary name and renamed: a half-written or
-	// unsigned file never sits at the output path.
-	tmp, err := os.CreateTemp(filepath.Dir(*out), ".result-*.pdf")
+	info, err := writeSigned(*out, func(w io.Writer) (result.Issued, error) { return is.Issue(ctx, b, w) })
 	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	info, err := is.Issue(ctx, b, tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), *out); err != nil {
 		return err
 	}
 	fmt.Printf("issued: %s\n  %s, %d persons, %d page(s), %d bytes\n  sha256 %s\n  signed by %q\n",

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -290,5 +291,38 @@ func TestResultTimestampOffline(t *testing.T) {
 	}
 	if _, err := os.Stat(out3); err == nil {
 		t.Error("a file was written by a revoked signer")
+	}
+}
+
+func TestResultCertificates(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := devKeys(t)
+	out := filepath.Join(t.TempDir(), "certs")
+	if err := runResult(ctx, []string{"certificates", "--batch", sampleBatch, "--keys", dir, "--out", out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(sampleBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := result.ParseBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(batch.Approved) {
+		t.Fatalf("%d files for %d persons", len(entries), len(batch.Approved))
+	}
+	for i, e := range entries {
+		if !strings.HasPrefix(e.Name(), fmt.Sprintf("%03d-%s", i+1, batch.Approved[i].Name)) {
+			t.Errorf("file %s for person %d (%s)", e.Name(), i+1, batch.Approved[i].Name)
+		}
+		var report bytes.Buffer
+		if err := verifyResult(ctx, filepath.Join(out, e.Name()), verifyOptions{caFile: filepath.Join(dir, result.CAFile)}, &report); err != nil {
+			t.Errorf("%s: %v\n%s", e.Name(), err, report.String())
+		}
 	}
 }

@@ -112,6 +112,21 @@ var sealRGBA = color.NRGBA{R: uint8(red.R * 255), G: uint8(red.G * 255), B: uint
 // set (a character the fonts lack) gives a *BatchError. Nothing is written
 // to w unless the whole file was made and signed.
 func (is *Issuer) Issue(ctx context.Context, b *Batch, w io.Writer) (Issued, error) {
+	out, err := is.issue(ctx, b, w, func(buf *bytes.Buffer, seal *Seal) (Layout, error) {
+		return render(buf, b, is.cfg.Fonts, seal)
+	})
+	if err != nil {
+		return out, err
+	}
+	is.log.Info("result issued", "doc_number", b.DocNumber, "campaign", b.Campaign, "persons", len(b.Approved),
+		"pages", out.Pages, "bytes", out.Bytes, "sha256", out.SHA256, "signer", out.Signer, "level", out.Level, "timestamp", out.Timestamp)
+	return out, nil
+}
+
+// issue checks b, sets the document with set, seals and signs it — with
+// a timestamp and validation data when a TSA is configured — reads it
+// back, and only then writes it to w.
+func (is *Issuer) issue(ctx context.Context, b *Batch, w io.Writer, set func(*bytes.Buffer, *Seal) (Layout, error)) (Issued, error) {
 	if err := b.Validate(); err != nil {
 		return Issued{}, err
 	}
@@ -123,7 +138,7 @@ func (is *Issuer) Issue(ctx context.Context, b *Batch, w io.Writer) (Issued, err
 		return Issued{}, err
 	}
 	var unsigned bytes.Buffer
-	lay, err := render(&unsigned, b, is.cfg.Fonts, seal)
+	lay, err := set(&unsigned, seal)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -178,7 +193,5 @@ func (is *Issuer) Issue(ctx context.Context, b *Batch, w io.Writer) (Issued, err
 	if t := check.Timestamp; t != nil {
 		out.Timestamp, out.TSA = t.Time, t.TSA.Subject.CommonName
 	}
-	is.log.Info("result issued", "doc_number", b.DocNumber, "campaign", b.Campaign, "persons", len(b.Approved),
-		"pages", out.Pages, "bytes", out.Bytes, "sha256", out.SHA256, "signer", out.Signer, "level", out.Level, "timestamp", out.Timestamp)
 	return out, nil
 }

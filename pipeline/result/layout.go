@@ -272,24 +272,28 @@ func (r *renderer) text() {
 		r.y -= pitch
 	}
 	for _, para := range strings.Split(r.b.Body, "\n") {
-		para = strings.TrimSpace(para)
-		if para == "" {
-			continue
+		if para = strings.TrimSpace(para); para != "" {
+			r.paragraph(para)
 		}
-		lines := wrap(para, blockW-2*gridChar, blockW, r.measureBody)
-		for i, line := range lines {
-			r.ensure(pitch)
-			x, avail := blockLeft, blockW
-			if i == 0 {
-				x, avail = blockLeft+2*gridChar, blockW-2*gridChar
-			}
-			o := r.bodyOpts()
-			if n := utf8.RuneCountInString(line); i < len(lines)-1 && n > 1 {
-				o.CharSpacing += (avail - r.measureBody(line)) / float64(n-1)
-			}
-			r.c.TextWith(x, baseline(r.y, pitch, bodySize), line, r.body(), o)
-			r.y -= pitch
+	}
+}
+
+// paragraph sets one paragraph of body text: indented two characters,
+// justified to the grid but for its last line.
+func (r *renderer) paragraph(para string) {
+	lines := wrap(para, blockW-2*gridChar, blockW, r.measureBody)
+	for i, line := range lines {
+		r.ensure(pitch)
+		x, avail := blockLeft, blockW
+		if i == 0 {
+			x, avail = blockLeft+2*gridChar, blockW-2*gridChar
 		}
+		o := r.bodyOpts()
+		if n := utf8.RuneCountInString(line); i < len(lines)-1 && n > 1 {
+			o.CharSpacing += (avail - r.measureBody(line)) / float64(n-1)
+		}
+		r.c.TextWith(x, baseline(r.y, pitch, bodySize), line, r.body(), o)
+		r.y -= pitch
 	}
 }
 
