@@ -233,40 +233,59 @@ func writeSigned(path string, issue func(io.Writer) (result.Issued, error)) (res
 	return info, err
 }
 
-// runResultCertificates makes one signed certificate page per approved
-// person of a batch: DIR/001-张三.pdf, … in the batch's order.
-func runResultCertificates(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("result certificates", flag.ContinueOnError)
+// resultJob is what `result issue` and `result certificates` share: the
+// signer's flags, a batch and where to write.
+type resultJob struct {
+	batch  *result.Batch
+	issuer *result.Issuer
+	out    string
+}
+
+// parseResultJob reads the flags of a `result` subcommand that signs
+// locally, the batch, and builds the issuer.
+func parseResultJob(name, outUsage string, args []string) (resultJob, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	var sf signerFlags
 	sf.register(fs)
 	batchFile := fs.String("batch", "", "batch `file` (blindpack/batch@1)")
-	out := fs.String("out", "", "`directory` for the certificates (made if missing)")
+	out := fs.String("out", "", outUsage)
 	logFormat := fs.String("log-format", "text", "log format: json or text")
 	if err := parse(fs, args); err != nil {
-		return exitError{code: 2, err: err}
+		return resultJob{}, exitError{code: 2, err: err}
 	}
 	if *batchFile == "" || *out == "" {
 		fs.Usage()
-		return exitError{code: 2, err: errors.New("--batch and --out are required")}
+		return resultJob{}, exitError{code: 2, err: errors.New("--batch and --out are required")}
 	}
 	c := common{logFormat: *logFormat, logLevel: "info"}
 	log, err := c.logger(os.Stderr)
 	if err != nil {
-		return err
+		return resultJob{}, err
 	}
 	doc, err := os.ReadFile(*batchFile)
 	if err != nil {
-		return err
+		return resultJob{}, err
 	}
 	b, err := result.ParseBatch(doc)
 	if err != nil {
-		return err
+		return resultJob{}, err
 	}
 	is, err := sf.issuer(log)
 	if err != nil {
+		return resultJob{}, err
+	}
+	return resultJob{batch: b, issuer: is, out: *out}, nil
+}
+
+// runResultCertificates makes one signed certificate page per approved
+// person of a batch: DIR/001-张三.pdf, … in the batch's order.
+func runResultCertificates(ctx context.Context, args []string) error {
+	job, err := parseResultJob("result certificates", "`directory` for the certificates (made if missing)", args)
+	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(*out, 0o755); err != nil {
+	b := job.batch
+	if err := os.MkdirAll(job.out, 0o755); err != nil {
 		return err
 	}
 	for i, p := range b.Approved {
@@ -276,47 +295,22 @@ func runResultCertificates(ctx context.Context, args []string) error {
 			}
 			return r
 		}, p.Name))
-		path := filepath.Join(*out, name)
-		if _, err := writeSigned(path, func(w io.Writer) (result.Issued, error) { return is.IssueCertificate(ctx, b, i, w) }); err != nil {
+		path := filepath.Join(job.out, name)
+		if _, err := writeSigned(path, func(w io.Writer) (result.Issued, error) { return job.issuer.IssueCertificate(ctx, b, i, w) }); err != nil {
 			return fmt.Errorf("certificate %d of %d: %w", i+1, len(b.Approved), err)
 		}
 	}
-	fmt.Printf("issued %d certificates of %s in %s\n", len(b.Approved), b.DocNumber, *out)
+	fmt.Printf("issued %d certificates of %s in %s\n", len(b.Approved), b.DocNumber, job.out)
 	return nil
 }
 
 func runResultIssue(ctx context.Context, args []string) error {
-	fs := flag.NewFlagSet("result issue", flag.ContinueOnError)
-	var sf signerFlags
-	sf.register(fs)
-	batchFile := fs.String("batch", "", "batch `file` (blindpack/batch@1)")
-	out := fs.String("out", "", "signed result `file` to write")
-	logFormat := fs.String("log-format", "text", "log format: json or text")
-	if err := parse(fs, args); err != nil {
-		return exitError{code: 2, err: err}
-	}
-	if *batchFile == "" || *out == "" {
-		fs.Usage()
-		return exitError{code: 2, err: errors.New("--batch and --out are required")}
-	}
-	c := common{logFormat: *logFormat, logLevel: "info"}
-	log, err := c.logger(os.Stderr)
+	job, err := parseResultJob("result issue", "signed result `file` to write", args)
 	if err != nil {
 		return err
 	}
-	doc, err := os.ReadFile(*batchFile)
-	if err != nil {
-		return err
-	}
-	b, err := result.ParseBatch(doc)
-	if err != nil {
-		return err
-	}
-	is, err := sf.issuer(log)
-	if err != nil {
-		return err
-	}
-	info, err := writeSigned(*out, func(w io.Writer) (result.Issued, error) { return is.Issue(ctx, b, w) })
+	b, out := job.batch, &job.out
+	info, err := writeSigned(*out, func(w io.Writer) (result.Issued, error) { return job.issuer.Issue(ctx, b, w) })
 	if err != nil {
 		return err
 	}
