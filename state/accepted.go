@@ -7,6 +7,8 @@ import (
 	"slices"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/blindpack/blindpack/pipeline"
 )
 
 // AcceptedApplicants lists, sorted, the applicants of a campaign whose
@@ -31,7 +33,7 @@ func (s *Store) AcceptedApplicants(ctx context.Context, campaign string) ([]stri
 			return nil, fmt.Errorf("state: accepted applications: %w", err)
 		}
 		for i, id := range batch {
-			if Status(cmds[i].Val()) == Accepted {
+			if pipeline.ApplicationStatus(cmds[i].Val()) == pipeline.AppAccepted {
 				out = append(out, id)
 			}
 		}

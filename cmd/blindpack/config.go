@@ -36,12 +36,58 @@ func envDefaults(fs *flag.FlagSet) error {
 	return errors.Join(errs...)
 }
 
-// parse parses flags after applying the environment.
+// parse sets fs's flags from the environment, then from args, in which
+// flags may come before, between and after the arguments: `submit S.json
+// --redis-addr H` is `submit --redis-addr H S.json` (the flag package alone
+// stops at the first argument). "--" ends the flags. The arguments are
+// fs.Args() afterwards. Every command parses through here.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := envDefaults(fs); err != nil {
 		return err
 	}
-	return fs.Parse(args)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// The flag package stopped at an argument, or after "--".
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Hand the arguments back through the flag set, so that fs.Args()
+	// answers as callers expect; "--" keeps any that look like flags.
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
+		return err
+	}
+	if parsed != nil {
+		return parsed(fs)
+	}
+	return nil
+}
+
+// parsed, when set, is called with every flag set parse has parsed, and its
+// error returned: the tests see what each command made of its arguments
+// without running it.
+var parsed func(*flag.FlagSet) error
+
+// parseFlags is parse for a command that takes flags only: an argument is a
+// usage error, not silently ignored.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s takes no arguments, only flags: %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
 }
 
 // common are the settings every pipeline-running command shares.

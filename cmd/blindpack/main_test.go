@@ -15,7 +15,6 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/storage"
 )
 
 const samples = "../../testdata/samples"
@@ -110,25 +109,6 @@ func TestProcessExitCodes(t *testing.T) {
 			t.Fatalf("exit %d", exitCode(err))
 		}
 	})
-}
-
-func TestDemo(t *testing.T) {
-	out := t.TempDir()
-	if err := runDemo(context.Background(), []string{"--samples", samples, "--out", out, "--log-level", "warn"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []struct{ campaign, applicant, submission string }{
-		{"2024", "A2024-000123", "A2024-000123-r1"}, {"2024", "A2024-000456", "A2024-000456-r1"},
-	} {
-		rep := readReport(t, filepath.Join(out, "buckets", storage.ReportsBucket, storage.ReportKey(s.campaign, s.applicant, s.submission)))
-		if rep.Status != pipeline.Accepted {
-			t.Errorf("%s: %s", s.submission, rep.Status)
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(out, "buckets", rep.Packet.Location)); err != nil {
-			t.Error(err)
-		}
-	}
 }
 
 func TestEnvironmentSetsFlags(t *testing.T) {

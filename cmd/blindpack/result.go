@@ -193,7 +193,9 @@ func (s *signerFlags) issuer(log *slog.Logger) (*result.Issuer, error) {
 		TSA: tsa, CRLs: crls, Log: log})
 }
 
-// runResult dispatches `blindpack result issue|certificates|enqueue`.
+// runResult dispatches `blindpack result issue|certificates|enqueue`. The
+// subcommand comes first (each has flags of its own); its flags follow in
+// any order.
 func runResult(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return exitError{code: 2, err: errors.New("usage: blindpack result issue --batch B.json --keys DIR --out result.pdf | result certificates --batch B.json --keys DIR --out DIR | result enqueue --batch B.json [flags]")}
@@ -250,7 +252,7 @@ func parseResultJob(name, outUsage string, args []string) (resultJob, error) {
 	batchFile := fs.String("batch", "", "batch `file` (blindpack/batch@1)")
 	out := fs.String("out", "", outUsage)
 	logFormat := fs.String("log-format", "text", "log format: json or text")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return resultJob{}, exitError{code: 2, err: err}
 	}
 	if *batchFile == "" || *out == "" {
@@ -331,7 +333,7 @@ func runResultEnqueue(ctx context.Context, args []string) error {
 	var s services
 	s.register(fs)
 	batchFile := fs.String("batch", "", "batch `file` (blindpack/batch@1)")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *batchFile == "" {
@@ -359,55 +361,48 @@ func runResultEnqueue(ctx context.Context, args []string) error {
 	return nil
 }
 
-// runKeys dispatches `blindpack keys init|revoke`.
-func runKeys(ctx context.Context, args []string) error {
+// runKeys runs `blindpack keys init|revoke`: one flag set, the
+// subcommand an argument anywhere among the flags, as every command takes
+// them; a flag of the other subcommand is refused.
+func runKeys(_ context.Context, args []string) error {
+	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
+	dir := fs.String("dir", "", "development key `directory`: init writes ca.pem, ca.key, ca.crl, signer.pem and signer.key (made mode 0700)")
+	org := fs.String("org", "", "init: organisation in the certificates (default \"blindpack development\")")
+	name := fs.String("name", "", "init: signer's common name (default \"blindpack development signer\")")
+	force := fs.Bool("force", false, "init: replace existing files")
+	serialHex := fs.String("serial", "", "revoke: serial number (hex) of the certificate to revoke (default: the directory's signer)")
+	reason := fs.String("reason", "unspecified", "revoke: RFC 5280 reason: unspecified, keyCompromise, caCompromise, affiliationChanged, superseded, cessationOfOperation")
+	var at, compromised clockFlag // RFC 3339 times, as --clock is
+	fs.Var(&at, "at", "revoke: revocation `time` (RFC 3339; default now)")
+	fs.Var(&compromised, "compromised-at", "revoke: invalidity `time` (RFC 3339): when the key was compromised; signatures timestamped after it are invalid")
 	usage := exitError{code: 2, err: errors.New("usage: blindpack keys init --dir DIR [--force] | keys revoke --dir DIR [--serial HEX] [--reason R] [--compromised-at TIME]")}
-	if len(args) == 0 {
+	if err := parse(fs, args); err != nil {
+		return exitError{code: 2, err: err}
+	}
+	if fs.NArg() != 1 || (fs.Arg(0) != "init" && fs.Arg(0) != "revoke") {
 		return usage
 	}
-	switch args[0] {
-	case "init":
-		return runKeysInit(ctx, args[1:])
-	case "revoke":
-		return runKeysRevoke(ctx, args[1:])
-	}
-	return usage
-}
-
-func runKeysInit(_ context.Context, args []string) error {
-	fs := flag.NewFlagSet("keys init", flag.ContinueOnError)
-	dir := fs.String("dir", "", "`directory` for ca.pem, ca.key, ca.crl, signer.pem and signer.key (made mode 0700)")
-	org := fs.String("org", "", "organisation in the certificates (default \"blindpack development\")")
-	name := fs.String("name", "", "signer's common name (default \"blindpack development signer\")")
-	force := fs.Bool("force", false, "replace existing files")
-	if err := parse(fs, args); err != nil {
-		return exitError{code: 2, err: err}
+	sub := fs.Arg(0)
+	var wrong []string
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name != "dir" && !strings.HasPrefix(f.Usage, sub+":") {
+			wrong = append(wrong, "--"+f.Name)
+		}
+	})
+	if len(wrong) > 0 {
+		return exitError{code: 2, err: fmt.Errorf("keys %s does not take %s", sub, strings.Join(wrong, ", "))}
 	}
 	if *dir == "" {
 		return exitError{code: 2, err: errors.New("--dir is required")}
 	}
-	if err := result.GenerateDevKeys(*dir, result.DevKeyOptions{Organization: *org, SignerName: *name, Force: *force}); err != nil {
-		return err
-	}
-	fmt.Printf("wrote %s (root CA: give it to `blindpack verify --ca`), %s (its CRL), %s and %s (mode 0600)\n",
-		filepath.Join(*dir, result.CAFile), filepath.Join(*dir, result.CRLFile), filepath.Join(*dir, result.SignerCertFile), filepath.Join(*dir, result.SignerKeyFile))
-	fmt.Println("These keys are for development: nobody else trusts this root. Its key (ca.key, 0600) signs the CRL that `keys revoke` updates.")
-	return nil
-}
-
-func runKeysRevoke(_ context.Context, args []string) error {
-	fs := flag.NewFlagSet("keys revoke", flag.ContinueOnError)
-	dir := fs.String("dir", "", "development key `directory` (from `keys init`)")
-	serialHex := fs.String("serial", "", "serial number (hex) of the certificate to revoke (default: the directory's signer)")
-	reason := fs.String("reason", "unspecified", "RFC 5280 reason: unspecified, keyCompromise, caCompromise, affiliationChanged, superseded, cessationOfOperation")
-	var at, compromised clockFlag // RFC 3339 times, as --clock is
-	fs.Var(&at, "at", "revocation `time` (RFC 3339; default now)")
-	fs.Var(&compromised, "compromised-at", "invalidity `time` (RFC 3339): when the key was compromised; signatures timestamped after it are invalid")
-	if err := parse(fs, args); err != nil {
-		return exitError{code: 2, err: err}
-	}
-	if *dir == "" {
-		return exitError{code: 2, err: errors.New("--dir is required")}
+	if sub == "init" {
+		if err := result.GenerateDevKeys(*dir, result.DevKeyOptions{Organization: *org, SignerName: *name, Force: *force}); err != nil {
+			return err
+		}
+		fmt.Printf("wrote %s (root CA: give it to `blindpack verify --ca`), %s (its CRL), %s and %s (mode 0600)\n",
+			filepath.Join(*dir, result.CAFile), filepath.Join(*dir, result.CRLFile), filepath.Join(*dir, result.SignerCertFile), filepath.Join(*dir, result.SignerKeyFile))
+		fmt.Println("These keys are for development: nobody else trusts this root. Its key (ca.key, 0600) signs the CRL that `keys revoke` updates.")
+		return nil
 	}
 	code, ok := result.CRLReasons[*reason]
 	if !ok {

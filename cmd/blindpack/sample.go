@@ -26,10 +26,10 @@ func runSample(ctx context.Context, args []string) error {
 	rate := fs.Float64("rate", 0, "share of the accepted applications to draw, more than 0 and at most 1 (required; e.g. 0.1)")
 	seedHex := fs.String("seed", "", "re-run a draw: the seed (hex) recorded in the audit trail; default: a new random seed")
 	by := fs.String("by", "", "the administrator drawing (required; goes into the audit trail)")
-	if err := parse(fs, reorderFlags(fs, args)); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
-	if *campaign == "" || *by == "" || fs.NArg() != 0 {
+	if *campaign == "" || *by == "" {
 		return exitError{code: 2, err: errors.New("usage: blindpack sample --campaign C --rate R --by ADMIN [--seed HEX]")}
 	}
 	st, closeState := s.state(time.Now)

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/state"
 )
 
@@ -31,9 +32,9 @@ func TestSampleCommand(t *testing.T) {
 	}
 	st := state.New(rdb, state.Options{})
 	for i := range 130 {
-		outcome := state.OutcomeAccepted
+		outcome := pipeline.Accepted
 		if i >= 120 {
-			outcome = state.OutcomeRejected // not in the population
+			outcome = pipeline.Rejected // not in the population
 		}
 		id := fmt.Sprintf("A2024-%06d", i+1)
 		if _, err := st.Record(ctx, "2024", id, id+"-r1", outcome, 48*time.Hour, state.Meta{}); err != nil {

@@ -36,7 +36,7 @@ func runServe(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.TrustForwardedFor, "trust-forwarded-for", false, "audit the client address from X-Forwarded-For (only behind a proxy that sets it)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *tokensFile == "" {
@@ -115,7 +115,7 @@ func runTokens(_ context.Context, args []string) error {
 	fs := newFlagSet("tokens")
 	role := fs.String("role", "", "role of a new token: upload_service, reviewer or administrator")
 	subject := fs.String("subject", "", "who holds it: the reviewer's code, the administrator's name, the service's name")
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	usage := errors.New("usage: blindpack tokens new --role ROLE --subject WHO | blindpack tokens hash < TOKEN")

@@ -26,7 +26,6 @@ import (
 	"github.com/blindpack/blindpack/internal/pdfcheck"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/workers"
 )
@@ -417,7 +416,7 @@ func verifyOne(t *testing.T, c *cluster.Cluster, s cluster.Submission, used map[
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	if app.Status != state.Accepted || app.Returns != 0 {
+	if app.Status != pipeline.AppAccepted || app.Returns != 0 {
 		return fmt.Errorf("state: %s with %d returns, want accepted with none", app.Status, app.Returns)
 	}
 	return nil
