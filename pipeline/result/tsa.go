@@ -95,10 +95,7 @@ var (
 type tsaJob struct {
 	ctx context.Context
 	cfg TSAConfig
-	// stamps are the tokens handed to the library (one per attempt: it
-	// signs again when the first signature does not fit its estimate).
-	mu     sync.Mutex
-	stamps []*timestamp.Timestamp
+	mu  sync.Mutex
 	// err is the last failure: the library reports only "non success
 	// response (0)" for any error of its HTTP client.
 	err error
@@ -161,13 +158,12 @@ func (tsaRoundTripper) RoundTrip(req *http.Request) (*http.Response, error) {
 	if err != nil {
 		return nil, job.fail(fmt.Errorf("%w: query: %v", ErrTSA, err))
 	}
-	reply, ts, err := askTSA(job.ctx, job.cfg, q.HashAlgorithm, q.HashedMessage)
+	// The library signs again, asking again, when its first signature
+	// does not fit the room it reserved: each query gets a fresh answer.
+	reply, _, err := askTSA(job.ctx, job.cfg, q.HashAlgorithm, q.HashedMessage)
 	if err != nil {
 		return nil, job.fail(err)
 	}
-	job.mu.Lock()
-	job.stamps = append(job.stamps, ts)
-	job.mu.Unlock()
 	return &http.Response{
 		StatusCode: http.StatusOK, Status: "200 OK", Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: http.Header{"Content-Type": {"application/timestamp-reply"}},
