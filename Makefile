@@ -3,8 +3,10 @@
 #   make demo    one-command local run (embedded Redis, local directory storage; the development build)
 #   make bench   blindpack against a reference tool pipeline and the libjpeg-turbo floor, then per-page benchmarks
 #   make fuzz    every fuzz target of the untrusted-input parsers, 2 minutes each (not in CI)
-#   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes
-#   make faults  kill -9 of workers, Redis restart, S3 outage, duplicate runs; prints the fault table
+#   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes,
+#                then a 10,000-applicant campaign rehearsal
+#   make faults  kill -9 of workers, Redis restart and Sentinel failover, S3 outage, a SeaweedFS volume
+#                server lost, duplicate runs; prints the fault table
 SHELL := /bin/bash
 GO ?= go
 
@@ -67,12 +69,16 @@ fuzz:
 	done
 
 # Scale-out on the real engine (a few minutes): LOAD_FLAGS="-n 200 -workers 1,2,4,8" for a bigger run.
+# Then a campaign at full size: REHEARSAL applicants in waves (about 20 minutes for 10,000).
+REHEARSAL ?= 10000
 load: deps
 	$(GO) run ./deploy/load $(LOAD_FLAGS)
+	$(GO) run ./deploy/load -rehearsal $(REHEARSAL) -workers 2
 
 # Every fault test, the long ones included (about 10 minutes), then the table.
 faults: deps
-	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 30m ./internal/faulttest/
+	deploy/local/build-seaweedfs.sh
+	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 45m ./internal/faulttest/
 
 vet:
 	$(GO) vet ./...

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/api"
 	"github.com/blindpack/blindpack/state"
@@ -65,7 +64,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.s3.Validate(); err != nil {
+	if err := s.validate(); err != nil {
 		return err
 	}
 	cl, err := s3.Open(ctx, s.s3)
@@ -82,7 +81,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB})
+	rdb := s.redisConf.client()
 	defer rdb.Close()
 	queue := asynq.NewClient(s.redis())
 	defer queue.Close()
@@ -104,7 +103,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisAddr, "s3", s.s3.Endpoint)
+	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisConf.describe(), "s3", s.s3.Endpoint)
 	return srv.Serve(ctx, ln)
 }
 

@@ -104,7 +104,7 @@ func runWorker(ctx context.Context, args []string) error {
 		}
 		defer sched.Shutdown()
 	}
-	log.Info("worker started", "redis", s.redisAddr, "s3", s.s3.Endpoint, "capabilities", sc.Capabilities)
+	log.Info("worker started", "redis", s.redisConf.describe(), "s3", s.s3.Endpoint, "capabilities", sc.Capabilities)
 	<-ctx.Done()
 	log.Info("worker stopping: running tasks get the shutdown timeout, then go back to the queue")
 	srv.Shutdown()
@@ -114,7 +114,7 @@ func runWorker(ctx context.Context, args []string) error {
 // openBuckets connects to S3 and checks (or creates) the buckets, waiting a
 // while for a store that is still starting.
 func (s *services) openBuckets(ctx context.Context) (storage.Buckets, error) {
-	if err := s.s3.Validate(); err != nil {
+	if err := s.validate(); err != nil {
 		return storage.Buckets{}, err
 	}
 	cl, err := s3.Open(ctx, s.s3)
