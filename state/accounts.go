@@ -282,7 +282,8 @@ func (s *Store) securityKey() string { return s.prefix + "audit:security" }
 // their failures, lock-outs, account changes, refused downloads of
 // packets nobody has. Events about an application go to its own trail.
 func (s *Store) SecurityAudit(ctx context.Context, ev Event) error {
-	return s.appendEvent(ctx, s.securityKey(), ev)
+	_, err := s.appendEvent(ctx, s.securityKey(), ev)
+	return err
 }
 
 // SecurityTrail returns up to n events of the security trail, newest

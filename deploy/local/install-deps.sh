@@ -56,6 +56,7 @@ if [ "$set_name" = test ]; then
   want tesseract-ocr command -v tesseract
   want tesseract-ocr-chi-sim test -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
   want chromium command -v chromium
+  want openssl command -v openssl
 fi
 if $list; then
   exit 0
@@ -80,7 +81,7 @@ fi
 # installed once into a cache directory; the tests read node_modules/axe-core/axe.min.js).
 AXE_VERSION=4.14.1
 NPM_DIR=${BLINDPACK_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/blindpack/npm}
-if ! [ -f "$NPM_DIR/node_modules/axe-core/axe.min.js" ] || ! [ -f "$NPM_DIR/axe-core.$AXE_VERSION" ]; then
+if [ "$set_name" = test ] && { ! [ -f "$NPM_DIR/node_modules/axe-core/axe.min.js" ] || ! [ -f "$NPM_DIR/axe-core.$AXE_VERSION" ]; }; then
   if ! command -v npm >/dev/null; then
     echo "install-deps: apt-get install npm" >&2
     sudo=""
