@@ -40,36 +40,48 @@ func (f Filter) match(a Application) bool {
 // Attention lists applications an administrator should look at —
 // returned, abandoned, or whose latest submission was refused — newest
 // first, with at most limit after filtering (0: all).
+//
+// The index holds every listed application of every campaign; they are
+// read attentionBatch at a time, each batch in one round trip, so that the
+// list of a campaign's thousands of returns costs a few round trips.
 func (s *Store) Attention(ctx context.Context, f Filter, limit int) ([]Application, error) {
 	members, err := s.rdb.ZRevRange(ctx, s.attentionKey(), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("state: attention: %w", err)
 	}
-	var out []Application
+	var keys []Key
 	for _, m := range members {
 		campaign, applicant, ok := strings.Cut(m, "\x00")
-		if !ok {
+		if !ok || f.Campaign != "" && campaign != f.Campaign {
 			continue
 		}
-		if f.Campaign != "" && campaign != f.Campaign {
-			continue
-		}
-		a, err := s.Get(ctx, campaign, applicant)
+		keys = append(keys, Key{Campaign: campaign, ApplicantID: applicant})
+	}
+	var out []Application
+	for len(keys) > 0 {
+		batch := keys[:min(len(keys), attentionBatch)]
+		keys = keys[len(batch):]
+		apps, err := s.getMany(ctx, batch)
 		if err != nil {
 			return nil, err
 		}
-		if _, listed := a.Listed(); !listed {
-			continue // decided since it was listed
-		}
-		if f.match(a) {
-			out = append(out, a)
-			if limit > 0 && len(out) == limit {
-				break
+		for _, a := range apps {
+			if _, listed := a.Listed(); !listed {
+				continue // decided since it was listed
+			}
+			if f.match(a) {
+				out = append(out, a)
+				if limit > 0 && len(out) == limit {
+					return out, nil
+				}
 			}
 		}
 	}
 	return out, nil
 }
+
+// attentionBatch is how many applications one round trip reads.
+const attentionBatch = 500
 
 // CodeCounts counts the finding codes of the applications a filter lists,
 // for the figures at the top of the console.

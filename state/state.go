@@ -98,15 +98,38 @@ func (a Application) Listed() (string, bool) { return pipeline.Listed(a.Status, 
 // Get returns an application's state; an application never seen is
 // pending.
 func (s *Store) Get(ctx context.Context, campaign, applicant string) (Application, error) {
-	a := Application{Campaign: campaign, ApplicantID: applicant, Status: pipeline.AppPending, Submissions: map[string]pipeline.Status{}}
-	h, err := s.rdb.HGetAll(ctx, s.appKey(campaign, applicant)).Result()
+	apps, err := s.getMany(ctx, []Key{{Campaign: campaign, ApplicantID: applicant}})
 	if err != nil {
-		return a, fmt.Errorf("state: get application: %w", err)
+		return Application{Campaign: campaign, ApplicantID: applicant, Status: pipeline.AppPending}, err
 	}
-	subs, err := s.rdb.HGetAll(ctx, s.subsKey(campaign, applicant)).Result()
+	return apps[0], nil
+}
+
+// getMany reads applications in one round trip to Redis: a list of
+// thousands costs what one application does, plus the bytes.
+func (s *Store) getMany(ctx context.Context, keys []Key) ([]Application, error) {
+	type reads struct{ app, subs *redis.MapStringStringCmd }
+	cmds := make([]reads, len(keys))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, k := range keys {
+			cmds[i] = reads{p.HGetAll(ctx, s.appKey(k.Campaign, k.ApplicantID)), p.HGetAll(ctx, s.subsKey(k.Campaign, k.ApplicantID))}
+		}
+		return nil
+	})
 	if err != nil {
-		return a, fmt.Errorf("state: get submissions: %w", err)
+		return nil, fmt.Errorf("state: get applications: %w", err)
 	}
+	out := make([]Application, len(keys))
+	for i, k := range keys {
+		out[i] = parseApplication(k, cmds[i].app.Val(), cmds[i].subs.Val())
+	}
+	return out, nil
+}
+
+// parseApplication builds an application from its hash and its
+// submissions hash; both empty is an application never seen (pending).
+func parseApplication(k Key, h, subs map[string]string) Application {
+	a := Application{Campaign: k.Campaign, ApplicantID: k.ApplicantID, Status: pipeline.AppPending, Submissions: map[string]pipeline.Status{}}
 	for id, outcome := range subs {
 		a.Submissions[id] = pipeline.Status(outcome)
 	}
@@ -126,7 +149,7 @@ func (s *Store) Get(ctx context.Context, campaign, applicant string) (Applicatio
 	if h["codes"] != "" {
 		a.Meta.Codes = strings.Split(h["codes"], ",")
 	}
-	return a, nil
+	return a
 }
 
 // record sets a submission's outcome and derives the application's state

@@ -2,6 +2,7 @@ package state_test
 
 import (
 	"context"
+	"fmt"
 	"errors"
 	"strings"
 	"sync"
@@ -27,7 +28,7 @@ type clock struct {
 func (c *clock) Now() time.Time          { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Advance(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-func newStore(t *testing.T) (*state.Store, *clock) {
+func newStore(t testing.TB) (*state.Store, *clock) {
 	t.Helper()
 	rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t), DB: redisDB})
 	t.Cleanup(func() { rdb.Close() })
@@ -255,5 +256,25 @@ func TestAcceptedApplicantsAndCampaignTrail(t *testing.T) {
 	}
 	if other, _ := s.CampaignTrail(ctx, "2025", 0); len(other) != 0 {
 		t.Errorf("2025's trail has %d events", len(other))
+	}
+}
+
+// BenchmarkAttention lists a campaign's returned applications from an
+// index of 2,000, as the console's front page does.
+func BenchmarkAttention(b *testing.B) {
+	s, _ := newStore(b)
+	ctx := context.Background()
+	for i := range 2000 {
+		sub := fmt.Sprintf("B2024-%05d-r1", i)
+		if _, err := s.Record(ctx, "2024", fmt.Sprintf("B2024-%05d", i), sub, pipeline.Rejected, time.Hour, state.Meta{Series: "engineering", Level: "intermediate", Codes: []string{"blurry"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		apps, err := s.Attention(ctx, state.Filter{Campaign: "2024"}, 0)
+		if err != nil || len(apps) != 2000 {
+			b.Fatalf("%d applications, %v", len(apps), err)
+		}
 	}
 }
