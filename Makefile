@@ -45,7 +45,9 @@ bench: deps
 FUZZTIME ?= 2m
 FUZZ_TARGETS := \
 	./pipeline/scan:FuzzStripJPEG ./pipeline/scan:FuzzParsePNG ./pipeline/scan:FuzzOpen \
-	./pipeline/scan:FuzzOpenPDF ./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
+	./pipeline/scan:FuzzOpenPDF ./pipeline/scan:FuzzOpenTIFF ./pipeline/scan:FuzzOpenHEIC \
+	./pipeline/scan:FuzzParseHEIF ./pipeline/scan:FuzzOpenWebP ./pipeline/scan:FuzzOpenBMP \
+	./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
 	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
