@@ -2,7 +2,8 @@
 # Installs what `make test` and `make demo` need on a fresh Debian machine with Go:
 #   - from apt: redis-server, poppler-utils (pdftotext, pdfimages, pdftoppm, pdfsig), qpdf,
 #     fonts-wqy-zenhei (the CJK TrueType font blindpack embeds), and for tests that make or check
-#     files with other tools: libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs;
+#     files with other tools: libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs,
+#     libtiff-tools, libheif-examples, webp;
 #   - from the Go module proxy: the Apache-2.0 versitygw S3 gateway, built once and cached.
 # Anything already present is left alone, so a second run costs nothing.
 set -euo pipefail
@@ -25,6 +26,11 @@ command -v certutil >/dev/null || need+=(libnss3-tools)
 command -v tesseract >/dev/null || need+=(tesseract-ocr)
 [ -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || need+=(tesseract-ocr-chi-sim)
 command -v chromium >/dev/null || need+=(chromium)
+# Image files made the way scanners and phones make them, for the format tests:
+# tiffcp/tiffset (TIFF), heif-enc (HEIC), cwebp/webpmux (WebP).
+command -v tiffcp >/dev/null || need+=(libtiff-tools)
+command -v heif-enc >/dev/null || need+=(libheif-examples)
+command -v cwebp >/dev/null || need+=(webp)
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}" >&2
   sudo=""
