@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"image"
 	"io"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,9 +39,10 @@ type Limits struct {
 	MaxPixels int64
 	// MemoryBytes caps the module's linear memory (default 512 MiB): the
 	// input, libheif's and libde265's working state and the decoded image.
+	// A 12-Mpx photo needs between 64 and 160 MiB.
 	MemoryBytes int64
-	// Timeout stops a decode that runs longer (default 60 s). A 12-Mpx
-	// photo takes under two seconds.
+	// Timeout stops a decode that runs longer (default 120 s). A 12-Mpx
+	// photo takes 5–9 s of CPU in the sandbox, a 3-Mpx one about 1 s.
 	Timeout time.Duration
 }
 
@@ -52,7 +54,7 @@ func (l Limits) withDefaults() Limits {
 		l.MemoryBytes = 512 << 20
 	}
 	if l.Timeout <= 0 {
-		l.Timeout = 60 * time.Second
+		l.Timeout = 120 * time.Second
 	}
 	return l
 }
@@ -89,19 +91,19 @@ const (
 	chroma444            = 3
 )
 
-// runtime is one wazero runtime per memory cap, with the module compiled
+// wasmRuntime is one wazero runtime per memory cap, with the module compiled
 // once: compiling costs about a second, instantiating a millisecond.
-type runtime struct {
+type wasmRuntime struct {
 	rt wazero.Runtime
 	cm wazero.CompiledModule
 }
 
 var (
 	runtimesMu sync.Mutex
-	runtimes   = map[uint32]*runtime{}
+	runtimes   = map[uint32]*wasmRuntime{}
 )
 
-func getRuntime(pages uint32) (*runtime, error) {
+func getRuntime(pages uint32) (*wasmRuntime, error) {
 	runtimesMu.Lock()
 	defer runtimesMu.Unlock()
 	if r := runtimes[pages]; r != nil {
@@ -136,7 +138,7 @@ func getRuntime(pages uint32) (*runtime, error) {
 		rt.Close(ctx)
 		return nil, fmt.Errorf("heif: compile: %w", err)
 	}
-	r := &runtime{rt: rt, cm: cm}
+	r := &wasmRuntime{rt: rt, cm: cm}
 	runtimes[pages] = r
 	return r, nil
 }
@@ -154,11 +156,12 @@ func memoryPages(l Limits) uint32 {
 // instance is one module instance: its own linear memory, discarded after
 // one file.
 type instance struct {
-	ctx    context.Context
-	mod    api.Module
-	malloc api.Function
-	free   api.Function
-	decode api.Function
+	ctx      context.Context
+	capBytes int64
+	mod      api.Module
+	malloc   api.Function
+	free     api.Function
+	decode   api.Function
 }
 
 func start(ctx context.Context, lim Limits) (*instance, context.CancelFunc, error) {
@@ -174,7 +177,7 @@ func start(ctx context.Context, lim Limits) (*instance, context.CancelFunc, erro
 		cancel()
 		return nil, nil, sandboxErr(ctx, fmt.Errorf("heif: instantiate: %w", err))
 	}
-	in := &instance{ctx: ctx, mod: mod,
+	in := &instance{ctx: ctx, mod: mod, capBytes: int64(memoryPages(lim)) << 16,
 		malloc: mod.ExportedFunction("malloc"), free: mod.ExportedFunction("free"), decode: mod.ExportedFunction("decode")}
 	if in.malloc == nil || in.free == nil || in.decode == nil {
 		mod.Close(ctx)
@@ -185,12 +188,25 @@ func start(ctx context.Context, lim Limits) (*instance, context.CancelFunc, erro
 }
 
 // sandboxErr says why a call into the module failed: its deadline, its
-// memory cap, or the file.
+// memory cap, or the file (a trap: libheif aborted, or read out of bounds).
 func sandboxErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
 		return fmt.Errorf("%w: %v", ErrTimeout, err)
 	}
-	return err
+	return fmt.Errorf("%w: %v", ErrDecode, firstLine(err))
+}
+
+// firstLine is an error's first line: a trap's message is followed by the
+// module's stack.
+func firstLine(err error) string {
+	s, _, _ := strings.Cut(err.Error(), "\n")
+	return s
+}
+
+// full reports whether the module's memory has grown to within 16 MiB of
+// its cap: a failure then is most likely an allocation that did not fit.
+func (in *instance) full() bool {
+	return int64(in.mod.Memory().Size())+16<<20 >= in.capBytes
 }
 
 func (in *instance) alloc(n int) (uint32, error) {
@@ -219,7 +235,14 @@ func (in *instance) run(file uint32, size int, info, out uint32) (header, error)
 	res, err := in.decode.Call(in.ctx, uint64(file), uint64(size), configOnly,
 		uint64(info), uint64(info+4), uint64(info+8), uint64(info+12), uint64(info+16), uint64(out))
 	if err != nil {
-		return header{}, sandboxErr(in.ctx, fmt.Errorf("heif: decode: %w", err))
+		err = sandboxErr(in.ctx, fmt.Errorf("heif: decode: %w", err))
+		if in.full() && errors.Is(err, ErrDecode) {
+			return header{}, fmt.Errorf("%w: %v", ErrMemory, err)
+		}
+		return header{}, err
+	}
+	if res[0] == 0 && in.full() {
+		return header{}, ErrMemory
 	}
 	if res[0] == 0 {
 		return header{}, ErrDecode
