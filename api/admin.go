@@ -202,17 +202,19 @@ type archivedTask struct {
 
 // attentionView is one application needing attention.
 type attentionView struct {
-	Campaign       string     `json:"campaign"`
-	ApplicantID    string     `json:"applicant_id"`
-	Status         string     `json:"status"`
-	Returns        int        `json:"returns"`
-	Deadline       *time.Time `json:"deadline,omitempty"`
-	LastSubmission string     `json:"last_submission,omitempty"`
-	LastOutcome    string     `json:"last_outcome,omitempty"`
-	Series         string     `json:"series,omitempty"`
-	Level          string     `json:"level,omitempty"`
-	Codes          []string   `json:"codes"`
-	Updated        time.Time  `json:"updated"`
+	Campaign    string `json:"campaign"`
+	ApplicantID string `json:"applicant_id"`
+	// Status is the listing (pipeline.Listed): the application's status,
+	// or "refused" when its latest submission was.
+	Status         string          `json:"status"`
+	Returns        int             `json:"returns"`
+	Deadline       *time.Time      `json:"deadline,omitempty"`
+	LastSubmission string          `json:"last_submission,omitempty"`
+	LastOutcome    pipeline.Status `json:"last_outcome,omitempty"`
+	Series         string          `json:"series,omitempty"`
+	Level          string          `json:"level,omitempty"`
+	Codes          []string        `json:"codes"`
+	Updated        time.Time       `json:"updated"`
 }
 
 // failures lists what needs an administrator: archived tasks of every
@@ -280,12 +282,10 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 	}
 	views := make([]attentionView, 0, len(apps))
 	for _, a := range apps {
-		v := attentionView{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Status: string(a.Status), Returns: a.Returns,
+		listed, _ := a.Listed()
+		v := attentionView{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Status: listed, Returns: a.Returns,
 			LastSubmission: a.LastSubmission, LastOutcome: a.LastOutcome, Series: a.Meta.Series, Level: a.Meta.Level,
 			Codes: nonNil(a.Meta.Codes), Updated: a.Updated.UTC()}
-		if a.LastOutcome == state.OutcomeRefused {
-			v.Status = "refused"
-		}
 		if !a.Deadline.IsZero() {
 			d := a.Deadline.UTC()
 			v.Deadline = &d

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/state"
@@ -75,9 +73,9 @@ type submissionView struct {
 	// State is where the submission is: queued, processing, retrying,
 	// failed (archived task: an administrator must look), or the report's
 	// status — accepted, rejected, refused.
-	State       string          `json:"state"`
-	Task        *taskView       `json:"task,omitempty"`
-	Application applicationView `json:"application"`
+	State       pipeline.SubmissionState `json:"state"`
+	Task        *taskView                `json:"task,omitempty"`
+	Application applicationView          `json:"application"`
 	// Report is the blindpack/report@1 document, once written.
 	Report json.RawMessage `json:"report,omitempty"`
 }
@@ -90,18 +88,15 @@ type taskView struct {
 }
 
 type applicationView struct {
-	Status         string            `json:"status"`
-	Returns        int               `json:"returns"`
-	Deadline       *time.Time        `json:"deadline,omitempty"`
-	LastSubmission string            `json:"last_submission,omitempty"`
-	Submissions    map[string]string `json:"submissions"`
+	Status         pipeline.ApplicationStatus `json:"status"`
+	Returns        int                        `json:"returns"`
+	Deadline       *time.Time                 `json:"deadline,omitempty"`
+	LastSubmission string                     `json:"last_submission,omitempty"`
+	Submissions    map[string]pipeline.Status `json:"submissions"`
 }
 
 func viewApplication(a state.Application) applicationView {
-	v := applicationView{Status: string(a.Status), Returns: a.Returns, LastSubmission: a.Last, Submissions: a.Submissions}
-	if v.Status == "" {
-		v.Status = "pending"
-	}
+	v := applicationView{Status: a.Status, Returns: a.Returns, LastSubmission: a.Last, Submissions: a.Submissions}
 	if !a.Deadline.IsZero() {
 		d := a.Deadline.UTC()
 		v.Deadline = &d
@@ -132,21 +127,7 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ Princip
 		return
 	}
 	v := submissionView{SubmissionID: id, Campaign: loc.Campaign, ApplicantID: loc.ApplicantID, SubmittedAt: loc.SubmittedAt.UTC(),
-		Application: viewApplication(app), State: "queued"}
-	if info, err := s.d.Inspector.GetTaskInfo(workers.QueueDefault, id); err == nil {
-		v.Task = &taskView{ID: info.ID, Queue: info.Queue, State: info.State.String(), Retried: info.Retried}
-		switch info.State {
-		case asynq.TaskStateActive, asynq.TaskStateCompleted:
-			v.State = "processing"
-		case asynq.TaskStateRetry:
-			v.State = "retrying"
-		case asynq.TaskStateArchived:
-			v.State = "failed"
-		}
-	} else if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-		s.internalError(w, r, "task info", err)
-		return
-	}
+		Application: viewApplication(app)}
 	rep, raw, err := s.report(ctx, loc.Campaign, loc.ApplicantID, id)
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
@@ -154,13 +135,22 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ Princip
 		s.internalError(w, r, "read report", err)
 		return
 	default:
-		v.Report, v.State = raw, string(rep.Status)
+		v.Report = raw
 		if rep.Status == pipeline.Accepted && rep.AnonCode != "" {
 			// Remember whose packet this code names, for assignments.
 			if err := s.d.State.IndexAnon(ctx, rep.Campaign, map[string]string{rep.AnonCode: rep.ApplicantID}); err != nil {
 				s.log.Warn("index anonymous code", "err", err)
 			}
 		}
+	}
+	pr, err := workers.SubmissionProgress(ctx, s.d.Inspector, id, rep)
+	if err != nil {
+		s.internalError(w, r, "task info", err)
+		return
+	}
+	v.State = pr.State
+	if info := pr.Task; info != nil {
+		v.Task = &taskView{ID: info.ID, Queue: info.Queue, State: info.State.String(), Retried: info.Retried}
 	}
 	writeJSON(w, http.StatusOK, v)
 }

@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -20,7 +22,7 @@ func runCalibrate(ctx context.Context, args []string) error {
 	policyFile := fs.String("policy", "", "policy `file` (YAML) whose clarity thresholds to try; default: the policy built in")
 	workers := fs.Int("workers", 0, "pages drawn and measured at once; 0 means one per CPU")
 	photos := fs.Bool("photos", false, "the labelled phone photos instead (needs ImageMagick and heif-enc)")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	pol, err := loadPolicy(*policyFile)
