@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: all build build-dev test unit demo bench calibrate fuzz load faults deps samples vet fmt clean
+.PHONY: all build build-dev test unit demo bench calibrate fuzz load faults deps deps-demo samples vet fmt clean
 
 all: build
 
@@ -23,8 +23,13 @@ build:
 build-dev:
 	$(GO) build -tags dev -o bin/blindpack-dev ./cmd/blindpack
 
+# What the tests need (Redis, the independent tools, Chromium, Tesseract, versitygw, ...).
 deps:
-	deploy/local/install-deps.sh
+	deploy/local/install-deps.sh test
+
+# What the demo needs: the CJK font and the libjpeg-turbo headers, nothing else.
+deps-demo:
+	deploy/local/install-deps.sh demo
 
 # The whole suite against real services; with-services.sh stops them whatever happens.
 test: deps
@@ -37,7 +42,7 @@ unit:
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags dev -run 'TestDemo|TestFlags' ./cmd/blindpack
 
-demo: deps build-dev
+demo: deps-demo build-dev
 	bin/blindpack-dev demo --out demo-out
 
 samples:
@@ -62,7 +67,8 @@ FUZZ_TARGETS := \
 	./pipeline/scan:FuzzOpenPDF ./pipeline/scan:FuzzOpenTIFF ./pipeline/scan:FuzzOpenHEIC \
 	./pipeline/scan:FuzzParseHEIF ./pipeline/scan:FuzzOpenWebP ./pipeline/scan:FuzzOpenBMP \
 	./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
-	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode
+	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode \
+	./pipeline/result:FuzzReadUpdates
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} in $${t%:*} for $(FUZZTIME)"; \
@@ -81,8 +87,14 @@ faults: deps
 	deploy/local/build-seaweedfs.sh
 	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 45m ./internal/faulttest/
 
+# go vet and staticcheck (pinned; fetched through the Go module proxy the first time). A cold
+# staticcheck run analyses every dependency (a few minutes on 2 cores), later runs take seconds.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags dev ./cmd/blindpack
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags dev ./cmd/blindpack
 
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')

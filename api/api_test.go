@@ -13,11 +13,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -57,10 +57,12 @@ type env struct {
 	t       *testing.T
 	deps    api.Deps
 	srv     *httptest.Server
+	ops     *httptest.Server // srv's OpsHandler: /readyz, /metrics
 	client  *http.Client
 	tok     map[string]string // upload, admin, E-0042, E-0077
 	buckets storage.Buckets
 	names   s3.BucketNames
+	s3      testenv.S3
 	asynq   *asynq.Client
 	state   *state.Store
 }
@@ -112,7 +114,7 @@ func newEnv(t *testing.T) *env {
 	insp := asynq.NewInspector(opt)
 	t.Cleanup(func() { insp.Close() })
 
-	e := &env{t: t, tok: map[string]string{}, buckets: buckets, names: names, asynq: queue, state: st}
+	e := &env{t: t, tok: map[string]string{}, buckets: buckets, names: names, s3: srv, asynq: queue, state: st}
 	var yml strings.Builder
 	yml.WriteString("tokens:\n")
 	for _, x := range []struct{ key, role, subject string }{
@@ -136,7 +138,7 @@ func newEnv(t *testing.T) *env {
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: "s3", Ping: cl.Ping},
 		}}
-	e.srv = e.serve(api.Config{TempDir: t.TempDir()}, e.deps)
+	e.srv, e.ops = e.serveBoth(api.Config{TempDir: t.TempDir()}, e.deps)
 	e.client = &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	return e
 }
@@ -144,13 +146,22 @@ func newEnv(t *testing.T) *env {
 // serve starts an API server on a test listener.
 func (e *env) serve(cfg api.Config, d api.Deps) *httptest.Server {
 	e.t.Helper()
+	public, _ := e.serveBoth(cfg, d)
+	return public
+}
+
+// serveBoth starts an API server's public and operators' handlers on
+// listeners of their own.
+func (e *env) serveBoth(cfg api.Config, d api.Deps) (public, ops *httptest.Server) {
+	e.t.Helper()
 	s, err := api.New(cfg, d)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ts := httptest.NewServer(s.Handler())
-	e.t.Cleanup(ts.Close)
-	return ts
+	public, ops = httptest.NewServer(s.Handler()), httptest.NewServer(s.OpsHandler())
+	e.t.Cleanup(public.Close)
+	e.t.Cleanup(ops.Close)
+	return public, ops
 }
 
 type response struct {
@@ -270,23 +281,33 @@ func (e *env) trail(campaign, applicant string) []event {
 	return v.Events
 }
 
-// download asks for a packet as a reviewer, expects the redirect, and
-// fetches the presigned URL from the S3 server.
-func (e *env) download(reviewer, anon string) (*url.URL, []byte) {
+// download asks for a packet as a reviewer and expects the copy itself,
+// streamed by the server, with headers that keep it out of caches and
+// name the file by the anonymous code — and nothing that names the S3
+// server.
+func (e *env) download(reviewer, anon string) []byte {
 	e.t.Helper()
 	r := e.do("GET", "/v1/packets/"+anon, e.tok[reviewer], nil)
-	if r.code != http.StatusSeeOther {
-		e.t.Fatalf("%s GET packet %s: %d %s", reviewer, anon, r.code, r.body)
+	if r.code != http.StatusOK || !bytes.HasPrefix(r.body, []byte("%PDF-")) {
+		e.t.Fatalf("%s GET packet %s: %d %.200s", reviewer, anon, r.code, r.body)
 	}
-	u, err := url.Parse(r.header.Get("Location"))
-	if err != nil {
-		e.t.Fatal(err)
+	for k, want := range map[string]string{
+		"Content-Type": "application/pdf", "Cache-Control": "private, no-store",
+		"Content-Disposition": `attachment; filename="` + anon + `.pdf"`, "X-Content-Type-Options": "nosniff",
+		"Content-Length": strconv.Itoa(len(r.body)),
+	} {
+		if got := r.header.Get(k); got != want {
+			e.t.Errorf("%s: %q, want %q", k, got, want)
+		}
 	}
-	code, body := fetch(e.t, u.String())
-	if code != http.StatusOK || !bytes.HasPrefix(body, []byte("%PDF-")) {
-		e.t.Fatalf("presigned URL: %d %.200s", code, body)
+	for k, vs := range r.header {
+		for _, v := range vs {
+			if strings.Contains(v, e.s3.Endpoint) || strings.Contains(v, e.s3.AccessKey) || strings.Contains(strings.ToLower(v), "x-amz") {
+				e.t.Errorf("header %s names the object store: %s", k, v)
+			}
+		}
 	}
-	return u, body
+	return r.body
 }
 
 // waitTask waits until a task has completed.
@@ -444,20 +465,28 @@ func TestAPI(t *testing.T) {
 		if r := e.do("GET", "/v1/packets/2024-0000-0000", e.tok["E-0042"], nil); r.code != 403 {
 			t.Fatalf("unassigned, unknown packet: %d %s", r.code, r.body)
 		}
-		u, body := e.download("E-0042", anonA)
-		copy42 = body
-		if !strings.HasSuffix(u.Path, "/2024/"+anonA+"/reviewers/E-0042.pdf") {
-			t.Errorf("presigned URL of %s", u.Path)
+		// Both refusals are in an audit trail, not only in the log: B's
+		// application's, and for a code nobody has, the security trail.
+		refused := func(events []state.Event, anon string) bool {
+			for _, ev := range events {
+				if ev.Action == "access_refused" && ev.Actor == "reviewer:E-0042" && strings.Contains(ev.Detail, anon) && strings.HasPrefix(ev.From, "127.0.0.1:") {
+					return true
+				}
+			}
+			return false
 		}
-		if exp := u.Query().Get("X-Amz-Expires"); exp != "300" {
-			t.Errorf("link expires in %s s, want 300", exp)
+		if b, _ := e.state.Trail(context.Background(), "2024", subB.ApplicantID, 0); !refused(b, anonB) {
+			t.Error("the refused download of B's packet is not in B's audit trail")
 		}
+		if sec, _ := e.state.SecurityTrail(context.Background(), 0); !refused(sec, "2024-0000-0000") {
+			t.Error("the refused download of an unknown packet is not in the security trail")
+		}
+		copy42 = e.download("E-0042", anonA)
 		// Asking again gives the same copy.
-		_, again := e.download("E-0042", anonA)
-		if !bytes.Equal(again, copy42) {
+		if again := e.download("E-0042", anonA); !bytes.Equal(again, copy42) {
 			t.Error("a second download gave another copy")
 		}
-		_, copy77 = e.download("E-0077", anonA)
+		copy77 = e.download("E-0077", anonA)
 		if bytes.Equal(copy42, copy77) {
 			t.Fatal("two reviewers got the same copy")
 		}
@@ -473,44 +502,17 @@ func TestAPI(t *testing.T) {
 					t.Errorf("%s's copy, page %d: %q", who, page, text)
 				}
 			}
-			if probs := verify.Packet(bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, va.Report.Packet)); len(probs) > 0 {
+			if probs, err := verify.Packet(context.Background(), bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, va.Report.Packet)); err != nil || len(probs) > 0 {
 				t.Errorf("%s's copy fails verification: %v", who, probs)
 			}
 		}
-		// A reviewer cannot turn their link into another's copy, the
-		// packet itself, a report or an upload: the signature covers the key.
-		u, _ = e.download("E-0042", anonA)
-		for _, key := range []string{
-			e.names.Packets + "/2024/" + anonA + "/reviewers/E-0077.pdf",
-			e.names.Packets + "/" + storage.PacketKey("2024", anonA),
-			e.names.Reports + "/" + storage.ReportKey("2024", subA.ApplicantID, subA.SubmissionID),
-			e.names.Uploads + "/" + storage.SubmissionKey("2024", subA.ApplicantID, subA.SubmissionID),
-		} {
-			forged := *u
-			forged.Path = "/" + key
-			if code, _ := fetch(t, forged.String()); code != http.StatusForbidden {
-				t.Errorf("forged link to %s: %d", key, code)
-			}
-		}
-		// No route takes another reviewer's code from a reviewer.
+		// No route takes another reviewer's code from a reviewer: whatever
+		// the URL says, it is E-0042's own copy or nothing.
 		for _, p := range []string{"/v1/packets/" + anonA + "?reviewer=E-0077", "/v1/packets/" + anonA + "/reviewers/E-0077.pdf"} {
 			r := e.do("GET", p, e.tok["E-0042"], nil)
-			if r.code == http.StatusSeeOther && !strings.Contains(r.header.Get("Location"), "E-0042.pdf") {
-				t.Errorf("%s led to %s", p, r.header.Get("Location"))
+			if r.code == http.StatusOK && !bytes.Equal(r.body, copy42) {
+				t.Errorf("%s gave another copy", p)
 			}
-		}
-	})
-
-	t.Run("expired link refused by the S3 server", func(t *testing.T) {
-		short := e.serve(api.Config{PresignExpiry: time.Second, TempDir: t.TempDir()}, e.deps)
-		r := e.doOn(short, "GET", "/v1/packets/"+anonA, e.tok["E-0042"], nil)
-		if r.code != http.StatusSeeOther {
-			t.Fatalf("%d %s", r.code, r.body)
-		}
-		time.Sleep(2500 * time.Millisecond)
-		code, body := fetch(t, r.header.Get("Location"))
-		if code != http.StatusForbidden {
-			t.Fatalf("expired link: %d %.300s", code, body)
 		}
 	})
 
@@ -537,8 +539,8 @@ func TestAPI(t *testing.T) {
 				}
 			}
 		}
-		// E-0042: four downloads above and one with the short link; E-0077: one.
-		if downloads["reviewer:E-0042"] != 5 || downloads["reviewer:E-0077"] != 1 || made != 2 {
+		// E-0042: two downloads and the URL that named E-0077; E-0077: one.
+		if downloads["reviewer:E-0042"] != 3 || downloads["reviewer:E-0077"] != 1 || made != 2 {
 			t.Errorf("downloads %v, %d copies made; trail: %+v", downloads, made, events)
 		}
 	})
@@ -678,10 +680,18 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("probes and metrics", func(t *testing.T) {
-		if r := e.do("GET", "/healthz", "", nil); r.code != 200 {
-			t.Errorf("healthz: %d", r.code)
+		// Liveness is public; readiness and metrics only on the operators'
+		// listener.
+		for _, tc := range []struct {
+			srv  *httptest.Server
+			path string
+			want int
+		}{{e.srv, "/healthz", 200}, {e.srv, "/readyz", 404}, {e.srv, "/metrics", 404}, {e.ops, "/healthz", 200}, {e.ops, "/v1/failures", 404}} {
+			if r := e.doOn(tc.srv, "GET", tc.path, e.tok["admin"], nil); r.code != tc.want {
+				t.Errorf("GET %s on the %s listener: %d, want %d", tc.path, map[bool]string{true: "public", false: "operators'"}[tc.srv == e.srv], r.code, tc.want)
+			}
 		}
-		r := e.do("GET", "/readyz", "", nil)
+		r := e.doOn(e.ops, "GET", "/readyz", "", nil)
 		if r.code != 200 || !bytes.Contains(r.body, []byte(`"redis": "ok"`)) || !bytes.Contains(r.body, []byte(`"s3": "ok"`)) {
 			t.Errorf("readyz: %d %s", r.code, r.body)
 		}
@@ -689,17 +699,17 @@ func TestAPI(t *testing.T) {
 		down.Ready = append([]api.Check{}, e.deps.Ready...)
 		down.Ready = append(down.Ready, api.Check{Name: "slow", Ping: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }})
 		start := time.Now()
-		if r := e.doOn(e.serve(api.Config{ReadyTimeout: 300 * time.Millisecond}, down), "GET", "/readyz", "", nil); r.code != 503 || !bytes.Contains(r.body, []byte(`"slow": "unavailable"`)) {
+		_, downOps := e.serveBoth(api.Config{ReadyTimeout: 300 * time.Millisecond}, down)
+		if r = e.doOn(downOps, "GET", "/readyz", "", nil); r.code != 503 || !bytes.Contains(r.body, []byte(`"slow": "unavailable"`)) {
 			t.Errorf("readyz with a dependency down: %d %s", r.code, r.body)
 		}
 		if time.Since(start) > 5*time.Second {
 			t.Errorf("readiness did not time out")
 		}
-		// This server redirected six downloads (the short-link one is
-		// another server, with its own registry) and made three copies.
-		r = e.do("GET", "/metrics", "", nil)
+		// This server streamed five downloads and made three copies.
+		r = e.doOn(e.ops, "GET", "/metrics", "", nil)
 		for _, want := range []string{
-			`blindpack_api_downloads_total{outcome="redirected"} 6`,
+			`blindpack_api_downloads_total{outcome="streamed"} 5`,
 			`blindpack_api_downloads_total{outcome="denied"}`,
 			`blindpack_api_downloads_total{outcome="unavailable"} 1`,
 			`blindpack_api_copies_total{outcome="made"} 3`,
@@ -778,10 +788,7 @@ func TestConfigValidate(t *testing.T) {
 // context is cancelled, and Serve returns without error.
 func TestServeShutsDownGracefully(t *testing.T) {
 	e := newEnv(t)
-	slow := make(chan struct{})
-	d := e.deps
-	d.Ready = []api.Check{{Name: "slow", Ping: func(ctx context.Context) error { <-slow; return nil }}}
-	s, err := api.New(api.Config{ReadyTimeout: 10 * time.Second}, d)
+	s, err := api.New(api.Config{}, e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -792,9 +799,13 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln) }()
+	// A request in flight: its body is still coming when shutdown begins.
+	body, more := io.Pipe()
 	got := make(chan int, 1)
 	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/submissions", body)
+		req.Header.Set("Authorization", "Bearer "+e.tok["upload"])
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			got <- 0
 			return
@@ -802,12 +813,14 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		resp.Body.Close()
 		got <- resp.StatusCode
 	}()
+	more.Write([]byte(`{"schema":`))
 	time.Sleep(300 * time.Millisecond) // the request is in flight
 	cancel()
 	time.Sleep(100 * time.Millisecond)
-	close(slow)
-	if code := <-got; code != 200 {
-		t.Errorf("request in flight got %d", code)
+	more.Write([]byte(`"x"}`))
+	more.Close()
+	if code := <-got; code != http.StatusBadRequest {
+		t.Errorf("request in flight got %d, want its answer (400)", code)
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)
@@ -815,4 +828,51 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
 		t.Error("still listening after shutdown")
 	}
+}
+
+// TestWatchTokens: a token taken out of the file stops working without a
+// restart, on a change or on SIGHUP, and a broken file leaves the tokens
+// in force.
+func TestWatchTokens(t *testing.T) {
+	entry := func(tok, subject string) string {
+		return fmt.Sprintf("  - sha256: %s\n    role: reviewer\n    subject: %s\n", api.HashToken(tok), subject)
+	}
+	path := filepath.Join(t.TempDir(), "tokens.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("tokens:\n" + entry("tok-a", "E-0001") + entry("tok-b", "E-0002"))
+	tokens, err := api.LoadTokens(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	go api.WatchTokens(ctx, path, tokens, 50*time.Millisecond, hup, nil)
+	until := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if ok() {
+				return
+			}
+		}
+		t.Fatal(what)
+	}
+	valid := func(tok string) bool { _, ok := tokens.Authenticate(tok); return ok }
+	write("tokens:\n" + entry("tok-a", "E-0001"))
+	until("a removed token still works", func() bool { return !valid("tok-b") })
+	if !valid("tok-a") {
+		t.Fatal("the remaining token stopped working")
+	}
+	write("tokens:\n  - sha256: not-hex\n")
+	time.Sleep(200 * time.Millisecond)
+	if !valid("tok-a") {
+		t.Error("a broken file emptied the tokens")
+	}
+	write("tokens: []\n")
+	hup <- os.Interrupt
+	until("SIGHUP did not reload", func() bool { return !valid("tok-a") })
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,8 +17,12 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/api/public"
+	"github.com/blindpack/blindpack/api/review"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/state"
@@ -26,8 +31,9 @@ import (
 
 // Config tunes the server. The zero value is the default everywhere.
 type Config struct {
-	// PresignExpiry is how long a download link works (default 5 min; at
-	// most 7 days, the S3 limit).
+	// PresignExpiry is kept for configurations that set it. Deprecated:
+	// reviewers' copies are streamed through the server, with the
+	// assignment checked on each request, never handed out as links.
 	PresignExpiry time.Duration
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
 	// http.Server's (defaults 10 s, 1 min, 5 min, 2 min). The write
@@ -50,6 +56,12 @@ type Config struct {
 	// X-Forwarded-For entry, for a server behind a reverse proxy that
 	// sets it; otherwise the audit records the connection's address.
 	TrustForwardedFor bool
+	// People tunes accounts, sign-in and sessions of the pages for people
+	// (package people); Review the reviewers' portal (package review).
+	People people.Config
+	Review review.Config
+	// Public tunes the public results and verification pages.
+	Public public.Config
 }
 
 // Validate reports the first mistake in c.
@@ -69,7 +81,7 @@ func (c Config) Validate() error {
 	if c.MaxSubmissionBytes < 0 || c.MaxBatchBytes < 0 {
 		return errors.New("api: config: body limits must not be negative")
 	}
-	return nil
+	return errors.Join(c.People.Validate(), c.Review.Validate(), c.Public.Validate())
 }
 
 func (c Config) withDefaults() Config {
@@ -103,8 +115,7 @@ type Check struct {
 // Deps are what the server works with. All but Registry and Now are
 // required.
 type Deps struct {
-	// Buckets are the object stores; Buckets.Packets must also be a
-	// storage.Presigner.
+	// Buckets are the object stores.
 	Buckets storage.Buckets
 	// Queue enqueues tasks; Inspector reads queues for failures and
 	// metrics.
@@ -120,11 +131,20 @@ type Deps struct {
 	// finds which application an anonymous code belongs to.
 	AnonSecret []byte
 	Tokens     *Tokens
+	// Renderer draws the pages of reviewers' copies in the portal
+	// (default poppler's pdftoppm, in colour).
+	Renderer review.Renderer
+	// ResultRoots are the trusted roots public result files must chain
+	// to (/verify/, /results/); nil means the system's.
+	ResultRoots *x509.CertPool
+	// ResultRootsName says where ResultRoots came from.
+	ResultRootsName string
 	// Ready are the readiness checks (Redis, S3).
 	Ready []Check
 	Log   *slog.Logger
-	// Registry receives the server's metrics and serves /metrics (default
-	// a new registry with the Go and process collectors).
+	// Registry receives the server's metrics, served on OpsHandler's
+	// /metrics (default a new registry with the Go and process
+	// collectors).
 	Registry *prometheus.Registry
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -132,13 +152,15 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg       Config
-	d         Deps
-	log       *slog.Logger
-	now       func() time.Time
-	presigner storage.Presigner
-	metrics   *metrics
-	mux       *http.ServeMux
+	cfg     Config
+	d       Deps
+	log     *slog.Logger
+	now     func() time.Time
+	metrics *metrics
+	mux     *http.ServeMux // the public routes
+	ops     *http.ServeMux // the operators' routes
+	site    *people.Site
+	portal  *review.Portal
 
 	copyLocks [64]sync.Mutex // makers of personal copies, by key hash
 }
@@ -160,11 +182,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	case d.Tokens == nil:
 		return nil, errors.New("api: tokens are required")
 	}
-	pre, ok := d.Buckets.Packets.(storage.Presigner)
-	if !ok {
-		return nil, errors.New("api: the packets store cannot presign download links")
-	}
-	s := &Server{cfg: cfg.withDefaults(), d: d, log: d.Log, now: d.Now, presigner: pre}
+	s := &Server{cfg: cfg.withDefaults(), d: d, log: d.Log, now: d.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -174,7 +192,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m, err := newMetrics(reg, d.Inspector, s.log)
 	if err != nil {
@@ -182,20 +200,38 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.metrics = m
 	s.routes(reg)
-	if err := s.mountConsole(); err != nil {
+	if err := s.mountPeople(); err != nil {
 		return nil, err
 	}
 	return s, nil
 }
 
-// Handler is the server's HTTP handler, with logging and metrics.
+// Handler is the server's public HTTP handler — the API, the console and
+// /healthz — with logging and metrics.
 func (s *Server) Handler() http.Handler { return s.observe(s.mux) }
 
-// Serve answers on ln until ctx is cancelled, then shuts down gracefully:
-// no new connections, requests in flight get ShutdownTimeout.
+// OpsHandler is what operators' tools read: /healthz, /readyz (Redis and S3
+// answer) and /metrics (per-route counts, refusals, queue depths). None of
+// it is for the public: serve it on a listener of its own that only the
+// monitoring network reaches (`serve --metrics-listen`), as workers do.
+func (s *Server) OpsHandler() http.Handler { return s.observe(s.ops) }
+
+// Serve answers the public routes on ln until ctx is cancelled, then shuts
+// down gracefully: no new connections, requests in flight get
+// ShutdownTimeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, s.Handler())
+}
+
+// ServeOps answers the operators' routes (OpsHandler) on ln, as Serve
+// does the public ones.
+func (s *Server) ServeOps(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, s.OpsHandler())
+}
+
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
-		Handler:           s.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
@@ -212,6 +248,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	case <-ctx.Done():
 	}
 	s.log.Info("api stopping: requests in flight get the shutdown timeout", "timeout", s.cfg.ShutdownTimeout)
+	defer s.portal.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {
@@ -226,10 +263,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // routes registers every route with the roles that may use it.
 func (s *Server) routes(reg *prometheus.Registry) {
+	s.ops = http.NewServeMux()
+	s.ops.HandleFunc("GET /healthz", s.healthz)
+	s.ops.HandleFunc("GET /readyz", s.readyz)
+	s.ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+
 	s.mux = http.NewServeMux()
+	// Liveness stays public: it says only that the process answers.
 	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
 	up, admin, rev := []Role{RoleUploadService}, []Role{RoleAdministrator}, []Role{RoleReviewer}
 	s.route("POST /v1/submissions", up, s.postSubmission)
@@ -247,8 +288,6 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.route("GET /v1/packets", rev, s.listPackets)
 	s.route("GET /v1/packets/{anon}", rev, s.getPacket)
 }
-
-type principalKey struct{}
 
 // route registers h behind authentication (401) and the role check (403).
 func (s *Server) route(pattern string, roles []Role, h func(http.ResponseWriter, *http.Request, Principal)) {

@@ -97,7 +97,10 @@ func (h *ResultHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return classify(badPayload(err))
 	}
 	err := h.issue(ctx, p)
-	if errors.Is(err, result.ErrInvalidBatch) || errors.Is(err, errBadBatch) {
+	// A bad batch, or a signer whose certificate is revoked, cannot be
+	// helped by retrying: archive at once for an administrator. A TSA or
+	// CRL server that did not answer is retried like any outage.
+	if errors.Is(err, result.ErrInvalidBatch) || errors.Is(err, errBadBatch) || errors.Is(err, result.ErrSignerRevoked) {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	return classify(err)
@@ -147,7 +150,7 @@ func (h *ResultHandler) issue(ctx context.Context, p IssueResultPayload) error {
 		return fmt.Errorf("workers: publish result: %w", err)
 	}
 	h.log().Info("result published", "campaign", b.Campaign, "doc_number", b.DocNumber, "key", key,
-		"pages", info.Pages, "bytes", info.Bytes, "sha256", info.SHA256)
+		"pages", info.Pages, "bytes", info.Bytes, "sha256", info.SHA256, "level", info.Level, "timestamp", info.Timestamp)
 	return nil
 }
 
