@@ -64,7 +64,9 @@ calibrate:
 FUZZTIME ?= 2m
 FUZZ_TARGETS := \
 	./pipeline/scan:FuzzStripJPEG ./pipeline/scan:FuzzParsePNG ./pipeline/scan:FuzzOpen \
-	./pipeline/scan:FuzzOpenPDF ./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
+	./pipeline/scan:FuzzOpenPDF ./pipeline/scan:FuzzOpenTIFF ./pipeline/scan:FuzzOpenHEIC \
+	./pipeline/scan:FuzzParseHEIF ./pipeline/scan:FuzzOpenWebP ./pipeline/scan:FuzzOpenBMP \
+	./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
 	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode \
 	./pipeline/result:FuzzReadUpdates
 fuzz:
