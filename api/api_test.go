@@ -27,6 +27,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/api"
+	"github.com/blindpack/blindpack/api/wire"
+	"github.com/blindpack/blindpack/client"
 	"github.com/blindpack/blindpack/internal/pdfcheck"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
@@ -63,6 +65,11 @@ type env struct {
 	names   s3.BucketNames
 	asynq   *asynq.Client
 	state   *state.Store
+	// valid checks every answer against openapi.yaml; up and admin are
+	// the Go client with the upload service's and an administrator's
+	// tokens, through it.
+	valid     *validator
+	up, admin *client.Client
 }
 
 func newEnv(t *testing.T) *env {
@@ -137,7 +144,13 @@ func newEnv(t *testing.T) *env {
 			{Name: "s3", Ping: cl.Ping},
 		}}
 	e.srv = e.serve(api.Config{TempDir: t.TempDir()}, e.deps)
-	e.client = &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	e.valid = newValidator(t, nil)
+	e.client = &http.Client{Transport: e.valid, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for who, c := range map[string]**client.Client{"upload": &e.up, "admin": &e.admin} {
+		if *c, err = client.New(e.srv.URL, e.tok[who], client.Options{HTTPClient: e.client}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return e
 }
 
@@ -180,6 +193,9 @@ func (e *env) doOn(srv *httptest.Server, method, path, token string, body []byte
 	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := e.client.Do(req)
 	if err != nil {
@@ -225,34 +241,21 @@ func (e *env) upload(name, id string) (*pipeline.Submission, []byte) {
 	return sub, out
 }
 
-// submissionView is the part of GET /v1/submissions/{id} the tests read.
-type submissionView struct {
-	State       string           `json:"state"`
-	ApplicantID string           `json:"applicant_id"`
-	Report      *pipeline.Report `json:"report"`
-	Application struct {
-		Status string `json:"status"`
-	} `json:"application"`
-}
-
-// waitReport polls the API until the submission has a report.
-func (e *env) waitReport(id string) submissionView {
+// waitReport waits through the client until the submission has a report,
+// and parses it.
+func (e *env) waitReport(id string) (wire.Submission, *pipeline.Report) {
 	e.t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		r := e.do("GET", "/v1/submissions/"+id, e.tok["upload"], nil)
-		if r.code != http.StatusOK {
-			e.t.Fatalf("GET submission: %d %s", r.code, r.body)
-		}
-		var v submissionView
-		r.json(e.t, &v)
-		if v.Report != nil {
-			return v
-		}
-		time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	v, err := e.up.WaitReport(ctx, id, 200*time.Millisecond)
+	if err != nil {
+		e.t.Fatalf("report of %s: %v", id, err)
 	}
-	e.t.Fatalf("no report for %s", id)
-	return submissionView{}
+	rep, err := pipeline.ParseReport(v.Report)
+	if err != nil {
+		e.t.Fatalf("report of %s: %v", id, err)
+	}
+	return v, rep
 }
 
 type event struct {
@@ -358,36 +361,43 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("submit", func(t *testing.T) {
+		ctx := context.Background()
 		for _, tc := range []struct {
-			name string
-			body []byte
-			want int
-			says string
+			name    string
+			body    []byte
+			already bool
+			want    error
+			detail  string
 		}{
-			{"first", docA, 202, "queued"},
-			{"the same again", docA, 200, "already queued"},
-			{"second applicant", docB, 202, "queued"},
-			{"not JSON", []byte("{"), 400, "malformed_submission"},
-			{"another schema", []byte(`{"schema":"x"}`), 400, "unsupported_schema"},
-			{"too large", bytes.Repeat([]byte(" "), 1<<20+1), 413, "larger than"},
+			{"first", docA, false, nil, ""},
+			{"the same again", docA, true, nil, ""},
+			{"second applicant", docB, false, nil, ""},
+			{"not JSON", []byte("{"), false, client.ErrInvalidSubmission, "malformed_submission"},
+			{"another schema", []byte(`{"schema":"x"}`), false, client.ErrInvalidSubmission, "unsupported_schema"},
+			{"too large", bytes.Repeat([]byte(" "), 1<<20+1), false, client.ErrBodyTooLarge, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				r := e.do("POST", "/v1/submissions", e.tok["upload"], tc.body)
-				if r.code != tc.want || !bytes.Contains(r.body, []byte(tc.says)) {
-					t.Fatalf("%d %s, want %d %q", r.code, r.body, tc.want, tc.says)
+				got, err := e.up.Submit(ctx, tc.body)
+				var ae *client.Error
+				switch {
+				case tc.want == nil && (err != nil || got.AlreadyQueued != tc.already):
+					t.Fatalf("Submit = %+v, %v; want already queued %v", got, err, tc.already)
+				case tc.want != nil && (!errors.Is(err, tc.want) || !errors.As(err, &ae) || !strings.Contains(ae.Detail, tc.detail)):
+					t.Fatalf("Submit error %v, want %v with %q", err, tc.want, tc.detail)
 				}
 			})
 		}
-		if r := e.do("GET", "/v1/submissions/nobody-r1", e.tok["upload"], nil); r.code != 404 {
-			t.Errorf("unknown submission: %d", r.code)
+		if _, err := e.up.Submission(ctx, "nobody-r1"); !errors.Is(err, client.ErrUnknownSubmission) {
+			t.Errorf("unknown submission: %v", err)
 		}
 	})
 
-	va, vb := e.waitReport(subA.SubmissionID), e.waitReport(subB.SubmissionID)
+	va, repA := e.waitReport(subA.SubmissionID)
+	vb, repB := e.waitReport(subB.SubmissionID)
 	if va.State != "accepted" || vb.State != "accepted" || va.Application.Status != "accepted" {
-		t.Fatalf("reports: %s %s", va.State, vb.State)
+		t.Fatalf("reports: %s %s, application %s", va.State, vb.State, va.Application.Status)
 	}
-	anonA, anonB := va.Report.AnonCode, vb.Report.AnonCode
+	anonA, anonB := repA.AnonCode, repB.AnonCode
 	if want := pipeline.AnonCode([]byte(anonSecret), "2024", subA.ApplicantID); anonA != want {
 		t.Fatalf("anon code %s, want %s", anonA, want)
 	}
@@ -397,42 +407,44 @@ func TestAPI(t *testing.T) {
 	}
 
 	t.Run("assign", func(t *testing.T) {
+		ctx := context.Background()
 		for _, tc := range []struct {
 			name, anon, reviewer string
-			want                 int
+			status               string
+			err                  error
 		}{
-			{"E-0042 gets A", anonA, "E-0042", 201},
-			{"again", anonA, "E-0042", 200},
-			{"E-0077 gets A", anonA, "E-0077", 201},
-			{"E-0077 gets B", anonB, "E-0077", 201},
-			{"unknown code", "2024-0000-0000", "E-0042", 404},
-			{"not a code", "../uploads", "E-0042", 400},
-			{"bad reviewer", anonA, "E/0042", 400},
+			{"E-0042 gets A", anonA, "E-0042", "assigned", nil},
+			{"again", anonA, "E-0042", "already assigned", nil},
+			{"E-0077 gets A", anonA, "E-0077", "assigned", nil},
+			{"E-0077 gets B", anonB, "E-0077", "assigned", nil},
+			{"unknown code", "2024-0000-0000", "E-0042", "", client.ErrUnknownAnonCode},
+			{"not a code", "../uploads", "E-0042", "", client.ErrInvalidParameter},
+			{"bad reviewer", anonA, "E/0042", "", client.ErrInvalidParameter},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				body, _ := json.Marshal(map[string]string{"anon_code": tc.anon, "reviewer": tc.reviewer})
-				if r := e.do("POST", "/v1/assignments", e.tok["admin"], body); r.code != tc.want {
-					t.Fatalf("%d %s, want %d", r.code, r.body, tc.want)
+				got, err := e.admin.Assign(ctx, tc.anon, tc.reviewer)
+				if tc.err != nil && !errors.Is(err, tc.err) || tc.err == nil && (err != nil || got.Status != tc.status) {
+					t.Fatalf("Assign = %+v, %v; want %q %v", got, err, tc.status, tc.err)
 				}
 			})
 		}
-		r := e.do("GET", "/v1/assignments", e.tok["admin"], nil)
-		var all struct{ Assignments map[string][]string }
-		r.json(t, &all)
-		if len(all.Assignments["E-0042"]) != 1 || len(all.Assignments["E-0077"]) != 2 {
-			t.Errorf("assignments: %s", r.body)
+		all, err := e.admin.Assignments(ctx, "", "")
+		if err != nil || len(all.All["E-0042"]) != 1 || len(all.All["E-0077"]) != 2 {
+			t.Errorf("assignments: %+v %v", all, err)
 		}
-		r = e.do("GET", "/v1/packets", e.tok["E-0042"], nil)
-		var list struct {
-			Reviewer string
-			Packets  []struct {
-				AnonCode  string `json:"anon_code"`
-				Available bool
-			}
+		if one, err := e.admin.Assignments(ctx, "E-0077", ""); err != nil || one.Reviewer != "E-0077" || len(one.AnonCodes) != 2 {
+			t.Errorf("E-0077's assignments: %+v %v", one, err)
 		}
-		r.json(t, &list)
-		if list.Reviewer != "E-0042" || len(list.Packets) != 1 || list.Packets[0].AnonCode != anonA || !list.Packets[0].Available {
-			t.Errorf("E-0042's packets: %s", r.body)
+		if one, err := e.admin.Assignments(ctx, "", anonA); err != nil || one.AnonCode != anonA || len(one.Reviewers) != 2 {
+			t.Errorf("A's reviewers: %+v %v", one, err)
+		}
+		rev, err := client.New(e.srv.URL, e.tok["E-0042"], client.Options{HTTPClient: e.client})
+		if err != nil {
+			t.Fatal(err)
+		}
+		list, err := rev.Packets(ctx)
+		if err != nil || list.Reviewer != "E-0042" || len(list.Packets) != 1 || list.Packets[0].AnonCode != anonA || !list.Packets[0].Available {
+			t.Errorf("E-0042's packets: %+v %v", list, err)
 		}
 	})
 
@@ -467,13 +479,13 @@ func TestAPI(t *testing.T) {
 			path := pdfcheck.File(t, c)
 			pdfcheck.QPDFCheck(t, path)
 			other := map[string]string{"E-0042": "E-0077", "E-0077": "E-0042"}[who]
-			for page := 1; page <= va.Report.Packet.Pages; page++ {
+			for page := 1; page <= repA.Packet.Pages; page++ {
 				text := pdfcheck.Text(t, path, page, page)
 				if !strings.Contains(text, "评审专家"+who+"·2024-09-2002:00Z·仅供评审") || strings.Contains(text, other) {
 					t.Errorf("%s's copy, page %d: %q", who, page, text)
 				}
 			}
-			if probs := verify.Packet(bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, va.Report.Packet)); len(probs) > 0 {
+			if probs := verify.Packet(bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, repA.Packet)); len(probs) > 0 {
 				t.Errorf("%s's copy fails verification: %v", who, probs)
 			}
 		}
@@ -516,6 +528,11 @@ func TestAPI(t *testing.T) {
 
 	t.Run("audit trail", func(t *testing.T) {
 		events := e.trail("2024", subA.ApplicantID)
+		if last, err := e.admin.SubmissionTrail(context.Background(), subA.SubmissionID, 3); err != nil || len(last.Events) != 3 ||
+			last.Events[0] != (wire.AuditEvent{At: last.Events[0].At, Actor: events[0].Actor, Action: events[0].Action, Submission: events[0].Submission,
+				Detail: events[0].Detail, From: events[0].From}) {
+			t.Errorf("the submission's trail, last 3: %+v %v", last, err)
+		}
 		downloads := map[string]int{}
 		made := 0
 		for _, ev := range events {
@@ -589,7 +606,7 @@ func TestAPI(t *testing.T) {
 		if r := e.do("POST", "/v1/submissions", e.tok["upload"], doc); r.code != 202 {
 			t.Fatalf("%d %s", r.code, r.body)
 		}
-		if v := e.waitReport(sub.SubmissionID); v.State != "rejected" {
+		if v, _ := e.waitReport(sub.SubmissionID); v.State != "rejected" {
 			t.Fatalf("state %s", v.State)
 		}
 		if _, err := e.asynq.Enqueue(asynq.NewTask(workers.TypeProcessSubmission, []byte("not json"), asynq.TaskID("garbage-1"))); err != nil {
@@ -677,6 +694,13 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("openapi", func(t *testing.T) {
+		doc, err := e.up.OpenAPI(context.Background())
+		if want, _ := api.OpenAPI(); err != nil || !bytes.Equal(doc, want) {
+			t.Errorf("OpenAPI: %v", err)
+		}
+	})
+
 	t.Run("probes and metrics", func(t *testing.T) {
 		if r := e.do("GET", "/healthz", "", nil); r.code != 200 {
 			t.Errorf("healthz: %d", r.code)
@@ -713,6 +737,11 @@ func TestAPI(t *testing.T) {
 			}
 		}
 	})
+	// Every operation of openapi.yaml answered at least once, and every
+	// answer matched the document (the validator fails the test if not).
+	if unseen := e.valid.unseen(); len(unseen) > 0 {
+		t.Errorf("operations no answer was validated for: %v", unseen)
+	}
 }
 
 func TestParseTokens(t *testing.T) {

@@ -12,24 +12,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/stamp"
 	"github.com/blindpack/blindpack/pipeline/verify"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 )
-
-// packetView is one packet in a reviewer's list.
-type packetView struct {
-	AnonCode string `json:"anon_code"`
-	Campaign string `json:"campaign"`
-	// Available says whether the packet can be downloaded now (the
-	// application is accepted and its packet published).
-	Available bool `json:"available"`
-	// CopyMadeAt is when the reviewer's personal copy was made, if it was.
-	CopyMadeAt *time.Time `json:"copy_made_at,omitempty"`
-	Href       string     `json:"href"`
-}
 
 // listPackets lists the packets assigned to the reviewer the token names.
 func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -39,10 +28,10 @@ func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal
 		s.internalError(w, r, "assigned to", err)
 		return
 	}
-	out := make([]packetView, 0, len(codes))
+	out := make([]wire.Packet, 0, len(codes))
 	for _, anon := range codes {
 		campaign, _ := anonCampaign(anon)
-		v := packetView{AnonCode: anon, Campaign: campaign, Href: "/v1/packets/" + anon}
+		v := wire.Packet{AnonCode: anon, Campaign: campaign, Href: "/v1/packets/" + anon}
 		if _, applicant, err := s.resolve(ctx, anon); err == nil {
 			if app, err := s.d.State.Get(ctx, campaign, applicant); err == nil {
 				v.Available = app.Status == state.Accepted && app.Last != ""
@@ -54,7 +43,7 @@ func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reviewer": p.Subject, "packets": out})
+	writeJSON(w, http.StatusOK, wire.Packets{Reviewer: p.Subject, Packets: out})
 }
 
 // getPacket answers a reviewer's download with a 303 to a presigned URL of
@@ -66,7 +55,7 @@ func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) 
 	anon := r.PathValue("anon")
 	if _, ok := anonCampaign(anon); !ok {
 		s.metrics.downloads.WithLabelValues("bad_request").Inc()
-		writeError(w, http.StatusBadRequest, "invalid anonymous code")
+		writeError(w, wire.CodeInvalidParameter, "not an anonymous code")
 		return
 	}
 	ctx := r.Context()
@@ -79,13 +68,13 @@ func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) 
 	if !assigned {
 		s.metrics.downloads.WithLabelValues("denied").Inc()
 		s.log.Warn("download refused: packet not assigned", "reviewer", p.Subject, "anon_code", anon, "remote", s.clientAddr(r))
-		writeError(w, http.StatusForbidden, "this packet is not assigned to you")
+		writeError(w, wire.CodeNotAssigned, "")
 		return
 	}
 	campaign, applicant, err := s.resolve(ctx, anon)
 	if errors.Is(err, errNoApplication) {
 		s.metrics.downloads.WithLabelValues("unavailable").Inc()
-		writeError(w, http.StatusNotFound, "no packet under this code")
+		writeError(w, wire.CodeUnknownAnonCode, "")
 		return
 	} else if err != nil {
 		s.metrics.downloads.WithLabelValues("error").Inc()
@@ -95,7 +84,7 @@ func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) 
 	c, made, err := s.personalCopy(ctx, campaign, applicant, anon, p.Subject)
 	if errors.Is(err, errUnavailable) {
 		s.metrics.downloads.WithLabelValues("unavailable").Inc()
-		writeError(w, http.StatusNotFound, "the packet is not available (not accepted, withdrawn, or being replaced); try again later")
+		writeError(w, wire.CodePacketUnavailable, "")
 		return
 	} else if err != nil {
 		s.metrics.downloads.WithLabelValues("error").Inc()
@@ -124,7 +113,9 @@ func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) 
 	s.metrics.downloads.WithLabelValues("redirected").Inc()
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Referrer-Policy", "no-referrer")
-	http.Redirect(w, r, u.String(), http.StatusSeeOther)
+	// No body: http.Redirect would add a text/html one for a browser.
+	w.Header().Set("Location", u.String())
+	w.WriteHeader(http.StatusSeeOther)
 }
 
 // copyInfo is a stored personal copy and the submission it comes from.
@@ -271,18 +262,9 @@ func (s *Server) expectation(ctx context.Context, campaign, applicant, submissio
 	if loc, err := s.d.State.Locate(ctx, submission); err == nil {
 		key = loc.Key
 	}
-	rc, _, err := s.d.Buckets.Uploads.Get(ctx, key)
+	sub, err := s.submissionDoc(ctx, key)
 	if err != nil {
-		return verify.Expect{}, fmt.Errorf("api: read submission for verification: %w", err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxSubmissionBytes+1))
-	if err != nil {
-		return verify.Expect{}, fmt.Errorf("api: read submission for verification: %w", err)
-	}
-	sub, err := pipeline.ParseSubmission(data)
-	if err != nil {
-		return verify.Expect{}, fmt.Errorf("api: submission for verification: %w", err)
+		return verify.Expect{}, fmt.Errorf("api: for verification: %w", err)
 	}
 	for _, e := range rep.Packet.Index {
 		if e.Material < 0 || e.Material >= len(sub.Materials) {

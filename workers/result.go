@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
 )
@@ -57,6 +57,9 @@ type ResultHandler struct {
 	Uploads storage.Store
 	Results storage.Store
 	Log     *slog.Logger
+	// Webhooks, when set, tells the configured endpoints about every file
+	// issued (result.issued); NewMux takes it from the Handler.
+	Webhooks *Webhooks
 }
 
 // errNoSigner is the error of a result task taken by a worker that has no
@@ -68,6 +71,9 @@ var errNoSigner = errors.New("workers: this worker has no signing keys for resul
 // retried, perhaps on a worker that has them.
 func (h *Handler) resultHandler() asynq.Handler {
 	if h.Result != nil {
+		if h.Result.Webhooks == nil {
+			h.Result.Webhooks = h.Webhooks
+		}
 		return h.Result
 	}
 	return unavailable(errNoSigner)
@@ -87,14 +93,11 @@ var errBadBatch = errors.New("workers: batch cannot be issued")
 
 // ProcessTask implements asynq.Handler.
 func (h *ResultHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p IssueResultPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return classify(badPayload(err))
+	p, err := decodePayload[IssueResultPayload](t)
+	if err != nil {
+		return err
 	}
-	if err := p.Validate(); err != nil {
-		return classify(badPayload(err))
-	}
-	err := h.issue(ctx, p)
+	err = h.issue(ctx, p)
 	if errors.Is(err, result.ErrInvalidBatch) || errors.Is(err, errBadBatch) {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
@@ -146,7 +149,15 @@ func (h *ResultHandler) issue(ctx context.Context, p IssueResultPayload) error {
 	}
 	h.log().Info("result published", "campaign", b.Campaign, "doc_number", b.DocNumber, "key", key,
 		"pages", info.Pages, "bytes", info.Bytes, "sha256", info.SHA256)
-	return nil
+	// The event's id is the task's: a retry that signs the file again
+	// (another signing time, another digest) is still the same event.
+	run, ok := asynq.GetTaskID(ctx)
+	if !ok {
+		run = key
+	}
+	return h.Webhooks.Emit(ctx, Event{ID: EventID(string(wire.EventResultIssued), run), Type: wire.EventResultIssued, Campaign: b.Campaign,
+		Data: wire.ResultData{Campaign: b.Campaign, DocNumber: b.DocNumber, OutputKey: key, SHA256: info.SHA256, Persons: len(b.Approved),
+			Pages: info.Pages, Links: wire.Links{}}})
 }
 
 // ResultSubmitter is what an administrator's tool does to issue a result
