@@ -4,7 +4,7 @@
 #   make bench   blindpack against a reference tool pipeline and the libjpeg-turbo floor, then per-page benchmarks
 #   make fuzz    every fuzz target of the untrusted-input parsers, 2 minutes each (not in CI)
 #   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes
-#   make faults  kill -9 of workers, Redis restart, S3 outage, duplicate runs; prints the fault table
+#   make faults  kill -9 of workers, Redis restart, S3 outage, duplicate runs, a webhook receiver down 2 min; prints the fault table
 SHELL := /bin/bash
 GO ?= go
 
@@ -60,6 +60,7 @@ load: deps
 # Every fault test, the long ones included (about 10 minutes), then the table.
 faults: deps
 	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 30m ./internal/faulttest/
+	BLINDPACK_FAULTS=1 deploy/local/with-services.sh $(GO) test -count=1 -v -timeout 15m -run '^TestWebhooks$$' ./workers/
 
 vet:
 	$(GO) vet ./...

@@ -187,23 +187,11 @@ func (e *env) do(method, path, token string, body []byte) response {
 
 func (e *env) doOn(srv *httptest.Server, method, path, token string, body []byte) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, bytes.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
+	ctype := ""
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		ctype = "application/json"
 	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return response{code: resp.StatusCode, header: resp.Header, body: data}
+	return e.rawOn(srv, method, path, token, ctype, body, nil)
 }
 
 // upload puts a sample's files in the uploads bucket, as the upload

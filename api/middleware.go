@@ -84,7 +84,7 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		}
-		if _, pattern := s.mux.Handler(r); pattern == "" && s.unrouted(w, r) {
+		if _, pattern := s.mux.Handler(r); (pattern == "" || isAPIPath(r.URL.Path) && !isClean(r.URL.Path)) && s.unrouted(w, r) {
 			return
 		}
 		next.ServeHTTP(w, r)
@@ -98,6 +98,16 @@ func isAPIPath(p string) bool {
 	return c == "/v1" || strings.HasPrefix(c, "/v1/")
 }
 
+// isClean reports whether the router would take p as it is, without
+// redirecting to a cleaned form.
+func isClean(p string) bool {
+	c := path.Clean(p)
+	if strings.HasSuffix(p, "/") && c != "/" {
+		c += "/"
+	}
+	return c == p
+}
+
 // unrouted answers a request no route takes: 405 with Allow when the path
 // exists with other methods, 404 otherwise — in the error shape. Under /v1
 // a path the router would redirect to its clean form is a 404 (no client
@@ -109,6 +119,8 @@ func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) bool {
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
 	switch {
+	case isAPIPath(r.URL.Path) && !isClean(r.URL.Path):
+		writeError(w, wire.CodeNotFound, "the path is not in its clean form")
 	case probe.status == http.StatusMethodNotAllowed:
 		allow := probe.header.Get("Allow")
 		w.Header().Set("Allow", allow)

@@ -31,7 +31,25 @@ type resultEnv struct {
 func newResultEnv(t *testing.T) *resultEnv {
 	t.Helper()
 	opt, buckets, _ := freshServices(t)
+	is, caFile := newIssuer(t)
+	rh := &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results}
+	h := &workers.Handler{Buckets: buckets, Result: rh}
+	server, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := server.Start(workers.NewMux(h)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(server.Shutdown)
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	return &resultEnv{buckets: buckets, client: client, handler: rh, caFile: caFile}
+}
 
+// newIssuer is a signer with development keys, and its root's file.
+func newIssuer(t *testing.T) (*result.Issuer, string) {
+	t.Helper()
 	keys := filepath.Join(t.TempDir(), "keys")
 	if err := result.GenerateDevKeys(keys, result.DevKeyOptions{}); err != nil {
 		t.Fatal(err)
@@ -48,19 +66,7 @@ func newResultEnv(t *testing.T) *resultEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rh := &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results}
-	h := &workers.Handler{Buckets: buckets, Result: rh}
-	server, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := server.Start(workers.NewMux(h)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(server.Shutdown)
-	client := asynq.NewClient(opt)
-	t.Cleanup(func() { client.Close() })
-	return &resultEnv{buckets: buckets, client: client, handler: rh, caFile: filepath.Join(keys, result.CAFile)}
+	return is, filepath.Join(keys, result.CAFile)
 }
 
 func batchDoc(t *testing.T) []byte {

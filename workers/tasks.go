@@ -31,7 +31,7 @@ const (
 	TypeOCRSubmission = "submission:ocr"
 	// TypeDeliverWebhook posts one event to one endpoint, signed as the
 	// Standard Webhooks specification says. Only the webhook server
-	// (NewWebhookServer) takes it, from its own queue.
+	// (StartWebhookServer) takes it, from its own queue.
 	TypeDeliverWebhook = "webhook:deliver"
 )
 

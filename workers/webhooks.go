@@ -21,6 +21,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -138,26 +139,26 @@ func (c *WebhookConfig) Validate() error {
 	}
 	seen := map[string]bool{}
 	for i, e := range c.Endpoints {
-		where := fmt.Sprintf("%s: endpoint %d", ErrWebhooks, i+1)
+		where := fmt.Sprintf("endpoint %d", i+1)
 		if !endpointIDPattern.MatchString(e.ID) || seen[e.ID] {
-			return fmt.Errorf("%s: id %q: want a unique id (letters, digits, . _ -)", where, e.ID)
+			return fmt.Errorf("%w: %s: id %q: want a unique id (letters, digits, . _ -)", ErrWebhooks, where, e.ID)
 		}
 		seen[e.ID] = true
 		u, err := url.Parse(e.URL)
 		if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.User != nil || u.Fragment != "" {
-			return fmt.Errorf("%s (%s): url: want http(s)://host/path, without user or fragment", where, e.ID)
+			return fmt.Errorf("%w: %s (%s): url: want http(s)://host/path, without user or fragment", ErrWebhooks, where, e.ID)
 		}
 		if len(e.Secrets) < 1 || len(e.Secrets) > 2 {
-			return fmt.Errorf("%s (%s): want one secret, or two while rotating", where, e.ID)
+			return fmt.Errorf("%w: %s (%s): want one secret, or two while rotating", ErrWebhooks, where, e.ID)
 		}
 		for j, s := range e.Secrets {
 			if err := checkSecret(s); err != nil {
-				return fmt.Errorf("%s (%s): secret %d: %w", where, e.ID, j+1, err)
+				return fmt.Errorf("%w: %s (%s): secret %d: %w", ErrWebhooks, where, e.ID, j+1, err)
 			}
 		}
 		for _, t := range e.Events {
 			if !t.Known() {
-				return fmt.Errorf("%s (%s): unknown event %q", where, e.ID, t)
+				return fmt.Errorf("%w: %s (%s): unknown event %q", ErrWebhooks, where, e.ID, t)
 			}
 		}
 	}
@@ -366,6 +367,9 @@ type WebhookDeliverer struct {
 	// Now is the clock the webhook-timestamp header is read from (default
 	// time.Now).
 	Now func() time.Time
+
+	once sync.Once
+	hc   *http.Client
 }
 
 // errNoEndpoint marks a delivery for an endpoint the configuration no
@@ -449,6 +453,10 @@ func (d *WebhookDeliverer) deliver(ctx context.Context, e WebhookEndpoint, p Web
 		if errors.As(err, &ue) {
 			err = ue.Err
 		}
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() || errors.Is(err, context.DeadlineExceeded) {
+			return fmt.Errorf("workers: webhook %s: no answer within %s: %w", e.ID, d.Config.timeout(), err)
+		}
 		return fmt.Errorf("workers: webhook %s: %w", e.ID, err)
 	}
 	defer resp.Body.Close()
@@ -460,10 +468,13 @@ func (d *WebhookDeliverer) deliver(ctx context.Context, e WebhookEndpoint, p Web
 }
 
 func (d *WebhookDeliverer) client() *http.Client {
-	if d.HTTP != nil {
-		return d.HTTP
-	}
-	return NewWebhookHTTPClient(d.Config)
+	d.once.Do(func() {
+		d.hc = d.HTTP
+		if d.hc == nil {
+			d.hc = NewWebhookHTTPClient(d.Config)
+		}
+	})
+	return d.hc
 }
 
 // NewWebhookHTTPClient is the client deliveries are posted with: the
@@ -491,22 +502,24 @@ func WebhookRetryDelay(c *WebhookConfig) asynq.RetryDelayFunc {
 	}
 }
 
-// NewWebhookServer returns an asynq server that delivers webhooks and
-// nothing else: it listens to QueueWebhooks only, with the
-// configuration's concurrency, so that however slow the receivers are,
-// the workers' own slots stay free. Run it with NewWebhookMux.
-func NewWebhookServer(redis asynq.RedisConnOpt, c *WebhookConfig, sc ServerConfig, log *slog.Logger) (*asynq.Server, error) {
+// StartWebhookServer starts delivering webhooks: an asynq server that
+// runs WebhookDeliverer and nothing else. It listens to QueueWebhooks
+// only, with the configuration's concurrency, so that however slow the
+// receivers are, the workers' own slots stay free. Stop it with Shutdown.
+func StartWebhookServer(redis asynq.RedisConnOpt, c *WebhookConfig, sc ServerConfig, log *slog.Logger) (*asynq.Server, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
 	sc.Queues = map[string]int{QueueWebhooks: 1}
 	sc.Concurrency = c.concurrency()
-	return newServer(redis, sc, WebhookRetryDelay(c), log)
-}
-
-// NewWebhookMux routes deliveries to d.
-func NewWebhookMux(d *WebhookDeliverer) *asynq.ServeMux {
+	srv, err := newServer(redis, sc, WebhookRetryDelay(c), log)
+	if err != nil {
+		return nil, err
+	}
 	mux := asynq.NewServeMux()
-	mux.Handle(TypeDeliverWebhook, d)
-	return mux
+	mux.Handle(TypeDeliverWebhook, &WebhookDeliverer{Config: c, Log: log})
+	if err := srv.Start(mux); err != nil {
+		return nil, fmt.Errorf("workers: start webhook deliveries: %w", err)
+	}
+	return srv, nil
 }

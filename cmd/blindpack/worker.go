@@ -103,12 +103,9 @@ func runWorker(ctx context.Context, args []string) error {
 		h.Webhooks = &workers.Webhooks{Config: hooks, Queue: client, Now: clock.now()}
 		// Deliveries run in a server of their own, on their own queue and
 		// concurrency: slow receivers never hold a slot submissions need.
-		hs, err := workers.NewWebhookServer(s.redis(), hooks, workers.ServerConfig{ShutdownTimeout: sc.ShutdownTimeout}, log.With("component", "webhooks"))
+		hs, err := workers.StartWebhookServer(s.redis(), hooks, workers.ServerConfig{ShutdownTimeout: sc.ShutdownTimeout}, log.With("component", "webhooks"))
 		if err != nil {
 			return err
-		}
-		if err := hs.Start(workers.NewWebhookMux(&workers.WebhookDeliverer{Config: hooks, Log: log.With("component", "webhooks")})); err != nil {
-			return fmt.Errorf("start webhook deliveries: %w", err)
 		}
 		defer hs.Shutdown()
 		log.Info("webhooks on", "endpoints", len(hooks.Endpoints))
