@@ -397,18 +397,29 @@ func TestWebhooks(t *testing.T) {
 	if d := outage - time.Since(down); d > 0 {
 		time.Sleep(d)
 	}
-	if n := failedWhileDown(); n == 0 {
+	if n := failedWhileDown(); n == 0 { // deliveries to it failed and wait for a retry
 		t.Fatalf("no delivery to the receiver failed during a %s outage", outage)
 	}
 	if got := recv.seen(); len(got["submission.accepted W3-r1"]) > 0 {
 		t.Fatal("delivered while the receiver was down")
 	}
+	failedAttempts := 0
+	if tasks, err := e.inspector.ListRetryTasks(workers.QueueWebhooks, asynq.PageSize(100)); err == nil {
+		for _, ti := range tasks {
+			if strings.HasPrefix(ti.ID, "webhook:portal:") {
+				failedAttempts += ti.Retried
+			}
+		}
+	}
 	recv.start()
+	up := time.Now()
 	var total time.Duration
 	for _, d := range retry {
 		total += d
 	}
 	waitFor(total+30*time.Second, "submission.accepted W3-r1", "submission.refused W1-r2")
+	t.Logf("receiver down %s: %d failed attempts to it; everything it missed received %.1f s after it came back",
+		up.Sub(down).Round(time.Second), failedAttempts, time.Since(up).Seconds())
 
 	// Every event once; every delivery signed right with both secrets.
 	seen := recv.seen()
