@@ -1,19 +1,27 @@
 # blindpack — see README.md.
 #   make test    install what the tests need, start Redis + versitygw on loopback, run every test, stop them
-#   make demo    one-command local run (embedded Redis, local directory storage)
+#   make demo    one-command local run (embedded Redis, local directory storage; the development build)
 #   make bench   blindpack against a reference tool pipeline and the libjpeg-turbo floor, then per-page benchmarks
 #   make fuzz    every fuzz target of the untrusted-input parsers, 2 minutes each (not in CI)
-#   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes
-#   make faults  kill -9 of workers, Redis restart, S3 outage, duplicate runs, a webhook receiver down 2 min; prints the fault table
+#   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes,
+#                then a 10,000-applicant campaign rehearsal
+#   make faults  kill -9 of workers, Redis restart and Sentinel failover, S3 outage, a SeaweedFS volume
+#                server lost, duplicate runs, a webhook receiver down 2 min; prints the fault table
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: all build test unit demo bench fuzz load faults deps samples vet fmt clean
+.PHONY: all build build-dev test unit demo bench calibrate fuzz load faults deps samples vet fmt clean
 
 all: build
 
+# The production binary: no development commands (demo, bench, calibrate), none of the test
+# generators they link. deploy/Dockerfile builds the same.
 build:
 	$(GO) build -o bin/blindpack ./cmd/blindpack
+
+# The development binary: the production one plus demo, bench and calibrate (-tags dev).
+build-dev:
+	$(GO) build -tags dev -o bin/blindpack-dev ./cmd/blindpack
 
 deps:
 	deploy/local/install-deps.sh
@@ -22,13 +30,15 @@ deps:
 test: deps
 	$(GO) vet ./...
 	deploy/local/with-services.sh $(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 -tags dev -run 'TestDemo|TestFlags' ./cmd/blindpack
 
 # Fast tests only: what needs Redis or S3 is skipped.
 unit:
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags dev -run 'TestDemo|TestFlags' ./cmd/blindpack
 
-demo: deps build
-	bin/blindpack demo --out demo-out
+demo: deps build-dev
+	bin/blindpack-dev demo --out demo-out
 
 samples:
 	$(GO) run ./testdata/gen -out testdata/samples
@@ -37,8 +47,12 @@ samples:
 # workload (BENCH_FLAGS="--runs 3" for medians; pages are drawn once into ~/.cache/blindpack/bench),
 # then the testing.B benchmarks.
 bench: deps
-	$(GO) run ./cmd/blindpack bench $(BENCH_FLAGS)
+	$(GO) run -tags dev ./cmd/blindpack bench $(BENCH_FLAGS)
 	$(GO) test -run '^$$' -bench . -benchmem -count 1 ./pipeline/...
+
+# The clarity thresholds against the labelled synthetic set (README "Clarity and completeness").
+calibrate:
+	$(GO) run -tags dev ./cmd/blindpack calibrate
 
 # Each fuzz target of the parsers of untrusted input for FUZZTIME (default 2m) from its seed corpus
 # in testdata/fuzz; new crashers are written there too. Not run in CI, which runs the seeds as tests.
@@ -54,12 +68,16 @@ fuzz:
 	done
 
 # Scale-out on the real engine (a few minutes): LOAD_FLAGS="-n 200 -workers 1,2,4,8" for a bigger run.
+# Then a campaign at full size: REHEARSAL applicants in waves (about 20 minutes for 10,000).
+REHEARSAL ?= 10000
 load: deps
 	$(GO) run ./deploy/load $(LOAD_FLAGS)
+	$(GO) run ./deploy/load -rehearsal $(REHEARSAL) -workers 2
 
 # Every fault test, the long ones included (about 10 minutes), then the table.
 faults: deps
-	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 30m ./internal/faulttest/
+	deploy/local/build-seaweedfs.sh
+	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 45m ./internal/faulttest/
 	BLINDPACK_FAULTS=1 deploy/local/with-services.sh $(GO) test -count=1 -v -timeout 15m -run '^TestWebhooks$$' ./workers/
 
 vet:

@@ -240,12 +240,10 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 	}
 	views := make([]wire.Attention, 0, len(apps))
 	for _, a := range apps {
-		v := wire.Attention{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Status: string(a.Status), Returns: a.Returns,
-			LastSubmission: a.LastSubmission, LastOutcome: a.LastOutcome, Series: a.Meta.Series, Level: a.Meta.Level,
+		listed, _ := a.Listed()
+		v := wire.Attention{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Status: listed, Returns: a.Returns,
+			LastSubmission: a.LastSubmission, LastOutcome: string(a.LastOutcome), Series: a.Meta.Series, Level: a.Meta.Level,
 			Codes: nonNil(a.Meta.Codes), Updated: a.Updated.UTC()}
-		if a.LastOutcome == state.OutcomeRefused {
-			v.Status = "refused"
-		}
 		if !a.Deadline.IsZero() {
 			d := a.Deadline.UTC()
 			v.Deadline = &d

@@ -34,7 +34,7 @@ func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal
 		v := wire.Packet{AnonCode: anon, Campaign: campaign, Href: "/v1/packets/" + anon}
 		if _, applicant, err := s.resolve(ctx, anon); err == nil {
 			if app, err := s.d.State.Get(ctx, campaign, applicant); err == nil {
-				v.Available = app.Status == state.Accepted && app.Last != ""
+				v.Available = app.Status == pipeline.AppAccepted && app.Last != ""
 			}
 		}
 		if c, ok, err := s.d.State.CopyOf(ctx, anon, p.Subject); err == nil && ok && c.SHA256 != "" {
@@ -144,7 +144,7 @@ func (s *Server) personalCopy(ctx context.Context, campaign, applicant, anon, re
 	if err != nil {
 		return copyInfo{}, false, err
 	}
-	if app.Status != state.Accepted || app.Last == "" {
+	if app.Status != pipeline.AppAccepted || app.Last == "" {
 		return copyInfo{}, false, errUnavailable
 	}
 	rep, _, err := s.report(ctx, campaign, applicant, app.Last)

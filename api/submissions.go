@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/hibiken/asynq"
-
 	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
@@ -58,9 +56,9 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request, p Princi
 }
 
 func viewApplication(a state.Application) wire.Application {
-	v := wire.Application{Status: string(a.Status), Returns: a.Returns, LastSubmission: a.Last, Submissions: a.Submissions}
-	if v.Status == "" {
-		v.Status = "pending"
+	v := wire.Application{Status: string(a.Status), Returns: a.Returns, LastSubmission: a.Last, Submissions: make(map[string]string, len(a.Submissions))}
+	for id, st := range a.Submissions {
+		v.Submissions[id] = string(st)
 	}
 	if !a.Deadline.IsZero() {
 		d := a.Deadline.UTC()
@@ -100,29 +98,24 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ Princip
 		return
 	}
 	v := wire.Submission{SubmissionID: id, Campaign: loc.Campaign, ApplicantID: loc.ApplicantID, SubmittedAt: loc.SubmittedAt.UTC(),
-		Application: viewApplication(app), State: "queued"}
-	if info, err := s.d.Inspector.GetTaskInfo(workers.QueueDefault, id); err == nil {
-		v.Task = &wire.Task{ID: info.ID, Queue: info.Queue, State: info.State.String(), Retried: info.Retried}
-		switch info.State {
-		case asynq.TaskStateActive, asynq.TaskStateCompleted:
-			v.State = "processing"
-		case asynq.TaskStateRetry:
-			v.State = "retrying"
-		case asynq.TaskStateArchived:
-			v.State = "failed"
-		}
-	} else if !errors.Is(err, asynq.ErrTaskNotFound) && !errors.Is(err, asynq.ErrQueueNotFound) {
-		s.internalError(w, r, "task info", err)
-		return
-	}
+		Application: viewApplication(app)}
 	if rerr == nil {
-		v.Report, v.State = raw, string(rep.Status)
+		v.Report = raw
 		if rep.Status == pipeline.Accepted && rep.AnonCode != "" {
 			// Remember whose packet this code names, for assignments.
 			if err := s.d.State.IndexAnon(ctx, rep.Campaign, map[string]string{rep.AnonCode: rep.ApplicantID}); err != nil {
 				s.log.Warn("index anonymous code", "err", err)
 			}
 		}
+	}
+	pr, err := workers.SubmissionProgress(ctx, s.d.Inspector, id, rep)
+	if err != nil {
+		s.internalError(w, r, "task info", err)
+		return
+	}
+	v.State = string(pr.State)
+	if info := pr.Task; info != nil {
+		v.Task = &wire.Task{ID: info.ID, Queue: info.Queue, State: info.State.String(), Retried: info.Retried}
 	}
 	writeJSON(w, http.StatusOK, v)
 }

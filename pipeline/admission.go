@@ -29,14 +29,13 @@ func init() {
 // Application is what the pipeline needs to know of an application's
 // history to admit a new submission; package state stores it.
 type Application struct {
-	// Status: "" (nothing decided), "accepted", "returned" or "abandoned".
-	Status string
+	Status ApplicationStatus
 	// Returns counts distinct rejected submissions.
 	Returns int
 	// Deadline closes the latest return's window.
 	Deadline time.Time
-	// Outcomes of the submissions decided so far, by id.
-	Outcomes map[string]string
+	// Outcomes of the submissions recorded so far, by id.
+	Outcomes map[string]Status
 }
 
 // ReturnRules are the notice's rules on returned applications: a window to
@@ -62,19 +61,19 @@ func Admit(app Application, submissionID string, submittedAt time.Time, rules Re
 		f := finding.New(code, finding.Args{Value: v})
 		return &f
 	}
-	if _, decided := app.Outcomes[submissionID]; decided && app.Outcomes[submissionID] != "refused" {
+	if app.Outcomes[submissionID].Decides() {
 		return nil
 	}
 	switch app.Status {
-	case "accepted":
+	case AppAccepted:
 		return refuse(AlreadyAccepted, "")
-	case "abandoned":
+	case AppAbandoned:
 		return refuse(ApplicationAbandoned, "")
 	}
 	if rules.MaxReturns > 0 && app.Returns >= rules.MaxReturns {
 		return refuse(TooManyReturns, fmt.Sprint(app.Returns))
 	}
-	if app.Status == "returned" {
+	if app.Status == AppReturned {
 		// A resubmission after a return is judged by its deadline, which
 		// may fall after the submission period: returns happen during
 		// review.

@@ -14,7 +14,7 @@ func TestAdmit(t *testing.T) {
 	rules := pipeline.ReturnRules{Window: 48 * time.Hour, MaxReturns: 3}
 	during := time.Date(2024, 9, 20, 10, 0, 0, 0, cst)
 	returned := func(n int, deadline time.Time) pipeline.Application {
-		return pipeline.Application{Status: "returned", Returns: n, Deadline: deadline, Outcomes: map[string]string{"r1": "rejected"}}
+		return pipeline.Application{Status: pipeline.AppReturned, Returns: n, Deadline: deadline, Outcomes: map[string]pipeline.Status{"r1": pipeline.Rejected}}
 	}
 	for _, tc := range []struct {
 		name string
@@ -33,10 +33,10 @@ func TestAdmit(t *testing.T) {
 		{"resubmission after the period but within 48 hours", returned(1, time.Date(2024, 10, 3, 9, 0, 0, 0, cst)), "r2", time.Date(2024, 10, 2, 9, 0, 0, 0, cst), cal, ""},
 		{"resubmission after 48 hours", returned(1, during.Add(48*time.Hour)), "r2", during.Add(49 * time.Hour), cal, pipeline.ResubmissionOverdue},
 		{"fourth submission after three returns", returned(3, during.Add(48*time.Hour)), "r4", during.Add(time.Hour), cal, pipeline.TooManyReturns},
-		{"third return's own submission run again", pipeline.Application{Status: "returned", Returns: 3, Outcomes: map[string]string{"r3": "rejected"}}, "r3", during.Add(90 * 24 * time.Hour), cal, ""},
-		{"after acceptance", pipeline.Application{Status: "accepted", Outcomes: map[string]string{"r1": "accepted"}}, "r2", during, cal, pipeline.AlreadyAccepted},
-		{"accepted submission run again", pipeline.Application{Status: "accepted", Outcomes: map[string]string{"r1": "accepted"}}, "r1", during, cal, ""},
-		{"abandoned", pipeline.Application{Status: "abandoned", Returns: 1}, "r2", during, cal, pipeline.ApplicationAbandoned},
+		{"third return's own submission run again", pipeline.Application{Status: pipeline.AppReturned, Returns: 3, Outcomes: map[string]pipeline.Status{"r3": pipeline.Rejected}}, "r3", during.Add(90 * 24 * time.Hour), cal, ""},
+		{"after acceptance", pipeline.Application{Status: pipeline.AppAccepted, Outcomes: map[string]pipeline.Status{"r1": pipeline.Accepted}}, "r2", during, cal, pipeline.AlreadyAccepted},
+		{"accepted submission run again", pipeline.Application{Status: pipeline.AppAccepted, Outcomes: map[string]pipeline.Status{"r1": pipeline.Accepted}}, "r1", during, cal, ""},
+		{"abandoned", pipeline.Application{Status: pipeline.AppAbandoned, Returns: 1}, "r2", during, cal, pipeline.ApplicationAbandoned},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := pipeline.Admit(tc.app, tc.sub, tc.at, rules, tc.cal)

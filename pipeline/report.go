@@ -11,20 +11,6 @@ import (
 // ReportSchema is the schema of the report document.
 const ReportSchema = "blindpack/report@1"
 
-// Status is the outcome of a submission.
-type Status string
-
-// Outcomes.
-const (
-	// Accepted: the packet was built and published.
-	Accepted Status = "accepted"
-	// Rejected: returned to the applicant with findings to fix.
-	Rejected Status = "rejected"
-	// Refused: not processed at all (e.g. too many returns, outside the
-	// campaign window).
-	Refused Status = "refused"
-)
-
 // Report is the result of processing one submission (`blindpack/report@1`).
 // It names the applicant only by ids and anonymous code.
 type Report struct {

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/state"
 )
 
@@ -108,13 +109,13 @@ func TestAnonIndexAndApplicants(t *testing.T) {
 
 	const window = 48 * time.Hour
 	for i := range 1200 { // more than one SCAN page and one pipeline batch
-		if _, err := s.Record(ctx, "2024", fmt.Sprintf("A%04d", i), fmt.Sprintf("A%04d-r1", i), state.OutcomeAccepted, window, state.Meta{}); err != nil {
+		if _, err := s.Record(ctx, "2024", fmt.Sprintf("A%04d", i), fmt.Sprintf("A%04d-r1", i), pipeline.Accepted, window, state.Meta{}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	s.Record(ctx, "2024", "A0007", "A0007-r2", state.OutcomeRefused, window, state.Meta{})
-	s.Record(ctx, "2024", "B1", "B1-r1", state.OutcomeRejected, window, state.Meta{})
-	s.Record(ctx, "2025", "C1", "C1-r1", state.OutcomeRejected, window, state.Meta{})
+	s.Record(ctx, "2024", "A0007", "A0007-r2", pipeline.Refused, window, state.Meta{})
+	s.Record(ctx, "2024", "B1", "B1-r1", pipeline.Rejected, window, state.Meta{})
+	s.Record(ctx, "2025", "C1", "C1-r1", pipeline.Rejected, window, state.Meta{})
 	ids, err := s.Applicants(ctx, "2024")
 	if err != nil || len(ids) != 1201 || ids[0] != "A0000" || ids[1200] != "B1" {
 		t.Fatalf("%d applicants (%v)", len(ids), err)

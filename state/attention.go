@@ -12,8 +12,9 @@ import (
 // match everything.
 type Filter struct {
 	Campaign, Series, Level string
-	// Status is "returned", "abandoned" or "refused" (latest submission
-	// refused).
+	// Status is a listing (pipeline.Listings): an application status
+	// needing attention, or the status of a latest submission that needs
+	// it without deciding anything (refused).
 	Status string
 	// Code matches applications whose latest submission has this finding.
 	Code string
@@ -22,10 +23,7 @@ type Filter struct {
 }
 
 func (f Filter) match(a Application) bool {
-	status := string(a.Status)
-	if a.LastOutcome == OutcomeRefused {
-		status = "refused"
-	}
+	status, _ := a.Listed()
 	switch {
 	case f.Campaign != "" && a.Campaign != f.Campaign,
 		f.Series != "" && a.Meta.Series != f.Series,
@@ -60,8 +58,8 @@ func (s *Store) Attention(ctx context.Context, f Filter, limit int) ([]Applicati
 		if err != nil {
 			return nil, err
 		}
-		if a.Status == Accepted && a.LastOutcome != OutcomeRefused {
-			continue // accepted since it was listed
+		if _, listed := a.Listed(); !listed {
+			continue // decided since it was listed
 		}
 		if f.match(a) {
 			out = append(out, a)

@@ -9,29 +9,15 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-)
 
-// Status of an application.
-type Status string
-
-// Application statuses.
-const (
-	// Pending: nothing decided yet.
-	Pending Status = ""
-	// Accepted: a submission was accepted; its packet is published.
-	Accepted Status = "accepted"
-	// Returned: the latest decided submission was rejected; the applicant
-	// may resubmit until the deadline.
-	Returned Status = "returned"
-	// Abandoned: returned, and the deadline passed without a resubmission.
-	Abandoned Status = "abandoned"
+	"github.com/blindpack/blindpack/pipeline"
 )
 
 // Application is the stored state of one application (campaign ×
 // applicant).
 type Application struct {
 	Campaign, ApplicantID string
-	Status                Status
+	Status                pipeline.ApplicationStatus
 	// Returns counts distinct submissions that were rejected.
 	Returns int
 	// Deadline is when the latest return's window closes (zero when not
@@ -39,13 +25,12 @@ type Application struct {
 	Deadline time.Time
 	// Last is the latest submission decided.
 	Last string
-	// Submissions maps each decided submission to its outcome:
-	// accepted, rejected or refused.
-	Submissions map[string]string
+	// Submissions maps each submission recorded to its outcome.
+	Submissions map[string]pipeline.Status
 	Updated     time.Time
 	// LastOutcome is the outcome of the latest submission recorded,
 	// refusals included (Last names only decided submissions).
-	LastOutcome string
+	LastOutcome pipeline.Status
 	// LastSubmission is the latest submission recorded, refusals included.
 	LastSubmission string
 	// Meta describes the latest submission recorded.
@@ -106,9 +91,14 @@ func (s *Store) subIndexKey(id string) string {
 	return s.prefix + "sub:" + id
 }
 
-// Get returns an application's state; an application never seen is Pending.
+// Listed is how the application appears in administrators' list of what
+// needs attention, and whether it is there (pipeline.Listed).
+func (a Application) Listed() (string, bool) { return pipeline.Listed(a.Status, a.LastOutcome) }
+
+// Get returns an application's state; an application never seen is
+// pending.
 func (s *Store) Get(ctx context.Context, campaign, applicant string) (Application, error) {
-	a := Application{Campaign: campaign, ApplicantID: applicant, Submissions: map[string]string{}}
+	a := Application{Campaign: campaign, ApplicantID: applicant, Status: pipeline.AppPending, Submissions: map[string]pipeline.Status{}}
 	h, err := s.rdb.HGetAll(ctx, s.appKey(campaign, applicant)).Result()
 	if err != nil {
 		return a, fmt.Errorf("state: get application: %w", err)
@@ -117,8 +107,12 @@ func (s *Store) Get(ctx context.Context, campaign, applicant string) (Applicatio
 	if err != nil {
 		return a, fmt.Errorf("state: get submissions: %w", err)
 	}
-	a.Submissions = subs
-	a.Status = Status(h["status"])
+	for id, outcome := range subs {
+		a.Submissions[id] = pipeline.Status(outcome)
+	}
+	if h["status"] != "" {
+		a.Status = pipeline.ApplicationStatus(h["status"])
+	}
 	a.Returns, _ = strconv.Atoi(h["returns"])
 	a.Last = h["last"]
 	if d, _ := strconv.ParseInt(h["deadline"], 10, 64); d > 0 {
@@ -127,7 +121,7 @@ func (s *Store) Get(ctx context.Context, campaign, applicant string) (Applicatio
 	if u, _ := strconv.ParseInt(h["updated"], 10, 64); u > 0 {
 		a.Updated = time.Unix(u, 0)
 	}
-	a.LastOutcome, a.LastSubmission = h["last_outcome"], h["last_submission"]
+	a.LastOutcome, a.LastSubmission = pipeline.Status(h["last_outcome"]), h["last_submission"]
 	a.Meta = Meta{Series: h["series"], Level: h["level"]}
 	if h["codes"] != "" {
 		a.Meta.Codes = strings.Split(h["codes"], ",")
@@ -138,79 +132,94 @@ func (s *Store) Get(ctx context.Context, campaign, applicant string) (Applicatio
 // record sets a submission's outcome and derives the application's state
 // from all outcomes, in one atomic step. Recording the same outcome twice
 // changes nothing, so a re-run task cannot count a return twice or move a
-// deadline.
+// deadline. What an outcome does comes from pipeline's vocabulary
+// (pipeline.Outcome), passed in: the script spells no status.
+//
+// KEYS: application hash, its submissions hash, the deadlines index, the
+// attention index. ARGV: submission, outcome, now, return window (s),
+// index member, series, level, codes, the application's new status (""
+// leaves it), "1" if the outcome is a return, "1" if it needs attention,
+// then every outcome that counts as a return.
 var record = redis.NewScript(`
 local app, subs, deadlines, attention = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local sub, outcome, now, window, member = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
+local newStatus, isReturn, needsLook = ARGV[9], ARGV[10] == '1', ARGV[11] == '1'
+local returning = {}
+for i = 12, #ARGV do returning[ARGV[i]] = true end
 local prev = redis.call('HGET', subs, sub)
 redis.call('HSET', subs, sub, outcome)
 local returns = 0
 for _, v in ipairs(redis.call('HVALS', subs)) do
-  if v == 'rejected' then returns = returns + 1 end
+  if returning[v] then returns = returns + 1 end
 end
 redis.call('HSET', app, 'returns', returns, 'updated', now, 'last_outcome', outcome, 'last_submission', sub,
   'series', ARGV[6], 'level', ARGV[7], 'codes', ARGV[8])
-if outcome == 'refused' then
+if needsLook then
   redis.call('ZADD', attention, now, member)
+else
+  redis.call('ZREM', attention, member)
+end
+if newStatus == '' then
   return redis.call('HGET', app, 'status') or ''
 end
-redis.call('HSET', app, 'last', sub)
-if outcome == 'accepted' then
-  redis.call('HSET', app, 'status', 'accepted')
-  redis.call('HDEL', app, 'deadline')
-  redis.call('ZREM', deadlines, member)
-  redis.call('ZREM', attention, member)
-elseif outcome == 'rejected' then
-  redis.call('HSET', app, 'status', 'returned')
-  redis.call('ZADD', attention, now, member)
-  if prev ~= 'rejected' then
+redis.call('HSET', app, 'last', sub, 'status', newStatus)
+if isReturn then
+  if not (prev and returning[prev]) then
     redis.call('HSET', app, 'deadline', now + window)
     redis.call('ZADD', deadlines, now + window, member)
   end
+else
+  redis.call('HDEL', app, 'deadline')
+  redis.call('ZREM', deadlines, member)
 end
-return redis.call('HGET', app, 'status')
+return newStatus
 `)
 
-// Outcomes of a submission, as recorded.
-const (
-	OutcomeAccepted = "accepted"
-	OutcomeRejected = "rejected"
-	OutcomeRefused  = "refused"
-)
-
 // Record stores the outcome of a submission and returns the application's
-// new state. A rejection opens a return window of the given length from
-// now; a refusal (the submission was not processed) changes nothing but the
-// record of that submission. meta describes the submission for
+// new state. What the outcome does is pipeline's (Status.Outcome): a
+// return opens a window of the given length from now; a refusal (the
+// submission was not processed) changes nothing but the record of that
+// submission and the attention list. meta describes the submission for
 // administrators' lists.
-func (s *Store) Record(ctx context.Context, campaign, applicant, submission, outcome string, window time.Duration, meta Meta) (Application, error) {
-	switch outcome {
-	case OutcomeAccepted, OutcomeRejected, OutcomeRefused:
-	default:
+func (s *Store) Record(ctx context.Context, campaign, applicant, submission string, outcome pipeline.Status, window time.Duration, meta Meta) (Application, error) {
+	o, ok := outcome.Outcome()
+	if !ok {
 		return Application{}, fmt.Errorf("state: record: unknown outcome %q", outcome)
 	}
 	keys := []string{s.appKey(campaign, applicant), s.subsKey(campaign, applicant), s.deadlinesKey(), s.attentionKey()}
-	err := record.Run(ctx, s.rdb, keys, submission, outcome, s.now().Unix(), int64(window/time.Second), campaign+"\x00"+applicant,
-		meta.Series, meta.Level, strings.Join(meta.Codes, ",")).Err()
+	args := []any{submission, string(outcome), s.now().Unix(), int64(window / time.Second), campaign + "\x00" + applicant,
+		meta.Series, meta.Level, strings.Join(meta.Codes, ","), string(o.Application), flag(o.Return), flag(o.Attention)}
+	for _, r := range pipeline.ReturnStatuses() {
+		args = append(args, string(r))
+	}
+	err := record.Run(ctx, s.rdb, keys, args...).Err()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return Application{}, fmt.Errorf("state: record: %w", err)
 	}
 	return s.Get(ctx, campaign, applicant)
 }
 
+func flag(b bool) string {
+	if b {
+		return "1"
+	}
+	return "0"
+}
+
 // abandon marks one overdue application abandoned, if it still is returned
-// with that deadline: a resubmission decided meanwhile wins.
+// with that deadline: a resubmission decided meanwhile wins. ARGV: index
+// member, now, the returned status, the abandoned status.
 var abandon = redis.NewScript(`
 local app, deadlines = KEYS[1], KEYS[2]
-local member, now = ARGV[1], tonumber(ARGV[2])
+local member, now, returned, abandoned = ARGV[1], tonumber(ARGV[2]), ARGV[3], ARGV[4]
 local status = redis.call('HGET', app, 'status')
 local deadline = tonumber(redis.call('HGET', app, 'deadline') or '0')
-if status == 'returned' and deadline > 0 and deadline <= now then
-  redis.call('HSET', app, 'status', 'abandoned', 'updated', now)
+if status == returned and deadline > 0 and deadline <= now then
+  redis.call('HSET', app, 'status', abandoned, 'updated', now)
   redis.call('ZREM', deadlines, member)
   return 1
 end
-if status ~= 'returned' then redis.call('ZREM', deadlines, member) end
+if status ~= returned then redis.call('ZREM', deadlines, member) end
 return 0
 `)
 
@@ -233,7 +242,8 @@ func (s *Store) AbandonOverdue(ctx context.Context) ([]Key, error) {
 				k = Key{m[:i], m[i+1:]}
 			}
 		}
-		n, err := abandon.Run(ctx, s.rdb, []string{s.appKey(k.Campaign, k.ApplicantID), s.deadlinesKey()}, m, now).Int()
+		n, err := abandon.Run(ctx, s.rdb, []string{s.appKey(k.Campaign, k.ApplicantID), s.deadlinesKey()}, m, now,
+			string(pipeline.AppReturned), string(pipeline.AppAbandoned)).Int()
 		if err != nil {
 			return out, fmt.Errorf("state: abandon: %w", err)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/state"
 )
 
@@ -43,31 +44,31 @@ func TestReturnsAndDeadlines(t *testing.T) {
 	s, clk := newStore(t)
 	const window = 48 * time.Hour
 	a, err := s.Get(ctx, "2024", "A1")
-	if err != nil || a.Status != state.Pending || a.Returns != 0 {
+	if err != nil || a.Status != pipeline.AppPending || a.Returns != 0 {
 		t.Fatalf("new application: %+v %v", a, err)
 	}
-	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, window, state.Meta{})
-	if a.Status != state.Returned || a.Returns != 1 || !a.Deadline.Equal(clk.Now().Add(window).Truncate(time.Second)) {
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", pipeline.Rejected, window, state.Meta{})
+	if a.Status != pipeline.AppReturned || a.Returns != 1 || !a.Deadline.Equal(clk.Now().Add(window).Truncate(time.Second)) {
 		t.Fatalf("after a return: %+v", a)
 	}
 	first := a.Deadline
 	// The same task run again an hour later: no second return, same deadline.
 	clk.Advance(time.Hour)
-	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, window, state.Meta{})
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", pipeline.Rejected, window, state.Meta{})
 	if a.Returns != 1 || !a.Deadline.Equal(first) {
 		t.Fatalf("re-run counted again: %+v", a)
 	}
 	// A refused submission is recorded but changes nothing else.
-	a, _ = s.Record(ctx, "2024", "A1", "A1-x", state.OutcomeRefused, window, state.Meta{})
-	if a.Status != state.Returned || a.Returns != 1 || a.Submissions["A1-x"] != "refused" {
+	a, _ = s.Record(ctx, "2024", "A1", "A1-x", pipeline.Refused, window, state.Meta{})
+	if a.Status != pipeline.AppReturned || a.Returns != 1 || a.Submissions["A1-x"] != pipeline.Refused {
 		t.Fatalf("refusal changed state: %+v", a)
 	}
-	a, _ = s.Record(ctx, "2024", "A1", "A1-r2", state.OutcomeRejected, window, state.Meta{})
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r2", pipeline.Rejected, window, state.Meta{})
 	if a.Returns != 2 || !a.Deadline.After(first) {
 		t.Fatalf("second return: %+v", a)
 	}
-	a, _ = s.Record(ctx, "2024", "A1", "A1-r3", state.OutcomeAccepted, window, state.Meta{})
-	if a.Status != state.Accepted || a.Returns != 2 || !a.Deadline.IsZero() || a.Last != "A1-r3" {
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r3", pipeline.Accepted, window, state.Meta{})
+	if a.Status != pipeline.AppAccepted || a.Returns != 2 || !a.Deadline.IsZero() || a.Last != "A1-r3" {
 		t.Fatalf("accepted: %+v", a)
 	}
 	if _, err := s.Record(ctx, "2024", "A1", "x", "maybe", window, state.Meta{}); err == nil {
@@ -78,10 +79,10 @@ func TestReturnsAndDeadlines(t *testing.T) {
 func TestAbandonOverdue(t *testing.T) {
 	ctx := context.Background()
 	s, clk := newStore(t)
-	s.Record(ctx, "2024", "late", "late-r1", state.OutcomeRejected, 48*time.Hour, state.Meta{})
-	s.Record(ctx, "2024", "quick", "quick-r1", state.OutcomeRejected, 48*time.Hour, state.Meta{})
+	s.Record(ctx, "2024", "late", "late-r1", pipeline.Rejected, 48*time.Hour, state.Meta{})
+	s.Record(ctx, "2024", "quick", "quick-r1", pipeline.Rejected, 48*time.Hour, state.Meta{})
 	clk.Advance(24 * time.Hour)
-	s.Record(ctx, "2024", "quick", "quick-r2", state.OutcomeAccepted, 48*time.Hour, state.Meta{})
+	s.Record(ctx, "2024", "quick", "quick-r2", pipeline.Accepted, 48*time.Hour, state.Meta{})
 	if got, _ := s.AbandonOverdue(ctx); len(got) != 0 {
 		t.Fatalf("abandoned before the deadline: %v", got)
 	}
@@ -90,10 +91,10 @@ func TestAbandonOverdue(t *testing.T) {
 	if err != nil || len(got) != 1 || got[0] != (state.Key{Campaign: "2024", ApplicantID: "late"}) {
 		t.Fatalf("abandoned %v, %v", got, err)
 	}
-	if a, _ := s.Get(ctx, "2024", "late"); a.Status != state.Abandoned {
+	if a, _ := s.Get(ctx, "2024", "late"); a.Status != pipeline.AppAbandoned {
 		t.Errorf("status %s", a.Status)
 	}
-	if a, _ := s.Get(ctx, "2024", "quick"); a.Status != state.Accepted {
+	if a, _ := s.Get(ctx, "2024", "quick"); a.Status != pipeline.AppAccepted {
 		t.Errorf("a resubmitted application was abandoned: %s", a.Status)
 	}
 	if got, _ := s.AbandonOverdue(ctx); len(got) != 0 {
@@ -179,7 +180,7 @@ func TestConcurrentRecordsCountOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.Record(ctx, "2024", "A9", "A9-r1", state.OutcomeRejected, time.Hour, state.Meta{})
+			s.Record(ctx, "2024", "A9", "A9-r1", pipeline.Rejected, time.Hour, state.Meta{})
 		}()
 	}
 	wg.Wait()
@@ -192,14 +193,14 @@ func TestAttentionList(t *testing.T) {
 	ctx := context.Background()
 	s, clk := newStore(t)
 	eng := state.Meta{Series: "engineering", Level: "intermediate", Codes: []string{"blurry"}}
-	s.Record(ctx, "2024", "A1", "A1-r1", state.OutcomeRejected, time.Hour, eng)
+	s.Record(ctx, "2024", "A1", "A1-r1", pipeline.Rejected, time.Hour, eng)
 	clk.Advance(time.Minute)
-	s.Record(ctx, "2024", "A2", "A2-r1", state.OutcomeRejected, time.Hour, state.Meta{Series: "accounting", Level: "associate_senior", Codes: []string{"missing_material"}})
+	s.Record(ctx, "2024", "A2", "A2-r1", pipeline.Rejected, time.Hour, state.Meta{Series: "accounting", Level: "associate_senior", Codes: []string{"missing_material"}})
 	clk.Advance(time.Minute)
-	s.Record(ctx, "2024", "A3", "A3-r1", state.OutcomeRefused, time.Hour, state.Meta{Series: "engineering", Level: "junior", Codes: []string{"outside_submission_window"}})
+	s.Record(ctx, "2024", "A3", "A3-r1", pipeline.Refused, time.Hour, state.Meta{Series: "engineering", Level: "junior", Codes: []string{"outside_submission_window"}})
 	clk.Advance(time.Minute)
-	s.Record(ctx, "2024", "A4", "A4-r1", state.OutcomeAccepted, time.Hour, state.Meta{Series: "engineering"})
-	s.Record(ctx, "2023", "A5", "A5-r1", state.OutcomeRejected, time.Hour, eng)
+	s.Record(ctx, "2024", "A4", "A4-r1", pipeline.Accepted, time.Hour, state.Meta{Series: "engineering"})
+	s.Record(ctx, "2023", "A5", "A5-r1", pipeline.Rejected, time.Hour, eng)
 
 	all, err := s.Attention(ctx, state.Filter{Campaign: "2024"}, 0)
 	if err != nil {
@@ -231,7 +232,7 @@ func TestAttentionList(t *testing.T) {
 		}
 	}
 	// Fixed and accepted: off the list.
-	s.Record(ctx, "2024", "A1", "A1-r2", state.OutcomeAccepted, time.Hour, state.Meta{Series: "engineering"})
+	s.Record(ctx, "2024", "A1", "A1-r2", pipeline.Accepted, time.Hour, state.Meta{Series: "engineering"})
 	if got, _ := s.Attention(ctx, state.Filter{Campaign: "2024", Code: "blurry"}, 0); len(got) != 0 {
 		t.Errorf("accepted application still listed: %+v", got)
 	}

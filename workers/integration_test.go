@@ -85,14 +85,7 @@ func newEnvWith(t *testing.T, wrapUploads func(storage.Store) storage.Store, now
 	for _, c := range configure {
 		c(h)
 	}
-	server, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := server.Start(workers.NewMux(h)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(server.Shutdown)
+	startWorker(t, opt, h)
 	client := asynq.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
 	insp := asynq.NewInspector(opt)

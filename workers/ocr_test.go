@@ -337,7 +337,7 @@ func TestOCRQueue(t *testing.T) {
 	if err := workers.EnqueueOCR(ctx, e.client, p); !errors.Is(err, workers.ErrAlreadyQueued) {
 		t.Fatalf("second enqueue: %v", err)
 	}
-	info := e.waitTaskFor(t, workers.QueueLow, "ocr:"+p.SubmissionID, 3*time.Minute)
+	info := e.waitTaskFor(t, workers.QueueOCR, "ocr:"+p.SubmissionID, 3*time.Minute)
 	if info.State != asynq.TaskStateCompleted {
 		t.Fatalf("task %s: %s", info.State, info.LastErr)
 	}
@@ -380,15 +380,8 @@ func newOCREnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	h := &workers.Handler{Pipeline: p, Buckets: buckets, PacketsBucket: "pk-" + suffix, TempDir: t.TempDir()}
-	server, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
 	h.OCR = &workers.OCRHandler{}
-	if err := server.Start(workers.NewMux(h)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(server.Shutdown)
+	startWorker(t, opt, h)
 	client := asynq.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
 	insp := asynq.NewInspector(opt)
@@ -413,7 +406,7 @@ func TestAcceptedPacketQueuesOCR(t *testing.T) {
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
-		if info, err := e.inspector.GetTaskInfo(workers.QueueLow, "ocr:"+p.SubmissionID); err == nil {
+		if info, err := e.inspector.GetTaskInfo(workers.QueueOCR, "ocr:"+p.SubmissionID); err == nil {
 			if info.Type != workers.TypeOCRSubmission {
 				t.Fatalf("task type %s", info.Type)
 			}

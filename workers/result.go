@@ -68,7 +68,9 @@ var errNoSigner = errors.New("workers: this worker has no signing keys for resul
 
 // resultHandler is what NewMux registers for TypeIssueResult: h.Result, or
 // on a worker without keys a handler that fails the task so that it is
-// retried, perhaps on a worker that has them.
+// retried, perhaps on a worker that has them. A worker without keys does
+// not take from the signing queue, so only a task queued elsewhere gets
+// there.
 func (h *Handler) resultHandler() asynq.Handler {
 	if h.Result != nil {
 		if h.Result.Webhooks == nil {

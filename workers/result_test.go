@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -22,6 +23,7 @@ import (
 
 // resultEnv is a worker with signing keys against the real Redis and S3.
 type resultEnv struct {
+	redis   asynq.RedisClientOpt
 	buckets storage.Buckets
 	client  *asynq.Client
 	handler *workers.ResultHandler
@@ -34,17 +36,10 @@ func newResultEnv(t *testing.T) *resultEnv {
 	is, caFile := newIssuer(t)
 	rh := &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results}
 	h := &workers.Handler{Buckets: buckets, Result: rh}
-	server, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := server.Start(workers.NewMux(h)); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(server.Shutdown)
+	startWorker(t, opt, h)
 	client := asynq.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
-	return &resultEnv{buckets: buckets, client: client, handler: rh, caFile: caFile}
+	return &resultEnv{redis: opt, buckets: buckets, client: client, handler: rh, caFile: caFile}
 }
 
 // newIssuer is a signer with development keys, and its root's file.
@@ -217,4 +212,71 @@ func mustJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// TestResultTasksReachOnlySigners: result tasks go to the signing queue,
+// which a worker without keys never takes from, so none of them burns a
+// retry there. Before capability queues, every worker took result:issue
+// from the critical queue and a keyless one failed it back: with two
+// keyless workers and one signer, 8 of 10 batches were archived.
+func TestResultTasksReachOnlySigners(t *testing.T) {
+	e := newResultEnv(t) // the signer
+	opt, ctx := e.redis, context.Background()
+	keyless := &workers.Handler{Buckets: e.buckets}
+	if caps := keyless.Capabilities(); len(caps) != 0 {
+		t.Fatalf("a keyless handler claims %v", caps)
+	}
+	startWorker(t, opt, keyless)
+
+	const n = 20
+	sub := workers.ResultSubmitter{Uploads: e.buckets.Uploads, Client: e.client}
+	var keys []string
+	for i := range n {
+		doc := bytes.Replace(batchDoc(t), []byte("〔2024〕12号"), fmt.Appendf(nil, "〔2024〕%d号", 100+i), 1)
+		p, err := sub.Submit(ctx, doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, p.OutputKey)
+	}
+	insp := asynq.NewInspector(opt)
+	defer insp.Close()
+	deadline := time.Now().Add(3 * time.Minute)
+	for _, key := range keys {
+		for {
+			if _, err := e.buckets.Results.Stat(ctx, key); err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s was never issued", key)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	for q := range workers.Queues {
+		if archived, err := insp.ListArchivedTasks(q); err == nil && len(archived) > 0 {
+			t.Errorf("%d task(s) archived in %s, first: %s", len(archived), q, archived[0].LastErr)
+		}
+	}
+	// The last file is in the bucket a moment before its task is marked
+	// completed.
+	var done []*asynq.TaskInfo
+	for time.Now().Before(deadline) {
+		var err error
+		if done, err = insp.ListCompletedTasks(workers.QueueSigning); err != nil {
+			t.Fatal(err)
+		}
+		if len(done) == n {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(done) != n {
+		t.Fatalf("%d of %d result tasks completed on the signing queue", len(done), n)
+	}
+	for _, ti := range done {
+		if ti.Retried != 0 || ti.LastErr != "" {
+			t.Errorf("task %s was retried %d time(s): %s", ti.ID, ti.Retried, ti.LastErr)
+		}
+	}
 }

@@ -36,7 +36,7 @@ func (h *Handler) admit(ctx context.Context, p ProcessPayload) (*pipeline.Report
 	if at.IsZero() {
 		at = h.State.Now()
 	}
-	refusal := pipeline.Admit(pipeline.Application{Status: string(app.Status), Returns: app.Returns, Deadline: app.Deadline, Outcomes: app.Submissions},
+	refusal := pipeline.Admit(pipeline.Application{Status: app.Status, Returns: app.Returns, Deadline: app.Deadline, Outcomes: app.Submissions},
 		p.SubmissionID, at, pipeline.ReturnRules{Window: pol.Returns.Window(), MaxReturns: pol.Returns.MaxReturns}, cal)
 	if refusal == nil {
 		return nil, nil
@@ -58,7 +58,7 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Su
 	if err != nil {
 		return nil, err
 	}
-	if rep.Status == pipeline.Rejected && before.Submissions[p.SubmissionID] == state.OutcomeAccepted && rep.AnonCode != "" {
+	if rep.Status == pipeline.Rejected && before.Submissions[p.SubmissionID] == pipeline.Accepted && rep.AnonCode != "" {
 		if err := h.Buckets.Packets.Delete(ctx, storage.PacketKey(p.Campaign, rep.AnonCode)); err != nil {
 			return nil, fmt.Errorf("workers: withdraw packet: %w", err)
 		}
@@ -74,9 +74,8 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Su
 			return nil, err
 		}
 	}
-	outcome := map[pipeline.Status]string{pipeline.Accepted: state.OutcomeAccepted, pipeline.Rejected: state.OutcomeRejected, pipeline.Refused: state.OutcomeRefused}[rep.Status]
 	codes := findingCodes(rep)
-	app, err := h.State.Record(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, outcome, h.Pipeline.Policy().Returns.Window(),
+	app, err := h.State.Record(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, rep.Status, h.Pipeline.Policy().Returns.Window(),
 		state.Meta{Series: sub.Series, Level: sub.Level, Codes: codes})
 	if err != nil {
 		return nil, err
@@ -147,7 +146,7 @@ func (s *SweepHandler) ProcessTask(ctx context.Context, _ *asynq.Task) error {
 	}
 	keys, err := s.State.AbandonOverdue(ctx)
 	for _, k := range keys {
-		if aerr := s.State.Audit(ctx, k.Campaign, k.ApplicantID, state.Event{Actor: "scheduler", Action: "abandoned", Detail: "not resubmitted before the deadline"}); aerr != nil && err == nil {
+		if aerr := s.State.Audit(ctx, k.Campaign, k.ApplicantID, state.Event{Actor: "scheduler", Action: string(pipeline.AppAbandoned), Detail: "not resubmitted before the deadline"}); aerr != nil && err == nil {
 			err = aerr
 		}
 	}

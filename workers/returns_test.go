@@ -16,7 +16,6 @@ import (
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/workers"
 )
 
@@ -86,7 +85,7 @@ func TestReturnLoop(t *testing.T) {
 			t.Fatalf("r1: %s %v", rep.Status, codes(rep))
 		}
 		app, _ := e.state.Get(ctx, "2024", "A1")
-		if app.Status != state.Returned || app.Returns != 1 || !app.Deadline.Equal(clk.Now().Add(48*time.Hour).Truncate(time.Second)) {
+		if app.Status != pipeline.AppReturned || app.Returns != 1 || !app.Deadline.Equal(clk.Now().Add(48*time.Hour).Truncate(time.Second)) {
 			t.Fatalf("after r1: %+v", app)
 		}
 		if _, _, err := e.buckets.Uploads.Get(ctx, workers.ContactSheetKey("2024", "A1", "A1-r1")); err != nil {
@@ -99,7 +98,7 @@ func TestReturnLoop(t *testing.T) {
 		if rep := submit("A1", "A1-r2", false); rep.Status != pipeline.Accepted {
 			t.Fatalf("r2: %s %v", rep.Status, codes(rep))
 		}
-		if app, _ := e.state.Get(ctx, "2024", "A1"); app.Status != state.Accepted || app.Returns != 1 {
+		if app, _ := e.state.Get(ctx, "2024", "A1"); app.Status != pipeline.AppAccepted || app.Returns != 1 {
 			t.Fatalf("after r2: %+v", app)
 		}
 	})
@@ -131,12 +130,12 @@ func TestReturnLoop(t *testing.T) {
 		}
 		deadline := time.Now().Add(30 * time.Second)
 		for time.Now().Before(deadline) {
-			if app, _ := e.state.Get(ctx, "2024", "A3"); app.Status == state.Abandoned {
+			if app, _ := e.state.Get(ctx, "2024", "A3"); app.Status == pipeline.AppAbandoned {
 				break
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
-		if app, _ := e.state.Get(ctx, "2024", "A3"); app.Status != state.Abandoned {
+		if app, _ := e.state.Get(ctx, "2024", "A3"); app.Status != pipeline.AppAbandoned {
 			t.Fatalf("not abandoned: %+v", app)
 		}
 	})
@@ -172,7 +171,7 @@ func TestReturnLoop(t *testing.T) {
 			t.Fatalf("after override: %s %+v", rep.Status, rep.Overrides)
 		}
 		app, _ := e.state.Get(ctx, "2024", "A5")
-		if app.Status != state.Accepted || app.Returns != 0 {
+		if app.Status != pipeline.AppAccepted || app.Returns != 0 {
 			t.Errorf("the overridden return still counts: %+v", app)
 		}
 		trail, _ := e.state.Trail(ctx, "2024", "A5", 0)

@@ -22,7 +22,11 @@ type ServerConfig struct {
 	// DelayedTaskCheckInterval is how often scheduled and retried tasks are
 	// moved to their queue (default 5s; tests set it low).
 	DelayedTaskCheckInterval time.Duration
-	// Queues overrides the queue weights (default Queues).
+	// Capabilities are what this worker can do beyond processing
+	// submissions (Handler.Capabilities): it takes tasks from their
+	// queues too, and from no other capability's.
+	Capabilities []Capability
+	// Queues overrides the queue weights (default QueuesFor(Capabilities)).
 	Queues map[string]int
 }
 
@@ -31,11 +35,17 @@ func (c ServerConfig) Validate() error {
 	if c.Concurrency < 0 || c.ShutdownTimeout < 0 || c.DelayedTaskCheckInterval < 0 {
 		return errors.New("workers: negative server setting")
 	}
+	for _, cp := range c.Capabilities {
+		if !cp.Valid() {
+			return fmt.Errorf("workers: unknown capability %q", cp)
+		}
+	}
 	return nil
 }
 
 // NewServer returns an asynq server with blindpack's queues, backoff and
-// logging. Run it with NewMux.
+// logging. Run it with NewMux of a Handler whose Capabilities are the
+// configuration's.
 func NewServer(redis asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) (*asynq.Server, error) {
 	return newServer(redis, cfg, RetryDelay, log)
 }
@@ -51,7 +61,7 @@ func newServer(redis asynq.RedisConnOpt, cfg ServerConfig, delay asynq.RetryDela
 	}
 	queues := cfg.Queues
 	if queues == nil {
-		queues = Queues
+		queues = QueuesFor(cfg.Capabilities...)
 	}
 	shutdown := cfg.ShutdownTimeout
 	if shutdown == 0 {
@@ -74,7 +84,23 @@ func newServer(redis asynq.RedisConnOpt, cfg ServerConfig, delay asynq.RetryDela
 	}), nil
 }
 
-// NewMux routes task types to their handlers.
+// Capabilities are what the handler can do beyond processing submissions:
+// what its worker's ServerConfig.Capabilities must say.
+func (h *Handler) Capabilities() []Capability {
+	var caps []Capability
+	if h.Result != nil {
+		caps = append(caps, Signing)
+	}
+	if h.OCR != nil {
+		caps = append(caps, OCR)
+	}
+	return caps
+}
+
+// NewMux routes task types to their handlers. A task needing a capability
+// the handler lacks reaches it only from a queue it should not take from
+// (a task queued before capability queues existed): it fails and is retried,
+// perhaps on a worker that can run it.
 func NewMux(h *Handler) *asynq.ServeMux {
 	mux := asynq.NewServeMux()
 	mux.Handle(TypeProcessSubmission, h)

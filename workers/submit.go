@@ -141,7 +141,7 @@ func Reprocess(ctx context.Context, client *asynq.Client, st *state.Store, submi
 	if err != nil {
 		return "", err
 	}
-	info, err := client.EnqueueContext(ctx, task, asynq.Queue(QueueCritical))
+	info, err := client.EnqueueContext(ctx, task)
 	if err != nil {
 		return "", fmt.Errorf("workers: enqueue reprocess: %w", err)
 	}

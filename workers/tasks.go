@@ -3,6 +3,7 @@ package workers
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -21,13 +22,15 @@ const (
 	// passed as abandoned; the scheduler enqueues it periodically.
 	TypeSweepApplications = "applications:sweep"
 	// TypeIssueResult lays out, seals and signs the approval file of a batch
-	// and publishes it in the results bucket. Administrators trigger it.
+	// and publishes it in the results bucket. Administrators trigger it;
+	// only workers holding the signing key run it.
 	TypeIssueResult = "result:issue"
 	// TypeOCRSubmission reads a submission's published packet with OCR and
 	// writes where the applicant's name or employer still seems visible
 	// outside the masks. It is optional and slow (a second or two per page),
-	// so it runs on the low queue, after the report, and rewrites nothing the
-	// upload service has already read.
+	// so it runs on the OCR queue, which only workers with Tesseract take
+	// from, after the report, and rewrites nothing the upload service has
+	// already read.
 	TypeOCRSubmission = "submission:ocr"
 	// TypeDeliverWebhook posts one event to one endpoint, signed as the
 	// Standard Webhooks specification says. Only the webhook server
@@ -40,16 +43,72 @@ func NewSweepTask() *asynq.Task {
 	return asynq.NewTask(TypeSweepApplications, nil, asynq.Queue(QueueLow), asynq.MaxRetry(1), asynq.Timeout(time.Minute))
 }
 
-// Queue names, in order of priority.
+// Queue names. Every worker takes from the three priority queues; each
+// capability has a queue of its own that only the workers having it take
+// from, so that a task never burns its retries on a worker that cannot run
+// it (asynq Config.Queues; Celery's task routing).
 const (
 	QueueCritical = "critical"
 	QueueDefault  = "default"
 	QueueLow      = "low"
+	// QueueSigning holds the tasks that need Signing.
+	QueueSigning = string(Signing)
+	// QueueOCR holds the tasks that need OCR.
+	QueueOCR = string(OCR)
 )
 
-// Queues is the weight of each queue: a worker takes tasks from them in
-// proportion, so a flood of submissions never starves administrators' work.
-var Queues = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
+// Capability is something only the workers configured for it can do.
+type Capability string
+
+// Capabilities.
+const (
+	// Signing: the worker holds the result-signing key (--keys,
+	// --signer-p12, --signer-cert).
+	Signing Capability = "signing"
+	// OCR: the worker runs Tesseract with Simplified Chinese (--ocr).
+	OCR Capability = "ocr"
+)
+
+// Needs is the capability each task type needs; a type not listed needs
+// none and goes to a priority queue. A task type that needs a capability is
+// queued on that capability's queue (Capability.Queue): declaring it here is
+// all a new one has to do.
+var Needs = map[string]Capability{
+	TypeIssueResult:   Signing,
+	TypeOCRSubmission: OCR,
+}
+
+// capabilityWeights are the weights of the capabilities' queues beside the
+// priority queues, on a worker that has them. Signing weighs as much as
+// critical: an administrator is waiting for the file.
+var capabilityWeights = map[Capability]int{Signing: 6, OCR: 1}
+
+// priorities are the weights of the queues every worker takes from: a
+// worker takes tasks from its queues in proportion, so a flood of
+// submissions never starves administrators' work.
+var priorities = map[string]int{QueueCritical: 6, QueueDefault: 3, QueueLow: 1}
+
+// Queue is the queue of the tasks that need c.
+func (c Capability) Queue() string { return string(c) }
+
+// Valid reports whether c is a known capability.
+func (c Capability) Valid() bool { _, ok := capabilityWeights[c]; return ok }
+
+// QueuesFor is the weight of each queue a worker with the given
+// capabilities takes from: the priority queues and its capabilities'.
+func QueuesFor(caps ...Capability) map[string]int {
+	q := maps.Clone(priorities)
+	for _, c := range caps {
+		if w, ok := capabilityWeights[c]; ok {
+			q[c.Queue()] = w
+		}
+	}
+	return q
+}
+
+// Queues is every queue a task may be in, with the weight a worker having
+// every capability gives it: what administrators' views list.
+var Queues = QueuesFor(slices.Collect(maps.Keys(capabilityWeights))...)
 
 // QueueWebhooks holds webhook deliveries. It is not among Queues: only the
 // webhook server listens to it, with its own small concurrency, so that
@@ -110,20 +169,26 @@ func (p ProcessPayload) Validate() error {
 // asynq instead of building a second packet; the finished task is kept for
 // 30 days to keep refusing it.
 func NewProcessTask(p ProcessPayload) (*asynq.Task, error) {
-	return newProcessTask(p, p.SubmissionID)
+	return newProcessTask(p, p.SubmissionID, QueueDefault)
 }
 
 // NewReprocessTask makes the task of an administrator's reprocess: the same
 // payload with the administrator's overrides, under the n-th reprocess id
-// of the submission.
+// of the submission (ReprocessTaskID), on the critical queue: an
+// administrator is waiting for it.
 func NewReprocessTask(p ProcessPayload, n int64) (*asynq.Task, error) {
-	return newProcessTask(p, fmt.Sprintf("%s:reprocess:%d", p.SubmissionID, n))
+	return newProcessTask(p, ReprocessTaskID(p.SubmissionID, n), QueueCritical)
 }
 
-func newProcessTask(p ProcessPayload, id string) (*asynq.Task, error) {
+// ReprocessTaskID is the task id of the n-th reprocess of a submission.
+func ReprocessTaskID(submissionID string, n int64) string {
+	return fmt.Sprintf("%s:reprocess:%d", submissionID, n)
+}
+
+func newProcessTask(p ProcessPayload, id, queue string) (*asynq.Task, error) {
 	return newTask(TypeProcessSubmission, p,
 		asynq.TaskID(id),
-		asynq.Queue(QueueDefault),
+		asynq.Queue(queue),
 		asynq.MaxRetry(processRetries),
 		asynq.Timeout(processTimeout),
 		asynq.Retention(processRetained),
@@ -147,7 +212,9 @@ func decodePayload[P payload](t *asynq.Task) (P, error) {
 	return p, nil
 }
 
-// newTask checks and encodes a payload into a task of type typ.
+// newTask checks and encodes a payload into a task of type typ. A type
+// that needs a capability goes to its capability's queue, whatever queue
+// opts name.
 func newTask(typ string, p payload, opts ...asynq.Option) (*asynq.Task, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
@@ -155,6 +222,9 @@ func newTask(typ string, p payload, opts ...asynq.Option) (*asynq.Task, error) {
 	data, err := json.Marshal(p)
 	if err != nil {
 		return nil, err
+	}
+	if c, ok := Needs[typ]; ok {
+		opts = append(opts, asynq.Queue(c.Queue()))
 	}
 	return asynq.NewTask(typ, data, opts...), nil
 }
@@ -196,12 +266,12 @@ func (p IssueResultPayload) Validate() error {
 	return nil
 }
 
-// NewIssueResultTask makes the task for a batch. It runs on the critical
-// queue: an administrator is waiting for it, and the September flood of
-// submissions must not delay it.
+// NewIssueResultTask makes the task for a batch. It needs Signing, so it
+// goes to the signing queue, which only workers with the key take from and
+// which they weigh as much as critical: an administrator is waiting for it,
+// and the September flood of submissions must not delay it.
 func NewIssueResultTask(p IssueResultPayload) (*asynq.Task, error) {
 	return newTask(TypeIssueResult, p,
-		asynq.Queue(QueueCritical),
 		asynq.MaxRetry(issueResultRetries),
 		asynq.Timeout(issueResultTimeout),
 		asynq.Retention(issueResultRetained),
@@ -252,7 +322,6 @@ func (p OCRPayload) Validate() error {
 func NewOCRTask(p OCRPayload) (*asynq.Task, error) {
 	return newTask(TypeOCRSubmission, p,
 		asynq.TaskID("ocr:"+p.SubmissionID),
-		asynq.Queue(QueueLow),
 		asynq.MaxRetry(ocrRetries),
 		asynq.Timeout(ocrTimeout),
 		asynq.Retention(ocrRetained),

@@ -27,8 +27,9 @@ const (
 
 var codePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
-// statuses an administrator filters by; "failed" are archived tasks.
-var statuses = []string{"returned", "refused", "abandoned", "failed"}
+// statuses an administrator filters by: the listings of applications
+// needing attention, and failed (archived) tasks.
+var statuses = append(pipeline.Listings(), string(pipeline.Failed))
 
 type option struct {
 	Value, ZH, EN string
@@ -91,7 +92,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 	_, okL := c.pol.Level(q.Get("level"))
 	f.Level = keep("level", q.Get("level"), okL)
 	status := keep("status", q.Get("status"), slices.Contains(statuses, q.Get("status")))
-	if status != "failed" {
+	if status != string(pipeline.Failed) {
 		f.Status = status
 	}
 	code := keep("code", q.Get("code"), codePattern.MatchString(q.Get("code")))
@@ -108,7 +109,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 
 	ctx := r.Context()
 	var apps []state.Application
-	if status != "failed" {
+	if status != string(pipeline.Failed) {
 		var err error
 		// Counts are over every code of the applications the other
 		// filters select, so that choosing a code does not hide the rest.
@@ -135,13 +136,11 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 		if len(lv.Apps) == shownLimit {
 			continue
 		}
-		row := appRow{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Submission: a.LastSubmission, Status: string(a.Status),
+		listed, _ := a.Listed()
+		row := appRow{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Submission: a.LastSubmission, Status: listed,
 			Returns: a.Returns, MaxReturns: c.pol.Returns.MaxReturns, Series: c.series(a.Meta.Series), Level: c.level(a.Meta.Level),
 			Codes: a.Meta.Codes, Updated: beijing(a.Updated)}
-		if a.LastOutcome == state.OutcomeRefused {
-			row.Status = "refused"
-		}
-		if a.Status == state.Returned && !a.Deadline.IsZero() {
+		if a.Status == pipeline.AppReturned && !a.Deadline.IsZero() {
 			row.Deadline, row.Overdue = beijing(a.Deadline), now.After(a.Deadline)
 		}
 		lv.Apps = append(lv.Apps, row)
@@ -149,7 +148,7 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 	lv.Shown = len(lv.Apps)
 
 	// Failed tasks have a campaign and a time, nothing else to filter by.
-	if (status == "" || status == "failed") && f.Series == "" && f.Level == "" && code == "" {
+	if (status == "" || status == string(pipeline.Failed)) && f.Series == "" && f.Level == "" && code == "" {
 		tasks, err := c.archived()
 		if err != nil {
 			c.internalError(w, r, "archived tasks", err)

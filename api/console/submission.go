@@ -123,26 +123,6 @@ func readAll(ctx context.Context, s storage.Store, key string, limit int64) ([]b
 	return data, nil
 }
 
-// taskState is where the submission's own task is: queued, processing,
-// retrying, failed (archived), or "" when there is none.
-func (c *Console) taskState(id string) (string, *asynq.TaskInfo, error) {
-	info, err := c.d.Inspector.GetTaskInfo(workers.QueueDefault, id)
-	if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
-		return "", nil, nil
-	} else if err != nil {
-		return "", nil, err
-	}
-	switch info.State {
-	case asynq.TaskStateActive, asynq.TaskStateCompleted:
-		return "processing", info, nil
-	case asynq.TaskStateRetry:
-		return "retrying", info, nil
-	case asynq.TaskStateArchived:
-		return "failed", info, nil
-	}
-	return "queued", info, nil
-}
-
 type findingRow struct {
 	Material         label
 	Position         int // 1-based, 0 for the submission as a whole
@@ -223,10 +203,7 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor)
 	sv := &submissionView{ID: l.id, Campaign: l.loc.Campaign, ApplicantID: l.loc.ApplicantID, AppStatus: string(l.app.Status),
 		Returns: l.app.Returns, MaxReturns: c.pol.Returns.MaxReturns, SubmittedAt: beijing(l.loc.SubmittedAt),
 		Updated: beijing(l.app.Updated), CSRF: v.csrf(), DocProblem: string(l.problem)}
-	if sv.AppStatus == "" {
-		sv.AppStatus = "pending"
-	}
-	if l.app.Status == state.Returned && !l.app.Deadline.IsZero() {
+	if l.app.Status == pipeline.AppReturned && !l.app.Deadline.IsZero() {
 		sv.Deadline = beijing(l.app.Deadline)
 		left := l.app.Deadline.Sub(c.now())
 		sv.Overdue = left <= 0
@@ -237,17 +214,14 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor)
 			}
 		}
 	}
-	st, _, err := c.taskState(l.id)
+	pr, err := workers.SubmissionProgress(ctx, c.d.Inspector, l.id, l.rep)
 	if err != nil {
 		c.internalError(w, r, "task state", err)
 		return
 	}
-	sv.State = st
+	sv.State = string(pr.State)
 	if l.rep != nil {
-		sv.State, sv.HasReport, sv.AnonCode = string(l.rep.Status), true, l.rep.AnonCode
-	}
-	if sv.State == "" {
-		sv.State = "queued"
+		sv.HasReport, sv.AnonCode = true, l.rep.AnonCode
 	}
 	if l.sub != nil {
 		sv.Series, sv.Level = c.series(l.sub.Series), c.level(l.sub.Level)
@@ -368,8 +342,11 @@ func findingLabel(f finding.Finding) string {
 	return s
 }
 
+// actionNames name the audit trail's actions in Chinese; a decision is
+// recorded under its status's name.
 var actionNames = map[string]string{
-	"submitted": "已提交", "accepted": "通过", "rejected": "退回", "refused": "拒收", "abandoned": "视为放弃",
+	string(pipeline.Accepted): "通过", string(pipeline.Rejected): "退回", string(pipeline.Refused): "拒收",
+	string(pipeline.AppAbandoned): "视为放弃", "submitted": "已提交",
 	"reprocess": "重新处理", "reprocess_requested": "请求重新处理", "override": "人工接受页面", "downloaded": "下载",
 	"assigned": "分配评审", "unassigned": "取消分配", "withdrawn": "撤下材料包", "viewed": "查看原件",
 	"rerun_requested": "请求重新运行",

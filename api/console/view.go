@@ -146,11 +146,21 @@ var codeNames = map[finding.Code]string{
 // codeZH names a finding code in Chinese ("" when there is no name).
 func codeZH(code string) string { return codeNames[finding.Code(code)] }
 
-var statusNames = map[string]string{
-	"accepted": "已通过", "rejected": "已退回", "returned": "已退回", "refused": "已拒收", "abandoned": "已放弃",
-	"queued": "排队中", "processing": "处理中", "retrying": "重试中", "failed": "处理失败", "pending": "待处理",
-	"archived": "已归档", "active": "处理中", "scheduled": "已计划", "retry": "重试中", "completed": "已完成",
+// taskStateNames name asynq's task states, which the console shows beside
+// failed tasks.
+var taskStateNames = map[string]string{
+	"archived": "已归档", "active": "处理中", "scheduled": "已计划", "retry": "重试中", "completed": "已完成", "pending": "待处理",
 }
 
-// statusZH names a state in Chinese.
-func statusZH(s string) string { return statusNames[s] }
+// statusZH names in Chinese a value of the domain's status vocabularies
+// (a submission's state or outcome, an application's status or listing),
+// or a task's state.
+func statusZH(s string) string {
+	if zh := pipeline.SubmissionState(s).ZH(); zh != "" {
+		return zh
+	}
+	if zh := pipeline.ApplicationStatus(s).ZH(); zh != "" {
+		return zh
+	}
+	return taskStateNames[s]
+}

@@ -43,7 +43,7 @@ func runReprocess(ctx context.Context, args []string) error {
 	fs.Var(&pages, "accept-page", "accept a page the clarity check flagged, as `material:page` (repeatable)")
 	reason := fs.String("reason", "", "why (required with --accept-page; goes into the audit trail and the report)")
 	by := fs.String("by", "", "the administrator asking (required)")
-	if err := parse(fs, reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if fs.NArg() != 1 || *by == "" || (len(pages) > 0 && strings.TrimSpace(*reason) == "") {
@@ -74,7 +74,7 @@ func runStatus(ctx context.Context, args []string) error {
 	s.register(fs)
 	campaign := fs.String("campaign", "", "campaign of an applicant id (not needed for a submission id)")
 	policyFile := fs.String("policy", "", "policy `file` (for the number of returns allowed)")
-	if err := parse(fs, reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if fs.NArg() != 1 {
@@ -110,12 +110,8 @@ func runStatus(ctx context.Context, args []string) error {
 }
 
 func printStatus(ctx context.Context, w io.Writer, app state.Application, trail []state.Event, reports storage.Store, maxReturns int) error {
-	status := string(app.Status)
-	if status == "" {
-		status = "pending"
-	}
-	fmt.Fprintf(w, "application %s/%s: %s, returns %d of %d", app.Campaign, app.ApplicantID, status, app.Returns, maxReturns)
-	if app.Status == state.Returned {
+	fmt.Fprintf(w, "application %s/%s: %s, returns %d of %d", app.Campaign, app.ApplicantID, app.Status, app.Returns, maxReturns)
+	if app.Status == pipeline.AppReturned {
 		fmt.Fprintf(w, ", resubmit by %s", app.Deadline.In(policy.Beijing).Format("2006-01-02 15:04 MST"))
 	}
 	fmt.Fprintln(w)
@@ -153,7 +149,7 @@ func runTasks(ctx context.Context, args []string) error {
 	var s services
 	s.register(fs)
 	queue := fs.String("queue", workers.QueueDefault, "queue")
-	if err := parse(fs, reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	insp := asynq.NewInspector(s.redis())

@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -47,7 +49,7 @@ func runBench(ctx context.Context, args []string) error {
 	codec := fs.String("codec", "", "internal: libjpeg-turbo or image/jpeg for --child")
 	generate := fs.Bool("generate", false, "internal: draw the workload into the directory --set")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of blindpack's (first) run to this `file`")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *child {

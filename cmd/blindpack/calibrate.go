@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -19,7 +21,7 @@ func runCalibrate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
 	policyFile := fs.String("policy", "", "policy `file` (YAML) whose clarity thresholds to try; default: the policy built in")
 	workers := fs.Int("workers", 0, "pages drawn and measured at once; 0 means one per CPU")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	pol, err := loadPolicy(*policyFile)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -36,12 +37,58 @@ func envDefaults(fs *flag.FlagSet) error {
 	return errors.Join(errs...)
 }
 
-// parse parses flags after applying the environment.
+// parse sets fs's flags from the environment, then from args, in which
+// flags may come before, between and after the arguments: `submit S.json
+// --redis-addr H` is `submit --redis-addr H S.json` (the flag package alone
+// stops at the first argument). "--" ends the flags. The arguments are
+// fs.Args() afterwards. Every command parses through here.
 func parse(fs *flag.FlagSet, args []string) error {
 	if err := envDefaults(fs); err != nil {
 		return err
 	}
-	return fs.Parse(args)
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			break
+		}
+		// The flag package stopped at an argument, or after "--".
+		if used := len(args) - len(rest); used > 0 && args[used-1] == "--" {
+			positional = append(positional, rest...)
+			break
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+	// Hand the arguments back through the flag set, so that fs.Args()
+	// answers as callers expect; "--" keeps any that look like flags.
+	if err := fs.Parse(append([]string{"--"}, positional...)); err != nil {
+		return err
+	}
+	if parsed != nil {
+		return parsed(fs)
+	}
+	return nil
+}
+
+// parsed, when set, is called with every flag set parse has parsed, and its
+// error returned: the tests see what each command made of its arguments
+// without running it.
+var parsed func(*flag.FlagSet) error
+
+// parseFlags is parse for a command that takes flags only: an argument is a
+// usage error, not silently ignored.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s takes no arguments, only flags: %q", fs.Name(), fs.Arg(0))
+	}
+	return nil
 }
 
 // common are the settings every pipeline-running command shares.
@@ -121,13 +168,28 @@ func (c *common) logger(w io.Writer) (*slog.Logger, error) {
 		return nil, fmt.Errorf("log level: %w", err)
 	}
 	opts := &slog.HandlerOptions{Level: level}
+	var log *slog.Logger
 	switch c.logFormat {
 	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		log = slog.New(slog.NewJSONHandler(w, opts))
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		log = slog.New(slog.NewTextHandler(w, opts))
+	default:
+		return nil, fmt.Errorf("log format %q: want json or text", c.logFormat)
 	}
-	return nil, fmt.Errorf("log format %q: want json or text", c.logFormat)
+	// go-redis reports what it does on its own — above all, following a
+	// Sentinel failover — through one logger for the whole process, which
+	// would otherwise print plain lines among the JSON ones. This is the
+	// only way it offers to set it.
+	redis.SetLogger(redisLogger{log.With("component", "redis")})
+	return log, nil
+}
+
+// redisLogger adapts slog to go-redis's logger.
+type redisLogger struct{ l *slog.Logger }
+
+func (r redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	r.l.InfoContext(ctx, fmt.Sprintf(format, v...))
 }
 
 // loadPolicy reads the policy file at path, or gives the policy built in
@@ -157,9 +219,7 @@ func (c *common) pipeline(allowDevSecret bool, log *slog.Logger) (*pipeline.Pipe
 
 // services are the settings of commands that talk to Redis and S3.
 type services struct {
-	redisAddr     string
-	redisPassword string
-	redisDB       int
+	redisConf     redisConfig
 	s3            s3.Config
 	buckets       s3.BucketNames
 	createBuckets bool
@@ -167,9 +227,7 @@ type services struct {
 }
 
 func (s *services) register(fs *flag.FlagSet) {
-	fs.StringVar(&s.redisAddr, "redis-addr", "127.0.0.1:6379", "Redis `host:port`")
-	fs.StringVar(&s.redisPassword, "redis-password", "", "Redis password")
-	fs.IntVar(&s.redisDB, "redis-db", 0, "Redis database number")
+	s.redisConf.register(fs)
 	fs.StringVar(&s.s3.Endpoint, "s3-endpoint", "127.0.0.1:9000", "S3 endpoint `host:port` (MinIO or any S3 store)")
 	fs.StringVar(&s.s3.AccessKey, "s3-access-key", "", "S3 access key")
 	fs.StringVar(&s.s3.SecretKey, "s3-secret-key", "", "S3 secret key")
@@ -183,14 +241,89 @@ func (s *services) register(fs *flag.FlagSet) {
 	fs.DurationVar(&s.timeout, "connect-timeout", 15*time.Second, "how long to wait for Redis and S3 at start-up")
 }
 
-func (s *services) redis() asynq.RedisClientOpt {
-	return asynq.RedisClientOpt{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB}
+// validate checks the Redis and S3 settings.
+func (s *services) validate() error {
+	return errors.Join(s.redisConf.validate(), s.s3.Validate())
 }
+
+// redis is how asynq reaches Redis: one server, or the primary that the
+// Sentinels name.
+func (s *services) redis() asynq.RedisConnOpt { return s.redisConf.queue() }
 
 // state opens the application state store on the same Redis as the queue.
 func (s *services) state(now func() time.Time) (*state.Store, func()) {
-	rdb := redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB})
+	rdb := s.redisConf.client()
 	return state.New(rdb, state.Options{Now: now}), func() { rdb.Close() }
+}
+
+// redisConfig says how to reach Redis: --redis-addr for one server, or
+// --redis-sentinels with --redis-master for a primary with replicas under
+// Redis Sentinel, which every client then follows through a failover. The
+// queue (asynq) and the state store (go-redis) are built from the same
+// settings, so they always talk to the same primary.
+type redisConfig struct {
+	addr             string
+	password         string
+	db               int
+	sentinels        string
+	master           string
+	sentinelPassword string
+}
+
+func (r *redisConfig) register(fs *flag.FlagSet) {
+	fs.StringVar(&r.addr, "redis-addr", "127.0.0.1:6379", "Redis `host:port` (without Sentinel)")
+	fs.StringVar(&r.password, "redis-password", "", "Redis password")
+	fs.IntVar(&r.db, "redis-db", 0, "Redis database number")
+	fs.StringVar(&r.sentinels, "redis-sentinels", "", "Redis Sentinel `addresses`, comma-separated host:port; with --redis-master, instead of --redis-addr")
+	fs.StringVar(&r.master, "redis-master", "", "`name` of the primary the Sentinels monitor")
+	fs.StringVar(&r.sentinelPassword, "redis-sentinel-password", "", "password of the Sentinels themselves, if they have one")
+}
+
+// sentinelAddrs splits --redis-sentinels.
+func (r *redisConfig) sentinelAddrs() []string {
+	var out []string
+	for _, a := range strings.Split(r.sentinels, ",") {
+		if a = strings.TrimSpace(a); a != "" {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// validate refuses half a Sentinel configuration, which would otherwise
+// fall back silently to --redis-addr.
+func (r *redisConfig) validate() error {
+	switch n := len(r.sentinelAddrs()); {
+	case n > 0 && r.master == "":
+		return errors.New("--redis-sentinels needs --redis-master, the name the Sentinels monitor")
+	case n == 0 && r.master != "":
+		return errors.New("--redis-master needs --redis-sentinels")
+	}
+	return nil
+}
+
+// describe names the Redis in use for a start-up log line.
+func (r *redisConfig) describe() string {
+	if addrs := r.sentinelAddrs(); len(addrs) > 0 {
+		return fmt.Sprintf("sentinel %s (master %q)", strings.Join(addrs, ","), r.master)
+	}
+	return r.addr
+}
+
+func (r *redisConfig) queue() asynq.RedisConnOpt {
+	if addrs := r.sentinelAddrs(); len(addrs) > 0 {
+		return asynq.RedisFailoverClientOpt{MasterName: r.master, SentinelAddrs: addrs,
+			SentinelPassword: r.sentinelPassword, Password: r.password, DB: r.db}
+	}
+	return asynq.RedisClientOpt{Addr: r.addr, Password: r.password, DB: r.db}
+}
+
+func (r *redisConfig) client() redis.UniversalClient {
+	if addrs := r.sentinelAddrs(); len(addrs) > 0 {
+		return redis.NewFailoverClient(&redis.FailoverOptions{MasterName: r.master, SentinelAddrs: addrs,
+			SentinelPassword: r.sentinelPassword, Password: r.password, DB: r.db})
+	}
+	return redis.NewClient(&redis.Options{Addr: r.addr, Password: r.password, DB: r.db})
 }
 
 // clockFlag is --clock: run as if it were this time, for rehearsing a

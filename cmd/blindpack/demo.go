@@ -1,3 +1,5 @@
+//go:build dev
+
 package main
 
 import (
@@ -36,7 +38,7 @@ func runDemo(ctx context.Context, args []string) error {
 	// demo plays it from the middle.
 	clock := clockFlag{at: time.Date(2024, 9, 20, 10, 0, 0, 0, policy.Beijing)}
 	fs.Var(&clock, "clock", "play the campaign as if it were this `time` (RFC 3339)")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	log, err := c.logger(os.Stderr)

@@ -20,28 +20,31 @@ const exitRejected = 3
 type command struct {
 	name, args, summary string
 	run                 func(ctx context.Context, args []string) error
+	// dev marks a development command, built only with -tags dev
+	// (devcmds.go).
+	dev bool
 }
 
 var commands []command
 
 func init() {
 	commands = []command{
-		{"process", "--submission S.json --input DIR --out DIR", "run the whole pipeline in-process on one submission, no services", runProcess},
-		{"demo", "[--out DIR]", "process the sample submissions through the real queue code on an embedded Redis and a local directory", runDemo},
-		{"worker", "[flags]", "run a queue worker against Redis and S3", runWorker},
-		{"submit", "S.json [--api URL --token-file F] [flags]", "enqueue a submission: through the HTTP API, or straight to the uploads bucket and the queue", runSubmit},
-		{"status", "APPLICANT_ID --campaign C | SUBMISSION_ID", "an application's state, returns used, deadline, last report and audit trail", runStatus},
-		{"reprocess", "SUBMISSION_ID --by ADMIN [--accept-page M:P --reason TEXT]", "run a submission again, optionally accepting flagged pages (audited)", runReprocess},
-		{"tasks", "failed | rerun TASK_ID", "list failed (archived) tasks, or run one again", runTasks},
-		{"serve", "--tokens FILE [--listen ADDR] [flags]", "the HTTP API: upload service, administrators, reviewers' stamped downloads", runServe},
-		{"tokens", "new --role ROLE --subject WHO | hash < TOKEN", "make an API bearer token and its tokens-file entry (only the hash is stored)", runTokens},
-		{"webhooks", "secret | check FILE", "make a webhook signing secret (whsec_…), or check a webhooks file", runWebhooks},
-		{"calibrate", "[--policy FILE]", "print how the clarity thresholds do on the labelled synthetic set", runCalibrate},
-		{"bench", "[--applicants N --pages N --masked N --ppi N]", "time blindpack against an ImageMagick/img2pdf/qpdf pipeline and the libjpeg-turbo floor on a generated workload", runBench},
-		{"ocr", "--packet P.pdf --submission S.json --report R.json", "read a packet with OCR and list where the name or employer is still visible (exit 1 if anywhere)", runOCR},
-		{"verify", "FILE.pdf [--ca ROOT.pem]", "check a signed result file: signature, whole-file coverage, chain to the root", runVerify},
-		{"result", "issue --batch B.json --keys DIR --out result.pdf | enqueue --batch B.json", "lay out, seal and sign the red-header approval file of a batch (or queue it)", runResult},
-		{"keys", "init --dir DIR", "make a development root CA and signing certificate", runKeys},
+		{"process", "--submission S.json --input DIR --out DIR", "run the whole pipeline in-process on one submission, no services", runProcess, false},
+		{"demo", "[--out DIR]", "process the sample submissions through the real queue code on an embedded Redis and a local directory", runDemo, true},
+		{"worker", "[flags]", "run a queue worker against Redis and S3", runWorker, false},
+		{"submit", "S.json [--api URL --token-file F] [flags]", "enqueue a submission: through the HTTP API, or straight to the uploads bucket and the queue", runSubmit, false},
+		{"status", "APPLICANT_ID --campaign C | SUBMISSION_ID", "an application's state, returns used, deadline, last report and audit trail", runStatus, false},
+		{"reprocess", "SUBMISSION_ID --by ADMIN [--accept-page M:P --reason TEXT]", "run a submission again, optionally accepting flagged pages (audited)", runReprocess, false},
+		{"tasks", "failed | rerun TASK_ID", "list failed (archived) tasks, or run one again", runTasks, false},
+		{"serve", "--tokens FILE [--listen ADDR] [flags]", "the HTTP API: upload service, administrators, reviewers' stamped downloads", runServe, false},
+		{"tokens", "new --role ROLE --subject WHO | hash < TOKEN", "make an API bearer token and its tokens-file entry (only the hash is stored)", runTokens, false},
+		{"webhooks", "secret | check FILE", "make a webhook signing secret (whsec_…), or check a webhooks file", runWebhooks, false},
+		{"calibrate", "[--policy FILE]", "print how the clarity thresholds do on the labelled synthetic set", runCalibrate, true},
+		{"bench", "[--applicants N --pages N --masked N --ppi N]", "time blindpack against an ImageMagick/img2pdf/qpdf pipeline and the libjpeg-turbo floor on a generated workload", runBench, true},
+		{"ocr", "--packet P.pdf --submission S.json --report R.json", "read a packet with OCR and list where the name or employer is still visible (exit 1 if anywhere)", runOCR, false},
+		{"verify", "FILE.pdf [--ca ROOT.pem]", "check a signed result file: signature, whole-file coverage, chain to the root", runVerify, false},
+		{"result", "issue --batch B.json --keys DIR --out result.pdf | enqueue --batch B.json", "lay out, seal and sign the red-header approval file of a batch (or queue it)", runResult, false},
+		{"keys", "init --dir DIR", "make a development root CA and signing certificate", runKeys, false},
 	}
 }
 
@@ -58,13 +61,20 @@ func (e exitError) Error() string {
 	return e.err.Error()
 }
 
+func (e exitError) Unwrap() error { return e.err }
+
 func usage() {
 	fmt.Fprintln(os.Stderr, "usage: blindpack <command> [arguments]\n\ncommands:")
 	for _, c := range commands {
-		fmt.Fprintf(os.Stderr, "  %-8s %s\n           %s\n", c.name, c.args, c.summary)
+		summary := c.summary
+		if c.dev && !devBuild {
+			summary += " (development build only: make demo / make bench)"
+		}
+		fmt.Fprintf(os.Stderr, "  %-8s %s\n           %s\n", c.name, c.args, summary)
 	}
-	fmt.Fprintln(os.Stderr, "\nRun `blindpack <command> -h` for a command's flags; every flag can also be set")
-	fmt.Fprintln(os.Stderr, "from the environment as BLINDPACK_<FLAG> (dashes become underscores).")
+	fmt.Fprintln(os.Stderr, "\nRun `blindpack <command> -h` for a command's flags. Flags may come before or after a")
+	fmt.Fprintln(os.Stderr, "command's arguments (`--` ends them); every flag can also be set from the environment")
+	fmt.Fprintln(os.Stderr, "as BLINDPACK_<FLAG> (dashes become underscores).")
 }
 
 func main() {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -12,10 +13,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hibiken/asynq"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/storage"
 )
 
 const samples = "../../testdata/samples"
@@ -112,25 +113,6 @@ func TestProcessExitCodes(t *testing.T) {
 	})
 }
 
-func TestDemo(t *testing.T) {
-	out := t.TempDir()
-	if err := runDemo(context.Background(), []string{"--samples", samples, "--out", out, "--log-level", "warn"}); err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range []struct{ campaign, applicant, submission string }{
-		{"2024", "A2024-000123", "A2024-000123-r1"}, {"2024", "A2024-000456", "A2024-000456-r1"},
-	} {
-		rep := readReport(t, filepath.Join(out, "buckets", storage.ReportsBucket, storage.ReportKey(s.campaign, s.applicant, s.submission)))
-		if rep.Status != pipeline.Accepted {
-			t.Errorf("%s: %s", s.submission, rep.Status)
-			continue
-		}
-		if _, err := os.Stat(filepath.Join(out, "buckets", rep.Packet.Location)); err != nil {
-			t.Error(err)
-		}
-	}
-}
-
 func TestEnvironmentSetsFlags(t *testing.T) {
 	t.Setenv("BLINDPACK_REDIS_ADDR", "redis.example:6380")
 	var s services
@@ -139,11 +121,11 @@ func TestEnvironmentSetsFlags(t *testing.T) {
 	if err := parse(fs, nil); err != nil {
 		t.Fatal(err)
 	}
-	if s.redisAddr != "redis.example:6380" {
-		t.Errorf("redis addr %q", s.redisAddr)
+	if s.redisConf.addr != "redis.example:6380" {
+		t.Errorf("redis addr %q", s.redisConf.addr)
 	}
-	if err := parse(fs, []string{"--redis-addr", "cli:1"}); err != nil || s.redisAddr != "cli:1" {
-		t.Errorf("command line did not win: %q %v", s.redisAddr, err)
+	if err := parse(fs, []string{"--redis-addr", "cli:1"}); err != nil || s.redisConf.addr != "cli:1" {
+		t.Errorf("command line did not win: %q %v", s.redisConf.addr, err)
 	}
 }
 
@@ -186,5 +168,43 @@ func TestDeployManifestsUseRealFlags(t *testing.T) {
 				t.Fatalf("%s, document %d: %v", path, docs+1, err)
 			}
 		}
+	}
+}
+
+func TestRedisSentinelConfig(t *testing.T) {
+	for _, tc := range []struct {
+		args    []string
+		wantErr bool
+		queue   string
+	}{
+		{args: nil, queue: "asynq.RedisClientOpt"},
+		{args: []string{"--redis-sentinels", "10.0.0.1:26379, 10.0.0.2:26379", "--redis-master", "blindpack"}, queue: "asynq.RedisFailoverClientOpt"},
+		{args: []string{"--redis-sentinels", "10.0.0.1:26379"}, wantErr: true},
+		{args: []string{"--redis-master", "blindpack"}, wantErr: true},
+	} {
+		var s services
+		fs := newFlagSet("x")
+		s.register(fs)
+		if err := parse(fs, tc.args); err != nil {
+			t.Fatal(err)
+		}
+		err := s.redisConf.validate()
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%v: validate = %v", tc.args, err)
+			continue
+		}
+		if err != nil {
+			continue
+		}
+		if got := fmt.Sprintf("%T", s.redis()); got != tc.queue {
+			t.Errorf("%v: queue option %s, want %s", tc.args, got, tc.queue)
+		}
+		if fo, ok := s.redis().(asynq.RedisFailoverClientOpt); ok {
+			if len(fo.SentinelAddrs) != 2 || fo.SentinelAddrs[1] != "10.0.0.2:26379" || fo.MasterName != "blindpack" {
+				t.Errorf("failover option %+v", fo)
+			}
+		}
+		c := s.redisConf.client()
+		c.Close()
 	}
 }

@@ -30,7 +30,7 @@ func runOCR(ctx context.Context, args []string) error {
 	tesseract := fs.String("tesseract", "tesseract", "tesseract `program`")
 	psm := fs.Int("psm", ocr.DefaultPSM, "tesseract page segmentation mode")
 	policyFile := fs.String("policy", "", "policy `file` (YAML) naming the materials; default: the policy built in")
-	if err := parse(fs, reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *packetFile == "" || *subFile == "" || *repFile == "" || fs.NArg() != 0 {

@@ -21,7 +21,7 @@ func runProcess(ctx context.Context, args []string) error {
 	input := fs.String("input", "", "`directory` the submission's file paths are relative to")
 	outDir := fs.String("out", "", "`directory` for report.json and packet.pdf")
 	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *subFile == "" || *input == "" || *outDir == "" {

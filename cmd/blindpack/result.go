@@ -110,7 +110,8 @@ func (s *signerFlags) issuer(log *slog.Logger) (*result.Issuer, error) {
 	return result.NewIssuer(result.Config{Fonts: fonts, Signer: signer, SealDiameter: s.sealDiameter, Location: s.location, Log: log})
 }
 
-// runResult dispatches `blindpack result issue|enqueue`.
+// runResult dispatches `blindpack result issue|enqueue`. The subcommand
+// comes first (each has flags of its own); its flags follow in any order.
 func runResult(ctx context.Context, args []string) error {
 	if len(args) == 0 {
 		return exitError{code: 2, err: errors.New("usage: blindpack result issue --batch B.json --keys DIR --out result.pdf | result enqueue --batch B.json [flags]")}
@@ -131,7 +132,7 @@ func runResultIssue(ctx context.Context, args []string) error {
 	batchFile := fs.String("batch", "", "batch `file` (blindpack/batch@1)")
 	out := fs.String("out", "", "signed result `file` to write")
 	logFormat := fs.String("log-format", "text", "log format: json or text")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *batchFile == "" || *out == "" {
@@ -191,7 +192,7 @@ func runResultEnqueue(ctx context.Context, args []string) error {
 	var s services
 	s.register(fs)
 	batchFile := fs.String("batch", "", "batch `file` (blindpack/batch@1)")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *batchFile == "" {
@@ -221,16 +222,16 @@ func runResultEnqueue(ctx context.Context, args []string) error {
 
 // runKeys dispatches `blindpack keys init`.
 func runKeys(_ context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "init" {
-		return exitError{code: 2, err: errors.New("usage: blindpack keys init --dir DIR [--force]")}
-	}
-	fs := flag.NewFlagSet("keys init", flag.ContinueOnError)
+	fs := flag.NewFlagSet("keys", flag.ContinueOnError)
 	dir := fs.String("dir", "", "`directory` for ca.pem, signer.pem and signer.key (made mode 0700)")
 	org := fs.String("org", "", "organisation in the certificates (default \"blindpack development\")")
 	name := fs.String("name", "", "signer's common name (default \"blindpack development signer\")")
 	force := fs.Bool("force", false, "replace existing files")
-	if err := parse(fs, args[1:]); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
+	}
+	if fs.NArg() != 1 || fs.Arg(0) != "init" {
+		return exitError{code: 2, err: errors.New("usage: blindpack keys init --dir DIR [--force]")}
 	}
 	if *dir == "" {
 		return exitError{code: 2, err: errors.New("--dir is required")}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
-	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/api"
 	"github.com/blindpack/blindpack/state"
@@ -36,7 +35,7 @@ func runServe(ctx context.Context, args []string) error {
 	fs.BoolVar(&cfg.TrustForwardedFor, "trust-forwarded-for", false, "audit the client address from X-Forwarded-For (only behind a proxy that sets it)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if *tokensFile == "" {
@@ -65,7 +64,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.s3.Validate(); err != nil {
+	if err := s.validate(); err != nil {
 		return err
 	}
 	cl, err := s3.Open(ctx, s.s3)
@@ -82,7 +81,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	rdb := redis.NewClient(&redis.Options{Addr: s.redisAddr, Password: s.redisPassword, DB: s.redisDB})
+	rdb := s.redisConf.client()
 	defer rdb.Close()
 	queue := asynq.NewClient(s.redis())
 	defer queue.Close()
@@ -104,7 +103,7 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisAddr, "s3", s.s3.Endpoint)
+	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisConf.describe(), "s3", s.s3.Endpoint)
 	return srv.Serve(ctx, ln)
 }
 
@@ -115,7 +114,7 @@ func runTokens(_ context.Context, args []string) error {
 	fs := newFlagSet("tokens")
 	role := fs.String("role", "", "role of a new token: upload_service, reviewer or administrator")
 	subject := fs.String("subject", "", "who holds it: the reviewer's code, the administrator's name, the service's name")
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	usage := errors.New("usage: blindpack tokens new --role ROLE --subject WHO | blindpack tokens hash < TOKEN")

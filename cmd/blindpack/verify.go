@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 
@@ -25,7 +24,7 @@ func runVerify(ctx context.Context, args []string) error {
 	employer := fs.String("identity-employer", "", "applicant's employer, which must not appear in a packet")
 	subFile := fs.String("submission", "", "the packet's submission `file`: identity and masks (masks need --report too)")
 	repFile := fs.String("report", "", "the packet's report `file`: where each material's pages are")
-	if err := parse(fs, reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if fs.NArg() != 1 {
@@ -98,33 +97,4 @@ func verifyPacket(path, name, employer, subFile, repFile string) error {
 		fmt.Printf("FAIL %s\n", p)
 	}
 	return exitError{code: 1, err: fmt.Errorf("verify: %d problems in the packet (%s checked)", len(probs), checked)}
-}
-
-// reorderFlags moves the file argument after the flags, so that both
-// `verify FILE --ca X` and `verify --ca X FILE` work (the flag package
-// stops at the first non-flag argument).
-func reorderFlags(fs *flag.FlagSet, args []string) []string {
-	var flags, rest []string
-	for i := 0; i < len(args); i++ {
-		a := args[i]
-		if len(a) > 1 && a[0] == '-' {
-			flags = append(flags, a)
-			name := a[1:]
-			if len(name) > 0 && name[0] == '-' {
-				name = name[1:]
-			}
-			if f := fs.Lookup(name); f != nil && !isBoolFlag(f) && i+1 < len(args) {
-				i++
-				flags = append(flags, args[i])
-			}
-			continue
-		}
-		rest = append(rest, a)
-	}
-	return append(flags, rest...)
-}
-
-func isBoolFlag(f *flag.Flag) bool {
-	b, ok := f.Value.(interface{ IsBoolFlag() bool })
-	return ok && b.IsBoolFlag()
 }

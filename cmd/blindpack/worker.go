@@ -40,7 +40,7 @@ func runWorker(ctx context.Context, args []string) error {
 	useOCR := fs.Bool("ocr", false, "read every accepted packet with Tesseract for names left unmasked (slow: ~1.5 s a page; needs tesseract-ocr and tesseract-ocr-chi-sim)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
-	if err := parse(fs, args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	log, err := c.logger(os.Stderr)
@@ -52,10 +52,6 @@ func runWorker(ctx context.Context, args []string) error {
 		return err
 	}
 	buckets, err := s.openBuckets(ctx)
-	if err != nil {
-		return err
-	}
-	srv, err := workers.NewServer(s.redis(), sc, log)
 	if err != nil {
 		return err
 	}
@@ -110,6 +106,12 @@ func runWorker(ctx context.Context, args []string) error {
 		defer hs.Shutdown()
 		log.Info("webhooks on", "endpoints", len(hooks.Endpoints))
 	}
+	// The worker takes tasks only from the queues of what it can do.
+	sc.Capabilities = h.Capabilities()
+	srv, err := workers.NewServer(s.redis(), sc, log)
+	if err != nil {
+		return err
+	}
 	if err := srv.Start(workers.NewMux(h)); err != nil {
 		return fmt.Errorf("start worker: %w", err)
 	}
@@ -123,7 +125,7 @@ func runWorker(ctx context.Context, args []string) error {
 		}
 		defer sched.Shutdown()
 	}
-	log.Info("worker started", "redis", s.redisAddr, "s3", s.s3.Endpoint)
+	log.Info("worker started", "redis", s.redisConf.describe(), "s3", s.s3.Endpoint, "capabilities", sc.Capabilities)
 	<-ctx.Done()
 	log.Info("worker stopping: running tasks get the shutdown timeout, then go back to the queue")
 	srv.Shutdown()
@@ -133,7 +135,7 @@ func runWorker(ctx context.Context, args []string) error {
 // openBuckets connects to S3 and checks (or creates) the buckets, waiting a
 // while for a store that is still starting.
 func (s *services) openBuckets(ctx context.Context) (storage.Buckets, error) {
-	if err := s.s3.Validate(); err != nil {
+	if err := s.validate(); err != nil {
 		return storage.Buckets{}, err
 	}
 	cl, err := s3.Open(ctx, s.s3)
@@ -159,7 +161,7 @@ func runSubmit(ctx context.Context, args []string) error {
 	wait := fs.Duration("wait", 0, "with --api, wait up to this long for the report and print its status (exit 3 if not accepted)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "stamp the submission as if it were this `time` (RFC 3339), to rehearse a campaign (direct mode)")
-	if err := parse(fs, reorderFlags(fs, args)); err != nil {
+	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if fs.NArg() != 1 {

@@ -4,6 +4,7 @@
 //
 //	go run ./deploy/load                      # 120 submissions, W = 1, 2, 4
 //	go run ./deploy/load -n 200 -workers 1,2,4,8 -concurrency 1
+//	go run ./deploy/load -rehearsal 10000 -workers 2   # a campaign at full size
 //
 // Every run starts its own Redis (AOF) and versitygw under a temporary
 // directory and stops them after, so runs do not share a queue or a
@@ -39,7 +40,22 @@ func main() {
 	conc := flag.Int("concurrency", 1, "--concurrency of each worker (tasks at once per process)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up on a run after this long")
 	keep := flag.Bool("keep", false, "keep the services' data and logs (the directory is printed)")
+	reh := flag.Int("rehearsal", 0, "instead: a campaign-scale rehearsal with this many applicants (e.g. 10000), submitted in waves, measuring what grows with the campaign")
+	wave := flag.Int("wave", 1000, "with -rehearsal: applicants per wave (one row each)")
 	flag.Parse()
+	if *reh > 0 {
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		counts, err := parseCounts(*ws)
+		if err == nil {
+			err = rehearsal(ctx, os.Stdout, *reh, max(*wave, 1), counts[len(counts)-1], *conc, *keep)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "load:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	counts, err := parseCounts(*ws)
 	if err != nil || *n < 1 || *conc < 1 {
 		fmt.Fprintln(os.Stderr, "load: -n, -concurrency and every -workers count must be positive")

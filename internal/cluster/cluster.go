@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -51,6 +52,13 @@ type Config struct {
 	Concurrency int
 	// WorkerEnv are extra KEY=VALUE settings for every worker.
 	WorkerEnv []string
+	// Sentinel runs Redis as a primary, a replica and three Sentinels
+	// (see StartSentinel) instead of one server; every client then finds
+	// the primary through the Sentinels.
+	Sentinel bool
+	// SeaweedFS stores objects in a SeaweedFS cluster (see StartSeaweedFS)
+	// with this many volume servers instead of versitygw; 0: versitygw.
+	SeaweedFS int
 }
 
 // Cluster is a running private deployment.
@@ -58,8 +66,14 @@ type Cluster struct {
 	cfg   Config
 	clock time.Time
 
-	Redis     *Redis
+	// Redis is the one Redis server; with Config.Sentinel it is the node
+	// that started as primary, and Sentinel has the whole group.
+	Redis    *Redis
+	Sentinel *Sentinel
+	// S3 is the S3 endpoint: versitygw, or SeaweedFS's gateway, whose
+	// processes Seaweed has.
 	S3        *S3
+	Seaweed   *SeaweedFS
 	Buckets   storage.Buckets
 	Client    *asynq.Client
 	Inspector *asynq.Inspector
@@ -68,7 +82,7 @@ type Cluster struct {
 	// Submitter submits as the upload service does, on the rehearsal clock.
 	Submitter *workers.Submitter
 
-	rdb *redis.Client
+	rdb redis.UniversalClient
 
 	mu      sync.Mutex
 	workers []*Worker
@@ -93,10 +107,20 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 			c.Close()
 		}
 	}()
-	if c.Redis, err = StartRedis(cfg.Dir); err != nil {
+	if cfg.Sentinel {
+		if c.Sentinel, err = StartSentinel(cfg.Dir); err != nil {
+			return nil, err
+		}
+		c.Redis = c.Sentinel.Nodes[0]
+	} else if c.Redis, err = StartRedis(cfg.Dir); err != nil {
 		return nil, err
 	}
-	if c.S3, err = StartS3(cfg.Dir); err != nil {
+	if cfg.SeaweedFS > 0 {
+		if c.Seaweed, err = StartSeaweedFS(cfg.Dir, cfg.SeaweedFS); err != nil {
+			return nil, err
+		}
+		c.S3 = c.Seaweed.S3
+	} else if c.S3, err = StartS3(cfg.Dir); err != nil {
 		return nil, err
 	}
 	cl, err := s3.Open(ctx, s3.Config{Endpoint: c.S3.Endpoint, AccessKey: c.S3.AccessKey, SecretKey: c.S3.SecretKey})
@@ -106,10 +130,14 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if c.Buckets, err = cl.Buckets(ctx, s3.BucketNames{}, true); err != nil {
 		return nil, err
 	}
-	opt := asynq.RedisClientOpt{Addr: c.Redis.Addr}
+	var opt asynq.RedisConnOpt = asynq.RedisClientOpt{Addr: c.Redis.Addr}
+	c.rdb = redis.NewClient(&redis.Options{Addr: c.Redis.Addr})
+	if c.Sentinel != nil {
+		opt = asynq.RedisFailoverClientOpt{MasterName: MasterName, SentinelAddrs: c.Sentinel.Addrs()}
+		c.rdb = redis.NewFailoverClient(&redis.FailoverOptions{MasterName: MasterName, SentinelAddrs: c.Sentinel.Addrs()})
+	}
 	c.Client = asynq.NewClient(opt)
 	c.Inspector = asynq.NewInspector(opt)
-	c.rdb = redis.NewClient(&redis.Options{Addr: c.Redis.Addr})
 	c.State = state.New(c.rdb, state.Options{Now: c.Now})
 	c.Submitter = &workers.Submitter{Uploads: c.Buckets.Uploads, Client: c.Client, State: c.State, Now: c.Now}
 	return c, nil
@@ -138,10 +166,14 @@ func (c *Cluster) Close() {
 	if c.rdb != nil {
 		c.rdb.Close()
 	}
-	if c.S3 != nil {
+	if c.Seaweed != nil {
+		c.Seaweed.Stop()
+	} else if c.S3 != nil {
 		c.S3.Stop(5 * time.Second)
 	}
-	if c.Redis != nil {
+	if c.Sentinel != nil {
+		c.Sentinel.Stop()
+	} else if c.Redis != nil {
 		c.Redis.Stop(5 * time.Second)
 	}
 }
@@ -156,8 +188,11 @@ func (c *Cluster) Workers() []*Worker {
 // Env is the environment a blindpack command needs to reach this
 // cluster: Redis, S3, buckets, secret and clock, as BLINDPACK_ variables.
 func (c *Cluster) Env() []string {
-	return append(cleanEnv(),
-		"BLINDPACK_REDIS_ADDR="+c.Redis.Addr,
+	redisEnv := []string{"BLINDPACK_REDIS_ADDR=" + c.Redis.Addr}
+	if c.Sentinel != nil {
+		redisEnv = []string{"BLINDPACK_REDIS_SENTINELS=" + strings.Join(c.Sentinel.Addrs(), ","), "BLINDPACK_REDIS_MASTER=" + MasterName}
+	}
+	return append(append(cleanEnv(), redisEnv...),
 		"BLINDPACK_S3_ENDPOINT="+c.S3.Endpoint,
 		"BLINDPACK_S3_ACCESS_KEY="+c.S3.AccessKey,
 		"BLINDPACK_S3_SECRET_KEY="+c.S3.SecretKey,
@@ -364,4 +399,28 @@ func (c *Cluster) Prepare(ctx context.Context, dir, applicantID string) (Submiss
 // does.
 func (c *Cluster) Submit(ctx context.Context, s Submission) (workers.ProcessPayload, error) {
 	return c.Submitter.Submit(ctx, s.Doc)
+}
+
+// API is a `blindpack serve` process of the cluster.
+type API struct {
+	Proc
+	// Addr is its host:port on loopback.
+	Addr string
+}
+
+// StartAPI starts `blindpack serve` on a free loopback port with the
+// given tokens file, configured like the workers, and waits until it
+// listens.
+func (c *Cluster) StartAPI(tokensPath string) (*API, error) {
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	a := &API{Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	a.Proc = Proc{name: "api", path: c.cfg.Bin, args: []string{"serve"}, logPath: filepath.Join(c.cfg.Dir, "api.log"),
+		env: append(c.Env(), "BLINDPACK_LISTEN="+a.Addr, "BLINDPACK_TOKENS="+tokensPath, "BLINDPACK_LOG_FORMAT=json")}
+	if err := a.Start(); err != nil {
+		return nil, err
+	}
+	return a, waitPort(&a.Proc, a.Addr, 30*time.Second)
 }

@@ -26,6 +26,12 @@ type Redis struct {
 
 // StartRedis starts redis-server on a free loopback port, its data in dir.
 func StartRedis(dir string) (*Redis, error) {
+	return startRedisNode(dir, "redis")
+}
+
+// startRedisNode starts a redis-server named name, its data in dir/name;
+// extra arguments follow the common ones (--replicaof, say).
+func startRedisNode(dir, name string, extra ...string) (*Redis, error) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
 		return nil, fmt.Errorf("cluster: %w (apt-get install redis-server, or make deps)", err)
@@ -34,15 +40,15 @@ func StartRedis(dir string) (*Redis, error) {
 	if err != nil {
 		return nil, err
 	}
-	data := filepath.Join(dir, "redis")
+	data := filepath.Join(dir, name)
 	if err := os.MkdirAll(data, 0o755); err != nil {
 		return nil, err
 	}
 	r := &Redis{Addr: "127.0.0.1:" + strconv.Itoa(port), Dir: data}
-	r.Proc = Proc{name: "redis", path: bin, env: cleanEnv(), logPath: filepath.Join(dir, "redis.log"),
-		args: []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", data,
+	r.Proc = Proc{name: name, path: bin, env: cleanEnv(), logPath: filepath.Join(dir, name+".log"),
+		args: append([]string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--dir", data,
 			// As deploy/compose.yaml runs it: AOF, fsync every second, no RDB snapshots.
-			"--appendonly", "yes", "--appendfsync", "everysec", "--save", ""}}
+			"--appendonly", "yes", "--appendfsync", "everysec", "--save", ""}, extra...)}
 	return r, r.Restart()
 }
 

@@ -26,7 +26,6 @@ import (
 	"github.com/blindpack/blindpack/internal/pdfcheck"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/workers"
 )
@@ -74,11 +73,18 @@ func needTools(t *testing.T) {
 // end of every log is printed.
 func newCluster(t *testing.T, nWorkers int) *cluster.Cluster {
 	t.Helper()
+	return newClusterWith(t, nWorkers, cluster.Config{})
+}
+
+// newClusterWith is newCluster with settings of cfg (Dir and Bin are
+// filled in).
+func newClusterWith(t *testing.T, nWorkers int, cfg cluster.Config) *cluster.Cluster {
+	t.Helper()
 	needTools(t)
-	bin := blindpackBin(t)
-	dir := t.TempDir()
+	cfg.Bin = blindpackBin(t)
+	cfg.Dir = t.TempDir()
 	ctx := context.Background()
-	c, err := cluster.Start(ctx, cluster.Config{Dir: dir, Bin: bin})
+	c, err := cluster.Start(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -86,6 +92,21 @@ func newCluster(t *testing.T, nWorkers int) *cluster.Cluster {
 		c.Close()
 		if t.Failed() {
 			logs := []string{c.Redis.LogPath(), c.S3.LogPath()}
+			if c.Seaweed != nil {
+				logs = append(logs, c.Seaweed.Master.LogPath())
+				for _, v := range c.Seaweed.Volumes {
+					logs = append(logs, v.LogPath())
+				}
+			}
+			if c.Sentinel != nil {
+				logs = logs[1:]
+				for _, n := range c.Sentinel.Nodes {
+					logs = append(logs, n.LogPath())
+				}
+				for _, sp := range c.Sentinel.Sentinels {
+					logs = append(logs, sp.LogPath())
+				}
+			}
 			for _, w := range c.Workers() {
 				logs = append(logs, w.LogPath())
 			}
@@ -142,13 +163,9 @@ func submitAll(t *testing.T, c *cluster.Cluster, subs []cluster.Submission) {
 // countReports is how many of subs have a report, or -1 when the store
 // does not answer.
 func countReports(c *cluster.Cluster, subs []cluster.Submission) int {
-	objs, err := c.Buckets.Reports.List(context.Background(), "")
-	if err != nil {
+	have := reportKeys(c)
+	if have == nil {
 		return -1
-	}
-	have := map[string]bool{}
-	for _, o := range objs {
-		have[o.Key] = true
 	}
 	n := 0
 	for _, s := range subs {
@@ -157,6 +174,20 @@ func countReports(c *cluster.Cluster, subs []cluster.Submission) int {
 		}
 	}
 	return n
+}
+
+// reportKeys are the keys in the reports bucket, nil when the store does
+// not answer.
+func reportKeys(c *cluster.Cluster) map[string]bool {
+	objs, err := c.Buckets.Reports.List(context.Background(), "")
+	if err != nil {
+		return nil
+	}
+	have := map[string]bool{}
+	for _, o := range objs {
+		have[o.Key] = true
+	}
+	return have
 }
 
 // waitReports waits until at least want of subs have a report.
@@ -417,7 +448,7 @@ func verifyOne(t *testing.T, c *cluster.Cluster, s cluster.Submission, used map[
 	if err != nil {
 		return fmt.Errorf("state: %w", err)
 	}
-	if app.Status != state.Accepted || app.Returns != 0 {
+	if app.Status != pipeline.AppAccepted || app.Returns != 0 {
 		return fmt.Errorf("state: %s with %d returns, want accepted with none", app.Status, app.Returns)
 	}
 	return nil
