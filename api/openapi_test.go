@@ -20,6 +20,7 @@ import (
 
 	"github.com/blindpack/blindpack/api"
 	"github.com/blindpack/blindpack/api/wire"
+	"github.com/blindpack/blindpack/pipeline"
 )
 
 // loadDoc loads the served document with kin-openapi, which reads OpenAPI
@@ -121,6 +122,42 @@ func TestOpenAPIMatchesRouter(t *testing.T) {
 	sort.Strings(enum)
 	if !slices.Equal(codes, enum) {
 		t.Errorf("Error.code enum %v, wire has %v", enum, codes)
+	}
+	// The statuses and states are pipeline's vocabulary, spelled once.
+	schema := func(path ...string) *openapi3.Schema {
+		sc := doc.Components.Schemas[path[0]].Value
+		for _, p := range path[1:] {
+			sc = sc.Properties[p].Value
+		}
+		return sc
+	}
+	states := []string{string(pipeline.Queued), string(pipeline.Processing), string(pipeline.Retrying), string(pipeline.Failed)}
+	var statuses, apps []string
+	for _, st := range pipeline.Statuses() {
+		states = append(states, string(st.State()))
+		statuses = append(statuses, string(st))
+	}
+	for _, a := range pipeline.ApplicationStatuses() {
+		apps = append(apps, string(a))
+	}
+	for _, tc := range []struct {
+		what string
+		enum []any
+		want []string
+	}{
+		{"SubmissionView.state", schema("SubmissionView", "state").Enum, states},
+		{"SubmissionView.application.status", schema("SubmissionView", "application", "status").Enum, apps},
+		{"Report.status", schema("Report", "status").Enum, statuses},
+	} {
+		var got []string
+		for _, v := range tc.enum {
+			got = append(got, fmt.Sprint(v))
+		}
+		sort.Strings(got)
+		sort.Strings(tc.want)
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: openapi.yaml has %v, pipeline %v", tc.what, got, tc.want)
+		}
 	}
 	var events []string
 	for name := range doc.Webhooks {

@@ -106,8 +106,15 @@ func (s Secret) LogValue() slog.Value { return slog.StringValue(s.String()) }
 func (s Secret) MarshalJSON() ([]byte, error) { return json.Marshal(s.String()) }
 
 // NewSecret makes a random signing secret (32 bytes).
-func NewSecret() (Secret, error) {
-	b := make([]byte, 32)
+func NewSecret() (Secret, error) { return NewSecretOf(32) }
+
+// NewSecretOf makes a random signing secret of n bytes (24 to 64, as
+// Standard Webhooks asks).
+func NewSecretOf(n int) (Secret, error) {
+	if n < 24 || n > 64 {
+		return "", fmt.Errorf("%w: a secret has 24 to 64 bytes, not %d", ErrWebhooks, n)
+	}
+	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		return "", fmt.Errorf("workers: new secret: %w", err)
 	}

@@ -189,4 +189,7 @@ func TestWebhooksCommand(t *testing.T) {
 	if err := runWebhooks(context.Background(), nil); exitCode(err) != 2 {
 		t.Errorf("no arguments: %v", err)
 	}
+	if err := runWebhooks(context.Background(), []string{"secret", "--bytes", "8"}); exitCode(err) != 2 {
+		t.Errorf("an 8-byte secret: %v", err)
+	}
 }
