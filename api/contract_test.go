@@ -101,6 +101,18 @@ func TestAccessMatrix(t *testing.T) {
 		if err != nil || ok.Overrides != 1 {
 			t.Errorf("a good reprocess: %+v %v", ok, err)
 		}
+		// Overrides of a submission whose document is gone: nothing to
+		// check them against, a 400, not a 500.
+		gone, goneDoc := e.upload("acct-senior", "")
+		if _, err := e.up.Submit(ctx, goneDoc); err != nil {
+			t.Fatal(err)
+		}
+		if err := e.buckets.Uploads.Delete(ctx, storage.SubmissionKey(gone.Campaign, gone.ApplicantID, gone.SubmissionID)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := e.admin.Reprocess(ctx, gone.SubmissionID, wire.ReprocessRequest{Overrides: []wire.PageRef{{Material: 0, Page: 1}}, Reason: "ok"}); !errors.Is(err, client.ErrInvalidOverride) {
+			t.Errorf("overrides of a vanished document: %v", err)
+		}
 	})
 
 	t.Run("one strict decoder for every body", func(t *testing.T) {

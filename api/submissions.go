@@ -176,7 +176,12 @@ func (s *Server) reprocess(w http.ResponseWriter, r *http.Request, p Principal) 
 		// Overrides are checked against the submission itself, as the
 		// console does: the worker would archive a task naming material 999.
 		sub, err := s.submissionDoc(ctx, loc.Key)
-		if err != nil {
+		var fe *finding.Error
+		if errors.Is(err, storage.ErrNotFound) || errors.As(err, &fe) {
+			// Nothing to accept pages of: the run will report the document.
+			writeError(w, wire.CodeInvalidOverride, "the submission document is missing or malformed: reprocess without overrides")
+			return
+		} else if err != nil {
 			s.internalError(w, r, "read submission", err)
 			return
 		}
