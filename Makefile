@@ -10,7 +10,7 @@
 SHELL := /bin/bash
 GO ?= go
 
-.PHONY: all build build-dev test unit demo bench calibrate fuzz load faults deps samples vet fmt clean
+.PHONY: all build build-dev test unit demo bench calibrate fuzz load faults deps deps-demo samples vet fmt clean
 
 all: build
 
@@ -23,8 +23,13 @@ build:
 build-dev:
 	$(GO) build -tags dev -o bin/blindpack-dev ./cmd/blindpack
 
+# What the tests need (Redis, the independent tools, Chromium, Tesseract, versitygw, ...).
 deps:
-	deploy/local/install-deps.sh
+	deploy/local/install-deps.sh test
+
+# What the demo needs: the CJK font and the libjpeg-turbo headers, nothing else.
+deps-demo:
+	deploy/local/install-deps.sh demo
 
 # The whole suite against real services; with-services.sh stops them whatever happens.
 test: deps
@@ -37,7 +42,7 @@ unit:
 	$(GO) test -count=1 ./...
 	$(GO) test -count=1 -tags dev -run 'TestDemo|TestFlags' ./cmd/blindpack
 
-demo: deps build-dev
+demo: deps-demo build-dev
 	bin/blindpack-dev demo --out demo-out
 
 samples:
@@ -80,8 +85,14 @@ faults: deps
 	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 45m ./internal/faulttest/
 	BLINDPACK_FAULTS=1 deploy/local/with-services.sh $(GO) test -count=1 -v -timeout 15m -run '^TestWebhooks$$' ./workers/
 
+# go vet and staticcheck (pinned; fetched through the Go module proxy the first time). A cold
+# staticcheck run analyses every dependency (a few minutes on 2 cores), later runs take seconds.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 vet:
 	$(GO) vet ./...
+	$(GO) vet -tags dev ./cmd/blindpack
+	$(GO) run $(STATICCHECK) ./...
+	$(GO) run $(STATICCHECK) -tags dev ./cmd/blindpack
 
 fmt:
 	gofmt -l -w $$(git ls-files '*.go')

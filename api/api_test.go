@@ -59,6 +59,7 @@ type env struct {
 	t       *testing.T
 	deps    api.Deps
 	srv     *httptest.Server
+	ops     *httptest.Server // srv's OpsHandler: /readyz, /metrics
 	client  *http.Client
 	tok     map[string]string // upload, admin, E-0042, E-0077
 	buckets storage.Buckets
@@ -143,8 +144,9 @@ func newEnv(t *testing.T) *env {
 			{Name: "redis", Ping: func(ctx context.Context) error { return rdb.Ping(ctx).Err() }},
 			{Name: "s3", Ping: cl.Ping},
 		}}
-	e.srv = e.serve(api.Config{TempDir: t.TempDir()}, e.deps)
+	e.srv, e.ops = e.serveBoth(api.Config{TempDir: t.TempDir()}, e.deps)
 	e.valid = newValidator(t, nil)
+	e.valid.ops = strings.TrimPrefix(e.ops.URL, "http://")
 	e.client = &http.Client{Transport: e.valid, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	for who, c := range map[string]**client.Client{"upload": &e.up, "admin": &e.admin} {
 		if *c, err = client.New(e.srv.URL, e.tok[who], client.Options{HTTPClient: e.client}); err != nil {
@@ -157,13 +159,22 @@ func newEnv(t *testing.T) *env {
 // serve starts an API server on a test listener.
 func (e *env) serve(cfg api.Config, d api.Deps) *httptest.Server {
 	e.t.Helper()
+	public, _ := e.serveBoth(cfg, d)
+	return public
+}
+
+// serveBoth starts an API server's public and operators' handlers on
+// listeners of their own.
+func (e *env) serveBoth(cfg api.Config, d api.Deps) (public, ops *httptest.Server) {
+	e.t.Helper()
 	s, err := api.New(cfg, d)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	ts := httptest.NewServer(s.Handler())
-	e.t.Cleanup(ts.Close)
-	return ts
+	public, ops = httptest.NewServer(s.Handler()), httptest.NewServer(s.OpsHandler())
+	e.t.Cleanup(public.Close)
+	e.t.Cleanup(ops.Close)
+	return public, ops
 }
 
 type response struct {
@@ -473,7 +484,7 @@ func TestAPI(t *testing.T) {
 					t.Errorf("%s's copy, page %d: %q", who, page, text)
 				}
 			}
-			if probs := verify.Packet(bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, repA.Packet)); len(probs) > 0 {
+			if probs, err := verify.Packet(context.Background(), bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, repA.Packet)); err != nil || len(probs) > 0 {
 				t.Errorf("%s's copy fails verification: %v", who, probs)
 			}
 		}
@@ -690,10 +701,18 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("probes and metrics", func(t *testing.T) {
-		if r := e.do("GET", "/healthz", "", nil); r.code != 200 {
-			t.Errorf("healthz: %d", r.code)
+		// Liveness is public; readiness and metrics only on the operators'
+		// listener.
+		for _, tc := range []struct {
+			srv  *httptest.Server
+			path string
+			want int
+		}{{e.srv, "/healthz", 200}, {e.srv, "/readyz", 404}, {e.srv, "/metrics", 404}, {e.ops, "/healthz", 200}, {e.ops, "/v1/failures", 404}} {
+			if r := e.doOn(tc.srv, "GET", tc.path, e.tok["admin"], nil); r.code != tc.want {
+				t.Errorf("GET %s on the %s listener: %d, want %d", tc.path, map[bool]string{true: "public", false: "operators'"}[tc.srv == e.srv], r.code, tc.want)
+			}
 		}
-		r := e.do("GET", "/readyz", "", nil)
+		r := e.doOn(e.ops, "GET", "/readyz", "", nil)
 		if r.code != 200 || !bytes.Contains(r.body, []byte(`"redis": "ok"`)) || !bytes.Contains(r.body, []byte(`"s3": "ok"`)) {
 			t.Errorf("readyz: %d %s", r.code, r.body)
 		}
@@ -701,7 +720,8 @@ func TestAPI(t *testing.T) {
 		down.Ready = append([]api.Check{}, e.deps.Ready...)
 		down.Ready = append(down.Ready, api.Check{Name: "slow", Ping: func(ctx context.Context) error { <-ctx.Done(); return ctx.Err() }})
 		start := time.Now()
-		if r := e.doOn(e.serve(api.Config{ReadyTimeout: 300 * time.Millisecond}, down), "GET", "/readyz", "", nil); r.code != 503 || !bytes.Contains(r.body, []byte(`"slow": "unavailable"`)) {
+		_, downOps := e.serveBoth(api.Config{ReadyTimeout: 300 * time.Millisecond}, down)
+		if r = e.doOn(downOps, "GET", "/readyz", "", nil); r.code != 503 || !bytes.Contains(r.body, []byte(`"slow": "unavailable"`)) {
 			t.Errorf("readyz with a dependency down: %d %s", r.code, r.body)
 		}
 		if time.Since(start) > 5*time.Second {
@@ -709,7 +729,7 @@ func TestAPI(t *testing.T) {
 		}
 		// This server redirected six downloads (the short-link one is
 		// another server, with its own registry) and made three copies.
-		r = e.do("GET", "/metrics", "", nil)
+		r = e.doOn(e.ops, "GET", "/metrics", "", nil)
 		for _, want := range []string{
 			`blindpack_api_downloads_total{outcome="redirected"} 6`,
 			`blindpack_api_downloads_total{outcome="denied"}`,
@@ -795,10 +815,7 @@ func TestConfigValidate(t *testing.T) {
 // context is cancelled, and Serve returns without error.
 func TestServeShutsDownGracefully(t *testing.T) {
 	e := newEnv(t)
-	slow := make(chan struct{})
-	d := e.deps
-	d.Ready = []api.Check{{Name: "slow", Ping: func(ctx context.Context) error { <-slow; return nil }}}
-	s, err := api.New(api.Config{ReadyTimeout: 10 * time.Second}, d)
+	s, err := api.New(api.Config{}, e.deps)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -809,9 +826,14 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- s.Serve(ctx, ln) }()
+	// A request in flight: its body is still coming when shutdown begins.
+	body, more := io.Pipe()
 	got := make(chan int, 1)
 	go func() {
-		resp, err := http.Get("http://" + ln.Addr().String() + "/readyz")
+		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/submissions", body)
+		req.Header.Set("Authorization", "Bearer "+e.tok["upload"])
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			got <- 0
 			return
@@ -819,12 +841,14 @@ func TestServeShutsDownGracefully(t *testing.T) {
 		resp.Body.Close()
 		got <- resp.StatusCode
 	}()
+	more.Write([]byte(`{"schema":`))
 	time.Sleep(300 * time.Millisecond) // the request is in flight
 	cancel()
 	time.Sleep(100 * time.Millisecond)
-	close(slow)
-	if code := <-got; code != 200 {
-		t.Errorf("request in flight got %d", code)
+	more.Write([]byte(`"x"}`))
+	more.Close()
+	if code := <-got; code != http.StatusBadRequest {
+		t.Errorf("request in flight got %d, want its answer (400)", code)
 	}
 	if err := <-served; err != nil {
 		t.Errorf("Serve: %v", err)

@@ -8,6 +8,8 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/blindpack/blindpack/pipeline/verify"
 )
 
 // metrics are what /metrics exports from the API side:
@@ -21,6 +23,10 @@ import (
 //   - blindpack_api_copies_total{outcome} and
 //     blindpack_api_copy_duration_seconds: personal copies made on first
 //     downloads, and how long making one took;
+//   - blindpack_api_verifications_waiting: personal copies waiting for
+//     the process's one verification slot (verify.Packet) — a burst of
+//     first downloads queues here instead of holding many packets in
+//     memory;
 //   - blindpack_queue_tasks{queue,state}: queue depth by task state
 //     (pending, active, scheduled, retry, archived, completed), read from
 //     asynq's Inspector at each scrape;
@@ -60,7 +66,10 @@ func newMetrics(reg prometheus.Registerer, insp *asynq.Inspector, log *slog.Logg
 			Buckets: []float64{.05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60},
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.downloads, m.copies, m.copyTime, &queueCollector{insp: insp, log: log}} {
+	waiting := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "blindpack_api_verifications_waiting", Help: "Verifications of personal copies waiting for the process's one verification slot.",
+	}, func() float64 { _, n := verify.Load(); return float64(n) })
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.downloads, m.copies, m.copyTime, waiting, &queueCollector{insp: insp, log: log}} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

@@ -70,7 +70,8 @@ func (s *Server) withRequestID(next http.Handler) http.Handler {
 // redirect first). Authenticated callers, and every other path, get the
 // router's 404 and 405 in the error shape too. Roles are checked by each
 // route (route).
-func (s *Server) guard(next http.Handler) http.Handler {
+func (s *Server) guard(mux *http.ServeMux) http.Handler {
+	routed := routedBy(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isAPIPath(r.URL.Path) {
 			p, ok := s.d.Tokens.Authenticate(bearer(r))
@@ -84,10 +85,18 @@ func (s *Server) guard(next http.Handler) http.Handler {
 			}
 			r = r.WithContext(context.WithValue(r.Context(), principalKey{}, p))
 		}
-		if _, pattern := s.mux.Handler(r); (pattern == "" || isAPIPath(r.URL.Path) && !isClean(r.URL.Path)) && s.unrouted(w, r) {
+		routed.ServeHTTP(w, r)
+	})
+}
+
+// routedBy serves mux's routes, and answers what no route takes in the
+// error shape (unrouted).
+func routedBy(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := mux.Handler(r); (pattern == "" || isAPIPath(r.URL.Path) && !isClean(r.URL.Path)) && unrouted(mux, w, r) {
 			return
 		}
-		next.ServeHTTP(w, r)
+		mux.ServeHTTP(w, r)
 	})
 }
 
@@ -114,8 +123,8 @@ func isClean(p string) bool {
 // of the API needs the redirect); elsewhere (/console → /console/) the
 // redirect is left to the router: unrouted reports false and answers
 // nothing.
-func (s *Server) unrouted(w http.ResponseWriter, r *http.Request) bool {
-	h, _ := s.mux.Handler(r)
+func unrouted(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) bool {
+	h, _ := mux.Handler(r)
 	probe := &headerProbe{header: http.Header{}}
 	h.ServeHTTP(probe, r)
 	switch {

@@ -202,6 +202,9 @@ type validator struct {
 
 	mu   sync.Mutex
 	seen map[string]int // operationId → answers validated
+	// ops is the host of the operators' listener: not the API the
+	// document describes, beyond /readyz.
+	ops string
 }
 
 func newValidator(t testing.TB, next http.RoundTripper) *validator {
@@ -247,6 +250,9 @@ func (v *validator) check(req *http.Request, resp *http.Response, body []byte) {
 		}
 	}
 	route, params, err := v.router.FindRoute(req)
+	if err == nil && req.URL.Host == v.ops && req.URL.Path != "/readyz" {
+		err = fmt.Errorf("%s is not the API's listener", v.ops)
+	}
 	if err != nil {
 		// Not an operation (/metrics, /console/, a path nothing takes):
 		// an error answer must still be an Error.

@@ -225,7 +225,13 @@ func (s *Server) makeCopy(ctx context.Context, campaign, applicant, anon, review
 	if err != nil {
 		return state.Copy{}, err
 	}
-	if probs := verify.Packet(dst, res.Bytes, exp); len(probs) > 0 {
+	// One verification at a time in the process, as for packets: a burst
+	// of first downloads must not hold many packets' streams at once.
+	probs, err := verify.Packet(ctx, dst, res.Bytes, exp)
+	if err != nil {
+		return state.Copy{}, err
+	}
+	if len(probs) > 0 {
 		// Problems name a code and a place, never the identity.
 		s.log.Error("personal copy failed verification; not stored", "anon_code", anon, "reviewer", reviewer,
 			"problems", len(probs), "first", probs[0].String())

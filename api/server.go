@@ -14,6 +14,7 @@ import (
 
 	"github.com/hibiken/asynq"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/blindpack/blindpack/api/wire"
@@ -122,8 +123,9 @@ type Deps struct {
 	// Ready are the readiness checks (Redis, S3).
 	Ready []Check
 	Log   *slog.Logger
-	// Registry receives the server's metrics and serves /metrics (default
-	// a new registry with the Go and process collectors).
+	// Registry receives the server's metrics, served on OpsHandler's
+	// /metrics (default a new registry with the Go and process
+	// collectors).
 	Registry *prometheus.Registry
 	// Now is the clock (default time.Now).
 	Now func() time.Time
@@ -137,8 +139,9 @@ type Server struct {
 	now       func() time.Time
 	presigner storage.Presigner
 	metrics   *metrics
-	mux       *http.ServeMux
-	patterns  []Route // every /v1 route registered
+	mux       *http.ServeMux // the public routes
+	ops       *http.ServeMux // the operators' routes
+	patterns  []Route        // every /v1 route registered
 
 	copyLocks [64]sync.Mutex // makers of personal copies, by key hash
 }
@@ -174,7 +177,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	reg := d.Registry
 	if reg == nil {
 		reg = prometheus.NewRegistry()
-		reg.MustRegister(prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	}
 	m, err := newMetrics(reg, d.Inspector, s.log)
 	if err != nil {
@@ -188,15 +191,33 @@ func New(cfg Config, d Deps) (*Server, error) {
 	return s, nil
 }
 
-// Handler is the server's HTTP handler: request ids, logging and metrics,
-// and authentication before routing (middleware.go).
+// Handler is the server's public HTTP handler — the API, the console and
+// /healthz — with request ids, logging and metrics, and authentication
+// before routing (middleware.go).
 func (s *Server) Handler() http.Handler { return s.withRequestID(s.observe(s.guard(s.mux))) }
 
-// Serve answers on ln until ctx is cancelled, then shuts down gracefully:
-// no new connections, requests in flight get ShutdownTimeout.
+// OpsHandler is what operators' tools read: /healthz, /readyz (Redis and S3
+// answer) and /metrics (per-route counts, refusals, queue depths). None of
+// it is for the public: serve it on a listener of its own that only the
+// monitoring network reaches (`serve --metrics-listen`), as workers do.
+func (s *Server) OpsHandler() http.Handler { return s.withRequestID(s.observe(routedBy(s.ops))) }
+
+// Serve answers the public routes on ln until ctx is cancelled, then shuts
+// down gracefully: no new connections, requests in flight get
+// ShutdownTimeout.
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, s.Handler())
+}
+
+// ServeOps answers the operators' routes (OpsHandler) on ln, as Serve
+// does the public ones.
+func (s *Server) ServeOps(ctx context.Context, ln net.Listener) error {
+	return s.serve(ctx, ln, s.OpsHandler())
+}
+
+func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) error {
 	srv := &http.Server{
-		Handler:           s.Handler(),
+		Handler:           h,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
 		ReadTimeout:       s.cfg.ReadTimeout,
 		WriteTimeout:      s.cfg.WriteTimeout,
@@ -227,10 +248,14 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 // routes registers every route with the roles that may use it.
 func (s *Server) routes(reg *prometheus.Registry) {
+	s.ops = http.NewServeMux()
+	s.ops.HandleFunc("GET /healthz", s.healthz)
+	s.ops.HandleFunc("GET /readyz", s.readyz)
+	s.ops.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+
 	s.mux = http.NewServeMux()
+	// Liveness stays public: it says only that the process answers.
 	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 
 	up, admin, rev := []Role{RoleUploadService}, []Role{RoleAdministrator}, []Role{RoleReviewer}
 	s.route("POST /v1/submissions", up, s.postSubmission)

@@ -108,7 +108,7 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ Princip
 			}
 		}
 	}
-	pr, err := workers.SubmissionProgress(ctx, s.d.Inspector, id, rep)
+	pr, err := workers.SubmissionProgress(ctx, s.d.Inspector, s.d.State, id, rep)
 	if err != nil {
 		s.internalError(w, r, "task info", err)
 		return

@@ -11,7 +11,6 @@ import (
 	"image"
 	"io"
 	"log/slog"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -271,7 +270,7 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 	// that does not share the writer's assumptions. A packet with any
 	// problem is never published.
 	start = time.Now()
-	probs, err := verifyOne(ctx, out, res.Bytes, Expectation(sub, info))
+	probs, err := verify.Packet(ctx, out, res.Bytes, Expectation(sub, info))
 	run.since("verify", start)
 	if err != nil {
 		return nil, err
@@ -284,31 +283,6 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 	r.Packet = info
 	log.Info("submission accepted", "anon_code", r.AnonCode, "pages", res.Pages, "bytes", res.Bytes)
 	return r, nil
-}
-
-// verifySlot lets one packet at a time be verified in a process. The
-// verifier's PDF model holds every stream of the packet — a 200-page
-// packet of 300-ppi scans is 100–150 MB — while building a packet streams
-// it page by page in a few tens of megabytes; two verifications at once
-// would double a worker's peak for a step that takes a few percent of a
-// packet's time.
-var verifySlot = make(chan struct{}, 1)
-
-func verifyOne(ctx context.Context, out Output, size int64, exp verify.Expect) ([]verify.Problem, error) {
-	select {
-	case verifySlot <- struct{}{}:
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
-	defer func() { <-verifySlot }()
-	// A collection before and after: the model is read into a heap holding
-	// only what is live, and once checked it is garbage at once, so that
-	// the heap does not grow to twice a packet's size while it is read and
-	// stay there for the next. Each costs a few milliseconds: little is
-	// live in between packets.
-	runtime.GC()
-	defer runtime.GC()
-	return verify.Packet(out, size, exp), nil
 }
 
 // Expectation tells the verifier what must not appear in a submission's

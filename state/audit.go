@@ -2,6 +2,7 @@ package state
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -69,6 +70,18 @@ func (s *Store) Trail(ctx context.Context, campaign, applicant string, n int) ([
 func (s *Store) Counter(ctx context.Context, name string) (int64, error) {
 	n, err := s.rdb.Incr(ctx, s.prefix+"counter:"+name).Result()
 	if err != nil {
+		return 0, fmt.Errorf("state: counter: %w", err)
+	}
+	return n, nil
+}
+
+// CounterValue returns the value Counter last returned for name, 0 if it
+// never did.
+func (s *Store) CounterValue(ctx context.Context, name string) (int64, error) {
+	n, err := s.rdb.Get(ctx, s.prefix+"counter:"+name).Int64()
+	if errors.Is(err, redis.Nil) {
+		return 0, nil
+	} else if err != nil {
 		return 0, fmt.Errorf("state: counter: %w", err)
 	}
 	return n, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/state"
 )
 
 // Progress is where a submission is, for the upload service and
@@ -19,25 +20,50 @@ type Progress struct {
 	Task *asynq.TaskInfo
 }
 
-// SubmissionProgress finds a submission's task and says where the
-// submission is: where its task is until the report is written, then the
-// report's status. rep is the submission's report, nil while there is
-// none. The API and the console both ask here, so that they never differ.
-func SubmissionProgress(ctx context.Context, insp *asynq.Inspector, id string, rep *pipeline.Report) (Progress, error) {
+// SubmissionProgress finds a submission's latest task — its latest
+// reprocess (critical queue, ReprocessTaskID) if an administrator asked for
+// one, else its own (default queue, task id = submission id) — and says
+// where the submission is: where a reprocess is until it has run (the
+// report there is the earlier run's), where its own task is until the
+// report is written, then the report's status. rep is the submission's
+// report, nil while there is none. The API and the console both ask here,
+// so that they never differ.
+func SubmissionProgress(ctx context.Context, insp *asynq.Inspector, st *state.Store, id string, rep *pipeline.Report) (Progress, error) {
 	var p Progress
-	info, err := insp.GetTaskInfo(QueueDefault, id)
-	switch {
-	case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
-	case err != nil:
-		return p, fmt.Errorf("workers: task of %s: %w", id, err)
-	default:
-		p.Task = info
+	find := func(queue, task string) error {
+		info, err := insp.GetTaskInfo(queue, task)
+		switch {
+		case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		case err != nil:
+			return fmt.Errorf("workers: task of %s: %w", id, err)
+		default:
+			p.Task = info
+		}
+		return nil
+	}
+	reprocessed := false
+	if st != nil {
+		n, err := st.CounterValue(ctx, reprocessCounter(id))
+		if err != nil {
+			return p, err
+		}
+		if n > 0 {
+			if err := find(QueueCritical, ReprocessTaskID(id, n)); err != nil {
+				return p, err
+			}
+			reprocessed = p.Task != nil
+		}
+	}
+	if p.Task == nil {
+		if err := find(QueueDefault, id); err != nil {
+			return p, err
+		}
 	}
 	switch {
+	case reprocessed && p.Task.State != asynq.TaskStateCompleted, rep == nil && p.Task != nil:
+		p.State = taskState(p.Task.State)
 	case rep != nil:
 		p.State = rep.Status.State()
-	case p.Task != nil:
-		p.State = taskState(p.Task.State)
 	default:
 		p.State = pipeline.Queued
 	}

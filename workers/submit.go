@@ -125,7 +125,7 @@ func Reprocess(ctx context.Context, client *asynq.Client, st *state.Store, submi
 	} else if err != nil {
 		return "", err
 	}
-	n, err := st.Counter(ctx, "reprocess:"+submissionID)
+	n, err := st.Counter(ctx, reprocessCounter(submissionID))
 	if err != nil {
 		return "", err
 	}
@@ -156,6 +156,10 @@ func Reprocess(ctx context.Context, client *asynq.Client, st *state.Store, submi
 	}
 	return info.ID, nil
 }
+
+// reprocessCounter names the counter of a submission's reprocess runs: the
+// n-th has task id ReprocessTaskID(submission, n).
+func reprocessCounter(submissionID string) string { return "reprocess:" + submissionID }
 
 // store writes the document unless the same one is already there.
 func (s *Submitter) store(ctx context.Context, key string, doc []byte) error {

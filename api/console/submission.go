@@ -214,7 +214,7 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor)
 			}
 		}
 	}
-	pr, err := workers.SubmissionProgress(ctx, c.d.Inspector, l.id, l.rep)
+	pr, err := workers.SubmissionProgress(ctx, c.d.Inspector, c.d.State, l.id, l.rep)
 	if err != nil {
 		c.internalError(w, r, "task state", err)
 		return

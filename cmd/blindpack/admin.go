@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -148,7 +150,7 @@ func runTasks(ctx context.Context, args []string) error {
 	fs := newFlagSet("tasks")
 	var s services
 	s.register(fs)
-	queue := fs.String("queue", workers.QueueDefault, "queue")
+	queue := fs.String("queue", "", "queue (failed: default every queue; rerun: default "+workers.QueueDefault+")")
 	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -156,16 +158,28 @@ func runTasks(ctx context.Context, args []string) error {
 	defer insp.Close()
 	switch {
 	case fs.NArg() == 1 && fs.Arg(0) == "failed":
-		tasks, err := insp.ListArchivedTasks(*queue, asynq.PageSize(100))
-		if err != nil {
-			return err
+		queues := slices.Sorted(maps.Keys(workers.Queues))
+		if *queue != "" {
+			queues = []string{*queue}
 		}
-		for _, t := range tasks {
-			fmt.Printf("%s  %s  retried %d  failed %s  %s\n", t.ID, t.Type, t.Retried, t.LastFailedAt.UTC().Format(time.RFC3339), t.LastErr)
+		for _, q := range queues {
+			tasks, err := insp.ListArchivedTasks(q, asynq.PageSize(100))
+			if errors.Is(err, asynq.ErrQueueNotFound) {
+				tasks, err = nil, nil // nothing was ever queued there, so nothing failed
+			}
+			if err != nil {
+				return err
+			}
+			for _, t := range tasks {
+				fmt.Printf("%s  %s  retried %d  failed %s  %s\n", t.ID, t.Type, t.Retried, t.LastFailedAt.UTC().Format(time.RFC3339), t.LastErr)
+			}
+			fmt.Printf("%d failed task(s) in %s\n", len(tasks), q)
 		}
-		fmt.Printf("%d failed task(s) in %s\n", len(tasks), *queue)
 		return nil
 	case fs.NArg() == 2 && fs.Arg(0) == "rerun":
+		if *queue == "" {
+			*queue = workers.QueueDefault
+		}
 		if err := insp.RunTask(*queue, fs.Arg(1)); err != nil {
 			return err
 		}

@@ -35,7 +35,7 @@ func init() {
 		{"submit", "S.json [--api URL --token-file F] [flags]", "enqueue a submission: through the HTTP API, or straight to the uploads bucket and the queue", runSubmit, false},
 		{"status", "APPLICANT_ID --campaign C | SUBMISSION_ID", "an application's state, returns used, deadline, last report and audit trail", runStatus, false},
 		{"reprocess", "SUBMISSION_ID --by ADMIN [--accept-page M:P --reason TEXT]", "run a submission again, optionally accepting flagged pages (audited)", runReprocess, false},
-		{"tasks", "failed | rerun TASK_ID", "list failed (archived) tasks, or run one again", runTasks, false},
+		{"tasks", "failed [--queue Q] | rerun TASK_ID [--queue Q]", "list failed (archived) tasks of every queue (or one), or run one again", runTasks, false},
 		{"serve", "--tokens FILE [--listen ADDR] [flags]", "the HTTP API: upload service, administrators, reviewers' stamped downloads", runServe, false},
 		{"tokens", "new --role ROLE --subject WHO | hash < TOKEN", "make an API bearer token and its tokens-file entry (only the hash is stored)", runTokens, false},
 		{"webhooks", "secret | check FILE", "make a webhook signing secret (whsec_…), or check a webhooks file", runWebhooks, false},

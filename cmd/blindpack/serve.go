@@ -27,6 +27,7 @@ func runServe(ctx context.Context, args []string) error {
 	c.register(fs, "json")
 	s.register(fs)
 	listen := fs.String("listen", "127.0.0.1:8080", "`address` to listen on (host:port; \":8080\" for every interface)")
+	metricsAddr := fs.String("metrics-listen", "", "serve /metrics, /readyz and /healthz on this `address` for monitoring and probes, e.g. :9100 (not the public listener); empty: off")
 	tokensFile := fs.String("tokens", "", "tokens `file` (YAML: sha256, role, subject per token; see `blindpack tokens`) (required)")
 	var cfg api.Config
 	fs.DurationVar(&cfg.PresignExpiry, "presign-expiry", 5*time.Minute, "how long a packet download link works")
@@ -103,8 +104,27 @@ func runServe(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// Metrics and readiness on a listener of their own: per-route counts,
+	// refusals and queue depths are not for whoever reaches the API.
+	// When either listener fails, both stop.
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
+	opsDone := make(chan error, 1)
+	if *metricsAddr != "" {
+		opsLn, err := net.Listen("tcp", *metricsAddr)
+		if err != nil {
+			ln.Close()
+			return fmt.Errorf("serve: metrics: %w", err)
+		}
+		log.Info("metrics and probes listening", "addr", opsLn.Addr().String())
+		go func() { opsDone <- srv.ServeOps(ctx, opsLn); stop() }()
+	} else {
+		opsDone <- nil
+	}
 	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisConf.describe(), "s3", s.s3.Endpoint)
-	return srv.Serve(ctx, ln)
+	err = srv.Serve(ctx, ln)
+	stop()
+	return errors.Join(err, <-opsDone)
 }
 
 // runTokens is `blindpack tokens`: make a bearer token and its entry for

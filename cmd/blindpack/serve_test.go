@@ -84,18 +84,21 @@ func TestServeStartsAndStops(t *testing.T) {
 	if err := runServe(context.Background(), []string{"--tokens", tokens, "--anon-secret", "serve-test-secret-0123", "--policy", bad}); err == nil || !strings.Contains(err.Error(), "policy") {
 		t.Fatalf("serve with a bad policy: %v", err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	freeAddr := func() string {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ln.Close()
+		return ln.Addr().String()
 	}
-	addr := ln.Addr().String()
-	ln.Close()
+	addr, opsAddr := freeAddr(), freeAddr()
 	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
-		done <- runServe(ctx, []string{"--listen", addr, "--tokens", tokens, "--anon-secret", "serve-test-secret-0123",
+		done <- runServe(ctx, []string{"--listen", addr, "--metrics-listen", opsAddr, "--tokens", tokens, "--anon-secret", "serve-test-secret-0123",
 			"--redis-addr", redisAddr, "--redis-db", "6", "--s3-endpoint", s3.Endpoint, "--s3-access-key", s3.AccessKey,
 			"--s3-secret-key", s3.SecretKey, "--create-buckets", "--log-level", "warn",
 			"--bucket-uploads", "sv-up-" + suffix, "--bucket-packets", "sv-pk-" + suffix,
@@ -109,7 +112,7 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Fatalf("serve stopped: %v", err)
 		default:
 		}
-		if resp, err := http.Get(base + "/readyz"); err == nil {
+		if resp, err := http.Get("http://" + opsAddr + "/readyz"); err == nil {
 			ready = resp.StatusCode
 			resp.Body.Close()
 		}
@@ -121,8 +124,14 @@ func TestServeStartsAndStops(t *testing.T) {
 	for _, tc := range []struct {
 		path, token string
 		want        int
-	}{{"/healthz", "", 200}, {"/v1/failures", "", 401}, {"/v1/failures", tok, 200}, {"/v1/packets", tok, 403}} {
-		req, _ := http.NewRequest("GET", base+tc.path, nil)
+	}{{"/healthz", "", 200}, {"/v1/failures", "", 401}, {"/v1/failures", tok, 200}, {"/v1/packets", tok, 403},
+		// Metrics and readiness are on --metrics-listen only.
+		{"/metrics", tok, 404}, {"/readyz", tok, 404}, {"http://" + opsAddr + "/metrics", "", 200}} {
+		u := tc.path
+		if strings.HasPrefix(u, "/") {
+			u = base + u
+		}
+		req, _ := http.NewRequest("GET", u, nil)
 		if tc.token != "" {
 			req.Header.Set("Authorization", "Bearer "+tc.token)
 		}

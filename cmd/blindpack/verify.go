@@ -36,14 +36,14 @@ func runVerify(ctx context.Context, args []string) error {
 		// A root was given: the caller expects a signed result file.
 		return exitError{code: 1, err: errors.New("verify: the file is not signed (a result file must be)")}
 	case errors.Is(err, result.ErrUnsigned):
-		return verifyPacket(fs.Arg(0), *name, *employer, *subFile, *repFile)
+		return verifyPacket(ctx, fs.Arg(0), *name, *employer, *subFile, *repFile)
 	case errors.Is(err, errNotValid):
 		return exitError{code: 1, err: err}
 	}
 	return err
 }
 
-func verifyPacket(path, name, employer, subFile, repFile string) error {
+func verifyPacket(ctx context.Context, path, name, employer, subFile, repFile string) error {
 	exp := verify.Expect{Identity: verify.Identity{Name: name, Employer: employer}}
 	if subFile != "" {
 		doc, err := os.ReadFile(subFile)
@@ -81,7 +81,10 @@ func verifyPacket(path, name, employer, subFile, repFile string) error {
 	if err != nil {
 		return err
 	}
-	probs := verify.Packet(f, st.Size(), exp)
+	probs, err := verify.Packet(ctx, f, st.Size(), exp)
+	if err != nil {
+		return err
+	}
 	checked := "structure, metadata, JPEG segments"
 	if exp.Identity.Name != "" || exp.Identity.Employer != "" {
 		checked += ", identity"

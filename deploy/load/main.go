@@ -115,7 +115,7 @@ func run(ctx context.Context, out io.Writer, n int, counts []int, conc int, time
 	for _, w := range counts {
 		r, err := runOnce(ctx, filepath.Join(dir, fmt.Sprintf("w%d", w)), bin, samples, n, w, conc, timeout)
 		if err != nil {
-			return fmt.Errorf("W=%d: %w", w, err)
+			return fmt.Errorf("run with %d worker processes: %w", w, err)
 		}
 		r.print(out)
 		results = append(results, r)

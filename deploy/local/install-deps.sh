@@ -1,30 +1,66 @@
 #!/usr/bin/env bash
-# Installs what `make test` and `make demo` need on a fresh Debian machine with Go:
-#   - from apt: redis-server, poppler-utils (pdftotext, pdfimages, pdftoppm, pdfsig), qpdf,
-#     fonts-wqy-zenhei (the CJK TrueType font blindpack embeds), and for tests that make or check
-#     files with other tools: libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs;
-#   - from the Go module proxy: the Apache-2.0 versitygw S3 gateway, built once and cached.
+# Installs what blindpack needs on a fresh Debian machine with Go, for one of two uses:
+#   install-deps.sh demo   what `make demo` uses: fonts-wqy-zenhei (the CJK TrueType font packets
+#                          embed) and libjpeg62-turbo-dev (the cgo JPEG codec; without a C compiler
+#                          Go builds the pure-Go codec and the header is not needed). Nothing else:
+#                          the demo runs on an embedded Redis and a local directory.
+#   install-deps.sh test   (the default) what `make test` needs: the demo's, and from apt
+#                          redis-server, poppler-utils (pdftotext, pdfimages, pdftoppm, pdfsig), qpdf,
+#                          fonts-arphic-uming, and for tests that make or check files with other tools:
+#                          libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs, img2pdf,
+#                          libnss3-tools, tesseract-ocr with tesseract-ocr-chi-sim, chromium; from the
+#                          Go module proxy the Apache-2.0 versitygw S3 gateway, built once and cached.
+#   install-deps.sh --list demo|test   prints the set's Debian packages, installs nothing.
 # Anything already present is left alone, so a second run costs nothing.
 set -euo pipefail
 
 VERSITYGW_VERSION=v1.8.0
 BIN_DIR=${BLINDPACK_BIN_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/blindpack/bin}
 
+list=false
+if [ "${1:-}" = --list ]; then
+  list=true
+  shift
+fi
+set_name=${1:-test}
+case "$set_name" in
+  demo|test) ;;
+  *) echo "usage: install-deps.sh [--list] demo|test" >&2; exit 2 ;;
+esac
+
+# want PACKAGE PRESENT-TEST...: the package is needed unless the test succeeds.
 need=()
-command -v redis-server >/dev/null || need+=(redis-server)
-command -v pdftotext >/dev/null || need+=(poppler-utils)
-command -v qpdf >/dev/null || need+=(qpdf)
-command -v exiftool >/dev/null || need+=(libimage-exiftool-perl)
-[ -x /usr/bin/convert ] || need+=(imagemagick)
-command -v jpegtran >/dev/null || need+=(libjpeg-turbo-progs)
-[ -e /usr/include/jpeglib.h ] || need+=(libjpeg62-turbo-dev)
-command -v img2pdf >/dev/null || need+=(img2pdf)
-[ -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] || need+=(fonts-wqy-zenhei)
-command -v certutil >/dev/null || need+=(libnss3-tools)
-[ -e /usr/share/fonts/truetype/arphic/uming.ttc ] || need+=(fonts-arphic-uming)
-command -v tesseract >/dev/null || need+=(tesseract-ocr)
-[ -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ] || need+=(tesseract-ocr-chi-sim)
-command -v chromium >/dev/null || need+=(chromium)
+want() {
+  local pkg=$1
+  shift
+  if $list; then
+    echo "$pkg"
+  elif ! "$@" >/dev/null 2>&1; then
+    need+=("$pkg")
+  fi
+}
+
+# demo
+want libjpeg62-turbo-dev test -e /usr/include/jpeglib.h
+want fonts-wqy-zenhei test -e /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc
+if [ "$set_name" = test ]; then
+  want redis-server command -v redis-server
+  want poppler-utils command -v pdftotext
+  want qpdf command -v qpdf
+  want libimage-exiftool-perl command -v exiftool
+  want imagemagick test -x /usr/bin/convert
+  want libjpeg-turbo-progs command -v jpegtran
+  want img2pdf command -v img2pdf
+  want libnss3-tools command -v certutil
+  want fonts-arphic-uming test -e /usr/share/fonts/truetype/arphic/uming.ttc
+  want tesseract-ocr command -v tesseract
+  want tesseract-ocr-chi-sim test -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
+  want chromium command -v chromium
+fi
+if $list; then
+  exit 0
+fi
+
 if [ ${#need[@]} -gt 0 ]; then
   echo "install-deps: apt-get install ${need[*]}" >&2
   sudo=""
@@ -33,7 +69,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-if ! [ -x "$BIN_DIR/versitygw" ] || ! [ -f "$BIN_DIR/versitygw.$VERSITYGW_VERSION" ]; then
+if [ "$set_name" = test ] && { ! [ -x "$BIN_DIR/versitygw" ] || ! [ -f "$BIN_DIR/versitygw.$VERSITYGW_VERSION" ]; }; then
   echo "install-deps: building versitygw $VERSITYGW_VERSION (once; takes a few minutes)" >&2
   mkdir -p "$BIN_DIR"
   GOBIN="$BIN_DIR" GOFLAGS=-mod=mod go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"

@@ -10,7 +10,6 @@ import (
 	"os/exec"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -300,7 +299,7 @@ func Build(ctx context.Context, dir string) (string, error) {
 	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
-		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
+		return "", fmt.Errorf("cluster: the go command is needed to build blindpack: %w", err)
 	}
 	out := filepath.Join(dir, "blindpack")
 	cmd := exec.CommandContext(ctx, goBin, "build", "-o", out, "./cmd/blindpack")

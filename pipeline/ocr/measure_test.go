@@ -112,7 +112,6 @@ type measureResult struct {
 	strays  int  // hits not on the leak
 	render  time.Duration
 	read    time.Duration
-	pixels  int
 	runErr  error
 	variant string
 }

@@ -2,6 +2,7 @@ package stamp_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/hex"
 	"errors"
 	"image"
@@ -60,7 +61,7 @@ func TestCopiesAreStampedPerReviewerAndVerify(t *testing.T) {
 			// The fail-closed verifier accepts the copy as it accepts the packet:
 			// no identity, masks still black, one revision, only our content.
 			for who, c := range map[string][]byte{"E-0042": a, "E-0077": b} {
-				if probs := verify.Packet(bytes.NewReader(c), int64(len(c)), pipeline.Expectation(sub, rep.Packet)); len(probs) > 0 {
+				if probs, err := verify.Packet(context.Background(), bytes.NewReader(c), int64(len(c)), pipeline.Expectation(sub, rep.Packet)); err != nil || len(probs) > 0 {
 					t.Errorf("%s's copy fails verification: %v", who, probs)
 				}
 			}

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -235,7 +236,7 @@ func TestMutationsAreCaught(t *testing.T) {
 		pm.masked = min(pm.masked, p)
 	}
 	// The editor itself changes nothing a verifier cares about.
-	if probs := verify.Packet(bytes.NewReader(e.Bytes()), int64(len(e.Bytes())), exp); len(probs) > 0 {
+	if probs, err := verify.Packet(context.Background(), bytes.NewReader(e.Bytes()), int64(len(e.Bytes())), exp); err != nil || len(probs) > 0 {
 		t.Fatalf("round trip through the editor: %v", probs)
 	}
 	unmasked := sourceJPEG(t, sub, rep, pm.masked)
@@ -255,7 +256,10 @@ func TestMutationsAreCaught(t *testing.T) {
 				m.edit(t, e, pm)
 				out = e.Bytes()
 			}
-			probs := verify.Packet(bytes.NewReader(out), int64(len(out)), exp)
+			probs, err := verify.Packet(context.Background(), bytes.NewReader(out), int64(len(out)), exp)
+			if err != nil {
+				t.Fatal(err)
+			}
 			var got []finding.Code
 			for _, p := range probs {
 				got = append(got, p.Code)

@@ -1,10 +1,8 @@
 package verify
 
 import (
-	"fmt"
 	"regexp"
 	"sort"
-	"strings"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
@@ -129,12 +127,4 @@ func (v *verifier) fontOK(d types.Dict) bool {
 	}
 	_, ok := fd.Find("FontFile2")
 	return ok
-}
-
-func describe(o types.Object) string {
-	s := fmt.Sprint(o)
-	if len(s) > 40 {
-		s = s[:40] + "…"
-	}
-	return strings.ReplaceAll(s, "\n", " ")
 }

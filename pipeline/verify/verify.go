@@ -2,9 +2,12 @@ package verify
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"io"
+	"runtime"
 	"sort"
+	"sync/atomic"
 	"unicode/utf8"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -42,13 +45,56 @@ func (p Problem) String() string {
 // maxDecode bounds one decoded stream; a packet's largest is an image.
 const maxDecode = 512 << 20
 
+// slot lets one packet at a time be verified in a process. The verifier's
+// PDF model holds every stream of the packet — a 200-page packet of
+// 300-ppi scans is 100–150 MB — while building a packet streams it page by
+// page in a few tens of megabytes, and stamping a reviewer's copy decodes
+// no image; two verifications at once would double a process's peak for a
+// step that takes a few percent of the work. Packet is the only way in, so
+// the workers' packets and the API's personal copies share it.
+var slot = make(chan struct{}, 1)
+
+// busy counts the verifications holding the slot (at most one), queued
+// those waiting for it.
+var busy, queued atomic.Int64
+
+// Load reports how many packets this process is verifying now (0 or 1) and
+// how many verifications wait for their turn: for metrics, and for the
+// tests that hold the guard to its promise.
+func Load() (running, waiting int) { return int(busy.Load()), int(queued.Load()) }
+
 // Packet checks a finished packet and returns every problem found, in a
-// stable order. No problems means the packet may be published.
+// stable order. No problems means the packet may be published. It waits
+// for the process's one verification slot (see slot); the error is ctx's
+// if ctx ends first.
 //
 // The file is read through r and never held whole: the byte-level checks
 // stream it, and pdfcpu reads it through a section reader, so that a
 // 200-page packet costs one copy of its streams (pdfcpu's), not two.
-func Packet(r io.ReaderAt, size int64, exp Expect) []Problem {
+func Packet(ctx context.Context, r io.ReaderAt, size int64, exp Expect) ([]Problem, error) {
+	queued.Add(1)
+	select {
+	case slot <- struct{}{}:
+		queued.Add(-1)
+	case <-ctx.Done():
+		queued.Add(-1)
+		return nil, ctx.Err()
+	}
+	defer func() { <-slot }()
+	busy.Add(1)
+	defer busy.Add(-1)
+	// A collection before and after: the model is read into a heap holding
+	// only what is live, and once checked it is garbage at once, so that
+	// the heap does not grow to twice a packet's size while it is read and
+	// stay there for the next. Each costs a few milliseconds: little is
+	// live in between packets.
+	runtime.GC()
+	defer runtime.GC()
+	return check(r, size, exp), nil
+}
+
+// check is Packet without the slot.
+func check(r io.ReaderAt, size int64, exp Expect) []Problem {
 	v := &verifier{r: r, size: size, exp: exp, needles: identityNeedles(exp.Identity), seen: map[Problem]bool{}}
 	if err := v.run(); err != nil {
 		return []Problem{{Code: finding.UnverifiablePacket, Where: "read: " + err.Error()}}

@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"bytes"
+	"context"
 	"testing"
 
 	"github.com/blindpack/blindpack/internal/samplepacket"
@@ -22,7 +23,7 @@ func TestGoodPacketsPass(t *testing.T) {
 	for _, name := range synth.SampleDirs {
 		t.Run(name, func(t *testing.T) {
 			sub, rep, pdf := packet(t, name)
-			if probs := verify.Packet(bytes.NewReader(pdf), int64(len(pdf)), expect(sub, rep)); len(probs) > 0 {
+			if probs, err := verify.Packet(context.Background(), bytes.NewReader(pdf), int64(len(pdf)), expect(sub, rep)); err != nil || len(probs) > 0 {
 				t.Fatalf("problems: %v", probs)
 			}
 		})
