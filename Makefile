@@ -65,7 +65,8 @@ FUZZTIME ?= 2m
 FUZZ_TARGETS := \
 	./pipeline/scan:FuzzStripJPEG ./pipeline/scan:FuzzParsePNG ./pipeline/scan:FuzzOpen \
 	./pipeline/scan:FuzzOpenPDF ./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
-	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode ./internal/strictjson:FuzzDecode
+	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode \
+	./pipeline/result:FuzzReadUpdates ./internal/strictjson:FuzzDecode
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} in $${t%:*} for $(FUZZTIME)"; \

@@ -103,8 +103,8 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, p Principal) {
 	writeJSON(w, code, wire.Assignment{Status: status, AnonCode: req.AnonCode, Reviewer: req.Reviewer})
 }
 
-// unassign takes a packet away from a reviewer; links already handed out
-// expire within the presign expiry.
+// unassign takes a packet away from a reviewer, at once: every download
+// checks the assignment on its own request.
 func (s *Server) unassign(w http.ResponseWriter, r *http.Request, p Principal) {
 	anon, reviewer := r.PathValue("anon"), r.PathValue("reviewer")
 	if _, ok := anonCampaign(anon); !ok || !pipeline.ValidID(reviewer) {

@@ -13,11 +13,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -64,13 +64,14 @@ type env struct {
 	tok     map[string]string // upload, admin, E-0042, E-0077
 	buckets storage.Buckets
 	names   s3.BucketNames
+	s3      testenv.S3
 	asynq   *asynq.Client
 	state   *state.Store
 	// valid checks every answer against openapi.yaml; up and admin are
-	// the Go client with the upload service's and an administrator's
-	// tokens, through it.
-	valid     *validator
-	up, admin *client.Client
+	// the Go client with the upload service's, an administrator's and
+	// reviewer E-0042's tokens, through it.
+	valid          *validator
+	up, admin, rev *client.Client
 }
 
 func newEnv(t *testing.T) *env {
@@ -120,7 +121,7 @@ func newEnv(t *testing.T) *env {
 	insp := asynq.NewInspector(opt)
 	t.Cleanup(func() { insp.Close() })
 
-	e := &env{t: t, tok: map[string]string{}, buckets: buckets, names: names, asynq: queue, state: st}
+	e := &env{t: t, tok: map[string]string{}, buckets: buckets, names: names, s3: srv, asynq: queue, state: st}
 	var yml strings.Builder
 	yml.WriteString("tokens:\n")
 	for _, x := range []struct{ key, role, subject string }{
@@ -148,7 +149,7 @@ func newEnv(t *testing.T) *env {
 	e.valid = newValidator(t, nil)
 	e.valid.ops = strings.TrimPrefix(e.ops.URL, "http://")
 	e.client = &http.Client{Transport: e.valid, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	for who, c := range map[string]**client.Client{"upload": &e.up, "admin": &e.admin} {
+	for who, c := range map[string]**client.Client{"upload": &e.up, "admin": &e.admin, "E-0042": &e.rev} {
 		if *c, err = client.New(e.srv.URL, e.tok[who], client.Options{HTTPClient: e.client}); err != nil {
 			t.Fatal(err)
 		}
@@ -272,23 +273,33 @@ func (e *env) trail(campaign, applicant string) []event {
 	return v.Events
 }
 
-// download asks for a packet as a reviewer, expects the redirect, and
-// fetches the presigned URL from the S3 server.
-func (e *env) download(reviewer, anon string) (*url.URL, []byte) {
+// download asks for a packet as a reviewer and expects the copy itself,
+// streamed by the server, with headers that keep it out of caches and
+// name the file by the anonymous code — and nothing that names the S3
+// server.
+func (e *env) download(reviewer, anon string) []byte {
 	e.t.Helper()
 	r := e.do("GET", "/v1/packets/"+anon, e.tok[reviewer], nil)
-	if r.code != http.StatusSeeOther {
-		e.t.Fatalf("%s GET packet %s: %d %s", reviewer, anon, r.code, r.body)
+	if r.code != http.StatusOK || !bytes.HasPrefix(r.body, []byte("%PDF-")) {
+		e.t.Fatalf("%s GET packet %s: %d %.200s", reviewer, anon, r.code, r.body)
 	}
-	u, err := url.Parse(r.header.Get("Location"))
-	if err != nil {
-		e.t.Fatal(err)
+	for k, want := range map[string]string{
+		"Content-Type": "application/pdf", "Cache-Control": "private, no-store",
+		"Content-Disposition": `attachment; filename="` + anon + `.pdf"`, "X-Content-Type-Options": "nosniff",
+		"Content-Length": strconv.Itoa(len(r.body)),
+	} {
+		if got := r.header.Get(k); got != want {
+			e.t.Errorf("%s: %q, want %q", k, got, want)
+		}
 	}
-	code, body := fetch(e.t, u.String())
-	if code != http.StatusOK || !bytes.HasPrefix(body, []byte("%PDF-")) {
-		e.t.Fatalf("presigned URL: %d %.200s", code, body)
+	for k, vs := range r.header {
+		for _, v := range vs {
+			if strings.Contains(v, e.s3.Endpoint) || strings.Contains(v, e.s3.AccessKey) || strings.Contains(strings.ToLower(v), "x-amz") {
+				e.t.Errorf("header %s names the object store: %s", k, v)
+			}
+		}
 	}
-	return u, body
+	return r.body
 }
 
 // waitTask waits until a task has completed.
@@ -437,38 +448,63 @@ func TestAPI(t *testing.T) {
 		if one, err := e.admin.Assignments(ctx, "", anonA); err != nil || one.AnonCode != anonA || len(one.Reviewers) != 2 {
 			t.Errorf("A's reviewers: %+v %v", one, err)
 		}
-		rev, err := client.New(e.srv.URL, e.tok["E-0042"], client.Options{HTTPClient: e.client})
-		if err != nil {
-			t.Fatal(err)
+		list, err := e.rev.Packets(ctx)
+		if err != nil || list.Reviewer != "E-0042" || len(list.Packets) != 1 {
+			t.Fatalf("E-0042's packets: %+v %v", list, err)
 		}
-		list, err := rev.Packets(ctx)
-		if err != nil || list.Reviewer != "E-0042" || len(list.Packets) != 1 || list.Packets[0].AnonCode != anonA || !list.Packets[0].Available {
-			t.Errorf("E-0042's packets: %+v %v", list, err)
+		if p := list.Packets[0]; p.AnonCode != anonA || p.Campaign != "2024" || !p.Available || p.Pages != repA.Packet.Pages ||
+			p.Series != subA.Series || p.Level != subA.Level || p.AssignedAt == nil || p.ReviewedAt != nil || p.CopyMadeAt != nil || p.Href != "/v1/packets/"+anonA {
+			t.Errorf("E-0042's packet: %+v", p)
 		}
 	})
 
 	var copy42, copy77 []byte
 	t.Run("download", func(t *testing.T) {
+		ctx := context.Background()
 		if r := e.do("GET", "/v1/packets/"+anonB, e.tok["E-0042"], nil); r.code != 403 {
 			t.Fatalf("unassigned packet: %d %s", r.code, r.body)
 		}
 		if r := e.do("GET", "/v1/packets/2024-0000-0000", e.tok["E-0042"], nil); r.code != 403 {
 			t.Fatalf("unassigned, unknown packet: %d %s", r.code, r.body)
 		}
-		u, body := e.download("E-0042", anonA)
-		copy42 = body
-		if !strings.HasSuffix(u.Path, "/2024/"+anonA+"/reviewers/E-0042.pdf") {
-			t.Errorf("presigned URL of %s", u.Path)
+		// Both refusals are in an audit trail, not only in the log: B's
+		// application's, and for a code nobody has, the security trail.
+		refused := func(events []state.Event, anon string) bool {
+			for _, ev := range events {
+				if ev.Action == "access_refused" && ev.Actor == "reviewer:E-0042" && strings.Contains(ev.Detail, anon) && strings.HasPrefix(ev.From, "127.0.0.1:") {
+					return true
+				}
+			}
+			return false
 		}
-		if exp := u.Query().Get("X-Amz-Expires"); exp != "300" {
-			t.Errorf("link expires in %s s, want 300", exp)
+		if b, _ := e.state.Trail(context.Background(), "2024", subB.ApplicantID, 0); !refused(b, anonB) {
+			t.Error("the refused download of B's packet is not in B's audit trail")
 		}
+		if sec, _ := e.state.SecurityTrail(context.Background(), 0); !refused(sec, "2024-0000-0000") {
+			t.Error("the refused download of an unknown packet is not in the security trail")
+		}
+		copy42 = e.download("E-0042", anonA)
 		// Asking again gives the same copy.
-		_, again := e.download("E-0042", anonA)
-		if !bytes.Equal(again, copy42) {
+		if again := e.download("E-0042", anonA); !bytes.Equal(again, copy42) {
 			t.Error("a second download gave another copy")
 		}
-		_, copy77 = e.download("E-0077", anonA)
+		// The client streams the same copy, and names refusals.
+		var saved bytes.Buffer
+		if n, err := e.rev.SavePacket(ctx, anonA, &saved); err != nil || n != int64(len(copy42)) || !bytes.Equal(saved.Bytes(), copy42) {
+			t.Errorf("SavePacket: %d bytes, %v", n, err)
+		}
+		if f, err := e.rev.Packet(ctx, anonA); err != nil || f.Name != anonA+".pdf" || f.Size != int64(len(copy42)) || f.RequestID == "" {
+			t.Errorf("Packet: %+v %v", f, err)
+		} else {
+			f.Close()
+		}
+		if _, err := e.rev.Packet(ctx, anonB); !errors.Is(err, client.ErrNotAssigned) {
+			t.Errorf("the client's download of an unassigned packet: %v", err)
+		}
+		if list, err := e.rev.Packets(ctx); err != nil || len(list.Packets) != 1 || list.Packets[0].CopyMadeAt == nil {
+			t.Errorf("E-0042's packets after the download: %+v %v", list, err)
+		}
+		copy77 = e.download("E-0077", anonA)
 		if bytes.Equal(copy42, copy77) {
 			t.Fatal("two reviewers got the same copy")
 		}
@@ -488,40 +524,13 @@ func TestAPI(t *testing.T) {
 				t.Errorf("%s's copy fails verification: %v", who, probs)
 			}
 		}
-		// A reviewer cannot turn their link into another's copy, the
-		// packet itself, a report or an upload: the signature covers the key.
-		u, _ = e.download("E-0042", anonA)
-		for _, key := range []string{
-			e.names.Packets + "/2024/" + anonA + "/reviewers/E-0077.pdf",
-			e.names.Packets + "/" + storage.PacketKey("2024", anonA),
-			e.names.Reports + "/" + storage.ReportKey("2024", subA.ApplicantID, subA.SubmissionID),
-			e.names.Uploads + "/" + storage.SubmissionKey("2024", subA.ApplicantID, subA.SubmissionID),
-		} {
-			forged := *u
-			forged.Path = "/" + key
-			if code, _ := fetch(t, forged.String()); code != http.StatusForbidden {
-				t.Errorf("forged link to %s: %d", key, code)
-			}
-		}
-		// No route takes another reviewer's code from a reviewer.
+		// No route takes another reviewer's code from a reviewer: whatever
+		// the URL says, it is E-0042's own copy or nothing.
 		for _, p := range []string{"/v1/packets/" + anonA + "?reviewer=E-0077", "/v1/packets/" + anonA + "/reviewers/E-0077.pdf"} {
 			r := e.do("GET", p, e.tok["E-0042"], nil)
-			if r.code == http.StatusSeeOther && !strings.Contains(r.header.Get("Location"), "E-0042.pdf") {
-				t.Errorf("%s led to %s", p, r.header.Get("Location"))
+			if r.code == http.StatusOK && !bytes.Equal(r.body, copy42) {
+				t.Errorf("%s gave another copy", p)
 			}
-		}
-	})
-
-	t.Run("expired link refused by the S3 server", func(t *testing.T) {
-		short := e.serve(api.Config{PresignExpiry: time.Second, TempDir: t.TempDir()}, e.deps)
-		r := e.doOn(short, "GET", "/v1/packets/"+anonA, e.tok["E-0042"], nil)
-		if r.code != http.StatusSeeOther {
-			t.Fatalf("%d %s", r.code, r.body)
-		}
-		time.Sleep(2500 * time.Millisecond)
-		code, body := fetch(t, r.header.Get("Location"))
-		if code != http.StatusForbidden {
-			t.Fatalf("expired link: %d %.300s", code, body)
 		}
 	})
 
@@ -553,7 +562,9 @@ func TestAPI(t *testing.T) {
 				}
 			}
 		}
-		// E-0042: four downloads above and one with the short link; E-0077: one.
+		// E-0042: two downloads, one through the client and the URL that
+		// named E-0077 (Packet's answer was closed unread: audited too, as
+		// the copy was on its way); E-0077: one.
 		if downloads["reviewer:E-0042"] != 5 || downloads["reviewer:E-0077"] != 1 || made != 2 {
 			t.Errorf("downloads %v, %d copies made; trail: %+v", downloads, made, events)
 		}
@@ -727,11 +738,10 @@ func TestAPI(t *testing.T) {
 		if time.Since(start) > 5*time.Second {
 			t.Errorf("readiness did not time out")
 		}
-		// This server redirected six downloads (the short-link one is
-		// another server, with its own registry) and made three copies.
+		// This server streamed seven downloads and made three copies.
 		r = e.doOn(e.ops, "GET", "/metrics", "", nil)
 		for _, want := range []string{
-			`blindpack_api_downloads_total{outcome="redirected"} 6`,
+			`blindpack_api_downloads_total{outcome="streamed"} 7`,
 			`blindpack_api_downloads_total{outcome="denied"}`,
 			`blindpack_api_downloads_total{outcome="unavailable"} 1`,
 			`blindpack_api_copies_total{outcome="made"} 3`,
@@ -856,4 +866,51 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	if _, err := net.DialTimeout("tcp", ln.Addr().String(), time.Second); err == nil {
 		t.Error("still listening after shutdown")
 	}
+}
+
+// TestWatchTokens: a token taken out of the file stops working without a
+// restart, on a change or on SIGHUP, and a broken file leaves the tokens
+// in force.
+func TestWatchTokens(t *testing.T) {
+	entry := func(tok, subject string) string {
+		return fmt.Sprintf("  - sha256: %s\n    role: reviewer\n    subject: %s\n", api.HashToken(tok), subject)
+	}
+	path := filepath.Join(t.TempDir(), "tokens.yaml")
+	write := func(s string) {
+		if err := os.WriteFile(path, []byte(s), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("tokens:\n" + entry("tok-a", "E-0001") + entry("tok-b", "E-0002"))
+	tokens, err := api.LoadTokens(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	hup := make(chan os.Signal, 1)
+	go api.WatchTokens(ctx, path, tokens, 50*time.Millisecond, hup, nil)
+	until := func(what string, ok func() bool) {
+		t.Helper()
+		for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if ok() {
+				return
+			}
+		}
+		t.Fatal(what)
+	}
+	valid := func(tok string) bool { _, ok := tokens.Authenticate(tok); return ok }
+	write("tokens:\n" + entry("tok-a", "E-0001"))
+	until("a removed token still works", func() bool { return !valid("tok-b") })
+	if !valid("tok-a") {
+		t.Fatal("the remaining token stopped working")
+	}
+	write("tokens:\n  - sha256: not-hex\n")
+	time.Sleep(200 * time.Millisecond)
+	if !valid("tok-a") {
+		t.Error("a broken file emptied the tokens")
+	}
+	write("tokens: []\n")
+	hup <- os.Interrupt
+	until("SIGHUP did not reload", func() bool { return !valid("tok-a") })
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 
 	"go.yaml.in/yaml/v3"
 
@@ -68,9 +69,18 @@ type tokensFile struct {
 	Tokens []TokenEntry `yaml:"tokens"`
 }
 
-// Tokens authenticates bearer tokens against their stored hashes.
+// Tokens authenticates bearer tokens against their stored hashes. The set
+// can be replaced while requests are answered (Replace, WatchTokens), so
+// that a token taken out of the file stops working without a restart.
 type Tokens struct {
-	entries []token
+	set atomic.Pointer[[]token]
+}
+
+func (t *Tokens) entries() []token {
+	if p := t.set.Load(); p != nil {
+		return *p
+	}
+	return nil
 }
 
 type token struct {
@@ -103,6 +113,7 @@ func ParseTokens(data []byte) (*Tokens, error) {
 		return nil, fmt.Errorf("%w: %w", ErrTokens, err)
 	}
 	t := &Tokens{}
+	var entries []token
 	seen := map[string]bool{}
 	for i, e := range f.Tokens {
 		sum, err := hex.DecodeString(strings.ToLower(strings.TrimSpace(e.SHA256)))
@@ -122,13 +133,14 @@ func ParseTokens(data []byte) (*Tokens, error) {
 		var tk token
 		copy(tk.sum[:], sum)
 		tk.p = Principal{Role: e.Role, Subject: e.Subject}
-		t.entries = append(t.entries, tk)
+		entries = append(entries, tk)
 	}
+	t.set.Store(&entries)
 	return t, nil
 }
 
 // Len is the number of tokens.
-func (t *Tokens) Len() int { return len(t.entries) }
+func (t *Tokens) Len() int { return len(t.entries()) }
 
 // Authenticate returns the principal of a bearer token. The token's hash is
 // compared with every stored hash in constant time, and every entry is
@@ -141,7 +153,7 @@ func (t *Tokens) Authenticate(bearer string) (Principal, bool) {
 	sum := sha256.Sum256([]byte(bearer))
 	var found Principal
 	match := 0
-	for _, e := range t.entries {
+	for _, e := range t.entries() {
 		eq := subtle.ConstantTimeCompare(sum[:], e.sum[:])
 		if eq == 1 {
 			found = e.p

@@ -4,10 +4,11 @@
 // audit trails, and reviewers download their personal, stamped copies of
 // the packets assigned to them.
 //
-// Callers authenticate with bearer tokens from a YAML file that holds only
-// each token's SHA-256 (see Tokens); a token carries one role — upload
-// service, reviewer or administrator — and a subject (the reviewer's code,
-// the administrator's name). A request to /v1 without a valid token is
+// Machines authenticate with bearer tokens from a YAML file that holds
+// only each token's SHA-256 (see Tokens), re-read when it changes and on
+// SIGHUP (WatchTokens); a token carries one role — upload service,
+// reviewer or administrator — and a subject (the reviewer's code, the
+// administrator's name). A request to /v1 without a valid token is
 // answered 401 before the router may answer anything else (405, a
 // redirect), one whose role may not use the route 403. Every answer
 // carries a request id (X-Request-Id, also in the log line), every error
@@ -18,12 +19,18 @@
 // no request of theirs can reach another reviewer's copy, a report, an
 // upload, or a packet not assigned to them.
 //
-// A packet download answers 303 with a presigned URL of the reviewer's
-// personal copy (package stamp) that expires in minutes; the copy is made
-// on the first download, checked by the fail-closed packet verifier before
-// it is stored, and reused afterwards. Every download, assignment and
-// override lands in the application's audit trail with who, what, when and
-// from which address.
+// A packet download streams the reviewer's personal copy (package stamp)
+// through the server, with the assignment checked on that request; the
+// copy is made on the first download, checked by the fail-closed packet
+// verifier before it is stored, and reused afterwards. Every download,
+// refused download, assignment and override lands in an audit trail with
+// who, what, when and from which address.
+//
+// People — administrators, reviewers, the public — use pages mounted
+// here (web.go): package people (accounts, sign-in, sessions, the shared
+// layout) and, each under its own prefix and rule, packages console,
+// review and public. The reviewers' portal reaches packets through the
+// same code as the /v1 routes (reviewers.go).
 //
 // The package sits beside workers: it calls workers (Submitter, Reprocess,
 // ResultSubmitter), state and storage, and pipeline only for the packet's

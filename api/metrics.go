@@ -18,8 +18,8 @@ import (
 //     blindpack_api_request_duration_seconds{route}: every request, by
 //     route pattern (never the path, so ids do not become labels);
 //   - blindpack_api_downloads_total{outcome}: packet downloads —
-//     redirected, denied (not assigned), unavailable (no accepted packet),
-//     failed;
+//     streamed, denied (not assigned), unavailable (no accepted packet,
+//     or no application has the code), bad_request, error;
 //   - blindpack_api_copies_total{outcome} and
 //     blindpack_api_copy_duration_seconds: personal copies made on first
 //     downloads, and how long making one took;

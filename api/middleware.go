@@ -36,10 +36,11 @@ func newRequestID() string {
 }
 
 // withRequestID is the outermost layer: it gives the request its id (in
-// the context and the X-Request-Id header), marks every answer nosniff —
-// every API answer is JSON or a redirect, and no browser should guess
-// otherwise — and turns a handler's panic into a 500 in the error shape,
-// logged with the request id.
+// the context and the X-Request-Id header) — the API's and the pages for
+// people alike — marks every answer nosniff — JSON, a reviewer's PDF or
+// a page, each says its type and no browser should guess otherwise — and
+// turns a handler's panic into a 500 in the error shape, logged with the
+// request id.
 func (s *Server) withRequestID(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		id := r.Header.Get(HeaderRequestID)

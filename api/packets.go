@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/blindpack/blindpack/api/review"
 	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/stamp"
@@ -23,34 +24,36 @@ import (
 // listPackets lists the packets assigned to the reviewer the token names.
 func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal) {
 	ctx := r.Context()
-	codes, err := s.d.State.AssignedTo(ctx, p.Subject)
+	pk, err := s.reviewerPackets(ctx, p.Subject)
 	if err != nil {
 		s.internalError(w, r, "assigned to", err)
 		return
 	}
-	out := make([]wire.Packet, 0, len(codes))
-	for _, anon := range codes {
-		campaign, _ := anonCampaign(anon)
-		v := wire.Packet{AnonCode: anon, Campaign: campaign, Href: "/v1/packets/" + anon}
-		if _, applicant, err := s.resolve(ctx, anon); err == nil {
-			if app, err := s.d.State.Get(ctx, campaign, applicant); err == nil {
-				v.Available = app.Status == pipeline.AppAccepted && app.Last != ""
-			}
+	out := make([]wire.Packet, 0, len(pk))
+	opt := func(t time.Time) *time.Time {
+		if t.IsZero() {
+			return nil
 		}
-		if c, ok, err := s.d.State.CopyOf(ctx, anon, p.Subject); err == nil && ok && c.SHA256 != "" {
-			at := c.At
-			v.CopyMadeAt = &at
+		return &t
+	}
+	for _, x := range pk {
+		v := wire.Packet{AnonCode: x.AnonCode, Campaign: x.Campaign, Series: x.Series, Level: x.Level, Pages: x.Pages,
+			Available: x.Available, AssignedAt: opt(x.AssignedAt), ReviewedAt: opt(x.ReviewedAt), Href: "/v1/packets/" + x.AnonCode}
+		if c, ok, err := s.d.State.CopyOf(ctx, x.AnonCode, p.Subject); err == nil && ok && c.SHA256 != "" {
+			v.CopyMadeAt = opt(c.At)
 		}
 		out = append(out, v)
 	}
 	writeJSON(w, http.StatusOK, wire.Packets{Reviewer: p.Subject, Packets: out})
 }
 
-// getPacket answers a reviewer's download with a 303 to a presigned URL of
-// their personal copy, made now if this is their first download of this
-// packet. A packet not assigned to the reviewer is 403, whether or not it
-// exists. Every download is audited with the reviewer, the copy and the
-// address it came from.
+// getPacket streams the reviewer's personal copy, made now if this is
+// their first download of this packet, with the assignment checked on
+// this very request — so that an unassigned reviewer, or a link passed
+// on, gets nothing — and no address of the object store ever shown. A
+// packet not assigned to the reviewer is 403, whether or not it exists,
+// and the attempt is audited. Every download is audited with the
+// reviewer, the copy and the address it came from, before a byte is sent.
 func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) {
 	anon := r.PathValue("anon")
 	if _, ok := anonCampaign(anon); !ok {
@@ -59,69 +62,55 @@ func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) 
 		return
 	}
 	ctx := r.Context()
-	assigned, err := s.d.State.IsAssigned(ctx, anon, p.Subject)
-	if err != nil {
-		s.metrics.downloads.WithLabelValues("error").Inc()
-		s.internalError(w, r, "is assigned", err)
+	c, err := s.reviewerCopy(ctx, anon, p.Subject)
+	switch {
+	case errors.Is(err, review.ErrNotAssigned):
+		s.refuseDownload(w, r, p, anon)
 		return
-	}
-	if !assigned {
-		s.metrics.downloads.WithLabelValues("denied").Inc()
-		s.log.Warn("download refused: packet not assigned", "reviewer", p.Subject, "anon_code", anon, "remote", s.clientAddr(r))
-		writeError(w, wire.CodeNotAssigned, "")
-		return
-	}
-	campaign, applicant, err := s.resolve(ctx, anon)
-	if errors.Is(err, errNoApplication) {
+	case errors.Is(err, errNoApplication):
 		s.metrics.downloads.WithLabelValues("unavailable").Inc()
 		writeError(w, wire.CodeUnknownAnonCode, "")
 		return
-	} else if err != nil {
-		s.metrics.downloads.WithLabelValues("error").Inc()
-		s.internalError(w, r, "resolve anonymous code", err)
-		return
-	}
-	c, made, err := s.personalCopy(ctx, campaign, applicant, anon, p.Subject)
-	if errors.Is(err, errUnavailable) {
+	case errors.Is(err, review.ErrUnavailable):
 		s.metrics.downloads.WithLabelValues("unavailable").Inc()
 		writeError(w, wire.CodePacketUnavailable, "")
 		return
-	} else if err != nil {
+	case err != nil:
 		s.metrics.downloads.WithLabelValues("error").Inc()
 		s.internalError(w, r, "personal copy", err)
 		return
 	}
-	key := storage.ReviewerCopyKey(campaign, anon, p.Subject)
-	u, err := s.presigner.PresignGet(ctx, key, s.cfg.PresignExpiry)
+	rc, info, err := s.d.Buckets.Packets.Get(ctx, c.Key)
 	if err != nil {
 		s.metrics.downloads.WithLabelValues("error").Inc()
-		s.internalError(w, r, "presign", err)
+		s.internalError(w, r, "open copy", err)
 		return
 	}
-	detail := fmt.Sprintf("packet %s: personal copy %s (sha256 %s, file id %s, stamped %s); link expires in %s",
-		anon, key, c.SHA256, c.FileID, c.At.UTC().Format(time.RFC3339), s.cfg.PresignExpiry)
-	if made {
+	defer rc.Close()
+	cp, _, _ := s.d.State.CopyOf(ctx, anon, p.Subject)
+	detail := fmt.Sprintf("packet %s: personal copy %s (sha256 %s, file id %s, stamped %s); streamed",
+		anon, c.Key, c.SHA256, cp.FileID, c.At.UTC().Format(time.RFC3339))
+	if c.Made {
 		detail += "; copy made on this download"
 	}
-	ev := state.Event{Actor: p.Actor(), Action: "downloaded", Submission: c.submission, Detail: detail, From: s.clientAddr(r)}
-	if err := s.d.State.Audit(ctx, campaign, applicant, ev); err != nil {
+	ev := state.Event{Actor: p.Actor(), Action: "downloaded", Submission: c.Submission, Detail: detail, From: s.clientAddr(r)}
+	if err := s.auditPacket(ctx, anon, ev); err != nil {
 		// No audit, no download: every download must be attributable.
 		s.metrics.downloads.WithLabelValues("error").Inc()
 		s.internalError(w, r, "audit download", err)
 		return
 	}
-	s.metrics.downloads.WithLabelValues("redirected").Inc()
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Referrer-Policy", "no-referrer")
-	// No body: http.Redirect would add a text/html one for a browser.
-	w.Header().Set("Location", u.String())
-	w.WriteHeader(http.StatusSeeOther)
+	s.metrics.downloads.WithLabelValues("streamed").Inc()
+	if err := review.ServeCopy(w, rc, info.Size, anon); err != nil {
+		s.log.Warn("download cut short", "anon_code", anon, "reviewer", p.Subject, "err", err)
+	}
 }
 
 // copyInfo is a stored personal copy and the submission it comes from.
 type copyInfo struct {
 	state.Copy
 	submission string
+	pages      int
 }
 
 // lockCopy serialises the makers of one copy within this process, on one
@@ -171,7 +160,7 @@ func (s *Server) personalCopy(ctx context.Context, campaign, applicant, anon, re
 	}
 	if ok && rec.PacketSHA256 == rep.Packet.SHA256 && rec.SHA256 != "" {
 		if _, err := s.d.Buckets.Packets.Stat(ctx, key); err == nil {
-			return copyInfo{Copy: rec, submission: app.Last}, false, nil
+			return copyInfo{Copy: rec, submission: app.Last, pages: rep.Packet.Pages}, false, nil
 		} else if !errors.Is(err, storage.ErrNotFound) {
 			return copyInfo{}, false, err
 		}
@@ -184,7 +173,7 @@ func (s *Server) personalCopy(ctx context.Context, campaign, applicant, anon, re
 		return copyInfo{}, false, err
 	}
 	s.metrics.copies.WithLabelValues("made").Inc()
-	return copyInfo{Copy: c, submission: app.Last}, true, nil
+	return copyInfo{Copy: c, submission: app.Last, pages: rep.Packet.Pages}, true, nil
 }
 
 // makeCopy stamps the published packet for reviewer, checks the copy with

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -17,6 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/api/public"
+	"github.com/blindpack/blindpack/api/review"
 	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
@@ -26,8 +30,9 @@ import (
 
 // Config tunes the server. The zero value is the default everywhere.
 type Config struct {
-	// PresignExpiry is how long a download link works (default 5 min; at
-	// most 7 days, the S3 limit).
+	// PresignExpiry is kept for configurations that set it. Deprecated:
+	// reviewers' copies are streamed through the server, with the
+	// assignment checked on each request, never handed out as links.
 	PresignExpiry time.Duration
 	// ReadHeaderTimeout, ReadTimeout, WriteTimeout and IdleTimeout are the
 	// http.Server's (defaults 10 s, 1 min, 5 min, 2 min). The write
@@ -50,6 +55,12 @@ type Config struct {
 	// X-Forwarded-For entry, for a server behind a reverse proxy that
 	// sets it; otherwise the audit records the connection's address.
 	TrustForwardedFor bool
+	// People tunes accounts, sign-in and sessions of the pages for people
+	// (package people); Review the reviewers' portal (package review).
+	People people.Config
+	Review review.Config
+	// Public tunes the public results and verification pages.
+	Public public.Config
 }
 
 // Validate reports the first mistake in c.
@@ -69,7 +80,7 @@ func (c Config) Validate() error {
 	if c.MaxSubmissionBytes < 0 || c.MaxBatchBytes < 0 {
 		return errors.New("api: config: body limits must not be negative")
 	}
-	return nil
+	return errors.Join(c.People.Validate(), c.Review.Validate(), c.Public.Validate())
 }
 
 func (c Config) withDefaults() Config {
@@ -103,8 +114,7 @@ type Check struct {
 // Deps are what the server works with. All but Registry and Now are
 // required.
 type Deps struct {
-	// Buckets are the object stores; Buckets.Packets must also be a
-	// storage.Presigner.
+	// Buckets are the object stores.
 	Buckets storage.Buckets
 	// Queue enqueues tasks; Inspector reads queues for failures and
 	// metrics.
@@ -120,6 +130,14 @@ type Deps struct {
 	// finds which application an anonymous code belongs to.
 	AnonSecret []byte
 	Tokens     *Tokens
+	// Renderer draws the pages of reviewers' copies in the portal
+	// (default poppler's pdftoppm, in colour).
+	Renderer review.Renderer
+	// ResultRoots are the trusted roots public result files must chain
+	// to (/verify/, /results/); nil means the system's.
+	ResultRoots *x509.CertPool
+	// ResultRootsName says where ResultRoots came from.
+	ResultRootsName string
 	// Ready are the readiness checks (Redis, S3).
 	Ready []Check
 	Log   *slog.Logger
@@ -133,15 +151,16 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg       Config
-	d         Deps
-	log       *slog.Logger
-	now       func() time.Time
-	presigner storage.Presigner
-	metrics   *metrics
-	mux       *http.ServeMux // the public routes
-	ops       *http.ServeMux // the operators' routes
-	patterns  []Route        // every /v1 route registered
+	cfg      Config
+	d        Deps
+	log      *slog.Logger
+	now      func() time.Time
+	metrics  *metrics
+	mux      *http.ServeMux // the public routes
+	ops      *http.ServeMux // the operators' routes
+	patterns []Route        // every /v1 route registered
+	site     *people.Site
+	portal   *review.Portal
 
 	copyLocks [64]sync.Mutex // makers of personal copies, by key hash
 }
@@ -163,11 +182,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	case d.Tokens == nil:
 		return nil, errors.New("api: tokens are required")
 	}
-	pre, ok := d.Buckets.Packets.(storage.Presigner)
-	if !ok {
-		return nil, errors.New("api: the packets store cannot presign download links")
-	}
-	s := &Server{cfg: cfg.withDefaults(), d: d, log: d.Log, now: d.Now, presigner: pre}
+	s := &Server{cfg: cfg.withDefaults(), d: d, log: d.Log, now: d.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -185,7 +200,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	}
 	s.metrics = m
 	s.routes(reg)
-	if err := s.mountConsole(); err != nil {
+	if err := s.mountPeople(); err != nil {
 		return nil, err
 	}
 	return s, nil
@@ -234,6 +249,7 @@ func (s *Server) serve(ctx context.Context, ln net.Listener, h http.Handler) err
 	case <-ctx.Done():
 	}
 	s.log.Info("api stopping: requests in flight get the shutdown timeout", "timeout", s.cfg.ShutdownTimeout)
+	defer s.portal.Close()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(sctx); err != nil {

@@ -92,7 +92,7 @@ func TestFirstDownloadsVerifyOneAtATime(t *testing.T) {
 	close(stop)
 	<-watched
 	for i, c := range codes {
-		if c != http.StatusSeeOther {
+		if c != http.StatusOK {
 			t.Errorf("R-%02d's first download: %d", i+1, c)
 		}
 	}

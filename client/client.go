@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -19,9 +21,9 @@ import (
 // Options tune a Client. The zero value is the default.
 type Options struct {
 	// HTTPClient sends the requests (default: one with a 5-minute
-	// timeout — a first download makes a personal copy). Its redirect
-	// policy is overridden: the client never follows the packet route's
-	// 303 itself.
+	// timeout — a first download makes a personal copy, then streams
+	// it). Its redirect policy is overridden: no route of the API
+	// redirects, and the client never follows one with its token.
 	HTTPClient *http.Client
 	// UserAgent is sent with every request (default
 	// "blindpack-client/1").
@@ -67,9 +69,9 @@ func New(baseURL, token string, opts Options) (*Client, error) {
 	return &Client{base: u, token: token, hc: hc, ua: ua}, nil
 }
 
-// do sends a request and returns the answer's status, headers and body;
-// an error answer (4xx, 5xx) is an *Error.
-func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte) (int, http.Header, []byte, error) {
+// send sends a request and returns the answer, its body unread; an error
+// answer (4xx, 5xx) is read and closed, and returned as an *Error.
+func (c *Client) send(ctx context.Context, method, path string, query url.Values, body []byte) (*http.Response, error) {
 	u := *c.base
 	u.Path += path
 	u.RawQuery = query.Encode()
@@ -79,7 +81,7 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	req, err := http.NewRequestWithContext(ctx, method, u.String(), rd)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("client: %w", err)
+		return nil, fmt.Errorf("client: %w", err)
 	}
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
@@ -89,15 +91,34 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	}
 	resp, err := c.hc.Do(req)
 	if err != nil {
-		return 0, nil, nil, fmt.Errorf("client: %s %s: %w", method, path, err)
+		return nil, fmt.Errorf("client: %s %s: %w", method, path, err)
+	}
+	if resp.StatusCode >= 400 {
+		defer resp.Body.Close()
+		data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
+		if err != nil {
+			return nil, fmt.Errorf("client: %s %s: %w", method, path, err)
+		}
+		return nil, answerError(resp, data)
+	}
+	return resp, nil
+}
+
+// do sends a request and returns the answer's status, headers and body;
+// an error answer (4xx, 5xx) is an *Error.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, body []byte) (int, http.Header, []byte, error) {
+	resp, err := c.send(ctx, method, path, query, body)
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e.Status, nil, nil, err
+		}
+		return 0, nil, nil, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("client: %s %s: %w", method, path, err)
-	}
-	if resp.StatusCode >= 400 {
-		return resp.StatusCode, resp.Header, data, answerError(resp, data)
 	}
 	return resp.StatusCode, resp.Header, data, nil
 }
@@ -304,18 +325,58 @@ func (c *Client) Packets(ctx context.Context) (wire.Packets, error) {
 	return v, err
 }
 
-// PacketURL asks for the reviewer's personal copy of a packet and returns
-// its presigned link (it expires in minutes; fetch it without the token).
-func (c *Client) PacketURL(ctx context.Context, anonCode string) (*url.URL, error) {
-	status, h, _, err := c.do(ctx, http.MethodGet, "/v1/packets/"+url.PathEscape(anonCode), nil, nil)
+// PacketFile is a reviewer's personal copy of a packet as the server
+// streams it: read it to the end, then Close it.
+type PacketFile struct {
+	io.ReadCloser
+	// Name is the file name the server gives it, "<anon_code>.pdf".
+	Name string
+	// Size is its length in bytes (-1 when the server did not say).
+	Size int64
+	// RequestID is the answer's request id, as in the server's log and
+	// the download's audit event.
+	RequestID string
+}
+
+// Packet downloads the reviewer's personal, stamped copy of a packet,
+// made on the first download. The server checks the assignment on this
+// request and streams the copy (application/pdf); a packet not assigned
+// to the reviewer is ErrNotAssigned (and audited), one not downloadable
+// now ErrPacketUnavailable. The caller reads and closes the file.
+func (c *Client) Packet(ctx context.Context, anonCode string) (*PacketFile, error) {
+	path := "/v1/packets/" + url.PathEscape(anonCode)
+	resp, err := c.send(ctx, http.MethodGet, path, nil, nil)
 	if err != nil {
 		return nil, err
 	}
-	loc, perr := url.Parse(h.Get("Location"))
-	if status != http.StatusSeeOther || perr != nil || loc.Host == "" {
-		return nil, fmt.Errorf("%w: packet %s: %d without a link", ErrBadAnswer, anonCode, status)
+	ctype, _, _ := mime.ParseMediaType(resp.Header.Get("Content-Type"))
+	if resp.StatusCode != http.StatusOK || ctype != "application/pdf" {
+		resp.Body.Close()
+		return nil, fmt.Errorf("%w: GET %s: %d %s, want 200 application/pdf", ErrBadAnswer, path, resp.StatusCode, ctype)
 	}
-	return loc, nil
+	f := &PacketFile{ReadCloser: resp.Body, Name: anonCode + ".pdf", Size: resp.ContentLength, RequestID: resp.Header.Get("X-Request-Id")}
+	if _, params, err := mime.ParseMediaType(resp.Header.Get("Content-Disposition")); err == nil && params["filename"] != "" {
+		f.Name = filepath.Base(params["filename"])
+	}
+	return f, nil
+}
+
+// SavePacket downloads the reviewer's copy of a packet (Packet) into w and
+// returns how many bytes it wrote; a copy cut short is an error.
+func (c *Client) SavePacket(ctx context.Context, anonCode string, w io.Writer) (int64, error) {
+	f, err := c.Packet(ctx, anonCode)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	n, err := io.Copy(w, f)
+	if err != nil {
+		return n, fmt.Errorf("client: download packet %s: %w", anonCode, err)
+	}
+	if f.Size >= 0 && n != f.Size {
+		return n, fmt.Errorf("%w: packet %s: %d bytes of %d", ErrBadAnswer, anonCode, n, f.Size)
+	}
+	return n, nil
 }
 
 // OpenAPI returns the server's OpenAPI 3.1 document (JSON).

@@ -31,13 +31,19 @@ var (
 	fontErr  error
 )
 
-func newPipeline(t testing.TB) *pipeline.Pipeline {
+// newPipelineFont loads the test font once.
+func newPipelineFont(t testing.TB) *pdfwrite.Font {
 	t.Helper()
 	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatalf("font (apt-get install fonts-wqy-zenhei): %v", fontErr)
 	}
-	p, err := pipeline.New(pipeline.Config{AnonSecret: []byte("test-secret-0123456789"), Font: font})
+	return font
+}
+
+func newPipeline(t testing.TB) *pipeline.Pipeline {
+	t.Helper()
+	p, err := pipeline.New(pipeline.Config{AnonSecret: []byte("test-secret-0123456789"), Font: newPipelineFont(t)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/blindpack/blindpack/internal/strictjson"
 	"github.com/blindpack/blindpack/pipeline/finding"
@@ -49,7 +50,20 @@ type Material struct {
 	Type  string `json:"type"`
 	File  string `json:"file"`
 	Masks []Mask `json:"masks"`
+	// Publicity is the period of the employer's internal publicity, given
+	// on the employer_publicity material only. An extension of
+	// submission@1.
+	Publicity *Publicity `json:"publicity,omitempty"`
 }
+
+// Publicity is an inclusive period of days, YYYY-MM-DD in Beijing time.
+type Publicity struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+}
+
+// publicityMaterial is the material type that may carry the period.
+const publicityMaterial = "employer_publicity"
 
 // Mask is a rectangle the applicant marked on a page.
 type Mask struct {
@@ -157,6 +171,7 @@ func (s *Submission) check(pol *policy.Policy) []finding.Finding {
 			}
 		}
 	}
+	out = append(out, s.checkPublicity(pol)...)
 	for _, group := range pol.Required(s.Series, s.Level) {
 		present := false
 		for _, t := range group {
@@ -178,6 +193,64 @@ func (s *Submission) check(pol *policy.Policy) []finding.Finding {
 }
 
 var maskKindZH = map[string]string{"name": "姓名", "employer": "工作单位"}
+
+// checkPublicity applies the notice's rule on the employer's publicity
+// (通知 三(三)): at least the policy's number of working days, counted by
+// the official calendar, adjusted working days (调休) included.
+func (s *Submission) checkPublicity(pol *policy.Policy) []finding.Finding {
+	var out []finding.Finding
+	rule := pol.Publicity
+	seen := -1 // the first employer_publicity material
+	given := false
+	for i, m := range s.Materials {
+		if m.Type == publicityMaterial && seen < 0 {
+			seen = i
+		}
+		if m.Publicity == nil {
+			continue
+		}
+		at := func(f finding.Finding) finding.Finding {
+			f.Material, f.Type = &i, m.Type
+			return f
+		}
+		field := fmt.Sprintf("materials[%d].publicity", i)
+		if m.Type != publicityMaterial {
+			out = append(out, at(finding.New(finding.InvalidField, finding.Args{Value: field + " (only on " + publicityMaterial + ")"})))
+			continue
+		}
+		given = true
+		start, err1 := policy.ParseDay(m.Publicity.Start)
+		end, err2 := policy.ParseDay(m.Publicity.End)
+		switch {
+		case err1 != nil || err2 != nil:
+			out = append(out, at(finding.New(finding.InvalidField, finding.Args{Value: field + " (dates as YYYY-MM-DD)"})))
+			continue
+		case end.Before(start) || end.Sub(start) > 366*24*time.Hour:
+			out = append(out, at(finding.New(finding.InvalidField, finding.Args{Value: field + " (end before start, or longer than a year)"})))
+			continue
+		}
+		n, known := pol.WorkingDays(start, end)
+		if n >= rule.MinWorkingDays {
+			continue
+		}
+		spec, _ := pol.Material(m.Type)
+		f := at(finding.New(finding.PublicityTooShort, finding.Args{MaterialZH: spec.ShortZH, MaterialEN: spec.EN,
+			Value: m.Publicity.Start + " 至 " + m.Publicity.End, ValueEN: m.Publicity.Start + " to " + m.Publicity.End,
+			Measured: finding.Num(float64(n)), Threshold: finding.Num(float64(rule.MinWorkingDays))}))
+		if !known {
+			f.Detail = "the policy has no holiday calendar for part of the period: Monday to Friday counted as working days"
+		}
+		out = append(out, f)
+	}
+	if rule.RequirePeriod && seen >= 0 && !given {
+		spec, _ := pol.Material(publicityMaterial)
+		f := finding.New(finding.PublicityPeriodMissing, finding.Args{MaterialZH: spec.ShortZH, MaterialEN: spec.EN,
+			Threshold: finding.Num(float64(rule.MinWorkingDays))})
+		f.Material, f.Type = &seen, publicityMaterial
+		out = append(out, f)
+	}
+	return out
+}
 
 // Marshal encodes a submission as indented JSON.
 func (s *Submission) Marshal() ([]byte, error) {

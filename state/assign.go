@@ -29,6 +29,7 @@ func (s *Store) Assign(ctx context.Context, anon, reviewer string) (bool, error)
 		added = p.SAdd(ctx, s.reviewerKey(reviewer), anon)
 		p.SAdd(ctx, s.packetKey(anon), reviewer)
 		p.SAdd(ctx, s.reviewersKey(), reviewer)
+		p.HSetNX(ctx, s.assignedAtKey(reviewer), anon, s.now().Unix()) // review.go
 		return nil
 	})
 	if err != nil {
@@ -44,6 +45,8 @@ func (s *Store) Unassign(ctx context.Context, anon, reviewer string) (bool, erro
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		removed = p.SRem(ctx, s.reviewerKey(reviewer), anon)
 		p.SRem(ctx, s.packetKey(anon), reviewer)
+		p.HDel(ctx, s.assignedAtKey(reviewer), anon) // review.go
+		p.HDel(ctx, s.reviewedKey(reviewer), anon)
 		return nil
 	})
 	if err != nil {

@@ -240,3 +240,53 @@ func TestAttentionList(t *testing.T) {
 		t.Errorf("counts %v", counts)
 	}
 }
+
+// TestAcceptedApplicantsAndCampaignTrail: the spot-check population is the
+// campaign's accepted applications only, and the campaign's trail keeps
+// its events in order with their ids.
+func TestAcceptedApplicantsAndCampaignTrail(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	const window = 48 * time.Hour
+	for _, r := range []struct {
+		campaign, applicant string
+		outcome             pipeline.Status
+	}{
+		{"2024", "A3", pipeline.Accepted}, {"2024", "A1", pipeline.Accepted}, {"2024", "A2", pipeline.Rejected},
+		{"2024", "A4", pipeline.Refused}, {"2025", "A5", pipeline.Accepted},
+	} {
+		if _, err := s.Record(ctx, r.campaign, r.applicant, r.applicant+"-r1", r.outcome, window, state.Meta{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A returned application accepted on resubmission counts; one accepted
+	// and then rejected by a reprocess does not.
+	s.Record(ctx, "2024", "A2", "A2-r2", pipeline.Accepted, window, state.Meta{})
+	s.Record(ctx, "2024", "A3", "A3-r1", pipeline.Rejected, window, state.Meta{})
+	got, err := s.AcceptedApplicants(ctx, "2024")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(got, ",") != "A1,A2" {
+		t.Errorf("accepted in 2024: %v, want A1,A2", got)
+	}
+
+	first, err := s.CampaignAudit(ctx, "2024", state.Event{Actor: "admin:wang.li", Action: "spot_check_seed", Detail: "seed=00"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := s.CampaignAudit(ctx, "2024", state.Event{Actor: "admin:wang.li", Action: "spot_check_drawn"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	trail, err := s.CampaignTrail(ctx, "2024", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(trail) != 2 || trail[0].ID != second || trail[1].ID != first || trail[1].Action != "spot_check_seed" {
+		t.Errorf("campaign trail %+v", trail)
+	}
+	if other, _ := s.CampaignTrail(ctx, "2025", 0); len(other) != 0 {
+		t.Errorf("2025's trail has %d events", len(other))
+	}
+}

@@ -100,7 +100,10 @@ func (h *ResultHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
 		return err
 	}
 	err = h.issue(ctx, p)
-	if errors.Is(err, result.ErrInvalidBatch) || errors.Is(err, errBadBatch) {
+	// A bad batch, or a signer whose certificate is revoked, cannot be
+	// helped by retrying: archive at once for an administrator. A TSA or
+	// CRL server that did not answer is retried like any outage.
+	if errors.Is(err, result.ErrInvalidBatch) || errors.Is(err, errBadBatch) || errors.Is(err, result.ErrSignerRevoked) {
 		return fmt.Errorf("%w: %w", err, asynq.SkipRetry)
 	}
 	return classify(err)
@@ -150,7 +153,7 @@ func (h *ResultHandler) issue(ctx context.Context, p IssueResultPayload) error {
 		return fmt.Errorf("workers: publish result: %w", err)
 	}
 	h.log().Info("result published", "campaign", b.Campaign, "doc_number", b.DocNumber, "key", key,
-		"pages", info.Pages, "bytes", info.Bytes, "sha256", info.SHA256)
+		"pages", info.Pages, "bytes", info.Bytes, "sha256", info.SHA256, "level", info.Level, "timestamp", info.Timestamp)
 	// The event's id is the task's: a retry that signs the file again
 	// (another signing time, another digest) is still the same event.
 	run, ok := asynq.GetTaskID(ctx)

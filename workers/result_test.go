@@ -3,6 +3,7 @@ package workers_test
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/internal/devtsa"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/workers"
@@ -28,40 +30,42 @@ type resultEnv struct {
 	client  *asynq.Client
 	handler *workers.ResultHandler
 	caFile  string
+	keys    string
+	tsa     *devtsa.TSA
 }
 
 func newResultEnv(t *testing.T) *resultEnv {
 	t.Helper()
 	opt, buckets, _ := freshServices(t)
-	is, caFile := newIssuer(t)
+	is, keys, tsa := newIssuer(t)
 	rh := &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results}
 	h := &workers.Handler{Buckets: buckets, Result: rh}
 	startWorker(t, opt, h)
 	client := asynq.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
-	return &resultEnv{redis: opt, buckets: buckets, client: client, handler: rh, caFile: caFile}
+	return &resultEnv{redis: opt, buckets: buckets, client: client, handler: rh, caFile: filepath.Join(keys, result.CAFile), keys: keys, tsa: tsa}
 }
 
-// newIssuer is a signer with development keys, and its root's file.
-func newIssuer(t *testing.T) (*result.Issuer, string) {
+// newIssuer is a signer with development keys (in the directory keys, its
+// root in result.CAFile there), timestamped by the local TSA tsa.
+func newIssuer(t *testing.T) (is *result.Issuer, keys string, tsa *devtsa.TSA) {
 	t.Helper()
-	keys := filepath.Join(t.TempDir(), "keys")
+	keys = filepath.Join(t.TempDir(), "keys")
 	if err := result.GenerateDevKeys(keys, result.DevKeyOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	signer, err := result.LoadKeyDir(keys)
+	// Signed as in production: timestamped by a TSA (a local one), with
+	// the CA's CRL and the TSA's fetched into the file (PAdES B-LT).
+	tsa, err := devtsa.Start(devtsa.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	fonts, err := result.LoadFonts(result.FontConfig{})
+	t.Cleanup(func() { tsa.Close() })
+	crl, err := os.ReadFile(filepath.Join(keys, result.CRLFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	is, err := result.NewIssuer(result.Config{Fonts: fonts, Signer: signer})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return is, filepath.Join(keys, result.CAFile)
+	return ltvIssuer(t, keys, crl, tsa), keys, tsa
 }
 
 func batchDoc(t *testing.T) []byte {
@@ -128,17 +132,17 @@ func TestResultIssueQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	roots, err := result.CertPool(ca)
+	roots, err := result.CertPool(append(ca, e.tsa.RootPEM()...))
 	if err != nil {
 		t.Fatal(err)
 	}
 	v, err := result.Verify(data, result.VerifyOptions{Roots: roots})
-	if err != nil || !v.OK() {
+	if err != nil || !v.OK() || v.Signatures[0].Level() != "B-LT" {
 		var b bytes.Buffer
 		if v != nil {
 			v.Write(&b)
 		}
-		t.Fatalf("downloaded result does not verify: %v\n%s", err, b.String())
+		t.Fatalf("downloaded result does not verify at PAdES B-LT: %v\n%s", err, b.String())
 	}
 }
 
@@ -166,11 +170,31 @@ func TestResultIssueBadInput(t *testing.T) {
 		{"MissingBatch", workers.IssueResultPayload{Campaign: "2024", BatchKey: "batches/2024/none.json", OutputKey: "2024/none.pdf"}, false},
 		{"OtherCampaign", workers.IssueResultPayload{Campaign: "2025", BatchKey: goodKey, OutputKey: "2025/x.pdf"}, false},
 	}
+	tests = append(tests, []struct {
+		name      string
+		payload   workers.IssueResultPayload
+		transient bool
+	}{
+		// Last: they change the TSA and the keys.
+		{"TSAUnavailable", workers.IssueResultPayload{Campaign: "2024", BatchKey: goodKey, OutputKey: "2024/tsa-down.pdf"}, true},
+		{"SignerRevoked", workers.IssueResultPayload{Campaign: "2024", BatchKey: goodKey, OutputKey: "2024/revoked.pdf"}, false},
+	}...)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			task, err := workers.NewIssueResultTask(tt.payload)
 			if err != nil {
 				t.Fatal(err)
+			}
+			switch tt.name {
+			case "TSAUnavailable":
+				e.tsa.Mode.Store(devtsa.Unavailable)
+				defer e.tsa.Mode.Store(devtsa.Normal)
+			case "SignerRevoked":
+				crl, err := result.RevokeDev(e.keys, result.RevokeOptions{Now: time.Now().Add(-time.Minute)})
+				if err != nil {
+					t.Fatal(err)
+				}
+				e.handler.Issuer = ltvIssuer(t, e.keys, crl, e.tsa)
 			}
 			err = e.handler.ProcessTask(ctx, task)
 			if err == nil || errors.Is(err, asynq.SkipRetry) == tt.transient {
@@ -189,6 +213,26 @@ func TestResultIssueBadInput(t *testing.T) {
 	if _, err := (&workers.ResultSubmitter{Uploads: e.buckets.Uploads, Client: e.client}).Submit(ctx, bad); !errors.Is(err, result.ErrInvalidBatch) {
 		t.Errorf("Submit(bad) err = %v, want ErrInvalidBatch", err)
 	}
+}
+
+// ltvIssuer signs with the keys of a development key directory, the given
+// CRL of its CA and timestamps of tsa.
+func ltvIssuer(t *testing.T, keys string, crl []byte, tsa *devtsa.TSA) *result.Issuer {
+	t.Helper()
+	signer, err := result.LoadKeyDir(keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fonts, err := result.LoadFonts(result.FontConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	is, err := result.NewIssuer(result.Config{Fonts: fonts, Signer: signer, CRLs: [][]byte{crl},
+		TSA: result.TSAConfig{URL: tsa.URL, Roots: []*x509.Certificate{tsa.Root}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return is
 }
 
 func TestResultKey(t *testing.T) {

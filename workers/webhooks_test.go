@@ -278,7 +278,7 @@ type webhookEnv struct {
 
 func newWebhookEnv(t *testing.T, clk *testClock, hooks *workers.WebhookConfig) *webhookEnv {
 	t.Helper()
-	is, _ := newIssuer(t)
+	is, _, _ := newIssuer(t)
 	queue := asynq.NewClient(asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB})
 	t.Cleanup(func() { queue.Close() })
 	e := newEnvWith(t, nil, clk.Now, func(h *workers.Handler) {

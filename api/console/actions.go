@@ -37,7 +37,7 @@ type confirmView struct {
 	CSRF                 string
 }
 
-func (cv *confirmView) title() string { return "确认 Confirm · " + cv.ID }
+func (cv *confirmView) Title() string { return "确认 Confirm · " + cv.ID }
 
 // reprocess queues a submission again, with the pages an administrator
 // accepted (overrides) — after a confirmation step — through
@@ -47,6 +47,16 @@ func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) 
 	ctx := r.Context()
 	l, ok := c.loadOrFail(w, r, v)
 	if !ok {
+		return
+	}
+	if task, _, err := c.running(ctx, l.id); err != nil {
+		c.internalError(w, r, "running task", err)
+		return
+	} else if task != "" {
+		// The page offers no action then; a form posted from an older page
+		// is refused rather than queuing a second run.
+		c.errorPage(w, r, v, http.StatusConflict, "这份申报的任务正在排队或处理中，请在完成后再操作。",
+			"A task of this submission is queued or running; act once it is done.")
 		return
 	}
 	form := r.PostForm
@@ -89,7 +99,7 @@ func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) 
 	if form.Get("confirm") != "yes" {
 		cv := &confirmView{ID: l.id, Action: Prefix + "submissions/" + l.id + "/reprocess", Lines: lines, Reason: reason,
 			HeadZH: "重新处理这份申报", HeadEN: "Reprocess this submission", ConfirmZH: "确认重新处理", ConfirmEN: "Confirm and reprocess",
-			Back: Prefix + "submissions/" + l.id, CSRF: v.csrf()}
+			Back: Prefix + "submissions/" + l.id, CSRF: v.CSRF}
 		if len(overrides) > 0 {
 			cv.HeadZH, cv.HeadEN = "接受所选页面并重新处理", "Accept the selected pages and reprocess"
 			cv.ConfirmZH, cv.ConfirmEN = "确认接受并重新处理", "Confirm: accept and reprocess"
@@ -101,7 +111,7 @@ func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) 
 		c.show(w, r, v, http.StatusOK, "confirm", cv)
 		return
 	}
-	task, err := workers.Reprocess(ctx, c.d.Queue, c.d.State, l.id, v.p.Actor, overrides)
+	task, err := workers.Reprocess(ctx, c.d.Queue, c.d.State, l.id, v.Actor(), overrides)
 	if errors.Is(err, workers.ErrUnknownSubmission) {
 		c.errorPage(w, r, v, http.StatusNotFound, "没有这份申报。", "No such submission.")
 		return
@@ -109,13 +119,13 @@ func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) 
 		c.internalError(w, r, "reprocess", err)
 		return
 	}
-	ev := state.Event{Actor: v.p.Actor, Action: "reprocess_requested", Submission: l.id,
+	ev := state.Event{Actor: v.Actor(), Action: "reprocess_requested", Submission: l.id,
 		Detail: fmt.Sprintf("through the console: task %s, %d override(s)", task, len(overrides)), From: c.d.ClientAddr(r)}
 	if err := c.d.State.Audit(ctx, l.loc.Campaign, l.loc.ApplicantID, ev); err != nil {
 		c.internalError(w, r, "audit", err)
 		return
 	}
-	c.log.Info("console: reprocess queued", "by", v.p.Actor, "submission", l.id, "task", task, "overrides", len(overrides))
+	c.log.Info("console: reprocess queued", "by", v.Actor(), "submission", l.id, "task", task, "overrides", len(overrides))
 	c.follow(w, r, l.id, task, workers.QueueCritical)
 }
 
@@ -156,7 +166,7 @@ func (c *Console) rerun(w http.ResponseWriter, r *http.Request, v *visitor) {
 				{"失败原因：" + clip(info.LastErr, 300), "last error: " + clip(info.LastErr, 300)},
 			},
 			Fields:    []hidden{{"queue", queue}, {"task", task}},
-			ConfirmZH: "确认重新运行", ConfirmEN: "Confirm and re-run", Back: Prefix + "submissions/" + l.id, CSRF: v.csrf()}
+			ConfirmZH: "确认重新运行", ConfirmEN: "Confirm and re-run", Back: Prefix + "submissions/" + l.id, CSRF: v.CSRF}
 		c.show(w, r, v, http.StatusOK, "confirm", cv)
 		return
 	}
@@ -164,13 +174,13 @@ func (c *Console) rerun(w http.ResponseWriter, r *http.Request, v *visitor) {
 		c.internalError(w, r, "run task", err)
 		return
 	}
-	ev := state.Event{Actor: v.p.Actor, Action: "rerun_requested", Submission: l.id,
+	ev := state.Event{Actor: v.Actor(), Action: "rerun_requested", Submission: l.id,
 		Detail: fmt.Sprintf("through the console: failed task %s (queue %s) run again", task, queue), From: c.d.ClientAddr(r)}
 	if err := c.d.State.Audit(ctx, l.loc.Campaign, l.loc.ApplicantID, ev); err != nil {
 		c.internalError(w, r, "audit", err)
 		return
 	}
-	c.log.Info("console: failed task run again", "by", v.p.Actor, "submission", l.id, "task", task, "queue", queue)
+	c.log.Info("console: failed task run again", "by", v.Actor(), "submission", l.id, "task", task, "queue", queue)
 	c.follow(w, r, l.id, task, queue)
 }
 

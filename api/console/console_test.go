@@ -1,6 +1,7 @@
 package console_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -11,10 +12,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindpack/blindpack/api"
 	"github.com/blindpack/blindpack/api/console"
+	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/internal/peopletest"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/state"
+	"github.com/blindpack/blindpack/workers"
 )
 
 // route is one console URL as the tests call it.
@@ -28,10 +33,6 @@ type route struct {
 func routes(sub string) []route {
 	base := "/console/submissions/" + sub
 	return []route{
-		{"GET /console/login", "GET", "/console/login"},
-		{"POST /console/login", "POST", "/console/login"},
-		{"GET /console/assets/{name}", "GET", "/console/assets/console.css"},
-		{"POST /console/logout", "POST", "/console/logout"},
 		{"GET /console/{$}", "GET", "/console/"},
 		{"GET /console/submissions/{id}", "GET", base},
 		{"GET /console/submissions/{id}/status", "GET", base + "/status"},
@@ -54,10 +55,10 @@ var securityHeaders = map[string]string{
 	"Referrer-Policy":        "same-origin",
 }
 
-func checkHeaders(t *testing.T, what string, r response) {
+func checkHeaders(t *testing.T, what string, r peopletest.Response) {
 	t.Helper()
 	for k, want := range securityHeaders {
-		if got := r.header.Get(k); got != want {
+		if got := r.Header.Get(k); got != want {
 			t.Errorf("%s: %s = %q, want %q", what, k, got, want)
 		}
 	}
@@ -99,9 +100,7 @@ func TestConsole(t *testing.T) {
 	admin := e.client()
 
 	t.Run("every route refuses other roles", func(t *testing.T) {
-		c, err := console.New(console.Config{}, console.Deps{Buckets: e.buckets, Queue: e.queue, Inspector: e.insp, State: e.state,
-			Authenticate: func(string) (console.Principal, bool) { return console.Principal{}, false },
-			Lookup:       func(string) (console.Principal, bool) { return console.Principal{}, false }})
+		c, err := console.New(console.Config{}, console.Deps{Buckets: e.buckets, Queue: e.queue, Inspector: e.insp, State: e.state, Site: e.site})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,27 +114,31 @@ func TestConsole(t *testing.T) {
 			}
 		}
 		before := len(e.trail("2024", "A1"))
-		for _, role := range []string{"reviewer", "upload"} {
-			for _, r := range routes("A1-r1") {
-				t.Run(role+" "+r.method+" "+r.path, func(t *testing.T) {
-					var form url.Values
-					if r.method == "POST" {
-						form = url.Values{"token": {e.tok[role]}, "page": {"1:1"}, "reason": {"x"}, "confirm": {"yes"}}
-					}
-					res := e.client().do(r.method, r.path, form, "Authorization", "Bearer "+e.tok[role])
-					if res.code != http.StatusForbidden {
-						t.Fatalf("%d, want 403", res.code)
-					}
-					checkHeaders(t, r.path, res)
-					if len(res.cookies) > 0 {
-						t.Errorf("a cookie was set: %v", res.cookies)
-					}
-				})
-			}
-			// Pasting the token into the login form is refused too.
-			res := e.client().do("POST", "/console/login", url.Values{"token": {e.tok[role]}})
-			if res.code != http.StatusForbidden || len(res.cookies) > 0 {
-				t.Errorf("%s signs in: %d, cookies %v", role, res.code, res.cookies)
+		// A reviewer signed in to the portal, with a valid anti-forgery
+		// token of their own session, is refused on every console URL.
+		rev := e.client()
+		revCSRF := rev.SignIn(e.person["reviewer"])
+		for _, r := range routes("A1-r1") {
+			t.Run("reviewer "+r.method+" "+r.path, func(t *testing.T) {
+				var form url.Values
+				if r.method == "POST" {
+					form = url.Values{"csrf": {revCSRF}, "page": {"1:1"}, "reason": {"x"}, "confirm": {"yes"}}
+				}
+				res := rev.Do(r.method, r.path, form)
+				if res.Code != http.StatusForbidden {
+					t.Fatalf("%d, want 403", res.Code)
+				}
+				checkHeaders(t, r.path, res)
+				if len(res.Cookies) > 0 {
+					t.Errorf("a cookie was set: %v", res.Cookies)
+				}
+			})
+		}
+		// Bearer tokens are for machines: an administrator's token opens
+		// no console page.
+		for _, tok := range []string{e.tok["admin"], e.tok["upload"]} {
+			if res := e.client().Do("GET", "/console/submissions/A1-r1", nil, "Authorization", "Bearer "+tok); res.Code != http.StatusSeeOther {
+				t.Errorf("a bearer token: %d", res.Code)
 			}
 		}
 		if after := len(e.trail("2024", "A1")); after != before {
@@ -150,72 +153,51 @@ func TestConsole(t *testing.T) {
 				if r.method == "POST" {
 					form = url.Values{}
 				}
-				res := e.client().do(r.method, r.path, form)
-				want := http.StatusSeeOther // a browser is sent to the login form
-				switch {
-				case r.pattern == "GET /console/login" || r.pattern == "GET /console/assets/{name}":
-					want = http.StatusOK
-				case r.pattern == "/console/":
-					want = http.StatusNotFound
-				case r.method == "POST" || strings.HasSuffix(r.path, "/status"):
+				res := e.client().Do(r.method, r.path, form)
+				want := http.StatusSeeOther // a browser is sent to the sign-in form
+				if r.method == "POST" {
 					want = http.StatusUnauthorized
 				}
-				if res.code != want {
-					t.Fatalf("%d, want %d", res.code, want)
+				if res.Code != want {
+					t.Fatalf("%d, want %d", res.Code, want)
 				}
-				if want == http.StatusSeeOther && res.header.Get("Location") != "/console/login" {
-					t.Errorf("redirected to %q", res.header.Get("Location"))
+				if want == http.StatusSeeOther && res.Header.Get("Location") != "/account/signin?next="+url.QueryEscape(r.path) {
+					t.Errorf("redirected to %q", res.Header.Get("Location"))
 				}
 				checkHeaders(t, r.path, res)
 			})
 		}
-		if res := e.client().do("GET", "/console/", nil, "Authorization", "Bearer bp_not-a-token"); res.code != http.StatusUnauthorized {
-			t.Errorf("unknown bearer token: %d", res.code)
+		// The page's poll, signed out, gets 401 (the script reloads).
+		if res := e.client().Do("GET", "/console/submissions/A1-r1/status", nil, "Accept", "application/json"); res.Code != http.StatusUnauthorized {
+			t.Errorf("status poll signed out: %d", res.Code)
 		}
-		if res := e.client().do("POST", "/console/login", url.Values{"token": {"bp_not-a-token"}}); res.code != http.StatusUnauthorized || len(res.cookies) > 0 {
-			t.Errorf("unknown token in the form: %d %v", res.code, res.cookies)
-		}
-		if res := e.client().do("GET", "/console", nil); res.code/100 != 3 || res.header.Get("Location") != "/console/" {
-			t.Errorf("/console: %d %q", res.code, res.header.Get("Location"))
+		if res := e.client().Do("GET", "/console", nil); res.Code/100 != 3 || res.Header.Get("Location") != "/console/" {
+			t.Errorf("/console: %d %q", res.Code, res.Header.Get("Location"))
 		}
 	})
 
 	var csrf string
 	t.Run("sign in", func(t *testing.T) {
-		res := admin.do("POST", "/console/login", url.Values{"token": {e.tok["admin"]}})
-		if res.code != http.StatusSeeOther {
-			t.Fatalf("%d %s", res.code, res.body)
+		csrf = admin.SignIn(e.person["admin"])
+		if len(admin.Cookie) < 40 {
+			t.Fatalf("session cookie %q", admin.Cookie)
 		}
-		var ck *http.Cookie
-		for _, c := range res.cookies {
-			if c.Name == console.CookieName {
-				ck = c
-			}
-		}
-		if ck == nil || !ck.HttpOnly || !ck.Secure || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/console/" ||
-			ck.MaxAge != 8*3600 || len(ck.Value) < 40 {
-			t.Fatalf("session cookie %+v", ck)
-		}
-		if strings.Contains(ck.Value, e.tok["admin"]) {
-			t.Fatal("the cookie carries the token")
-		}
-		res = admin.do("GET", "/console/", nil)
-		if res.code != http.StatusOK || !strings.Contains(res.body, "admin:wang.li") {
-			t.Fatalf("list: %d", res.code)
+		res := admin.Do("GET", "/console/", nil)
+		if res.Code != http.StatusOK || !strings.Contains(res.Body, "admin:wang.li") {
+			t.Fatalf("list: %d", res.Code)
 		}
 		checkHeaders(t, "list", res)
-		csrf = csrfOf(t, res.body)
-		// Already signed in, the login form sends the browser on.
-		if res := admin.do("GET", "/console/login", nil); res.code != http.StatusSeeOther {
-			t.Errorf("login page when signed in: %d", res.code)
+		// Already signed in, the sign-in form sends the browser on.
+		if res := admin.Do("GET", "/account/signin", nil); res.Code != http.StatusSeeOther || res.Header.Get("Location") != "/console/" {
+			t.Errorf("sign-in page when signed in: %d %s", res.Code, res.Header.Get("Location"))
 		}
-		for name, want := range map[string]string{"console.css": "text/css; charset=utf-8", "console.js": "text/javascript; charset=utf-8"} {
-			if res := admin.do("GET", "/console/assets/"+name, nil); res.code != 200 || res.header.Get("Content-Type") != want {
-				t.Errorf("%s: %d %s", name, res.code, res.header.Get("Content-Type"))
+		for name, want := range map[string]string{"site.css": "text/css; charset=utf-8", "site.js": "text/javascript; charset=utf-8"} {
+			if res := admin.Do("GET", "/assets/"+name, nil); res.Code != 200 || res.Header.Get("Content-Type") != want {
+				t.Errorf("%s: %d %s", name, res.Code, res.Header.Get("Content-Type"))
 			}
 		}
-		if res := admin.do("GET", "/console/assets/layout.html", nil); res.code != http.StatusNotFound {
-			t.Errorf("a template served as an asset: %d", res.code)
+		if res := admin.Do("GET", "/assets/layout.html", nil); res.Code != http.StatusNotFound {
+			t.Errorf("a template served as an asset: %d", res.Code)
 		}
 	})
 
@@ -228,14 +210,14 @@ func TestConsole(t *testing.T) {
 		}{
 			{"no token", url.Values{"confirm": {"yes"}}, nil},
 			{"wrong token", url.Values{"confirm": {"yes"}, "csrf": {csrf + "x"}}, nil},
-			{"another session's token", url.Values{"confirm": {"yes"}, "csrf": {e.client().login(e.tok["admin"])}}, nil},
+			{"another session's token", url.Values{"confirm": {"yes"}, "csrf": {e.client().SignIn(e.person["admin2"])}}, nil},
 			{"cross-site", url.Values{"confirm": {"yes"}, "csrf": {csrf}}, []string{"Sec-Fetch-Site", "cross-site"}},
 			{"foreign origin", url.Values{"confirm": {"yes"}, "csrf": {csrf}}, []string{"Origin", "https://attacker.example"}},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				for _, p := range []string{"/console/submissions/A1-r1/reprocess", "/console/submissions/F1-r1/rerun", "/console/logout"} {
-					if res := admin.do("POST", p, tc.form, tc.header...); res.code != http.StatusForbidden {
-						t.Errorf("%s: %d, want 403", p, res.code)
+				for _, p := range []string{"/console/submissions/A1-r1/reprocess", "/console/submissions/F1-r1/rerun", "/account/signout"} {
+					if res := admin.Do("POST", p, tc.form, tc.header...); res.Code != http.StatusForbidden {
+						t.Errorf("%s: %d, want 403", p, res.Code)
 					}
 				}
 			})
@@ -243,32 +225,32 @@ func TestConsole(t *testing.T) {
 		if after := len(e.trail("2024", "A1")); after != before {
 			t.Errorf("refused forms left %d audit events", after-before)
 		}
-		if res := admin.do("GET", "/console/", nil); res.code != http.StatusOK {
-			t.Errorf("the session did not survive: %d", res.code)
+		if res := admin.Do("GET", "/console/", nil); res.Code != http.StatusOK {
+			t.Errorf("the session did not survive: %d", res.Code)
 		}
 	})
 
 	pages := map[string]string{}
 	t.Run("submission page", func(t *testing.T) {
-		res := admin.do("GET", "/console/submissions/A1-r1", nil)
-		if res.code != http.StatusOK {
-			t.Fatalf("%d", res.code)
+		res := admin.Do("GET", "/console/submissions/A1-r1", nil)
+		if res.Code != http.StatusOK {
+			t.Fatalf("%d", res.Code)
 		}
-		pages["submission"] = res.body
+		pages["submission"] = res.Body
 		for _, want := range []string{
 			`data-state="rejected"`, `<b>1</b> / 3`, "2024-09-22 10:00", "blurry", "图像模糊",
 			repA.Findings[0].MessageZH, repA.Findings[0].MessageEN, `name="page" value="1:1"`,
 			`/console/submissions/A1-r1/thumbs/1/1`, `/console/submissions/A1-r1/pages/1/1`, "rejected",
 		} {
-			if !strings.Contains(res.body, want) {
+			if !strings.Contains(res.Body, want) {
 				t.Errorf("the page lacks %q", want)
 			}
 		}
-		if !strings.Contains(res.body, `class="thumb fail" data-page="2:1"`) {
+		if !strings.Contains(res.Body, `class="thumb fail" data-page="2:1"`) {
 			t.Error("the blurry page is not outlined")
 		}
 		for _, f := range repA.Findings {
-			if f.Code == finding.Blurry && !strings.Contains(res.body, f.Measured.String()+" vs "+f.Threshold.String()) {
+			if f.Code == finding.Blurry && !strings.Contains(res.Body, f.Measured.String()+" vs "+f.Threshold.String()) {
 				t.Errorf("the label lacks %s vs %s", f.Measured, f.Threshold)
 			}
 		}
@@ -288,23 +270,23 @@ func TestConsole(t *testing.T) {
 		}
 		n0, _ := count()
 		for range 3 {
-			if res := admin.do("GET", "/console/submissions/A1-r1/thumbs/1/1", nil); res.code != 200 || res.header.Get("Content-Type") != "image/png" {
-				t.Fatalf("thumbnail: %d %s", res.code, res.header.Get("Content-Type"))
+			if res := admin.Do("GET", "/console/submissions/A1-r1/thumbs/1/1", nil); res.Code != 200 || res.Header.Get("Content-Type") != "image/png" {
+				t.Fatalf("thumbnail: %d %s", res.Code, res.Header.Get("Content-Type"))
 			}
 		}
 		n1, ev := count()
 		if n1 != n0+1 || ev.Actor != "admin:wang.li" || !strings.Contains(ev.Detail, "thumbnails") || !strings.HasPrefix(ev.From, "127.0.0.1:") {
 			t.Errorf("thumbnails audited %d times: %+v", n1-n0, ev)
 		}
-		res := admin.do("GET", "/console/submissions/A1-r1/pages/1/1", nil)
-		if res.code != 200 || !strings.Contains(res.body, `src="/console/submissions/A1-r1/pages/1/1/image"`) {
-			t.Fatalf("page view: %d", res.code)
+		res := admin.Do("GET", "/console/submissions/A1-r1/pages/1/1", nil)
+		if res.Code != 200 || !strings.Contains(res.Body, `src="/console/submissions/A1-r1/pages/1/1/image"`) {
+			t.Fatalf("page view: %d", res.Code)
 		}
-		pages["page"] = res.body
+		pages["page"] = res.Body
 		for i := range 2 {
-			res := admin.do("GET", "/console/submissions/A1-r1/pages/1/1/image", nil)
-			if res.code != 200 || res.header.Get("Content-Type") != "image/jpeg" || len(res.body) < 10000 {
-				t.Fatalf("image: %d %s %d bytes", res.code, res.header.Get("Content-Type"), len(res.body))
+			res := admin.Do("GET", "/console/submissions/A1-r1/pages/1/1/image", nil)
+			if res.Code != 200 || res.Header.Get("Content-Type") != "image/jpeg" || len(res.Body) < 10000 {
+				t.Fatalf("image: %d %s %d bytes", res.Code, res.Header.Get("Content-Type"), len(res.Body))
 			}
 			n, ev := count()
 			if n != n1+i+1 || ev.Submission != "A1-r1" || ev.Detail != "material 1 (performance_summary) page 1: original, masks outlined" ||
@@ -314,37 +296,37 @@ func TestConsole(t *testing.T) {
 		}
 		for _, p := range []string{"/console/submissions/A1-r1/pages/99/1/image", "/console/submissions/A1-r1/pages/1/9/image",
 			"/console/submissions/A1-r1/thumbs/1/9", "/console/submissions/nobody-r1/pages/1/1", "/console/submissions/..%2f..%2fx/pages/1/1"} {
-			if res := admin.do("GET", p, nil); res.code != http.StatusNotFound {
-				t.Errorf("%s: %d", p, res.code)
+			if res := admin.Do("GET", p, nil); res.Code != http.StatusNotFound {
+				t.Errorf("%s: %d", p, res.Code)
 			}
 		}
 	})
 
 	t.Run("submission-controlled text is escaped and the name never shown", func(t *testing.T) {
-		res := admin.do("GET", "/console/submissions/X1-r1", nil)
-		if res.code != 200 {
-			t.Fatalf("%d", res.code)
+		res := admin.Do("GET", "/console/submissions/X1-r1", nil)
+		if res.Code != 200 {
+			t.Fatalf("%d", res.Code)
 		}
-		pages["hostile"] = res.body
+		pages["hostile"] = res.Body
 		for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", "&#34;&gt;&lt;img src=y onerror=alert(2)&gt;.png", "unknown_material_type"} {
-			if !strings.Contains(res.body, want) {
+			if !strings.Contains(res.Body, want) {
 				t.Errorf("the page lacks the escaped %q", want)
 			}
 		}
 		for _, bad := range []string{hostileType, "<img src=y", `"><img src=y`} {
-			if strings.Contains(res.body, bad) {
+			if strings.Contains(res.Body, bad) {
 				t.Errorf("unescaped %q in the page", bad)
 			}
 		}
-		if n := strings.Count(res.body, "<script"); n != 1 {
+		if n := strings.Count(res.Body, "<script"); n != 1 {
 			t.Errorf("%d script elements, want the console's own", n)
 		}
 		// Every page the console has shown, and its confirmation and status
 		// answers: no trace of the name, raw or escaped.
-		pages["list"] = admin.do("GET", "/console/", nil).body
-		pages["confirm"] = admin.do("POST", "/console/submissions/X1-r1/reprocess", url.Values{"csrf": {csrf}}).body
-		pages["status"] = admin.do("GET", "/console/submissions/X1-r1/status", nil).body
-		pages["failed"] = admin.do("GET", "/console/submissions/F1-r1", nil).body
+		pages["list"] = admin.Do("GET", "/console/", nil).Body
+		pages["confirm"] = admin.Do("POST", "/console/submissions/X1-r1/reprocess", url.Values{"csrf": {csrf}}).Body
+		pages["status"] = admin.Do("GET", "/console/submissions/X1-r1/status", nil).Body
+		pages["failed"] = admin.Do("GET", "/console/submissions/F1-r1", nil).Body
 		for name, body := range pages {
 			for _, form := range []string{"张三丰", "alert(&#34;", "alert(\"", "&lt;script&gt;", "\\u003cscript"} {
 				if strings.Contains(body, form) {
@@ -355,29 +337,29 @@ func TestConsole(t *testing.T) {
 	})
 
 	t.Run("re-run a failed task", func(t *testing.T) {
-		res := admin.do("GET", "/console/submissions/F1-r1", nil)
-		if res.code != 200 || !strings.Contains(res.body, `data-state="failed"`) || !strings.Contains(res.body, `name="task" value="F1-r1"`) {
-			t.Fatalf("failed submission page: %d", res.code)
+		res := admin.Do("GET", "/console/submissions/F1-r1", nil)
+		if res.Code != 200 || !strings.Contains(res.Body, `data-state="failed"`) || !strings.Contains(res.Body, `name="task" value="F1-r1"`) {
+			t.Fatalf("failed submission page: %d", res.Code)
 		}
 		form := url.Values{"csrf": {csrf}, "queue": {"default"}, "task": {"F1-r1"}}
-		res = admin.do("POST", "/console/submissions/F1-r1/rerun", form)
-		if res.code != 200 || !strings.Contains(res.body, `name="confirm" value="yes"`) || !strings.Contains(res.body, "重新运行") {
-			t.Fatalf("no confirmation step: %d", res.code)
+		res = admin.Do("POST", "/console/submissions/F1-r1/rerun", form)
+		if res.Code != 200 || !strings.Contains(res.Body, `name="confirm" value="yes"`) || !strings.Contains(res.Body, "重新运行") {
+			t.Fatalf("no confirmation step: %d", res.Code)
 		}
 		for _, bad := range []url.Values{
 			{"csrf": {csrf}, "queue": {"default"}, "task": {"A1-r1"}, "confirm": {"yes"}}, // another submission's task
 			{"csrf": {csrf}, "queue": {"nosuch"}, "task": {"F1-r1"}, "confirm": {"yes"}},
 		} {
-			if res := admin.do("POST", "/console/submissions/F1-r1/rerun", bad); res.code < 400 {
-				t.Errorf("rerun %v: %d", bad, res.code)
+			if res := admin.Do("POST", "/console/submissions/F1-r1/rerun", bad); res.Code < 400 {
+				t.Errorf("rerun %v: %d", bad, res.Code)
 			}
 		}
 		form.Set("confirm", "yes")
-		res = admin.do("POST", "/console/submissions/F1-r1/rerun", form)
-		if res.code != http.StatusSeeOther || res.header.Get("Location") != "/console/submissions/F1-r1?queue=default&task=F1-r1" {
-			t.Fatalf("rerun: %d %q", res.code, res.header.Get("Location"))
+		res = admin.Do("POST", "/console/submissions/F1-r1/rerun", form)
+		if res.Code != http.StatusSeeOther || res.Header.Get("Location") != "/console/submissions/F1-r1?queue=default&task=F1-r1" {
+			t.Fatalf("rerun: %d %q", res.Code, res.Header.Get("Location"))
 		}
-		if res := admin.do("GET", res.header.Get("Location"), nil); !strings.Contains(res.body, `id="follow"`) {
+		if res := admin.Do("GET", res.Header.Get("Location"), nil); !strings.Contains(res.Body, `id="follow"`) {
 			t.Error("the page does not follow the task")
 		}
 		waitDone(t, admin, "/console/submissions/F1-r1/status?queue=default&task=F1-r1")
@@ -392,8 +374,8 @@ func TestConsole(t *testing.T) {
 			t.Error("the re-run is not audited")
 		}
 		// Done: nothing left to re-run.
-		if res := admin.do("POST", "/console/submissions/F1-r1/rerun", form); res.code != http.StatusConflict {
-			t.Errorf("re-running a completed task: %d", res.code)
+		if res := admin.Do("POST", "/console/submissions/F1-r1/rerun", form); res.Code != http.StatusConflict {
+			t.Errorf("re-running a completed task: %d", res.Code)
 		}
 	})
 
@@ -411,24 +393,24 @@ func TestConsole(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				tc.form.Set("csrf", csrf)
-				if res := admin.do("POST", "/console/submissions/A1-r1/reprocess", tc.form); res.code != tc.want {
-					t.Errorf("%d, want %d", res.code, tc.want)
+				if res := admin.Do("POST", "/console/submissions/A1-r1/reprocess", tc.form); res.Code != tc.want {
+					t.Errorf("%d, want %d", res.Code, tc.want)
 				}
 			})
 		}
 		form := url.Values{"csrf": {csrf}, "page": {"1:1"}, "reason": {"字迹可辨 <i>legible</i>"}}
-		res := admin.do("POST", "/console/submissions/A1-r1/reprocess", form)
-		if res.code != 200 || !strings.Contains(res.body, "字迹可辨 &lt;i&gt;legible&lt;/i&gt;") || !strings.Contains(res.body, `value="1:1"`) {
-			t.Fatalf("confirmation: %d", res.code)
+		res := admin.Do("POST", "/console/submissions/A1-r1/reprocess", form)
+		if res.Code != 200 || !strings.Contains(res.Body, "字迹可辨 &lt;i&gt;legible&lt;/i&gt;") || !strings.Contains(res.Body, `value="1:1"`) {
+			t.Fatalf("confirmation: %d", res.Code)
 		}
 		if slices.ContainsFunc(e.trail("2024", "A1"), func(ev state.Event) bool { return ev.Action == "reprocess" }) {
 			t.Fatal("queued before the confirmation")
 		}
 		form.Set("confirm", "yes")
-		res = admin.do("POST", "/console/submissions/A1-r1/reprocess", form)
-		loc := res.header.Get("Location")
-		if res.code != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/submissions/A1-r1?queue=critical&task=A1-r1%3Areprocess%3A") {
-			t.Fatalf("reprocess: %d %q", res.code, loc)
+		res = admin.Do("POST", "/console/submissions/A1-r1/reprocess", form)
+		loc := res.Header.Get("Location")
+		if res.Code != http.StatusSeeOther || !strings.HasPrefix(loc, "/console/submissions/A1-r1?queue=critical&task=A1-r1%3Areprocess%3A") {
+			t.Fatalf("reprocess: %d %q", res.Code, loc)
 		}
 		u, _ := url.Parse(loc)
 		waitDone(t, admin, "/console/submissions/A1-r1/status?"+u.RawQuery)
@@ -436,8 +418,8 @@ func TestConsole(t *testing.T) {
 		if rep.Status != pipeline.Accepted || len(rep.Overrides) != 1 || rep.Overrides[0].By != "admin:wang.li" {
 			t.Fatalf("after the override: %s %+v", rep.Status, rep.Overrides)
 		}
-		res = admin.do("GET", "/console/submissions/A1-r1", nil)
-		if !strings.Contains(res.body, `data-state="accepted"`) || !strings.Contains(res.body, `<b>0</b> / 3`) {
+		res = admin.Do("GET", "/console/submissions/A1-r1", nil)
+		if !strings.Contains(res.Body, `data-state="accepted"`) || !strings.Contains(res.Body, `<b>0</b> / 3`) {
 			t.Error("the page does not show the acceptance")
 		}
 		var actions []string
@@ -473,17 +455,17 @@ func TestConsole(t *testing.T) {
 			{"?campaign=../x&code=<b>", []string{"已忽略无效的筛选条件", `data-submission="X1-r1"`}, nil, nil},
 		} {
 			t.Run(tc.query, func(t *testing.T) {
-				res := admin.do("GET", "/console/"+tc.query, nil)
-				if res.code != 200 {
-					t.Fatalf("%d", res.code)
+				res := admin.Do("GET", "/console/"+tc.query, nil)
+				if res.Code != 200 {
+					t.Fatalf("%d", res.Code)
 				}
 				for _, w := range append(tc.want, tc.countsWant...) {
-					if !strings.Contains(res.body, w) {
+					if !strings.Contains(res.Body, w) {
 						t.Errorf("lacks %s", w)
 					}
 				}
 				for _, n := range tc.not {
-					if strings.Contains(res.body, n) {
+					if strings.Contains(res.Body, n) {
 						t.Errorf("has %s", n)
 					}
 				}
@@ -491,44 +473,58 @@ func TestConsole(t *testing.T) {
 		}
 	})
 
-	t.Run("sign out", func(t *testing.T) {
-		old := admin.cookie
-		res := admin.do("POST", "/console/logout", url.Values{"csrf": {csrf}})
-		if res.code != http.StatusSeeOther || res.header.Get("Location") != "/console/login" || admin.cookie != "" {
-			t.Fatalf("logout: %d %q, cookie %q", res.code, res.header.Get("Location"), admin.cookie)
+	t.Run("no action while a task waits or runs", func(t *testing.T) {
+		docW, dirW := applicant(t, "W1", "W1-r1", false, nil)
+		e.schedule(docW, dirW)
+		res := admin.Do("GET", "/console/submissions/W1-r1", nil)
+		if res.Code != 200 || !strings.Contains(res.Body, `id="running"`) || !strings.Contains(res.Body, `id="follow"`) {
+			t.Fatalf("%d: no notice of the waiting task, or the page does not follow it", res.Code)
 		}
-		admin.cookie = old // the old cookie, replayed, opens nothing
-		if res := admin.do("GET", "/console/", nil); res.code != http.StatusSeeOther {
-			t.Errorf("after logout: %d", res.code)
+		for _, form := range []string{`id="override-form"`, `id="reprocess-form"`, `class="rerun"`} {
+			if strings.Contains(res.Body, form) {
+				t.Errorf("the page offers %s while a task waits", form)
+			}
+		}
+		before := len(e.trail("2024", "W1"))
+		if res := admin.Do("POST", "/console/submissions/W1-r1/reprocess", url.Values{"csrf": {csrf}, "confirm": {"yes"}}); res.Code != http.StatusConflict {
+			t.Errorf("a reprocess posted while a task waits: %d", res.Code)
+		}
+		if after := len(e.trail("2024", "W1")); after != before {
+			t.Errorf("the refused reprocess left %d audit events", after-before)
+		}
+		if err := e.insp.DeleteTask(workers.QueueDefault, "W1-r1"); err != nil {
+			t.Fatal(err)
+		}
+		if res := admin.Do("GET", "/console/submissions/W1-r1", nil); !strings.Contains(res.Body, `id="reprocess-form"`) || strings.Contains(res.Body, `id="running"`) {
+			t.Error("the actions did not come back once the task was gone")
 		}
 	})
 
-	t.Run("bearer header instead of a session", func(t *testing.T) {
-		c := e.client()
-		res := c.do("GET", "/console/submissions/A1-r1", nil, "Authorization", "Bearer "+e.tok["admin"])
-		if res.code != 200 {
-			t.Fatalf("%d", res.code)
+	t.Run("sign out", func(t *testing.T) {
+		old := admin.Cookie
+		res := admin.Do("POST", "/account/signout", url.Values{"csrf": {csrf}})
+		if res.Code != http.StatusSeeOther || res.Header.Get("Location") != "/account/signin" || admin.Cookie != "" {
+			t.Fatalf("sign-out: %d %q, cookie %q", res.Code, res.Header.Get("Location"), admin.Cookie)
 		}
-		// A bearer header is never sent by a browser on its own: no session,
-		// no anti-forgery token needed (nor given).
-		if strings.Contains(res.body, `name="csrf"`) && csrfOf(t, res.body) != "" {
-			t.Error("an anti-forgery token without a session")
+		admin.Cookie = old // the old cookie, replayed, opens nothing
+		if res := admin.Do("GET", "/console/", nil); res.Code != http.StatusSeeOther {
+			t.Errorf("after sign-out: %d", res.Code)
 		}
 	})
 }
 
 // waitDone polls a status URL as the page does, until its task is done.
-func waitDone(t *testing.T, c *client, statusURL string) {
+func waitDone(t *testing.T, c *peopletest.Client, statusURL string) {
 	t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for time.Now().Before(deadline) {
-		res := c.do("GET", statusURL, nil)
+		res := c.Do("GET", statusURL, nil)
 		var s struct {
 			Done      bool   `json:"done"`
 			TaskState string `json:"task_state"`
 		}
-		if res.code != 200 || json.Unmarshal([]byte(res.body), &s) != nil {
-			t.Fatalf("status: %d %s", res.code, res.body)
+		if res.Code != 200 || json.Unmarshal([]byte(res.Body), &s) != nil {
+			t.Fatalf("status: %d %s", res.Code, res.Body)
 		}
 		if s.Done {
 			if s.TaskState != "completed" {
@@ -541,48 +537,52 @@ func waitDone(t *testing.T, c *client, statusURL string) {
 	t.Fatalf("%s: not done", statusURL)
 }
 
-// TestSessions: a session ends when it expires, and when its token leaves
-// the tokens file, whatever the cookie says.
+// TestSessions: a session ends when it idles, and at once when its
+// account is disabled or its password or second factor reset, whatever
+// the cookie says.
 func TestSessions(t *testing.T) {
 	e := newEnv(t)
-	valid := map[string]bool{"tok-admin": true}
-	who := func(tok string) (console.Principal, bool) {
-		p := console.Principal{Administrator: true, Role: "administrator", Subject: "li.na", Actor: "admin:li.na", TokenID: "id-" + tok}
-		return p, valid[tok]
-	}
+	ctx := context.Background()
+	acc := &people.Accounts{State: e.state}
 	for _, tc := range []struct {
-		name  string
-		ttl   time.Duration
-		after func()
+		name   string
+		change func(name string)
 	}{
-		{"expired", time.Second, func() { time.Sleep(1500 * time.Millisecond) }},
-		{"token revoked", time.Hour, func() { delete(valid, "tok-admin") }},
+		{"disabled", func(name string) { acc.SetDisabled(ctx, name, true, "admin:test") }},
+		{"password reset", func(name string) { acc.ResetPassword(ctx, name, "admin:test") }},
+		{"second factor reset", func(name string) { acc.ResetTOTP(ctx, name, "admin:test") }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			valid["tok-admin"] = true
-			c, err := console.New(console.Config{SessionTTL: tc.ttl}, console.Deps{Buckets: e.buckets, Queue: e.queue, Inspector: e.insp, State: e.state,
-				Authenticate: who, Lookup: func(id string) (console.Principal, bool) { return who(strings.TrimPrefix(id, "id-")) }})
-			if err != nil {
-				t.Fatal(err)
-			}
-			mux := http.NewServeMux()
-			mux.Handle(console.Prefix, c.Handler())
-			srv := e.srv
-			ts := newServer(t, mux)
-			e.srv = ts
-			defer func() { e.srv = srv }()
+			p := peopletest.Add(t, e.state, "li.na."+strings.ReplaceAll(tc.name, " ", "-"), state.RoleAdministrator)
 			cl := e.client()
-			cl.login("tok-admin")
-			if res := cl.do("GET", "/console/", nil); res.code != 200 {
-				t.Fatalf("signed in: %d", res.code)
-			}
-			tc.after()
-			if res := cl.do("GET", "/console/", nil); res.code != http.StatusSeeOther {
-				t.Errorf("%s: %d, want the login form", tc.name, res.code)
+			cl.SignIn(p)
+			other := e.client()
+			other.SignIn(p) // a second browser
+			tc.change(p.Name)
+			for _, c := range []*peopletest.Client{cl, other} {
+				if res := c.Do("GET", "/console/", nil); res.Code != http.StatusSeeOther {
+					t.Errorf("%s: %d, want the sign-in form", tc.name, res.Code)
+				}
 			}
 		})
 	}
-	if err := (console.Config{SessionTTL: 25 * time.Hour}).Validate(); err == nil {
+	t.Run("idle", func(t *testing.T) {
+		srv := e.serve(api.Config{TempDir: t.TempDir(), People: people.Config{IdleTimeout: time.Second}})
+		p := peopletest.Add(t, e.state, "idle.admin", state.RoleAdministrator)
+		cl := peopletest.NewClient(t, srv.URL)
+		cl.SignIn(p)
+		for range 3 {
+			time.Sleep(600 * time.Millisecond)
+			if res := cl.Do("GET", "/console/", nil); res.Code != 200 {
+				t.Fatalf("a session in use idled out: %d", res.Code)
+			}
+		}
+		time.Sleep(1300 * time.Millisecond)
+		if res := cl.Do("GET", "/console/", nil); res.Code != http.StatusSeeOther {
+			t.Errorf("idle: %d, want the sign-in form", res.Code)
+		}
+	})
+	if err := (people.Config{SessionTTL: 25 * time.Hour}).Validate(); err == nil {
 		t.Error("a 25-hour session is accepted")
 	}
 }

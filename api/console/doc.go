@@ -8,16 +8,14 @@
 // re-run a failed task — each confirmed on a page of its own, audited,
 // and followed until the new report arrives.
 //
-// Only administrators get in. A browser signs in by pasting its bearer
-// token once; the server keeps the session in Redis (package state) and
-// sets an HttpOnly, Secure, SameSite=Strict cookie scoped to /console/.
-// A request carrying another role's token, in a header or in the login
-// form, is answered 403 on every console URL. Every state-changing form
-// carries a per-session anti-forgery token, checked in constant time, and
-// cross-origin requests are refused before that (net/http's
-// CrossOriginProtection). Pages are server-rendered with html/template,
-// scripts and styles are files (a strict Content-Security-Policy allows
-// nothing inline), and nothing is cached.
+// Only administrators get in: the console is mounted behind package
+// people's administrators' gate, which finds the signed-in account's
+// session (server-side, in Redis), answers another role 403 on every
+// console URL, sends a visitor who is not signed in to the sign-in page,
+// and checks every POST's anti-forgery token and origin before any
+// console handler runs. Pages are server-rendered with html/template
+// inside people's shared layout; scripts and styles are files (a strict
+// Content-Security-Policy allows nothing inline), and nothing is cached.
 //
 // The console shows originals — the applicant's name and employer are in
 // the pixels — so every view of a page image lands in the application's
@@ -26,6 +24,6 @@
 // fields of a submission are never put on a page, in a URL or in a log
 // line: submissions are named by id and anonymous code only.
 //
-// The package knows nothing of tokens files: package api gives it an
-// Authenticate function and mounts it.
+// The package knows nothing of accounts or tokens: package api mounts it
+// with people's site.
 package console

@@ -10,9 +10,7 @@ import (
 	"image/jpeg"
 	"io"
 	"log/slog"
-	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -25,7 +23,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/api"
-	"github.com/blindpack/blindpack/api/console"
+	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/internal/peopletest"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
@@ -58,7 +57,9 @@ type env struct {
 	t         *testing.T
 	srv       *httptest.Server
 	deps      api.Deps
-	tok       map[string]string // upload, admin, reviewer
+	tok       map[string]string             // bearer tokens: upload, admin
+	person    map[string]*peopletest.Person // accounts: admin (wang.li), admin2 (zhao.min), reviewer (E-0042)
+	site      *people.Site
 	buckets   storage.Buckets
 	state     *state.Store
 	queue     *asynq.Client
@@ -112,12 +113,12 @@ func newEnv(t *testing.T) *env {
 	insp := asynq.NewInspector(opt)
 	t.Cleanup(func() { insp.Close() })
 
-	e := &env{t: t, tok: map[string]string{}, buckets: buckets, state: st, queue: queue, insp: insp,
+	e := &env{t: t, tok: map[string]string{}, person: map[string]*peopletest.Person{}, buckets: buckets, state: st, queue: queue, insp: insp,
 		submitter: &workers.Submitter{Uploads: buckets.Uploads, Client: queue, State: st, Actor: "upload-service:portal", Now: now}}
 	var yml strings.Builder
 	yml.WriteString("tokens:\n")
 	for _, x := range []struct{ key, role, subject string }{
-		{"upload", "upload_service", "portal"}, {"admin", "administrator", "wang.li"}, {"reviewer", "reviewer", "E-0042"},
+		{"upload", "upload_service", "portal"}, {"admin", "administrator", "wang.li"},
 	} {
 		tok, err := api.NewToken()
 		if err != nil {
@@ -132,13 +133,29 @@ func newEnv(t *testing.T) *env {
 	}
 	e.deps = api.Deps{Buckets: buckets, Queue: queue, Inspector: insp, State: st, Font: font, AnonSecret: []byte(anonSecret),
 		Tokens: tokens, Now: now, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
-	s, err := api.New(api.Config{TempDir: t.TempDir()}, e.deps)
-	if err != nil {
+	e.srv = e.serve(api.Config{TempDir: t.TempDir()})
+	for key, a := range map[string]struct {
+		name string
+		role state.Role
+	}{"admin": {"wang.li", state.RoleAdministrator}, "admin2": {"zhao.min", state.RoleAdministrator}, "reviewer": {"E-0042", state.RoleReviewer}} {
+		e.person[key] = peopletest.Add(t, st, a.name, a.role)
+	}
+	if e.site, err = people.New(people.Config{}, people.Deps{State: st, Secret: []byte(anonSecret)}); err != nil {
 		t.Fatal(err)
 	}
-	e.srv = httptest.NewServer(s.Handler())
-	t.Cleanup(e.srv.Close)
 	return e
+}
+
+// serve starts another `blindpack serve` on the same services.
+func (e *env) serve(cfg api.Config) *httptest.Server {
+	e.t.Helper()
+	s, err := api.New(cfg, e.deps)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := httptest.NewServer(s.Handler())
+	e.t.Cleanup(srv.Close)
+	return srv
 }
 
 // applicant writes a copy of the engineering sample as another
@@ -240,6 +257,18 @@ func (e *env) report(campaign, applicant, submission string, old *pipeline.Repor
 // at once: a task that failed for good, for an administrator to re-run.
 func (e *env) stage(doc []byte, dir string) *pipeline.Submission {
 	e.t.Helper()
+	sub := e.schedule(doc, dir)
+	if err := e.insp.ArchiveTask(workers.QueueDefault, sub.SubmissionID); err != nil {
+		e.t.Fatal(err)
+	}
+	return sub
+}
+
+// schedule stores a submission and its files as the upload service would,
+// indexes it, and queues its task to run in an hour: a task that is
+// waiting.
+func (e *env) schedule(doc []byte, dir string) *pipeline.Submission {
+	e.t.Helper()
 	ctx := context.Background()
 	sub, err := pipeline.ParseSubmission(doc)
 	if err != nil {
@@ -273,97 +302,11 @@ func (e *env) stage(doc []byte, dir string) *pipeline.Submission {
 	if _, err := e.queue.Enqueue(task, asynq.ProcessIn(time.Hour)); err != nil {
 		e.t.Fatal(err)
 	}
-	if err := e.insp.ArchiveTask(workers.QueueDefault, sub.SubmissionID); err != nil {
-		e.t.Fatal(err)
-	}
 	return sub
 }
 
-// client is a browser-like HTTP client: it keeps the session cookie and
-// does not follow redirects. (net/http/cookiejar would not send a Secure
-// cookie over the test server's plain HTTP; browsers do, to loopback.)
-type client struct {
-	t      *testing.T
-	e      *env
-	hc     *http.Client
-	cookie string // the session cookie's value, "" when none
-}
-
-func (e *env) client() *client {
-	return &client{t: e.t, e: e, hc: &http.Client{Timeout: time.Minute,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
-}
-
-type response struct {
-	code    int
-	header  http.Header
-	body    string
-	cookies []*http.Cookie
-}
-
-// do sends a request with the session cookie, if any; header holds
-// name, value pairs.
-func (c *client) do(method, p string, form url.Values, header ...string) response {
-	c.t.Helper()
-	var body io.Reader
-	if form != nil {
-		body = strings.NewReader(form.Encode())
-	}
-	req, err := http.NewRequest(method, c.e.srv.URL+p, body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if form != nil {
-		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	}
-	if c.cookie != "" {
-		req.AddCookie(&http.Cookie{Name: console.CookieName, Value: c.cookie})
-	}
-	for i := 0; i+1 < len(header); i += 2 {
-		req.Header.Set(header[i], header[i+1])
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	for _, ck := range resp.Cookies() {
-		if ck.Name == console.CookieName {
-			c.cookie = ck.Value
-			if ck.MaxAge < 0 {
-				c.cookie = ""
-			}
-		}
-	}
-	return response{code: resp.StatusCode, header: resp.Header, body: string(data), cookies: resp.Cookies()}
-}
-
-// login signs in through the login form and returns the session's
-// anti-forgery token, read from the list page.
-func (c *client) login(token string) string {
-	c.t.Helper()
-	r := c.do("POST", "/console/login", url.Values{"token": {token}})
-	if r.code != http.StatusSeeOther || r.header.Get("Location") != "/console/" {
-		c.t.Fatalf("login: %d %s", r.code, r.body)
-	}
-	r = c.do("GET", "/console/", nil)
-	if r.code != http.StatusOK {
-		c.t.Fatalf("list after login: %d", r.code)
-	}
-	return csrfOf(c.t, r.body)
-}
-
-func csrfOf(t *testing.T, body string) string {
-	t.Helper()
-	const marker = `name="csrf" value="`
-	i := strings.Index(body, marker)
-	if i < 0 {
-		t.Fatalf("no anti-forgery token in the page")
-	}
-	rest := body[i+len(marker):]
-	return rest[:strings.IndexByte(rest, '"')]
-}
+// client is a browser-like client of the server.
+func (e *env) client() *peopletest.Client { return peopletest.NewClient(e.t, e.srv.URL) }
 
 // trail reads an application's audit trail from the state store.
 func (e *env) trail(campaign, applicant string) []state.Event {
@@ -373,12 +316,4 @@ func (e *env) trail(campaign, applicant string) []state.Event {
 		e.t.Fatal(err)
 	}
 	return ev
-}
-
-// newServer serves h on a test listener until the test ends.
-func newServer(t *testing.T, h http.Handler) *httptest.Server {
-	t.Helper()
-	ts := httptest.NewServer(h)
-	t.Cleanup(ts.Close)
-	return ts
 }

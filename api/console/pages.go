@@ -186,7 +186,7 @@ func (c *Console) thumb(w http.ResponseWriter, r *http.Request, v *visitor) {
 		if sp.material != m || sp.page != p || sp.png == nil {
 			continue
 		}
-		first, err := c.d.State.FirstIn(r.Context(), "viewed:"+v.p.Actor+":"+l.id, viewedEvery)
+		first, err := c.d.State.FirstIn(r.Context(), "viewed:"+v.Actor()+":"+l.id, viewedEvery)
 		if err == nil && first {
 			err = c.audit(r, v, l, "thumbnails of every page (originals, masks outlined)")
 		}
@@ -204,7 +204,7 @@ func (c *Console) thumb(w http.ResponseWriter, r *http.Request, v *visitor) {
 // audit records a view of originals in the application's trail. No
 // audit, no view: the image is sent only once this succeeded.
 func (c *Console) audit(r *http.Request, v *visitor, l *loaded, detail string) error {
-	ev := state.Event{Actor: v.p.Actor, Action: "viewed", Submission: l.id, Detail: detail, From: c.d.ClientAddr(r)}
+	ev := state.Event{Actor: v.Actor(), Action: "viewed", Submission: l.id, Detail: detail, From: c.d.ClientAddr(r)}
 	return c.d.State.Audit(r.Context(), l.loc.Campaign, l.loc.ApplicantID, ev)
 }
 
@@ -220,7 +220,7 @@ type pageView struct {
 	PrevName, NextName string
 }
 
-func (p *pageView) title() string { return fmt.Sprintf("%s · %d. p%d", p.ID, p.Position, p.Page) }
+func (p *pageView) Title() string { return fmt.Sprintf("%s · %d. p%d", p.ID, p.Position, p.Page) }
 
 // pageView is the page of one page shown large. The image itself is
 // served (and audited) by pageImage.

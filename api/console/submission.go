@@ -189,9 +189,13 @@ type submissionView struct {
 	Poll, Done                          string
 	TaskID, TaskQueue                   string
 	CSRF                                string
+	// Running is true while a task of the submission is queued, running
+	// or waiting to retry: no action is offered then (the page follows
+	// the task instead).
+	Running bool
 }
 
-func (s *submissionView) title() string { return s.ID + " · 申报 Submission" }
+func (s *submissionView) Title() string { return s.ID + " · 申报 Submission" }
 
 // submission is one submission's page.
 func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor) {
@@ -202,7 +206,7 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor)
 	}
 	sv := &submissionView{ID: l.id, Campaign: l.loc.Campaign, ApplicantID: l.loc.ApplicantID, AppStatus: string(l.app.Status),
 		Returns: l.app.Returns, MaxReturns: c.pol.Returns.MaxReturns, SubmittedAt: beijing(l.loc.SubmittedAt),
-		Updated: beijing(l.app.Updated), CSRF: v.csrf(), DocProblem: string(l.problem)}
+		Updated: beijing(l.app.Updated), CSRF: v.CSRF, DocProblem: string(l.problem)}
 	if l.app.Status == pipeline.AppReturned && !l.app.Deadline.IsZero() {
 		sv.Deadline = beijing(l.app.Deadline)
 		left := l.app.Deadline.Sub(c.now())
@@ -280,12 +284,48 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor)
 		sv.Trail = append(sv.Trail, eventRow{At: beijing(e.At), Actor: e.Actor, Action: e.Action, ActionZH: actionNames[e.Action],
 			Submission: e.Submission, Detail: e.Detail, From: e.From})
 	}
-	if task, queue, ok := followed(r.URL.Query(), l.id); ok {
+	task, queue, ok := followed(r.URL.Query(), l.id)
+	if rt, rq, err := c.running(ctx, l.id); err != nil {
+		c.internalError(w, r, "running task", err)
+		return
+	} else if rt != "" {
+		sv.Running = true
+		if !ok {
+			task, queue, ok = rt, rq, true
+		}
+	}
+	if ok {
 		sv.TaskID, sv.TaskQueue = task, queue
 		sv.Poll = Prefix + "submissions/" + l.id + "/status?" + url.Values{"task": {task}, "queue": {queue}}.Encode()
 		sv.Done = Prefix + "submissions/" + l.id
 	}
 	c.show(w, r, v, http.StatusOK, "submission", sv)
+}
+
+// running returns the submission's task that is queued, active or
+// waiting to retry — its own, or its latest reprocess — if any.
+func (c *Console) running(ctx context.Context, id string) (task, queue string, err error) {
+	candidates := [][2]string{{id, workers.QueueDefault}}
+	n, err := c.d.State.CounterValue(ctx, "reprocess:"+id)
+	if err != nil {
+		return "", "", err
+	}
+	if n > 0 {
+		candidates = append(candidates, [2]string{workers.ReprocessTaskID(id, n), workers.QueueCritical})
+	}
+	for _, cand := range candidates {
+		info, err := c.d.Inspector.GetTaskInfo(cand[1], cand[0])
+		if errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) {
+			continue
+		} else if err != nil {
+			return "", "", err
+		}
+		switch info.State {
+		case asynq.TaskStateActive, asynq.TaskStatePending, asynq.TaskStateScheduled, asynq.TaskStateRetry, asynq.TaskStateAggregating:
+			return cand[0], cand[1], nil
+		}
+	}
+	return "", "", nil
 }
 
 // thumbnails fills in the page grid and the pages that may be accepted.

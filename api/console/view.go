@@ -1,90 +1,50 @@
 package console
 
 import (
-	"bytes"
-	"fmt"
 	"html/template"
 	"net/http"
 	"time"
 
+	"github.com/blindpack/blindpack/api/people"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/policy"
 )
 
-// pageNames are the templates, each rendered inside layout.html.
-var pageNames = []string{"login", "list", "submission", "page", "confirm", "error"}
+// pageNames are the templates, each rendered inside people's layout.
+var pageNames = []string{"list", "submission", "page", "confirm"}
 
-func parseTemplates() (map[string]*template.Template, error) {
+// audience is the console's frame: its title and navigation.
+var audience = people.Audience{Name: "console", TitleZH: "职称评审材料管理控制台", TitleEN: "Administrators' console", Home: Prefix,
+	Nav: []people.Link{{Href: Prefix, ZH: "待处理", EN: "Attention", ID: "nav-attention"}}}
+
+func parseTemplates(site *people.Site) (*people.Pages, error) {
 	funcs := template.FuncMap{
 		"bj":       beijing,
 		"codeZH":   codeZH,
 		"statusZH": statusZH,
 	}
-	out := map[string]*template.Template{}
-	for _, name := range pageNames {
-		t, err := template.New("layout.html").Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
-		if err != nil {
-			return nil, fmt.Errorf("console: template %s: %w", name, err)
-		}
-		out[name] = t
-	}
-	return out, nil
+	return site.Pages(audience, templateFS, funcs, pageNames...)
 }
 
-// frame is what the layout needs around every page.
-type frame struct {
-	Title     string
-	Actor     string
-	CSRF      string
-	SignedIn  bool
-	Body      any
-	BodyClass string
-}
-
-// show renders a page. It is rendered into a buffer first, so that a
-// template error is a clean 500, never half a page.
-func (c *Console) show(w http.ResponseWriter, r *http.Request, v *visitor, code int, name string, body any) {
-	f := frame{Title: titles[name], Body: body, BodyClass: name}
-	if v != nil && v.signedIn {
-		f.Actor, f.CSRF, f.SignedIn = v.p.Actor, v.csrf(), true
-	}
-	if t, ok := body.(interface{ title() string }); ok {
-		f.Title = t.title()
-	}
-	var b bytes.Buffer
-	if err := c.pages[name].Execute(&b, f); err != nil {
-		c.log.Error("console: render", "page", name, "err", err)
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		w.WriteHeader(http.StatusInternalServerError)
-		w.Write([]byte("internal error; see the server log\n"))
-		return
-	}
-	w.Header().Set("Content-Type", "text/html; charset=utf-8")
-	w.WriteHeader(code)
-	w.Write(b.Bytes())
+// show renders a page inside the shared layout.
+func (c *Console) show(w http.ResponseWriter, r *http.Request, _ *visitor, code int, name string, body any) {
+	c.pages.Show(w, r, code, name, titles[name], body)
 }
 
 var titles = map[string]string{
-	"login": "登录 Sign in", "list": "待处理 Attention", "submission": "申报 Submission",
-	"page": "页面 Page", "confirm": "确认 Confirm", "error": "错误 Error",
-}
-
-type errorView struct {
-	Code             int
-	MessageZH, MsgEN string
+	"list": "待处理 Attention", "submission": "申报 Submission", "page": "页面 Page", "confirm": "确认 Confirm",
 }
 
 // errorPage answers an error as a small page in both languages.
-func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, v *visitor, code int, zh, en string) {
-	c.show(w, r, v, code, "error", &errorView{Code: code, MessageZH: zh, MsgEN: en})
+func (c *Console) errorPage(w http.ResponseWriter, r *http.Request, _ *visitor, code int, zh, en string) {
+	c.pages.Error(w, r, code, zh, en)
 }
 
 // internalError logs err (errors here come from Redis, S3 and our own
 // code, never identity) and answers 500 without details.
 func (c *Console) internalError(w http.ResponseWriter, r *http.Request, op string, err error) {
-	c.log.Error("console: request failed", "op", op, "path", r.URL.Path, "err", err)
-	c.errorPage(w, r, nil, http.StatusInternalServerError, "服务器内部错误，请查看服务器日志。", "Internal error; see the server log.")
+	c.pages.InternalError(w, r, op, err)
 }
 
 // beijing formats a time as the notice states times: Beijing time.

@@ -177,13 +177,24 @@ type Packets struct {
 	Packets  []Packet `json:"packets"`
 }
 
-// Packet is one packet in a reviewer's list.
+// Packet is one packet in a reviewer's list: what a reviewer may know of
+// it, never the applicant.
 type Packet struct {
 	AnonCode string `json:"anon_code"`
 	Campaign string `json:"campaign"`
-	// Available says whether the packet can be downloaded now.
+	Series   string `json:"series,omitempty"`
+	Level    string `json:"level,omitempty"`
+	// Pages is the packet's page count, when it is available.
+	Pages int `json:"pages,omitempty"`
+	// Available says whether the packet can be downloaded now (the
+	// application is accepted and its packet published).
 	Available bool `json:"available"`
+	// AssignedAt is when the packet was assigned; ReviewedAt when the
+	// reviewer marked it reviewed (in the portal).
+	AssignedAt *time.Time `json:"assigned_at,omitempty"`
+	ReviewedAt *time.Time `json:"reviewed_at,omitempty"`
 	// CopyMadeAt is when the reviewer's personal copy was made, if it was.
 	CopyMadeAt *time.Time `json:"copy_made_at,omitempty"`
-	Href       string     `json:"href"`
+	// Href is where the personal copy is downloaded (GET streams the PDF).
+	Href string `json:"href"`
 }

@@ -344,7 +344,7 @@ func (c *clockFlag) Set(v string) error {
 	}
 	t, err := time.Parse(time.RFC3339, v)
 	if err != nil {
-		return fmt.Errorf("clock: want RFC 3339, e.g. 2024-09-20T10:00:00+08:00: %w", err)
+		return fmt.Errorf("want RFC 3339, e.g. 2024-09-20T10:00:00+08:00: %w", err)
 	}
 	c.at = t
 	return nil

@@ -56,6 +56,10 @@ var flagCases = map[string][]flagCase{
 		{[]string{"--queue", "low", "rerun", "T1"}, "queue", "low", []string{"rerun", "T1"}},
 	},
 	"serve": {{[]string{"--listen", ":0", "--tokens", "t.yaml"}, "tokens", "t.yaml", nil}},
+	"users": {
+		{[]string{"add", "E-1", "--role", "reviewer", "--by", "wang"}, "role", "reviewer", []string{"add", "E-1"}},
+		{[]string{"--by", "wang", "disable", "E-1"}, "by", "wang", []string{"disable", "E-1"}},
+	},
 	"tokens": {
 		{[]string{"new", "--role", "reviewer", "--subject", "E-1"}, "subject", "E-1", []string{"new"}},
 		{[]string{"--role", "reviewer", "new", "--subject", "E-1"}, "role", "reviewer", []string{"new"}},
@@ -70,11 +74,19 @@ var flagCases = map[string][]flagCase{
 	},
 	"result": {
 		{[]string{"issue", "--batch", "b.json", "--out", "r.pdf"}, "out", "r.pdf", nil},
+		{[]string{"issue", "--tsa", "http://tsa", "--batch", "b.json", "--out", "r.pdf"}, "tsa", "http://tsa", nil},
+		{[]string{"certificates", "--batch", "b.json", "--out", "dir"}, "out", "dir", nil},
 		{[]string{"enqueue", "--batch", "b.json", "--redis-addr", "r:1"}, "redis-addr", "r:1", nil},
 	},
 	"keys": {
 		{[]string{"init", "--dir", "k"}, "dir", "k", []string{"init"}},
 		{[]string{"--dir", "k", "init", "--force"}, "force", "true", []string{"init"}},
+		{[]string{"revoke", "--dir", "k", "--reason", "keyCompromise"}, "reason", "keyCompromise", []string{"revoke"}},
+		{[]string{"--compromised-at", "2024-11-01T00:00:00Z", "revoke", "--dir", "k"}, "compromised-at", "2024-11-01T00:00:00Z", []string{"revoke"}},
+	},
+	"sample": {
+		{[]string{"--campaign", "2024", "--rate", "0.1", "--by", "wang"}, "rate", "0.1", nil},
+		{[]string{"--seed", "00ff", "--campaign", "2024", "--rate", "0.1", "--by", "wang"}, "seed", "00ff", nil},
 	},
 }
 
@@ -139,6 +151,8 @@ func TestFlagsOnlyCommandsRefuseArguments(t *testing.T) {
 		{"result", "issue", "--batch", "b.json", "extra", "--out", "r.pdf"},
 		{"result", "enqueue", "extra", "--batch", "b.json"},
 		{"keys", "init", "extra", "--dir", "k"},
+		{"result", "certificates", "--batch", "b.json", "extra", "--out", "d"},
+		{"sample", "--campaign", "2024", "extra", "--rate", "0.1", "--by", "w"},
 		{"ocr", "--packet", "p.pdf", "--submission", "s.json", "--report", "r.json", "extra"},
 	} {
 		i := slices.IndexFunc(commands, func(c command) bool { return c.name == args[0] })

@@ -36,15 +36,17 @@ func init() {
 		{"status", "APPLICANT_ID --campaign C | SUBMISSION_ID", "an application's state, returns used, deadline, last report and audit trail", runStatus, false},
 		{"reprocess", "SUBMISSION_ID --by ADMIN [--accept-page M:P --reason TEXT]", "run a submission again, optionally accepting flagged pages (audited)", runReprocess, false},
 		{"tasks", "failed [--queue Q] | rerun TASK_ID [--queue Q]", "list failed (archived) tasks of every queue (or one), or run one again", runTasks, false},
+		{"sample", "--campaign C --rate R --by ADMIN [--seed HEX]", "draw the paper spot-check sample of accepted applicants, reproducibly, the seed audited first", runSample, false},
 		{"serve", "--tokens FILE [--listen ADDR] [flags]", "the HTTP API: upload service, administrators, reviewers' stamped downloads", runServe, false},
+		{"users", "list | add NAME --role ROLE --by ADMIN | disable|enable|reset-password|reset-totp|unlock NAME --by ADMIN | audit", "accounts of administrators and reviewers for the web pages (password + second factor); changes take effect at once", runUsers, false},
 		{"tokens", "new --role ROLE --subject WHO | hash < TOKEN", "make an API bearer token and its tokens-file entry (only the hash is stored)", runTokens, false},
 		{"webhooks", "secret | check FILE", "make a webhook signing secret (whsec_…), or check a webhooks file", runWebhooks, false},
 		{"calibrate", "[--policy FILE]", "print how the clarity thresholds do on the labelled synthetic set", runCalibrate, true},
 		{"bench", "[--applicants N --pages N --masked N --ppi N]", "time blindpack against an ImageMagick/img2pdf/qpdf pipeline and the libjpeg-turbo floor on a generated workload", runBench, true},
 		{"ocr", "--packet P.pdf --submission S.json --report R.json", "read a packet with OCR and list where the name or employer is still visible (exit 1 if anywhere)", runOCR, false},
-		{"verify", "FILE.pdf [--ca ROOT.pem]", "check a signed result file: signature, whole-file coverage, chain to the root", runVerify, false},
-		{"result", "issue --batch B.json --keys DIR --out result.pdf | enqueue --batch B.json", "lay out, seal and sign the red-header approval file of a batch (or queue it)", runResult, false},
-		{"keys", "init --dir DIR", "make a development root CA and signing certificate", runKeys, false},
+		{"verify", "FILE.pdf [--ca ROOT.pem] [--crl CA.crl]", "check a signed result file offline: signature, coverage, chain, timestamp, revocation", runVerify, false},
+		{"result", "issue --batch B.json --keys DIR --out result.pdf | certificates … --out DIR | enqueue --batch B.json", "lay out, seal and sign the red-header approval file of a batch (or queue it), or one certificate per person", runResult, false},
+		{"keys", "init --dir DIR | revoke --dir DIR [--compromised-at T]", "make a development root CA, signing certificate and CRL, or revoke in that CRL", runKeys, false},
 	}
 }
 

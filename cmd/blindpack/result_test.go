@@ -3,13 +3,18 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"software.sslmate.com/src/go-pkcs12"
 
+	"github.com/blindpack/blindpack/internal/devtsa"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/result"
 )
@@ -22,7 +27,8 @@ func TestKeysInit(t *testing.T) {
 	if err := runKeys(ctx, []string{"init", "--dir", dir}); err != nil {
 		t.Fatal(err)
 	}
-	for name, want := range map[string]os.FileMode{"": 0o700, result.SignerKeyFile: 0o600, result.SignerCertFile: 0o644, result.CAFile: 0o644} {
+	for name, want := range map[string]os.FileMode{"": 0o700, result.SignerKeyFile: 0o600, result.CAKeyFile: 0o600, result.SignerCertFile: 0o644,
+		result.CAFile: 0o644, result.CRLFile: 0o644} {
 		fi, err := os.Stat(filepath.Join(dir, name))
 		if err != nil {
 			t.Fatal(err)
@@ -92,7 +98,7 @@ func TestResultIssueAndVerify(t *testing.T) {
 				t.Fatal(err)
 			}
 			var report bytes.Buffer
-			if err := verifyResult(ctx, path, ca, &report); err != nil {
+			if err := verifyResult(ctx, path, verifyOptions{caFile: ca}, &report); err != nil {
 				t.Fatalf("verifyResult: %v\n%s", err, report.String())
 			}
 			if !strings.Contains(report.String(), "whole file:    yes") || !strings.Contains(report.String(), "blindpack development signer") {
@@ -183,5 +189,140 @@ func TestResultIssueRefuses(t *testing.T) {
 				t.Error("an output file was written")
 			}
 		})
+	}
+}
+
+// TestResultTimestampOffline is the whole trusted-time story on the
+// command line: keys init (with its CRL), result issue against a local TSA
+// (--tsa, --tsa-ca from the environment as BLINDPACK_TSA), verify with the
+// network off, then keys revoke after signing (still valid with the new
+// CRL) and with a compromise time before it (not valid).
+func TestResultTimestampOffline(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := devKeys(t)
+	ca := filepath.Join(dir, result.CAFile)
+	tsa, err := devtsa.Start(devtsa.Options{Now: func() time.Time { return time.Now().Add(-time.Hour) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsa.Close()
+	tmp := t.TempDir()
+	tsaRoot := filepath.Join(tmp, "tsa-root.pem")
+	os.WriteFile(tsaRoot, tsa.RootPEM(), 0o644)
+	roots := filepath.Join(tmp, "roots.pem")
+	caPEM, _ := os.ReadFile(ca)
+	os.WriteFile(roots, append(caPEM, tsa.RootPEM()...), 0o644)
+
+	t.Setenv("BLINDPACK_TSA", tsa.URL)
+	out := filepath.Join(tmp, "result.pdf")
+	if err := runResult(ctx, []string{"issue", "--batch", sampleBatch, "--keys", dir, "--tsa-ca", tsaRoot, "--out", out}); err != nil {
+		t.Fatal(err)
+	}
+	if n := tsa.Requests.Load(); n != 1 {
+		t.Errorf("the TSA was asked %d times, want 1", n)
+	}
+	tsa.Close()
+
+	// Offline: in a network namespace of its own when the kernel allows
+	// it (no interface but a downed loopback), else with the TSA and its
+	// CRL server stopped.
+	bin := filepath.Join(tmp, "blindpack")
+	if b, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, b)
+	}
+	args := []string{bin, "verify", out, "--ca", roots}
+	if exec.Command("unshare", "-rn", "true").Run() == nil {
+		args = append([]string{"unshare", "-rn"}, args...)
+	} else {
+		t.Log("unshare -rn is not allowed here: verifying with the TSA stopped instead")
+	}
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Env = append(os.Environ(), "BLINDPACK_TSA=") // the verifier has no use for it
+	report, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%v: %v\n%s", args, err, report)
+	}
+	for _, want := range []string{"level:         PAdES B-LT", "timestamp:     ", "(RFC 3161, trusted)", "result: VALID"} {
+		if !bytes.Contains(report, []byte(want)) {
+			t.Errorf("offline verify lacks %q:\n%s", want, report)
+		}
+	}
+
+	crl := filepath.Join(dir, result.CRLFile)
+	if err := runKeys(ctx, []string{"revoke", "--dir", dir, "--reason", "superseded"}); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := verifyResult(ctx, out, verifyOptions{caFile: roots, crlFiles: []string{crl}}, &buf); err != nil {
+		t.Fatalf("revoked after signing: %v\n%s", err, buf.String())
+	}
+	if !strings.Contains(buf.String(), "after the timestamp: the signature stays valid") {
+		t.Errorf("report does not say the revocation came after signing:\n%s", buf.String())
+	}
+
+	// Another key directory, its signer's key compromised before it signed.
+	dir2, _ := devKeys(t)
+	caPEM2, _ := os.ReadFile(filepath.Join(dir2, result.CAFile))
+	os.WriteFile(roots, append(caPEM2, tsa.RootPEM()...), 0o644)
+	tsa2, err := devtsa.Start(devtsa.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tsa2.Close()
+	os.WriteFile(roots, append(append(caPEM2, tsa.RootPEM()...), tsa2.RootPEM()...), 0o644)
+	os.WriteFile(tsaRoot, tsa2.RootPEM(), 0o644)
+	out2 := filepath.Join(tmp, "result2.pdf")
+	if err := runResult(ctx, []string{"issue", "--batch", sampleBatch, "--keys", dir2, "--tsa", tsa2.URL, "--tsa-ca", tsaRoot, "--out", out2}); err != nil {
+		t.Fatal(err)
+	}
+	compromised := time.Now().Add(-time.Hour).Format(time.RFC3339)
+	if err := runKeys(ctx, []string{"revoke", "--dir", dir2, "--reason", "keyCompromise", "--compromised-at", compromised}); err != nil {
+		t.Fatal(err)
+	}
+	err = runVerify(ctx, []string{out2, "--ca", roots, "--crl", filepath.Join(dir2, result.CRLFile)})
+	if exitCode(err) != 1 {
+		t.Errorf("compromised before signing: verify exit %d (%v), want 1", exitCode(err), err)
+	}
+	// And a revoked signer issues nothing.
+	out3 := filepath.Join(tmp, "result3.pdf")
+	err = runResult(ctx, []string{"issue", "--batch", sampleBatch, "--keys", dir2, "--tsa", tsa2.URL, "--tsa-ca", tsaRoot, "--out", out3})
+	if !errors.Is(err, result.ErrSignerRevoked) {
+		t.Errorf("issue with a revoked signer: %v", err)
+	}
+	if _, err := os.Stat(out3); err == nil {
+		t.Error("a file was written by a revoked signer")
+	}
+}
+
+func TestResultCertificates(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := devKeys(t)
+	out := filepath.Join(t.TempDir(), "certs")
+	if err := runResult(ctx, []string{"certificates", "--batch", sampleBatch, "--keys", dir, "--out", out}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(sampleBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	batch, err := result.ParseBatch(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := os.ReadDir(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != len(batch.Approved) {
+		t.Fatalf("%d files for %d persons", len(entries), len(batch.Approved))
+	}
+	for i, e := range entries {
+		if !strings.HasPrefix(e.Name(), fmt.Sprintf("%03d-%s", i+1, batch.Approved[i].Name)) {
+			t.Errorf("file %s for person %d (%s)", e.Name(), i+1, batch.Approved[i].Name)
+		}
+		var report bytes.Buffer
+		if err := verifyResult(ctx, filepath.Join(out, e.Name()), verifyOptions{caFile: filepath.Join(dir, result.CAFile)}, &report); err != nil {
+			t.Errorf("%s: %v\n%s", e.Name(), err, report.String())
+		}
 	}
 }

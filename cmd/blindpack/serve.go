@@ -3,17 +3,21 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/api"
+	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage/s3"
 )
@@ -30,10 +34,11 @@ func runServe(ctx context.Context, args []string) error {
 	metricsAddr := fs.String("metrics-listen", "", "serve /metrics, /readyz and /healthz on this `address` for monitoring and probes, e.g. :9100 (not the public listener); empty: off")
 	tokensFile := fs.String("tokens", "", "tokens `file` (YAML: sha256, role, subject per token; see `blindpack tokens`) (required)")
 	var cfg api.Config
-	fs.DurationVar(&cfg.PresignExpiry, "presign-expiry", 5*time.Minute, "how long a packet download link works")
+	fs.DurationVar(&cfg.PresignExpiry, "presign-expiry", 5*time.Minute, "ignored (reviewers' copies are streamed, never linked); accepted for old configurations")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time requests in flight get on SIGTERM")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "`directory` for packets while personal copies are made (default: the system's)")
 	fs.BoolVar(&cfg.TrustForwardedFor, "trust-forwarded-for", false, "audit the client address from X-Forwarded-For (only behind a proxy that sets it)")
+	resultsCA := fs.String("results-ca", "", "root certificate `file` (PEM) genuine result files chain to, for the public /verify/ page (default: the system's roots)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
 	if err := parseFlags(fs, args); err != nil {
@@ -88,7 +93,18 @@ func runServe(ctx context.Context, args []string) error {
 	defer queue.Close()
 	insp := asynq.NewInspector(s.redis())
 	defer insp.Close()
+	var roots *x509.CertPool
+	if *resultsCA != "" {
+		pemData, err := os.ReadFile(*resultsCA)
+		if err != nil {
+			return err
+		}
+		if roots, err = result.CertPool(pemData); err != nil {
+			return err
+		}
+	}
 	srv, err := api.New(cfg, api.Deps{
+		ResultRoots: roots, ResultRootsName: *resultsCA,
 		Buckets: buckets, Queue: queue, Inspector: insp,
 		State: state.New(rdb, state.Options{Now: clock.now()}),
 		Font:  font, Policy: pol, AnonSecret: secret, Tokens: tokens, Log: log, Now: clock.now(),
@@ -121,6 +137,12 @@ func runServe(ctx context.Context, args []string) error {
 	} else {
 		opsDone <- nil
 	}
+	// A token taken out of the file stops working within seconds, or at
+	// once on SIGHUP, without a restart.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go api.WatchTokens(ctx, *tokensFile, tokens, 2*time.Second, hup, log)
 	log.Info("api listening", "addr", ln.Addr().String(), "tokens", tokens.Len(), "redis", s.redisConf.describe(), "s3", s.s3.Endpoint)
 	err = srv.Serve(ctx, ln)
 	stop()

@@ -19,7 +19,13 @@ import (
 // under every mask.
 func runVerify(ctx context.Context, args []string) error {
 	fs := newFlagSet("verify")
-	caFile := fs.String("ca", "", "trusted root certificate `file` (PEM) for signed result files (default: the system's roots)")
+	var vo verifyOptions
+	fs.StringVar(&vo.caFile, "ca", "", "trusted root certificate `file` (PEM, may hold several) for signed result files (default: the system's roots)")
+	fs.StringVar(&vo.tsaCAFile, "tsa-ca", "", "root `file` (PEM) trusted for timestamps (default: the --ca roots)")
+	fs.Func("crl", "a current CRL `file` (DER or PEM) of the signer's CA, newer than the one in the file (repeatable)", func(v string) error {
+		vo.crlFiles = append(vo.crlFiles, v)
+		return nil
+	})
 	name := fs.String("identity-name", "", "applicant's name, which must not appear in a packet")
 	employer := fs.String("identity-employer", "", "applicant's employer, which must not appear in a packet")
 	subFile := fs.String("submission", "", "the packet's submission `file`: identity and masks (masks need --report too)")
@@ -30,9 +36,9 @@ func runVerify(ctx context.Context, args []string) error {
 	if fs.NArg() != 1 {
 		return exitError{code: 2, err: errors.New("usage: blindpack verify FILE.pdf [--ca ROOT.pem] [--identity-name N --identity-employer E] [--submission S.json --report R.json]")}
 	}
-	err := verifyResult(ctx, fs.Arg(0), *caFile, os.Stdout)
+	err := verifyResult(ctx, fs.Arg(0), vo, os.Stdout)
 	switch {
-	case errors.Is(err, result.ErrUnsigned) && *caFile != "":
+	case errors.Is(err, result.ErrUnsigned) && vo.caFile != "":
 		// A root was given: the caller expects a signed result file.
 		return exitError{code: 1, err: errors.New("verify: the file is not signed (a result file must be)")}
 	case errors.Is(err, result.ErrUnsigned):

@@ -56,6 +56,7 @@ if [ "$set_name" = test ]; then
   want tesseract-ocr command -v tesseract
   want tesseract-ocr-chi-sim test -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
   want chromium command -v chromium
+  want openssl command -v openssl
 fi
 if $list; then
   exit 0
@@ -74,4 +75,22 @@ if [ "$set_name" = test ] && { ! [ -x "$BIN_DIR/versitygw" ] || ! [ -f "$BIN_DIR
   mkdir -p "$BIN_DIR"
   GOBIN="$BIN_DIR" GOFLAGS=-mod=mod go install "github.com/versity/versitygw/cmd/versitygw@$VERSITYGW_VERSION"
   touch "$BIN_DIR/versitygw.$VERSITYGW_VERSION"
+fi
+
+# axe-core, the accessibility checker the browser tests inject into Chromium (npm package,
+# installed once into a cache directory; the tests read node_modules/axe-core/axe.min.js).
+AXE_VERSION=4.14.1
+NPM_DIR=${BLINDPACK_NPM_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/blindpack/npm}
+if [ "$set_name" = test ] && { ! [ -f "$NPM_DIR/node_modules/axe-core/axe.min.js" ] || ! [ -f "$NPM_DIR/axe-core.$AXE_VERSION" ]; }; then
+  if ! command -v npm >/dev/null; then
+    echo "install-deps: apt-get install npm" >&2
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo=sudo
+    $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends npm >/dev/null
+  fi
+  echo "install-deps: npm install axe-core@$AXE_VERSION into $NPM_DIR" >&2
+  mkdir -p "$NPM_DIR"
+  npm install --silent --no-audit --no-fund --prefix "$NPM_DIR" "axe-core@$AXE_VERSION" >/dev/null
+  touch "$NPM_DIR/axe-core.$AXE_VERSION"
 fi

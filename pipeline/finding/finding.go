@@ -64,6 +64,13 @@ const (
 	MaskMissing         Code = "mask_missing"
 	MaskInvalid         Code = "mask_invalid"
 	MaskOutOfRange      Code = "mask_page_out_of_range"
+	// PublicityTooShort: the employer publicised the application for
+	// fewer working days than the notice asks (通知 三(三)); measured and
+	// threshold are working days.
+	PublicityTooShort Code = "publicity_too_short"
+	// PublicityPeriodMissing: the policy requires the publicity period and
+	// the submission does not give it.
+	PublicityPeriodMissing Code = "publicity_period_missing"
 )
 
 // Codes about an uploaded file.
@@ -144,6 +151,9 @@ var messages = map[Code]text{
 	MaskMissing:         {"{m}缺少“{v}”遮盖区域：盲评要求遮盖本人姓名和工作单位，请使用遮盖工具后重新提交。", "The {m} has no {v} mask; blind review requires covering your name and employer with the masking tool."},
 	MaskInvalid:         {"{m}第{p}页的遮盖区域无效（{v}），请重新标注。", "A masking rectangle on page {p} of the {m} is invalid ({v}); mark it again."},
 	MaskOutOfRange:      {"{m}只有{v}页，遮盖区域标在了第{p}页，请重新标注。", "The {m} has {v} page(s) but a mask is on page {p}; mark it again."},
+	PublicityTooShort: {"推荐单位公示期（{v}）只有{measured}个工作日，不足{threshold}个工作日（节假日不计，调休上班日计入），请单位重新公示满{threshold}个工作日后上传公示材料。",
+		"The employer's publicity ({v}) lasted {measured} working days, fewer than {threshold} (public holidays do not count, adjusted working days do); the employer must publicise the application again for at least {threshold} working days before you upload the notice."},
+	PublicityPeriodMissing: {"{m}未填写公示起止日期，请补充（公示期不少于{threshold}个工作日）。", "The {m} does not give the publicity's start and end dates; add them (at least {threshold} working days)."},
 
 	FileMissing:              {"{m}的文件未找到，请重新上传。", "The file of the {m} was not found; upload it again."},
 	EmptyFile:                {"{m}的文件为空，请重新上传。", "The file of the {m} is empty; upload it again."},

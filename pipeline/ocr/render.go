@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"image/png"
 	"strconv"
 	"time"
 )
@@ -32,9 +33,12 @@ type Poppler struct {
 	// MaxPixels bounds a rendered page; default 64 million (A4 at 300 dpi
 	// is 8.7 million).
 	MaxPixels int64
+	// Color renders in colour (for people's eyes: the reviewer's stamp is
+	// red) instead of grey (for OCR).
+	Color bool
 }
 
-// Render draws page (1-based) of the file at dpi, in grey.
+// Render draws page (1-based) of the file at dpi, in grey unless Color.
 func (p *Poppler) Render(ctx context.Context, pdfPath string, page, dpi int) (image.Image, error) {
 	if page < 1 || dpi < 1 || dpi > 1200 {
 		return nil, fmt.Errorf("ocr: render: page %d at %d dpi", page, dpi)
@@ -50,11 +54,23 @@ func (p *Poppler) Render(ctx context.Context, pdfPath string, page, dpi int) (im
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	pg := strconv.Itoa(page)
-	out, err := tool{op: "pdftoppm", path: cmpOr(p.Path, "pdftoppm"), maxOut: maxPx + 64,
-		args: []string{"-r", strconv.Itoa(dpi), "-f", pg, "-l", pg, "-gray", "-singlefile", "--", pdfPath},
+	mode, maxOut := "-gray", maxPx+64
+	if p.Color {
+		// PNG: compressed, and a decoder in the standard library.
+		mode, maxOut = "-png", 3*maxPx+1<<20
+	}
+	out, err := tool{op: "pdftoppm", path: cmpOr(p.Path, "pdftoppm"), maxOut: maxOut,
+		args: []string{"-r", strconv.Itoa(dpi), "-f", pg, "-l", pg, mode, "-singlefile", "--", pdfPath},
 	}.run(ctx, nil)
 	if err != nil {
 		return nil, err
+	}
+	if p.Color {
+		img, err := png.Decode(bytes.NewReader(out))
+		if err != nil {
+			return nil, fmt.Errorf("ocr: render page %d: %w", page, err)
+		}
+		return img, nil
 	}
 	img, err := decodePGM(out)
 	if err != nil {

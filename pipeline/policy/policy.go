@@ -63,6 +63,12 @@ type Policy struct {
 	// Campaigns are the calendars of the campaigns open for submissions,
 	// by campaign name.
 	Campaigns map[string]Campaign `yaml:"campaigns"`
+	// Calendars are the official holiday calendars by year ("2024"),
+	// which working days are counted by; every campaign's year must have
+	// one.
+	Calendars map[string]*Calendar `yaml:"calendars"`
+	// Publicity is the rule on the employer's publicity period.
+	Publicity Publicity `yaml:"publicity"`
 }
 
 // MaskKinds are the kinds of mask a submission may carry.
@@ -93,7 +99,7 @@ func Load(path string) (*Policy, error) {
 // Parse reads and checks a policy document. Unknown fields are errors, so
 // that a misspelt key does not silently change the rules.
 func Parse(data []byte) (*Policy, error) {
-	p := Policy{Clarity: defaultClarity(), Returns: Returns{WindowHours: 48, MaxReturns: 3}}
+	p := Policy{Clarity: defaultClarity(), Returns: Returns{WindowHours: 48, MaxReturns: 3}, Publicity: Publicity{MinWorkingDays: 5}}
 	dec := yaml.NewDecoder(strings.NewReader(string(data)))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
@@ -170,10 +176,27 @@ func (p *Policy) Validate() error {
 	if err := p.Returns.validate(); err != nil {
 		return err
 	}
+	for name, c := range p.Calendars {
+		if c == nil {
+			return bad("calendars: %s is empty", name)
+		}
+		if err := c.validate(name); err != nil {
+			return err
+		}
+	}
 	for name, c := range p.Campaigns {
 		if err := c.validate(name); err != nil {
 			return err
 		}
+		// Working days are counted by the calendar of the campaign's year:
+		// without it a publicity over a holiday would pass unnoticed.
+		from, _ := c.SubmissionPeriod()
+		if _, ok := p.Calendars[fmt.Sprint(from.Year())]; !ok {
+			return bad("campaign %s: no calendar of %d under calendars: (holidays and adjusted working days)", name, from.Year())
+		}
+	}
+	if err := p.Publicity.validate(); err != nil {
+		return err
 	}
 	if err := p.Clarity.Validate(); err != nil {
 		return err

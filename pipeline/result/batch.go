@@ -47,6 +47,35 @@ type Batch struct {
 	// SealCode is the optional code along the bottom of the seal (印章编码,
 	// digits). An extension of batch@1.
 	SealCode string `json:"seal_code,omitempty"`
+
+	// The 版记 (GB/T 9704 7.4) at the foot of the last page: CopyTo lists
+	// the bodies that receive a copy (抄送机关), PrintedBy is the office
+	// that issues the printed file (印发机关, default Authority) and
+	// PrintedDate the day it does (印发日期, YYYY-MM-DD, default Date).
+	// Extensions of batch@1.
+	CopyTo      []string `json:"copy_to,omitempty"`
+	PrintedBy   string   `json:"printed_by,omitempty"`
+	PrintedDate string   `json:"printed_date,omitempty"`
+}
+
+// MaxCopyTo bounds the bodies a file is copied to.
+const MaxCopyTo = 30
+
+// PrinterName is the 印发机关 of the 版记.
+func (b *Batch) PrinterName() string {
+	if b.PrintedBy != "" {
+		return b.PrintedBy
+	}
+	return b.Authority
+}
+
+// PrintedDay is the 印发日期; valid only after ParseBatch succeeded.
+func (b *Batch) PrintedDay() time.Time {
+	if b.PrintedDate == "" {
+		return b.Day()
+	}
+	t, _ := time.Parse(time.DateOnly, b.PrintedDate)
+	return t
 }
 
 // Person is one approved applicant as the file lists them.
@@ -187,6 +216,26 @@ func (b *Batch) Validate() error {
 	day, dateErr := time.Parse(time.DateOnly, b.Date)
 	if dateErr != nil {
 		add("date", "日期格式应为 YYYY-MM-DD（如 2024-11-20）", "date must be YYYY-MM-DD (e.g. 2024-11-20)")
+	}
+	text("printed_by", b.PrintedBy, 40, false, false)
+	if b.PrintedDate != "" {
+		printed, err := time.Parse(time.DateOnly, b.PrintedDate)
+		switch {
+		case err != nil:
+			add("printed_date", "日期格式应为 YYYY-MM-DD（如 2024-11-20）", "date must be YYYY-MM-DD (e.g. 2024-11-20)")
+		case dateErr == nil && printed.Before(day):
+			add("printed_date", "印发日期不能早于成文日期", "the printing date cannot be before the date of issue")
+		}
+	}
+	if len(b.CopyTo) > MaxCopyTo {
+		add("copy_to", fmt.Sprintf("抄送机关过多（最多%d个）", MaxCopyTo), fmt.Sprintf("too many bodies (at most %d)", MaxCopyTo))
+	}
+	for i, c := range b.CopyTo {
+		f := fmt.Sprintf("copy_to[%d]", i)
+		text(f, c, 40, true, false)
+		if strings.ContainsAny(c, "，、,。；;") {
+			add(f, "每项只写一个机关名称（分隔符由系统添加）", "one body per entry (the separators are added)")
+		}
 	}
 	if m := docNumberPattern.FindStringSubmatch(b.DocNumber); m == nil {
 		add("doc_number", docNumberHint(b.DocNumber), "must be like 头人社发〔2024〕12号: year in 〔〕, number without leading zeros, ending in 号")

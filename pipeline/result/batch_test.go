@@ -49,6 +49,12 @@ func TestParseBatch(t *testing.T) {
 		}, []string{"approved[8]"}},
 		{"UnknownField", func(m map[string]any) { m["titel"] = "x" }, []string{"titel"}},
 		{"BadSealCode", func(m map[string]any) { m["seal_code"] = "65-01" }, []string{"seal_code"}},
+		{"NoColophonFields", func(m map[string]any) { delete(m, "copy_to"); delete(m, "printed_by"); delete(m, "printed_date") }, nil},
+		{"PrintedBeforeIssued", func(m map[string]any) { m["printed_date"] = "2024-11-19" }, []string{"printed_date"}},
+		{"BadPrintedDate", func(m map[string]any) { m["printed_date"] = "2024年11月21日" }, []string{"printed_date"}},
+		{"CopyToJoined", func(m map[string]any) { m["copy_to"] = []any{"自治区人社厅，市人社局"} }, []string{"copy_to[0]"}},
+		{"CopyToEmpty", func(m map[string]any) { m["copy_to"] = []any{"自治区人社厅", " "} }, []string{"copy_to[1]"}},
+		{"CopyToNotList", func(m map[string]any) { m["copy_to"] = "自治区人社厅" }, []string{"copy_to"}},
 		{"EveryProblemListed", func(m map[string]any) {
 			m["schema"] = ""
 			m["date"] = "tomorrow"

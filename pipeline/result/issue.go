@@ -27,7 +27,16 @@ type Config struct {
 	Reason, Location string
 	// Now gives the signing time (default time.Now).
 	Now func() time.Time
-	Log *slog.Logger
+	// TSA, when its URL is set, timestamps every signature (PAdES B-T)
+	// and adds the chains and revocation data of signer and TSA to the
+	// file's document security store (B-LT), so that it verifies offline
+	// years later.
+	TSA TSAConfig
+	// CRLs are revocation lists of the signer's issuer known locally
+	// (DER), e.g. a development key directory's ca.crl. With a TSA, a CRL
+	// not given is fetched from the certificate's distribution point.
+	CRLs [][]byte
+	Log  *slog.Logger
 }
 
 // Validate checks the configuration.
@@ -41,6 +50,14 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: seal resolution %g dpi out of range", ErrConfig, c.SealDPI)
 	case !ascii(c.Reason) || !ascii(c.Location):
 		return fmt.Errorf("%w: reason and location must be printable ASCII", ErrConfig)
+	}
+	if err := c.TSA.validate(); err != nil {
+		return err
+	}
+	for i, raw := range c.CRLs {
+		if _, err := parseCRL(raw); err != nil {
+			return fmt.Errorf("%w: CRL %d: %v", ErrConfig, i+1, err)
+		}
 	}
 	return c.Signer.Validate()
 }
@@ -80,6 +97,12 @@ type Issued struct {
 	SHA256   string
 	SignedAt time.Time
 	Signer   string
+	// Timestamp is the TSA's time on the signature (zero without a TSA),
+	// TSA the name in its certificate.
+	Timestamp time.Time
+	TSA       string
+	// Level is the PAdES level the file reaches: B-B, B-T or B-LT.
+	Level string
 }
 
 // sealRGBA is the seal's red as an image colour, the same as the page's.
@@ -89,6 +112,21 @@ var sealRGBA = color.NRGBA{R: uint8(red.R * 255), G: uint8(red.G * 255), B: uint
 // set (a character the fonts lack) gives a *BatchError. Nothing is written
 // to w unless the whole file was made and signed.
 func (is *Issuer) Issue(ctx context.Context, b *Batch, w io.Writer) (Issued, error) {
+	out, err := is.issue(ctx, b, w, func(buf *bytes.Buffer, seal *Seal) (Layout, error) {
+		return render(buf, b, is.cfg.Fonts, seal)
+	})
+	if err != nil {
+		return out, err
+	}
+	is.log.Info("result issued", "doc_number", b.DocNumber, "campaign", b.Campaign, "persons", len(b.Approved),
+		"pages", out.Pages, "bytes", out.Bytes, "sha256", out.SHA256, "signer", out.Signer, "level", out.Level, "timestamp", out.Timestamp)
+	return out, nil
+}
+
+// issue checks b, sets the document with set, seals and signs it — with
+// a timestamp and validation data when a TSA is configured — reads it
+// back, and only then writes it to w.
+func (is *Issuer) issue(ctx context.Context, b *Batch, w io.Writer, set func(*bytes.Buffer, *Seal) (Layout, error)) (Issued, error) {
 	if err := b.Validate(); err != nil {
 		return Issued{}, err
 	}
@@ -100,7 +138,7 @@ func (is *Issuer) Issue(ctx context.Context, b *Batch, w io.Writer) (Issued, err
 		return Issued{}, err
 	}
 	var unsigned bytes.Buffer
-	lay, err := render(&unsigned, b, is.cfg.Fonts, seal)
+	lay, err := set(&unsigned, seal)
 	if err != nil {
 		return Issued{}, err
 	}
@@ -112,22 +150,48 @@ func (is *Issuer) Issue(ctx context.Context, b *Batch, w io.Writer) (Issued, err
 		return Issued{}, err
 	}
 	now := is.cfg.Now()
+	ltv := is.cfg.TSA.URL != ""
+	var signerCRL *crl
+	if ltv {
+		// The signer's revocation status first: a revoked key signs nothing.
+		if signerCRL, err = is.signerCRL(ctx, now); err != nil {
+			return Issued{}, err
+		}
+	}
 	var signed bytes.Buffer
-	err = Sign(unsigned.Bytes(), &signed, is.cfg.Signer, SignOptions{
+	err = Sign(ctx, unsigned.Bytes(), &signed, is.cfg.Signer, SignOptions{
 		Page: lay.SealPage, Rect: lay.SealRect, Appearance: img, Time: now,
-		Reason: is.cfg.Reason, Location: is.cfg.Location,
+		Reason: is.cfg.Reason, Location: is.cfg.Location, TSA: is.cfg.TSA,
 	})
 	if err != nil {
 		return Issued{}, err
 	}
-	sum := sha256.Sum256(signed.Bytes())
-	n, err := w.Write(signed.Bytes())
+	file := signed.Bytes()
+	level := "B-B"
+	if ltv {
+		var got validationData
+		if file, got, err = is.addValidationData(ctx, file, signerCRL, now); err != nil {
+			return Issued{}, err
+		}
+		level = "B-T"
+		if got.signerCRL && got.tsaCRL {
+			level = "B-LT"
+		}
+	}
+	// Read back what is about to be published, as a verifier will.
+	check, err := is.selfCheck(file)
+	if err != nil {
+		return Issued{}, err
+	}
+	sum := sha256.Sum256(file)
+	n, err := w.Write(file)
 	if err != nil {
 		return Issued{}, fmt.Errorf("result: issue: write: %w", err)
 	}
 	out := Issued{Pages: lay.Pages, Bytes: int64(n), SHA256: hex.EncodeToString(sum[:]), SignedAt: now,
-		Signer: is.cfg.Signer.Certificate.Subject.CommonName}
-	is.log.Info("result issued", "doc_number", b.DocNumber, "campaign", b.Campaign, "persons", len(b.Approved),
-		"pages", out.Pages, "bytes", out.Bytes, "sha256", out.SHA256, "signer", out.Signer)
+		Signer: is.cfg.Signer.Certificate.Subject.CommonName, Level: level}
+	if t := check.Timestamp; t != nil {
+		out.Timestamp, out.TSA = t.Time, t.TSA.Subject.CommonName
+	}
 	return out, nil
 }

@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"os"
@@ -23,9 +24,19 @@ import (
 // File names in a key directory, as `blindpack keys init` writes them.
 const (
 	CAFile         = "ca.pem"
+	CAKeyFile      = "ca.key"
+	CRLFile        = "ca.crl"
 	SignerCertFile = "signer.pem"
 	SignerKeyFile  = "signer.key"
 )
+
+// DevCRLValidity is how long a development CRL stays current (its next
+// update). A production CA publishes a new CRL every few days; a
+// development one is re-issued by every `blindpack keys revoke`.
+const DevCRLValidity = 365 * 24 * time.Hour
+
+// oidReasonCode is the CRL entry extension of a revocation's reason.
+var oidReasonCode = asn1.ObjectIdentifier{2, 5, 29, 21}
 
 // oidDocumentSigning is the extended key usage for signing documents
 // (RFC 9336). Go's x509 has no constant for it.
@@ -48,12 +59,14 @@ type DevKeyOptions struct {
 	Force bool
 }
 
-// GenerateDevKeys writes a private root CA (ca.pem) and a signing
-// certificate issued by it (signer.pem, with the root appended as its chain,
-// and signer.key) into dir. The directory is made mode 0700 and the key
-// 0600. The root's private key is not kept: a development root only ever
-// needs to sign this one certificate, and a key that is not on disk cannot
-// leak. Existing files are not overwritten unless Force is set.
+// GenerateDevKeys writes a private root CA (ca.pem, its key ca.key) and a
+// signing certificate issued by it (signer.pem, with the root appended as
+// its chain, and signer.key) into dir, with the root's first CRL (ca.crl,
+// DER, nobody revoked). The directory is made mode 0700 and the keys 0600.
+// The root's key is kept because it signs the CRL that `blindpack keys
+// revoke` updates; a production CA keeps its key to itself and publishes
+// its CRL or OCSP answers. Existing files are not overwritten unless Force
+// is set.
 func GenerateDevKeys(dir string, o DevKeyOptions) error {
 	if o.Organization == "" {
 		o.Organization = "blindpack development"
@@ -68,7 +81,7 @@ func GenerateDevKeys(dir string, o DevKeyOptions) error {
 		o.Validity = 3 * 365 * 24 * time.Hour
 	}
 	if !o.Force {
-		for _, name := range []string{CAFile, SignerCertFile, SignerKeyFile} {
+		for _, name := range []string{CAFile, CAKeyFile, CRLFile, SignerCertFile, SignerKeyFile} {
 			if _, err := os.Stat(filepath.Join(dir, name)); err == nil {
 				return fmt.Errorf("result: keys init: %s exists (use --force to replace)", filepath.Join(dir, name))
 			}
@@ -131,16 +144,26 @@ func GenerateDevKeys(dir string, o DevKeyOptions) error {
 	if err != nil {
 		return fmt.Errorf("result: keys init: %w", err)
 	}
+	caKeyDER, err := x509.MarshalPKCS8PrivateKey(caKey)
+	if err != nil {
+		return fmt.Errorf("result: keys init: %w", err)
+	}
+	crlDER, err := signCRL(ca, caKey, 1, o.Now, nil)
+	if err != nil {
+		return fmt.Errorf("result: keys init: %w", err)
+	}
 	certs := append(pemBlock("CERTIFICATE", leafDER), pemBlock("CERTIFICATE", caDER)...)
-	// The key first, so that no certificate is ever on disk without it.
+	// The keys first, so that no certificate is ever on disk without them.
 	for _, f := range []struct {
 		name string
 		data []byte
 		mode os.FileMode
 	}{
 		{SignerKeyFile, pemBlock("PRIVATE KEY", keyDER), 0o600},
+		{CAKeyFile, pemBlock("PRIVATE KEY", caKeyDER), 0o600},
 		{SignerCertFile, certs, 0o644},
 		{CAFile, pemBlock("CERTIFICATE", caDER), 0o644},
+		{CRLFile, crlDER, 0o644},
 	} {
 		if err := writeFileMode(filepath.Join(dir, f.name), f.data, f.mode); err != nil {
 			return fmt.Errorf("result: keys init: %w", err)
@@ -356,4 +379,116 @@ func parseKey(data []byte) (crypto.Signer, error) {
 			return nil, fmt.Errorf("%w: private key of type %T: want RSA or ECDSA", ErrConfig, k)
 		}
 	}
+}
+
+// signCRL issues CRL number n of ca, current from now for DevCRLValidity.
+func signCRL(ca *x509.Certificate, key crypto.Signer, n int64, now time.Time, revoked []x509.RevocationListEntry) ([]byte, error) {
+	return x509.CreateRevocationList(rand.Reader, &x509.RevocationList{
+		Number: big.NewInt(n), ThisUpdate: now.Add(-time.Minute), NextUpdate: now.Add(DevCRLValidity),
+		RevokedCertificateEntries: revoked,
+	}, ca, key)
+}
+
+// CRL reason codes (RFC 5280 5.3.1) that `blindpack keys revoke` accepts.
+var CRLReasons = map[string]int{
+	"unspecified": 0, "keyCompromise": 1, "caCompromise": 2, "affiliationChanged": 3,
+	"superseded": 4, "cessationOfOperation": 5,
+}
+
+// RevokeOptions say which certificate to revoke, when, and why. The zero
+// value revokes the directory's signing certificate now, reason
+// unspecified.
+type RevokeOptions struct {
+	// Serial of the certificate to revoke (default: signer.pem's).
+	Serial *big.Int
+	// Now is the revocation date: when the CA revokes (default: now).
+	Now time.Time
+	// Reason is an RFC 5280 reason code (CRLReasons).
+	Reason int
+	// CompromisedAt, if set, is the invalidity date (RFC 5280 5.3.2): when
+	// the key is known or suspected to have been compromised, which may be
+	// before the revocation date. Signatures made after it are not valid
+	// even if a timestamp proves they came before the revocation.
+	CompromisedAt time.Time
+}
+
+// RevokeDev adds a certificate to the CRL of a development key directory
+// and re-issues it (ca.crl, next CRL number). It returns the new CRL.
+func RevokeDev(dir string, o RevokeOptions) ([]byte, error) {
+	caPEM, err := os.ReadFile(filepath.Join(dir, CAFile))
+	if err != nil {
+		return nil, fmt.Errorf("result: keys revoke: %w", err)
+	}
+	cas, err := ParseCertificates(caPEM)
+	if err != nil || len(cas) != 1 {
+		return nil, fmt.Errorf("result: keys revoke: %s: want one certificate", CAFile)
+	}
+	keyPEM, err := os.ReadFile(filepath.Join(dir, CAKeyFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("result: keys revoke: %s has no %s (made before CRLs were kept): run `blindpack keys init --force`", dir, CAKeyFile)
+	} else if err != nil {
+		return nil, fmt.Errorf("result: keys revoke: %w", err)
+	}
+	caKey, err := parseKey(keyPEM)
+	if err != nil {
+		return nil, err
+	}
+	old, err := os.ReadFile(filepath.Join(dir, CRLFile))
+	if err != nil {
+		return nil, fmt.Errorf("result: keys revoke: %w", err)
+	}
+	prev, err := x509.ParseRevocationList(old)
+	if err != nil {
+		return nil, fmt.Errorf("result: keys revoke: %s: %w", CRLFile, err)
+	}
+	if o.Serial == nil {
+		s, err := LoadKeyDir(dir)
+		if err != nil {
+			return nil, err
+		}
+		o.Serial = s.Certificate.SerialNumber
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+	if o.Reason < 0 || o.Reason > 10 || o.Reason == 7 {
+		return nil, fmt.Errorf("%w: CRL reason %d", ErrConfig, o.Reason)
+	}
+	// Earlier entries are carried over with their extensions (an
+	// invalidity date): a parsed entry holds them in Extensions, which
+	// CreateRevocationList does not write; the reason code it writes
+	// itself.
+	var entries []x509.RevocationListEntry
+	for _, e := range prev.RevokedCertificateEntries {
+		if e.SerialNumber.Cmp(o.Serial) == 0 {
+			return nil, fmt.Errorf("result: keys revoke: serial %x is revoked already (since %s)", o.Serial, e.RevocationTime.UTC().Format(time.RFC3339))
+		}
+		c := x509.RevocationListEntry{SerialNumber: e.SerialNumber, RevocationTime: e.RevocationTime, ReasonCode: e.ReasonCode}
+		for _, x := range e.Extensions {
+			if !x.Id.Equal(oidReasonCode) {
+				c.ExtraExtensions = append(c.ExtraExtensions, x)
+			}
+		}
+		entries = append(entries, c)
+	}
+	e := x509.RevocationListEntry{SerialNumber: o.Serial, RevocationTime: o.Now.UTC().Truncate(time.Second), ReasonCode: o.Reason}
+	if !o.CompromisedAt.IsZero() {
+		v, err := asn1.MarshalWithParams(o.CompromisedAt.UTC().Truncate(time.Second), "generalized")
+		if err != nil {
+			return nil, err
+		}
+		e.ExtraExtensions = []pkix.Extension{{Id: oidInvalidityDate, Value: v}}
+	}
+	n := int64(2)
+	if prev.Number != nil {
+		n = prev.Number.Int64() + 1
+	}
+	der, err := signCRL(cas[0], caKey, n, o.Now, append(entries, e))
+	if err != nil {
+		return nil, fmt.Errorf("result: keys revoke: %w", err)
+	}
+	if err := writeFileMode(filepath.Join(dir, CRLFile), der, 0o644); err != nil {
+		return nil, fmt.Errorf("result: keys revoke: %w", err)
+	}
+	return der, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -74,21 +75,57 @@ type column struct {
 	width float64 // mm
 	align int     // -1 left, 0 centre
 	// minScale is how far a value too wide for one line may be condensed
-	// (as a fraction of its width) before it wraps instead: a name broken
-	// over two lines reads as two names, and a one-character second line
-	// wastes a row.
+	// (as a fraction of its width) before it wraps instead: a one-character
+	// second line wastes a row. Zero means the value never wraps (see
+	// oneLine).
 	minScale float64
 	value    func(i int, p Person) string
 }
 
+// The name column's bounds, in mm. Names are never wrapped: a name broken
+// over two lines reads as two names, and neither a reader's search nor
+// pdftotext finds it. The column is as wide as the batch's widest name
+// needs, from nameMinWidth (two- to four-character Han names) up to
+// nameMaxWidth, taking the room from the employer column, whose values
+// wrap well; a name wider still (a long Uyghur name in Chinese
+// transliteration, 阿不都热合曼·托合提, runs to 12 characters or more) is
+// condensed to fit.
+const (
+	nameCol      = 1
+	employerCol  = 2
+	nameMinWidth = 24.0
+	nameMaxWidth = 36.0
+)
+
+// columns are the table's columns at their base widths; a document's
+// own are columnsFor's.
 var columns = []column{
 	{"序号", 12, 0, 0.6, func(i int, _ Person) string { return strconv.Itoa(i + 1) }},
-	{"姓名", 24, 0, 0.6, func(_ int, p Person) string { return p.Name }},
+	{"姓名", nameMinWidth, 0, 0, func(_ int, p Person) string { return p.Name }},
 	{"工作单位", 62, -1, 0.85, func(_ int, p Person) string { return p.Employer }},
 	{"系列", 14, 0, 0.85, func(_ int, p Person) string { return SeriesZH(p.Series) }},
 	{"专业", 23, 0, 0.75, func(_ int, p Person) string { return p.Speciality }},
 	{"资格名称", 21, 0, 0.75, func(_ int, p Person) string { return p.Qualification }},
 }
+
+// columnsFor sets the name column's width for the names of b: the same on
+// every page of the document.
+func columnsFor(b *Batch, font *pdfwrite.Font) []column {
+	cols := slices.Clone(columns)
+	widest := 0.0
+	for _, p := range b.Approved {
+		widest = math.Max(widest, font.Width(p.Name, tableSize))
+	}
+	w := math.Ceil((widest+2*cellPadX)/mmToPt*2) / 2 // to half a millimetre
+	w = math.Min(math.Max(w, nameMinWidth), nameMaxWidth)
+	cols[employerCol].width -= w - cols[nameCol].width
+	cols[nameCol].width = w
+	return cols
+}
+
+// minOneLineScale is how far a value that must stay on one line is
+// condensed before its type is made smaller as well.
+const minOneLineScale = 0.5
 
 const (
 	cellPadX  = 1.5 * mmToPt
@@ -105,7 +142,8 @@ type renderer struct {
 	b     *Batch
 	seal  *Seal
 	c     *pdfwrite.Canvas
-	y     float64 // top of the next line box
+	cols  []column // the table's columns, sized for this batch
+	y     float64  // top of the next line box
 	pages int
 	out   Layout
 }
@@ -125,15 +163,20 @@ func (r *renderer) measureBody(s string) float64 {
 
 // render sets the whole document, unsigned, with the seal drawn in.
 func render(w io.Writer, b *Batch, f *Fonts, seal *Seal) (Layout, error) {
-	r := &renderer{doc: pdfwrite.New(w), f: f, b: b, seal: seal}
+	r := &renderer{doc: pdfwrite.New(w), f: f, b: b, seal: seal, cols: columnsFor(b, f.Song)}
 	r.doc.SetLang("zh-CN")
-	r.doc.SetInfo(map[string]string{"Title": b.Title, "Author": b.Authority, "Subject": b.DocNumber})
+	// What the file says, for machines: the standard keys, and ours for
+	// what has none (date, campaign, how many persons). The signature
+	// covers them with everything else; Verify reads them back.
+	r.doc.SetInfo(map[string]string{"Title": b.Title, "Author": b.Authority, "Subject": b.DocNumber,
+		InfoDate: b.Date, InfoCampaign: b.Campaign, InfoPersons: strconv.Itoa(len(b.Approved))})
 	r.newPage()
 	r.head()
 	r.title()
 	r.text()
 	r.table()
 	r.signature()
+	r.colophon()
 	r.finishPage()
 	if err := r.doc.Close(); err != nil {
 		return Layout{}, fmt.Errorf("result: write document: %w", err)
@@ -233,24 +276,28 @@ func (r *renderer) text() {
 		r.y -= pitch
 	}
 	for _, para := range strings.Split(r.b.Body, "\n") {
-		para = strings.TrimSpace(para)
-		if para == "" {
-			continue
+		if para = strings.TrimSpace(para); para != "" {
+			r.paragraph(para)
 		}
-		lines := wrap(para, blockW-2*gridChar, blockW, r.measureBody)
-		for i, line := range lines {
-			r.ensure(pitch)
-			x, avail := blockLeft, blockW
-			if i == 0 {
-				x, avail = blockLeft+2*gridChar, blockW-2*gridChar
-			}
-			o := r.bodyOpts()
-			if n := utf8.RuneCountInString(line); i < len(lines)-1 && n > 1 {
-				o.CharSpacing += (avail - r.measureBody(line)) / float64(n-1)
-			}
-			r.c.TextWith(x, baseline(r.y, pitch, bodySize), line, r.body(), o)
-			r.y -= pitch
+	}
+}
+
+// paragraph sets one paragraph of body text: indented two characters,
+// justified to the grid but for its last line.
+func (r *renderer) paragraph(para string) {
+	lines := wrap(para, blockW-2*gridChar, blockW, r.measureBody)
+	for i, line := range lines {
+		r.ensure(pitch)
+		x, avail := blockLeft, blockW
+		if i == 0 {
+			x, avail = blockLeft+2*gridChar, blockW-2*gridChar
 		}
+		o := r.bodyOpts()
+		if n := utf8.RuneCountInString(line); i < len(lines)-1 && n > 1 {
+			o.CharSpacing += (avail - r.measureBody(line)) / float64(n-1)
+		}
+		r.c.TextWith(x, baseline(r.y, pitch, bodySize), line, r.body(), o)
+		r.y -= pitch
 	}
 }
 
@@ -258,16 +305,27 @@ func (r *renderer) text() {
 type row struct {
 	cells  [][]string // lines per column
 	hscale []float64  // horizontal scaling per column, percent; 0 is 100
+	size   []float64  // type size per column; 0 is tableSize
 	h      float64
 }
 
 func (r *renderer) measureRow(texts []string, font *pdfwrite.Font) row {
 	measure := func(s string) float64 { return font.Width(s, tableSize) }
-	rw := row{cells: make([][]string, len(columns)), hscale: make([]float64, len(columns))}
+	rw := row{cells: make([][]string, len(r.cols)), hscale: make([]float64, len(r.cols)), size: make([]float64, len(r.cols))}
 	n := 1
-	for j, c := range columns {
+	for j, c := range r.cols {
 		avail := c.width*mmToPt - 2*cellPadX
-		if w := measure(texts[j]); w > avail && w*c.minScale <= avail {
+		w := measure(texts[j])
+		switch {
+		case w <= avail:
+		case c.minScale == 0:
+			// One line whatever it takes: condensed, then smaller.
+			rw.cells[j], rw.hscale[j] = []string{texts[j]}, 100*math.Max(avail/w, minOneLineScale)
+			if avail/w < minOneLineScale {
+				rw.size[j] = tableSize * avail / (w * minOneLineScale)
+			}
+			continue
+		case w*c.minScale <= avail:
 			rw.cells[j], rw.hscale[j] = []string{texts[j]}, 100*avail/w
 			continue
 		}
@@ -299,15 +357,15 @@ const (
 // repeated on every page the table reaches; and the last page keeps at
 // least one row with the signature so that the seal never stands alone.
 func (r *renderer) table() {
-	header := make([]string, len(columns))
-	for j, c := range columns {
+	header := make([]string, len(r.cols))
+	for j, c := range r.cols {
 		header[j] = c.title
 	}
 	hr := r.measureRow(header, r.f.Hei)
 	rows := make([]row, len(r.b.Approved))
 	for i, p := range r.b.Approved {
-		texts := make([]string, len(columns))
-		for j, c := range columns {
+		texts := make([]string, len(r.cols))
+		for j, c := range r.cols {
 			texts[j] = c.value(i, p)
 		}
 		rows[i] = r.measureRow(texts, r.f.Song)
@@ -367,10 +425,10 @@ func (r *renderer) table() {
 		}
 		// Vertical rules of this page's part of the table.
 		x := blockLeft
-		for j := 0; j <= len(columns); j++ {
+		for j := 0; j <= len(r.cols); j++ {
 			r.c.Line(x, top, x, r.y, gridWidth, black)
-			if j < len(columns) {
-				x += columns[j].width * mmToPt
+			if j < len(r.cols) {
+				x += r.cols[j].width * mmToPt
 			}
 		}
 	}
@@ -382,16 +440,19 @@ func (r *renderer) drawRow(rw row, header bool) {
 		font = r.f.Hei
 		r.c.Line(blockLeft, r.y, blockRight, r.y, gridWidth, black)
 	}
-	st := pdfwrite.TextStyle{Font: font, Size: tableSize, Color: black}
 	x := blockLeft
-	for j, c := range columns {
+	for j, c := range r.cols {
+		st := pdfwrite.TextStyle{Font: font, Size: tableSize, Color: black}
+		if rw.size[j] > 0 {
+			st.Size = rw.size[j]
+		}
 		cw := c.width * mmToPt
 		lines := rw.cells[j]
 		textH := float64(len(lines)) * cellLine
 		top := r.y - (rw.h-textH)/2
 		o := pdfwrite.TextOptions{HScale: rw.hscale[j]}
 		for k, line := range lines {
-			b := baseline(top-float64(k)*cellLine, cellLine, tableSize)
+			b := baseline(top-float64(k)*cellLine, cellLine, st.Size)
 			if c.align < 0 {
 				r.c.TextWith(x+cellPadX, b, line, st, o)
 			} else {
@@ -428,7 +489,77 @@ func (r *renderer) signature() {
 	r.seal.Draw(r.c, dateCentre, cy, red)
 	r.out.SealPage = r.pages
 	r.out.SealRect = [4]float64{dateCentre - rad, cy - rad, dateCentre + rad, cy + rad}
-	r.y = dateBase - emDescent*bodySize
+	// Below the date, or below the seal where it hangs lower.
+	r.y = math.Min(dateBase-emDescent*bodySize, cy-rad)
+}
+
+// The 版记 (GB/T 9704 7.4): 4号 type, a thick rule (0.35 mm) above its
+// first element and below its last, thin rules (0.25 mm) between them,
+// all as wide as the text block, its last element on the last line of the
+// last page.
+const (
+	colophonSize  = 14.0 // 4号
+	thickRule     = 0.35 * mmToPt
+	thinRule      = 0.25 * mmToPt
+	colophonGap   = 0.5 * pitch // space kept between the seal or text and the 版记
+	colophonLabel = "抄送："
+)
+
+// colophonLines sets the 抄送 element: the bodies separated by ，and ended
+// by 。, wrapped under the text after the label.
+func (r *renderer) colophonLines() []string {
+	if len(r.b.CopyTo) == 0 {
+		return nil
+	}
+	st := pdfwrite.TextStyle{Font: r.f.Song, Size: colophonSize}
+	measure := func(s string) float64 { return pdfwrite.TextWidth(s, st, pdfwrite.TextOptions{}) }
+	indent := colophonSize // one character in from the left
+	avail := blockW - 2*indent - measure(colophonLabel)
+	return wrap(strings.Join(r.b.CopyTo, "，")+"。", avail, avail, measure)
+}
+
+// colophon sets the 版记 at the foot of the last page, starting a page of
+// its own when the signature leaves no room for it: the standard puts it
+// on the back page (封四), which a one-sheet notice printed on both sides
+// has, and it is never worth moving the table's rows for.
+func (r *renderer) colophon() {
+	cc := r.colophonLines()
+	n := len(cc) + 1 // lines: the 抄送 lines, then 印发机关 and 印发日期
+	h := float64(n) * pitch
+	if r.y-colophonGap-h < blockBottom-0.01 {
+		r.finishPage()
+		r.newPage()
+	}
+	st := pdfwrite.TextStyle{Font: r.f.Song, Size: colophonSize, Color: black}
+	indent := colophonSize
+	top := blockBottom + h
+	r.c.Line(blockLeft, top, blockRight, top, thickRule, black)
+	y := top
+	labelW := pdfwrite.TextWidth(colophonLabel, st, pdfwrite.TextOptions{})
+	for i, line := range cc {
+		b := baseline(y, pitch, colophonSize)
+		if i == 0 {
+			r.c.Text(blockLeft+indent, b, colophonLabel, st)
+		}
+		r.c.Text(blockLeft+indent+labelW, b, line, st)
+		y -= pitch
+	}
+	if len(cc) > 0 {
+		r.c.Line(blockLeft, y, blockRight, y, thinRule, black)
+	}
+	b := baseline(y, pitch, colophonSize)
+	date := DateZH(r.b.PrintedDay()) + "印发"
+	r.c.TextRight(blockRight-indent, b, date, st)
+	// A long office name is condensed to leave a character's space before
+	// the date, as a masthead is.
+	name, o := r.b.PrinterName(), pdfwrite.TextOptions{}
+	room := blockW - 3*indent - pdfwrite.TextWidth(date, st, o)
+	if w := pdfwrite.TextWidth(name, st, o); w > room {
+		o.HScale = 100 * room / w
+	}
+	r.c.TextWith(blockLeft+indent, b, name, st, o)
+	r.c.Line(blockLeft, blockBottom, blockRight, blockBottom, thickRule, black)
+	r.y = blockBottom
 }
 
 // missingGlyphs lists the characters of the batch that its fonts cannot
@@ -458,6 +589,10 @@ func missingGlyphs(b *Batch, f *Fonts) []Problem {
 	check("body", b.Body, song)
 	check("addressee", b.Addressee, song)
 	check("seal_code", b.SealCode, song)
+	check("printed_by", b.PrintedBy, song)
+	for i, c := range b.CopyTo {
+		check(fmt.Sprintf("copy_to[%d]", i), c, song)
+	}
 	for i, p := range b.Approved {
 		for _, fv := range []struct{ name, v string }{{"name", p.Name}, {"employer", p.Employer}, {"speciality", p.Speciality}, {"qualification", p.Qualification}} {
 			check(fmt.Sprintf("approved[%d].%s", i, fv.name), fv.v, song)

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -213,6 +214,17 @@ func TestIssueSignatureChecks(t *testing.T) {
 				if !s.WholeFile || s.Signer.Subject.CommonName != "blindpack development signer" || s.SigningTime.IsZero() || len(s.Chain) != 2 {
 					t.Errorf("signature details wrong:\n%s", report.String())
 				}
+				// What the file says of itself, covered by the signature.
+				b := loadBatch(t, "testdata/batch.json")
+				want := Document{Title: b.Title, Authority: b.Authority, DocNumber: b.DocNumber, Date: b.Date, Campaign: b.Campaign, Persons: len(b.Approved)}
+				if v.Document != want {
+					t.Errorf("document %+v, want %+v", v.Document, want)
+				}
+				// And poppler's pdfinfo reads the same title and number.
+				info, _ := run(t, "pdfinfo", path)
+				if !strings.Contains(info, b.Title) || !strings.Contains(info, b.DocNumber) {
+					t.Errorf("pdfinfo:\n%s", info)
+				}
 			}
 		})
 	}
@@ -250,14 +262,26 @@ func TestIssueText(t *testing.T) {
 		}
 	}
 	for _, p := range b.Approved {
-		// A cell may wrap a long value; extraction then puts a line break in it.
-		if !strings.Contains(strings.ReplaceAll(text, "\n", ""), p.Name) || !strings.Contains(strings.ReplaceAll(text, "\n", ""), p.Employer) {
+		// A name is never wrapped; an employer cell may wrap, and
+		// extraction then puts a line break in it.
+		if !strings.Contains(text, p.Name) || !strings.Contains(strings.ReplaceAll(text, "\n", ""), p.Employer) {
 			t.Errorf("text lacks %s / %s", p.Name, p.Employer)
 		}
 	}
 	// The seal is drawn as shapes: its lettering must not add text.
-	if n := strings.Count(text, "人力资源和社会保障局"); n != 2 {
-		t.Errorf("authority name appears %d times in the text, want 2 (mark and issuer)", n)
+	if n := strings.Count(text, "人力资源和社会保障局"); n != 3 {
+		t.Errorf("authority name appears %d times in the text, want 3 (mark, issuer and the 版记's office)", n)
+	}
+	// The 版记 at the foot of the last page, in order.
+	colophon := []string{"抄送：自治区人力资源和社会保障厅，乌鲁木齐市人力资源和社会", "保障局，经济技术开发区（头屯河区）党工委组织部。",
+		"经济技术开发区（头屯河区）人力资源和社会保障局办公室", "2024年11月21日印发"}
+	at := 0
+	for _, want := range colophon {
+		i := strings.Index(text[at:], want)
+		if i < 0 {
+			t.Fatalf("the 版记 lacks %q (in order):\n%s", want, text)
+		}
+		at += i + len(want)
 	}
 	for _, line := range strings.Split(text, "\n") {
 		if r := []rune(strings.TrimSpace(line)); len(r) > 0 && strings.ContainsRune("、，。；：？！）》」』", r[0]) {
@@ -269,19 +293,7 @@ func TestIssueText(t *testing.T) {
 // TestLargeBatch issues 300 persons and checks every page of the table
 // repeats the header and every name is there.
 func TestLargeBatch(t *testing.T) {
-	b := loadBatch(t, "testdata/batch.json")
-	base := b.Approved
-	b.Approved = nil
-	surnames := []rune("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗")
-	given := []rune("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂")
-	for i := range 300 {
-		p := base[i%len(base)]
-		p.Name = string(surnames[i%len(surnames)]) + string(given[(i/len(surnames))%len(given)]) + string(given[(i*7)%len(given)])
-		b.Approved = append(b.Approved, p)
-	}
-	if err := b.Validate(); err != nil {
-		t.Fatal(err)
-	}
+	b := batchOf(t, 300, false)
 	path := writeTemp(t, "result.pdf", issue(t, b))
 	info, err := run(t, "pdfinfo", path)
 	if err != nil {
@@ -310,16 +322,19 @@ func TestLargeBatch(t *testing.T) {
 		if !strings.Contains(text, fmt.Sprintf("— %d —", p)) {
 			t.Errorf("page %d lacks its page number", p)
 		}
-		if p == pages && !strings.Contains(text, "2024年11月20日") {
-			t.Errorf("last page lacks the date:\n%s", text)
+		if p == pages && !strings.Contains(text, "2024年11月21日印发") {
+			t.Errorf("last page lacks the 版记:\n%s", text)
 		}
-		if p == pages && !hasTable {
-			t.Errorf("last page has no table row with the signature")
+		// The signature (a line that is the date alone) is never on a
+		// page without a row of the table.
+		for _, line := range strings.Split(text, "\n") {
+			if strings.TrimSpace(line) == "2024年11月20日" && !hasTable {
+				t.Errorf("page %d has the signature but no table row", p)
+			}
 		}
 	}
-	flat := strings.ReplaceAll(all, "\n", "")
 	for i, p := range b.Approved {
-		if !strings.Contains(flat, p.Name) {
+		if !strings.Contains(all, p.Name) {
 			t.Errorf("person %d (%s) missing from the text", i+1, p.Name)
 		}
 	}
@@ -360,28 +375,69 @@ func TestMissingGlyph(t *testing.T) {
 	}
 }
 
-// TestDocsPicture renders the README's picture with -update-docs; without
-// the flag it only checks that a one-page batch fits on one page with its
-// seal.
+// TestDocsPicture renders the README's pictures with -update-docs: the
+// first page of a one-page notice and the last page of the sample batch,
+// with its 版记. Without the flag it checks that the one-page notice has
+// its table and sealed signature on page 1 (its 版记 goes to the back page
+// when, as here, the page has no room left for it).
 func TestDocsPicture(t *testing.T) {
+	f, _ := fixture(t)
 	b := loadBatch(t, "testdata/batch-onepage.json")
-	path := writeTemp(t, "result.pdf", issue(t, b))
-	info, err := run(t, "pdfinfo", path)
+	seal, err := NewSeal(SealSpec{Name: b.Authority}, f.Song)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(info, "Pages:           1\n") {
-		t.Fatalf("one-page batch is not one page:\n%s", info)
+	var unsigned bytes.Buffer
+	lay, err := render(&unsigned, b, f, seal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lay.SealPage != 1 {
+		t.Fatalf("one-page notice sealed on page %d", lay.SealPage)
 	}
 	if !*updateDocs {
 		return
 	}
-	out := filepath.Join("..", "..", "docs", "result-page1")
-	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
-		t.Fatal(err)
+	for _, pic := range []struct{ batch, name string }{
+		{"testdata/batch-onepage.json", "result-page1"}, {"testdata/batch.json", "result-last"},
+	} {
+		path := writeTemp(t, "result.pdf", issue(t, loadBatch(t, pic.batch)))
+		page := "1"
+		if pic.name == "result-last" {
+			info, err := run(t, "pdfinfo", path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m := regexp.MustCompile(`Pages:\s+(\d+)`).FindStringSubmatch(info)
+			page = m[1]
+		}
+		out := filepath.Join("..", "..", "docs", pic.name)
+		if _, err := run(t, "pdftoppm", "-r", "90", "-png", "-f", page, "-l", page, "-singlefile", path, out); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %s.png", out)
 	}
-	if _, err := run(t, "pdftoppm", "-r", "90", "-png", "-f", "1", "-l", "1", "-singlefile", path, out); err != nil {
-		t.Fatal(err)
+}
+
+// TestDERPrefix: the signature is cut where its DER length says, so that
+// a signature whose last bytes are zeros (one in 256 or so: it happened,
+// and called a genuine file damaged) is read whole.
+func TestDERPrefix(t *testing.T) {
+	long := append([]byte{0x30, 0x82, 0x01, 0x00}, make([]byte, 256)...)
+	for _, tc := range []struct {
+		in   []byte
+		want int
+		ok   bool
+	}{
+		{[]byte{0x30, 0x03, 0x02, 0x01, 0x00, 0, 0, 0}, 5, true}, // ends in a zero byte, then padding
+		{append(append([]byte(nil), long...), 0, 0), 260, true},
+		{[]byte{0x30, 0x05, 0x02, 0x01}, 0, false},
+		{[]byte{0x31, 0x00}, 0, false},
+		{[]byte{0x30, 0x85, 1, 2, 3, 4, 5}, 0, false},
+	} {
+		got, ok := derPrefix(tc.in)
+		if ok != tc.ok || len(got) != tc.want {
+			t.Errorf("derPrefix(% x) = %d bytes, %v; want %d, %v", tc.in, len(got), ok, tc.want, tc.ok)
+		}
 	}
-	t.Logf("wrote %s.png", out)
 }

@@ -2,6 +2,7 @@ package result
 
 import (
 	"bytes"
+	"context"
 	"crypto"
 	"crypto/x509"
 	"fmt"
@@ -25,6 +26,9 @@ type SignOptions struct {
 	// Reason, Location and Name are optional ASCII texts readers show with
 	// the signature (the signing library cannot write other text safely).
 	Reason, Location, Name string
+	// TSA, when its URL is set, puts an RFC 3161 timestamp of the
+	// signature value in the signature (PAdES B-T).
+	TSA TSAConfig
 }
 
 func ascii(s string) bool {
@@ -39,10 +43,15 @@ func ascii(s string) bool {
 // Sign writes unsigned, a complete PDF file, to w with an incremental
 // update that adds an approval signature (adbe.pkcs7.detached, SHA-256)
 // over every byte of the result but its own value, with the signer's
-// chain embedded. It must be the last thing done to a file: any rewrite,
-// even by a tool that changes nothing visible, invalidates it.
-func Sign(unsigned []byte, w io.Writer, s *Signer, o SignOptions) error {
+// chain embedded, and a timestamp when o.TSA names a TSA. Nothing may
+// change the file after it but an incremental update that adds validation
+// data (appendDSS): any other rewrite, even by a tool that changes nothing
+// visible, invalidates it.
+func Sign(ctx context.Context, unsigned []byte, w io.Writer, s *Signer, o SignOptions) error {
 	if err := s.Validate(); err != nil {
+		return err
+	}
+	if err := o.TSA.validate(); err != nil {
 		return err
 	}
 	for _, t := range []string{o.Reason, o.Location, o.Name} {
@@ -79,8 +88,22 @@ func Sign(unsigned []byte, w io.Writer, s *Signer, o SignOptions) error {
 			Image: o.Appearance,
 		},
 	}
+	var job *tsaJob
+	if o.TSA.URL != "" {
+		var url string
+		var done func()
+		job, url, done, err = newTSAJob(ctx, o.TSA)
+		if err != nil {
+			return err
+		}
+		defer done()
+		data.TSA = sign.TSA{URL: url}
+	}
 	var out bytes.Buffer
 	if err := sign.Sign(bytes.NewReader(unsigned), &out, rd, int64(len(unsigned)), data); err != nil {
+		if job != nil && job.lastErr() != nil {
+			return fmt.Errorf("result: sign: %w", job.lastErr())
+		}
 		return fmt.Errorf("result: sign: %w", err)
 	}
 	if _, err := w.Write(out.Bytes()); err != nil {

@@ -1,6 +1,7 @@
 package result
 
 import (
+	"math"
 	"strings"
 	"unicode"
 )
@@ -130,15 +131,93 @@ func wrapBalanced(s string, width float64, measure func(string) float64) []strin
 	return best
 }
 
-// titleBreakAfter are endings of words that official titles commonly break
-// after; the standard asks title lines to keep words whole (词意完整),
-// which only a dictionary could promise, so this list nudges the balanced
-// break onto a word boundary when one is near.
-var titleBreakAfter = []string{"关于", "公布", "印发", "年度", "系列", "初级", "中级", "副高级", "高级", "专业技术职务", "任职资格", "评审", "结果", "人员", "名单", "的"}
+// titleWords is the dictionary of the words official titles of this
+// kind are made of. GB/T 9704 7.3.1 asks title lines to keep words whole
+// (回行时要做到词意完整) and to stand as a trapezoid or diamond; Chinese is
+// written without spaces, so the words are found by forward maximum
+// matching against this list — the longest entry that starts at each
+// point wins, so 专业技术职务 is one word and never becomes 专业技 / 术职务.
+// Characters in no entry are words of their own. A deployment whose
+// titles use other terms adds them here.
+var titleWords = []string{
+	// what the document does
+	"关于", "公布", "印发", "做好", "开展", "组织", "申报", "评审", "结果", "通知", "公告", "公示", "决定", "批复",
+	"名单", "人员", "通过", "评审通过", "取得", "具备", "相应", "同意", "工作", "有关", "事项", "认定",
+	// who and where
+	"企业", "事业单位", "单位", "经济技术开发区", "开发区", "头屯河区", "乌鲁木齐市", "乌鲁木齐", "新疆维吾尔自治区",
+	"自治区", "人力资源和社会保障局", "人力资源", "社会保障局", "社会保障", "评审委员会", "委员会",
+	// what was evaluated
+	"年度", "工程", "经济", "审计", "会计", "统计", "系列", "初级", "中级", "副高级", "正高级", "高级",
+	"专业技术职务", "专业技术人员", "专业技术", "职务", "任职资格", "任职", "资格", "职称", "工程师", "助理工程师",
+	"高级工程师", "专业",
+}
+
+var titleDict = func() map[string]bool {
+	m := map[string]bool{}
+	for _, w := range titleWords {
+		m[w] = true
+	}
+	return m
+}()
+
+const maxTitleWord = 10 // runes in the longest entry
+
+// titleSegments splits s into the pieces a title line may break between:
+// dictionary words (longest match), digit runs with the 年/年度/月/日/号
+// that follows them, and single characters; then glues a particle 的 and
+// closing or pausing punctuation to the piece before, and opening
+// punctuation to the piece after, as the 禁则 rules want.
+func titleSegments(s string) []string {
+	var segs []string
+	us := units(s) // Latin and digit runs whole, every other character alone
+	for i := 0; i < len(us); {
+		if r := []rune(us[i]); len(r) > 1 || (r[0] < 0x2E80) {
+			seg := us[i]
+			i++
+			if unicode.IsDigit(r[0]) {
+				for _, suf := range []string{"年度", "年", "月", "日", "号"} {
+					if strings.HasPrefix(strings.Join(us[i:min(i+2, len(us))], ""), suf) {
+						seg += suf
+						i += len([]rune(suf))
+						break
+					}
+				}
+			}
+			segs = append(segs, seg)
+			continue
+		}
+		n := 1
+		for k := min(maxTitleWord, len(us)-i); k > 1; k-- {
+			if titleDict[strings.Join(us[i:i+k], "")] {
+				n = k
+				break
+			}
+		}
+		segs = append(segs, strings.Join(us[i:i+n], ""))
+		i += n
+	}
+	var out []string
+	glueNext := false
+	for _, seg := range segs {
+		switch {
+		case len(out) > 0 && (seg == "的" || forbiddenStart(seg)) && !glueNext:
+			out[len(out)-1] += seg
+		case glueNext:
+			out[len(out)-1] += seg
+		default:
+			out = append(out, seg)
+		}
+		glueNext = forbiddenEnd(seg)
+	}
+	return out
+}
 
 // wrapTitle breaks a title: at the author's line breaks when it has any,
-// else into balanced lines, moving a two-line break by up to four
-// characters to follow a word ending.
+// else between the words titleSegments finds, into as few lines as fit
+// width, shaped as GB/T 9704 wants — lines of even length, a trapezoid
+// (no line longer than the one above it) or, for three lines or more, a
+// diamond (only the last line must not outgrow the one above). A title
+// whose words do not fit that way is wrapped character by character.
 func wrapTitle(s string, width float64, measure func(string) float64) []string {
 	if strings.Contains(s, "\n") {
 		var out []string
@@ -149,37 +228,79 @@ func wrapTitle(s string, width float64, measure func(string) float64) []string {
 		}
 		return out
 	}
-	lines := wrapBalanced(s, width, measure)
-	if len(lines) != 2 {
-		return lines
+	words := titleSegments(s)
+	w := make([]float64, len(words))
+	total := 0.0
+	for i, word := range words {
+		w[i] = measure(word)
+		total += w[i]
+		if w[i] > width {
+			return wrapBalanced(s, width, measure)
+		}
 	}
-	rs := []rune(s)
-	k := len([]rune(lines[0]))
-	best, bestDist := -1, 5
-	for j := k - 4; j <= k+4; j++ {
-		if j <= 0 || j >= len(rs) {
-			continue
+	// The fewest lines: greedy filling finds them.
+	k, line := 1, 0.0
+	for _, x := range w {
+		if line+x > width+1e-6 {
+			k, line = k+1, 0
 		}
-		a, b := string(rs[:j]), string(rs[j:])
-		if measure(a) > width || measure(b) > width || forbiddenStart(string(rs[j])) || forbiddenEnd(string(rs[j-1])) {
-			continue
-		}
-		for _, suf := range titleBreakAfter {
-			if strings.HasSuffix(a, suf) {
-				d := j - k
-				if d < 0 {
-					d = -d
+		line += x
+	}
+	if k == 1 {
+		return []string{s}
+	}
+	if k > 4 || len(words) > 80 {
+		return wrapBalanced(s, width, measure)
+	}
+	mean := total / float64(k)
+	best, bestCost := []int(nil), math.Inf(1)
+	breaks := make([]int, k-1)
+	var try func(line, from int)
+	try = func(line, from int) {
+		if line == k-1 {
+			lens := make([]float64, k)
+			prev := 0
+			for i := 0; i < k; i++ {
+				end := len(words)
+				if i < k-1 {
+					end = breaks[i]
 				}
-				// On a tie the longer first line wins: a trapezoid.
-				if d < bestDist || d == bestDist && j > best {
-					best, bestDist = j, d
+				for _, x := range w[prev:end] {
+					lens[i] += x
 				}
-				break
+				if lens[i] > width+1e-6 {
+					return
+				}
+				prev = end
 			}
+			cost := 0.0
+			for i, l := range lens {
+				cost += (l - mean) * (l - mean)
+				// Trapezoid: a line longer than the one above costs; in a
+				// diamond of three or more lines only the last one counts.
+				if i > 0 && (k == 2 || i == k-1) && l > lens[i-1] {
+					cost += 4 * (l - lens[i-1]) * (l - lens[i-1])
+				}
+			}
+			if cost < bestCost {
+				best, bestCost = append([]int(nil), breaks...), cost
+			}
+			return
+		}
+		for b := from + 1; b < len(words); b++ {
+			breaks[line] = b
+			try(line+1, b)
 		}
 	}
-	if best < 0 {
-		return lines
+	try(0, 0)
+	if best == nil {
+		return wrapBalanced(s, width, measure)
 	}
-	return []string{string(rs[:best]), string(rs[best:])}
+	var out []string
+	prev := 0
+	for _, b := range append(best, len(words)) {
+		out = append(out, strings.Join(words[prev:b], ""))
+		prev = b
+	}
+	return out
 }

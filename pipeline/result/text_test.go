@@ -1,10 +1,13 @@
 package result
 
 import (
+	"math"
 	"math/rand/v2"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 )
 
 // gridMeasure counts CJK characters as one unit and ASCII as half.
@@ -109,5 +112,65 @@ func TestWrapTitle(t *testing.T) {
 	}
 	if got := wrapTitle("第一行\n第二行", 28, gridMeasure); strings.Join(got, "|") != "第一行|第二行" {
 		t.Errorf("explicit break not kept: %q", got)
+	}
+}
+
+// TestWrapTitleWords sets titles of the kind the batches carry at the
+// title's real width (2号 type in the text block less two characters) and
+// checks that every break falls between words — never 专业技 / 术职务 — and
+// that the lines are balanced.
+func TestWrapTitleWords(t *testing.T) {
+	f, _ := fixture(t)
+	st := pdfwrite.TextStyle{Font: f.Song, Size: titleSize}
+	o := pdfwrite.TextOptions{Bold: 0.45}
+	measure := func(s string) float64 { return pdfwrite.TextWidth(s, st, o) }
+	width := blockW - 2*gridChar
+	for _, tt := range []struct {
+		title string
+		want  []string // "" for no fixed expectation
+	}{
+		{"关于公布2024年度企业工程系列中级专业技术职务任职资格评审结果的通知", []string{"关于公布2024年度企业工程系列中级", "专业技术职务任职资格评审结果的通知"}},
+		// Set at the old code's breaks: 审 / 计 and 专业技 / 术职务.
+		{"关于公布2024年度企业经济、审计、会计、统计系列副高级专业技术职务任职资格评审结果的通知",
+			[]string{"关于公布2024年度企业经济、审计、", "会计、统计系列副高级专业技术职务", "任职资格评审结果的通知"}},
+		{"关于公布2024年度经济技术开发区（头屯河区）企业专业技术人员职称评审结果的通知", nil},
+		{"关于公布经济技术开发区（头屯河区）2024年度企业工程系列中级专业技术职务任职资格评审结果的通知", nil},
+		{"关于公布2024年度企业会计系列副高级专业技术职务任职资格评审通过人员名单的通知", nil},
+		{"关于公布评审结果的通知", []string{"关于公布评审结果的通知"}},
+	} {
+		lines := wrapTitle(tt.title, width, measure)
+		if strings.Join(lines, "") != tt.title {
+			t.Errorf("%s: text changed: %q", tt.title, lines)
+		}
+		if tt.want != nil && strings.Join(lines, "|") != strings.Join(tt.want, "|") {
+			t.Errorf("wrapTitle(%s) = %q, want %q", tt.title, lines, tt.want)
+		}
+		// Every break is a word boundary: no dictionary word spans it.
+		pos := 0
+		rs := []rune(tt.title)
+		for _, l := range lines[:len(lines)-1] {
+			pos += len([]rune(l))
+			for _, w := range titleWords {
+				n := len([]rune(w))
+				for start := max(0, pos-n+1); start < pos && start+n <= len(rs); start++ {
+					if string(rs[start:start+n]) == w && start+n > pos {
+						t.Errorf("%s: break %q | %q splits %s", tt.title, string(rs[:pos]), string(rs[pos:]), w)
+					}
+				}
+			}
+			if strings.HasPrefix(string(rs[pos:]), "的") {
+				t.Errorf("%s: a line starts with 的", tt.title)
+			}
+		}
+		longest, shortest := 0.0, math.Inf(1)
+		for _, l := range lines {
+			longest, shortest = math.Max(longest, measure(l)), math.Min(shortest, measure(l))
+			if measure(l) > width {
+				t.Errorf("%s: line %q too wide", tt.title, l)
+			}
+		}
+		if len(lines) > 1 && shortest < 0.45*longest {
+			t.Errorf("%s: unbalanced lines %q", tt.title, lines)
+		}
 	}
 }

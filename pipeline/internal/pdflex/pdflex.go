@@ -19,7 +19,9 @@ const (
 	String   Kind = 's' // literal or hex string; Str holds its bytes
 	Open     Kind = '['
 	Close    Kind = ']'
-	Dict     Kind = 'd' // << or >>; dictionaries only occur in inline images and marked content
+	// Dict is << or >> (Text says which); in content streams dictionaries
+	// only occur in inline images and marked content.
+	Dict Kind = 'd'
 )
 
 // Token is one lexical element of a content stream.
@@ -38,6 +40,14 @@ type Lexer struct {
 
 // New starts a lexer on b.
 func New(b []byte) *Lexer { return &Lexer{b: b} }
+
+// Pos is the offset of the next byte the lexer reads: a reader of whole
+// objects uses it to find where a stream's data starts.
+func (l *Lexer) Pos() int { return l.p }
+
+// Seek moves the lexer to offset p (clamped to the input), e.g. past a
+// stream's data, or back to re-read a token.
+func (l *Lexer) Seek(p int) { l.p = max(0, min(p, len(l.b))) }
 
 // IsSpace reports PDF white space.
 func IsSpace(c byte) bool {
@@ -62,7 +72,7 @@ func (l *Lexer) Next() (Token, bool) {
 			return Token{Kind: String, Str: l.literal()}, true
 		case c == '<' && l.p+1 < len(l.b) && l.b[l.p+1] == '<', c == '>' && l.p+1 < len(l.b) && l.b[l.p+1] == '>':
 			l.p += 2
-			return Token{Kind: Dict}, true
+			return Token{Kind: Dict, Text: string(l.b[l.p-2 : l.p])}, true
 		case c == '<':
 			return Token{Kind: String, Str: l.hex()}, true
 		case c == '[':

@@ -26,7 +26,7 @@ func TestLexer(t *testing.T) {
 		{Kind: Number, Num: 12}, {Kind: Operator, Text: "Tf"}, {Kind: String, Str: []byte("a(b)A c")}, {Kind: Operator, Text: "Tj"},
 		{Kind: String, Str: []byte("Hel`")}, {Kind: Operator, Text: "Tj"}, {Kind: Open}, {Kind: String, Str: []byte("x")},
 		{Kind: Number, Num: -120}, {Kind: String, Str: []byte{0, 'A'}}, {Kind: Close}, {Kind: Operator, Text: "TJ"},
-		{Kind: Operator, Text: "ET"}, {Kind: Dict}, {Kind: Name, Text: "MCID"}, {Kind: Number}, {Kind: Dict},
+		{Kind: Operator, Text: "ET"}, {Kind: Dict, Text: "<<"}, {Kind: Name, Text: "MCID"}, {Kind: Number}, {Kind: Dict, Text: ">>"},
 		{Kind: Operator, Text: "BDC"}, {Kind: Operator, Text: "BI"}, {Kind: Name, Text: "W"}, {Kind: Number, Num: 2},
 		{Kind: Operator, Text: "ID"}, {Kind: Operator, Text: "EMC"},
 	}
