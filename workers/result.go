@@ -160,9 +160,15 @@ func (h *ResultHandler) issue(ctx context.Context, p IssueResultPayload) error {
 	if !ok {
 		run = key
 	}
+	// The file is public once published (`serve`'s /results/ pages), at a
+	// path made from its key alone: link to it.
+	links := wire.Links{}
+	if p := wire.ResultFilePath(key); p != "" {
+		links["file"] = h.Webhooks.link(p)
+	}
 	return h.Webhooks.Emit(ctx, Event{ID: EventID(string(wire.EventResultIssued), run), Type: wire.EventResultIssued, Campaign: b.Campaign,
 		Data: wire.ResultData{Campaign: b.Campaign, DocNumber: b.DocNumber, OutputKey: key, SHA256: info.SHA256, Persons: len(b.Approved),
-			Pages: info.Pages, Links: wire.Links{}}})
+			Pages: info.Pages, Links: links}})
 }
 
 // ResultSubmitter is what an administrator's tool does to issue a result

@@ -261,7 +261,19 @@ func (c *WebhookConfig) taskTimeout() time.Duration {
 
 // link is a link in an event: absolute when BaseURL is set.
 func (c *WebhookConfig) link(path string) string {
+	if c == nil {
+		return path
+	}
 	return strings.TrimRight(c.BaseURL, "/") + path
+}
+
+// link is a link in an event of w (relative when w is nil: no event is
+// sent then).
+func (w *Webhooks) link(path string) string {
+	if w == nil {
+		return path
+	}
+	return w.Config.link(path)
 }
 
 // EventID is an event's id: the same for the same parts, so that the task

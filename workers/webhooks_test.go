@@ -441,8 +441,10 @@ func TestWebhooks(t *testing.T) {
 			continue
 		}
 		if status == "" {
+			// Its link is the file's public address (api/public serves it).
 			d, err := evs[0].Result()
-			if err != nil || d.Persons < 1 || len(d.SHA256) != 64 || d.Campaign != "2024" {
+			if err != nil || d.Persons < 1 || len(d.SHA256) != 64 || d.Campaign != "2024" ||
+				d.Links["file"] != "https://blindpack.example"+wire.ResultFilePath(d.OutputKey) || !strings.HasPrefix(d.Links["file"], "https://blindpack.example/results/files/2024/") {
 				t.Errorf("%s: %+v %v", key, d, err)
 			}
 			continue

@@ -96,7 +96,7 @@ type SubmissionData struct {
 
 // ResultData is the data of result.issued. Result files are public, but
 // the event still names no person: a count, the document number and where
-// the file is.
+// the file is (its key, and its public address in Links["file"]).
 type ResultData struct {
 	Campaign  string `json:"campaign"`
 	DocNumber string `json:"doc_number"`
@@ -108,7 +108,8 @@ type ResultData struct {
 	Links     Links  `json:"links"`
 }
 
-// Links point to where the full state is read, with the caller's token:
-// "submission" is GET /v1/submissions/{id} (state and report). They are
+// Links point to where more is read: "submission" is GET
+// /v1/submissions/{id} (state and report), read with the caller's token;
+// "file" is the published result file, public (ResultFilePath). They are
 // absolute when the sender is configured with its public address.
 type Links map[string]string
