@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/internal/devtsa"
+	"github.com/blindpack/blindpack/internal/resulttest"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/workers"
@@ -50,10 +51,7 @@ func newResultEnv(t *testing.T) *resultEnv {
 // root in result.CAFile there), timestamped by the local TSA tsa.
 func newIssuer(t *testing.T) (is *result.Issuer, keys string, tsa *devtsa.TSA) {
 	t.Helper()
-	keys = filepath.Join(t.TempDir(), "keys")
-	if err := result.GenerateDevKeys(keys, result.DevKeyOptions{}); err != nil {
-		t.Fatal(err)
-	}
+	keys = resulttest.DevKeys(t)
 	// Signed as in production: timestamped by a TSA (a local one), with
 	// the CA's CRL and the TSA's fetched into the file (PAdES B-LT).
 	tsa, err := devtsa.Start(devtsa.Options{})
@@ -219,20 +217,7 @@ func TestResultIssueBadInput(t *testing.T) {
 // CRL of its CA and timestamps of tsa.
 func ltvIssuer(t *testing.T, keys string, crl []byte, tsa *devtsa.TSA) *result.Issuer {
 	t.Helper()
-	signer, err := result.LoadKeyDir(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fonts, err := result.LoadFonts(result.FontConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	is, err := result.NewIssuer(result.Config{Fonts: fonts, Signer: signer, CRLs: [][]byte{crl},
-		TSA: result.TSAConfig{URL: tsa.URL, Roots: []*x509.Certificate{tsa.Root}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return is
+	return resulttest.Issuer(t, keys, result.Config{CRLs: [][]byte{crl}, TSA: result.TSAConfig{URL: tsa.URL, Roots: []*x509.Certificate{tsa.Root}}})
 }
 
 func TestResultKey(t *testing.T) {
