@@ -319,17 +319,6 @@ func waitTask(t *testing.T, insp *asynq.Inspector, queue, id string) {
 	t.Fatalf("task %s did not complete", id)
 }
 
-func fetch(t *testing.T, u string) (int, []byte) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, body
-}
-
 // TestAPI runs the roles through one campaign: the upload service submits
 // two applicants, an administrator assigns reviewers, reviewers download
 // stamped copies, and everything is checked against the real Redis, the
