@@ -6,7 +6,7 @@
 #   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes,
 #                then a 10,000-applicant campaign rehearsal
 #   make faults  kill -9 of workers, Redis restart and Sentinel failover, S3 outage, a SeaweedFS volume
-#                server lost, duplicate runs; prints the fault table
+#                server lost, duplicate runs, a webhook receiver down 2 min; prints the fault table
 SHELL := /bin/bash
 GO ?= go
 
@@ -64,9 +64,11 @@ calibrate:
 FUZZTIME ?= 2m
 FUZZ_TARGETS := \
 	./pipeline/scan:FuzzStripJPEG ./pipeline/scan:FuzzParsePNG ./pipeline/scan:FuzzOpen \
-	./pipeline/scan:FuzzOpenPDF ./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
+	./pipeline/scan:FuzzOpenPDF ./pipeline/scan:FuzzOpenTIFF ./pipeline/scan:FuzzOpenHEIC \
+	./pipeline/scan:FuzzParseHEIF ./pipeline/scan:FuzzOpenWebP ./pipeline/scan:FuzzOpenBMP \
+	./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
 	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode \
-	./pipeline/result:FuzzReadUpdates
+	./pipeline/result:FuzzReadUpdates ./internal/strictjson:FuzzDecode
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} in $${t%:*} for $(FUZZTIME)"; \
@@ -84,6 +86,7 @@ load: deps
 faults: deps
 	deploy/local/build-seaweedfs.sh
 	BLINDPACK_FAULTS=1 $(GO) test -count=1 -v -timeout 45m ./internal/faulttest/
+	BLINDPACK_FAULTS=1 deploy/local/with-services.sh $(GO) test -count=1 -v -timeout 15m -run '^TestWebhooks$$' ./workers/
 
 # go vet and staticcheck (pinned; fetched through the Go module proxy the first time). A cold
 # staticcheck run analyses every dependency (a few minutes on 2 cores), later runs take seconds.

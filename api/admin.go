@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
-	"slices"
 	"strconv"
 	"time"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/state"
@@ -66,27 +66,21 @@ func (s *Server) resolve(ctx context.Context, anon string) (campaign, applicant 
 	return campaign, applicant, nil
 }
 
-// assignRequest is the body of POST /v1/assignments.
-type assignRequest struct {
-	AnonCode string `json:"anon_code"`
-	Reviewer string `json:"reviewer"`
-}
-
 // assign gives a reviewer an applicant's packet, by anonymous code, and
 // audits it in the application's trail.
 func (s *Server) assign(w http.ResponseWriter, r *http.Request, p Principal) {
-	var req assignRequest
-	if !decodeJSON(w, r, &req) {
+	var req wire.AssignRequest
+	if !decodeBody(w, r, maxSmallBody, &req) {
 		return
 	}
 	if _, ok := anonCampaign(req.AnonCode); !ok || !pipeline.ValidID(req.Reviewer) {
-		writeError(w, http.StatusBadRequest, "anon_code must be an anonymous code (2024-XXXX-XXXX) and reviewer a reviewer code")
+		writeError(w, wire.CodeInvalidParameter, "anon_code must be an anonymous code (2024-XXXX-XXXX) and reviewer a reviewer code")
 		return
 	}
 	ctx := r.Context()
 	campaign, applicant, err := s.resolve(ctx, req.AnonCode)
 	if errors.Is(err, errNoApplication) {
-		writeError(w, http.StatusNotFound, "no application has this anonymous code")
+		writeError(w, wire.CodeUnknownAnonCode, "")
 		return
 	} else if err != nil {
 		s.internalError(w, r, "resolve anonymous code", err)
@@ -106,15 +100,15 @@ func (s *Server) assign(w http.ResponseWriter, r *http.Request, p Principal) {
 			return
 		}
 	}
-	writeJSON(w, code, map[string]string{"status": status, "anon_code": req.AnonCode, "reviewer": req.Reviewer})
+	writeJSON(w, code, wire.Assignment{Status: status, AnonCode: req.AnonCode, Reviewer: req.Reviewer})
 }
 
-// unassign takes a packet away from a reviewer; links already handed out
-// expire within the presign expiry.
+// unassign takes a packet away from a reviewer, at once: every download
+// checks the assignment on its own request.
 func (s *Server) unassign(w http.ResponseWriter, r *http.Request, p Principal) {
 	anon, reviewer := r.PathValue("anon"), r.PathValue("reviewer")
 	if _, ok := anonCampaign(anon); !ok || !pipeline.ValidID(reviewer) {
-		writeError(w, http.StatusBadRequest, "invalid anonymous code or reviewer code")
+		writeError(w, wire.CodeInvalidParameter, "invalid anonymous code or reviewer code")
 		return
 	}
 	ctx := r.Context()
@@ -124,7 +118,7 @@ func (s *Server) unassign(w http.ResponseWriter, r *http.Request, p Principal) {
 		return
 	}
 	if !removed {
-		writeError(w, http.StatusNotFound, "no such assignment")
+		writeError(w, wire.CodeUnknownAssignment, "")
 		return
 	}
 	campaign, applicant, err := s.resolve(ctx, anon)
@@ -137,7 +131,7 @@ func (s *Server) unassign(w http.ResponseWriter, r *http.Request, p Principal) {
 		s.internalError(w, r, "audit", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "unassigned", "anon_code": anon, "reviewer": reviewer})
+	writeJSON(w, http.StatusOK, wire.Assignment{Status: "unassigned", AnonCode: anon, Reviewer: reviewer})
 }
 
 // listAssignments lists assignments: of one reviewer (?reviewer=), of one
@@ -148,7 +142,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, _ Princ
 	switch rev, anon := q.Get("reviewer"), q.Get("anon_code"); {
 	case rev != "":
 		if !pipeline.ValidID(rev) {
-			writeError(w, http.StatusBadRequest, "invalid reviewer code")
+			writeError(w, wire.CodeInvalidParameter, "reviewer: not a reviewer code")
 			return
 		}
 		codes, err := s.d.State.AssignedTo(ctx, rev)
@@ -159,7 +153,7 @@ func (s *Server) listAssignments(w http.ResponseWriter, r *http.Request, _ Princ
 		writeJSON(w, http.StatusOK, map[string]any{"reviewer": rev, "anon_codes": nonNil(codes)})
 	case anon != "":
 		if _, ok := anonCampaign(anon); !ok {
-			writeError(w, http.StatusBadRequest, "invalid anonymous code")
+			writeError(w, wire.CodeInvalidParameter, "anon_code: not an anonymous code")
 			return
 		}
 		revs, err := s.d.State.ReviewersOf(ctx, anon)
@@ -185,40 +179,9 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// archivedTask is one failed task, as an administrator needs it: what it
-// was about (ids from its payload, never a document) and why it failed.
-type archivedTask struct {
-	ID           string    `json:"id"`
-	Queue        string    `json:"queue"`
-	Type         string    `json:"type"`
-	Retried      int       `json:"retried"`
-	LastFailedAt time.Time `json:"last_failed_at"`
-	LastError    string    `json:"last_error"`
-	Campaign     string    `json:"campaign,omitempty"`
-	ApplicantID  string    `json:"applicant_id,omitempty"`
-	SubmissionID string    `json:"submission_id,omitempty"`
-	BatchKey     string    `json:"batch_key,omitempty"`
-}
-
-// attentionView is one application needing attention.
-type attentionView struct {
-	Campaign    string `json:"campaign"`
-	ApplicantID string `json:"applicant_id"`
-	// Status is the listing (pipeline.Listed): the application's status,
-	// or "refused" when its latest submission was.
-	Status         string          `json:"status"`
-	Returns        int             `json:"returns"`
-	Deadline       *time.Time      `json:"deadline,omitempty"`
-	LastSubmission string          `json:"last_submission,omitempty"`
-	LastOutcome    pipeline.Status `json:"last_outcome,omitempty"`
-	Series         string          `json:"series,omitempty"`
-	Level          string          `json:"level,omitempty"`
-	Codes          []string        `json:"codes"`
-	Updated        time.Time       `json:"updated"`
-}
-
 // failures lists what needs an administrator: archived tasks of every
-// queue (retries exhausted, or a payload nobody can act on), and
+// queue, webhook deliveries included (retries exhausted, or a payload
+// nobody can act on), and
 // applications that are returned, abandoned or whose latest submission was
 // refused (state.Attention), filtered by ?campaign, series, level, status,
 // code, since, until (RFC 3339) and at most ?limit (default 100) of each.
@@ -228,7 +191,7 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
-			writeError(w, http.StatusBadRequest, "limit: 1 to 1000")
+			writeError(w, wire.CodeInvalidParameter, "limit: 1 to 1000")
 			return
 		}
 		limit = n
@@ -241,19 +204,14 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 		if v := q.Get(t.name); v != "" {
 			at, err := time.Parse(time.RFC3339, v)
 			if err != nil {
-				writeError(w, http.StatusBadRequest, t.name+": want RFC 3339")
+				writeError(w, wire.CodeInvalidParameter, t.name+": want RFC 3339")
 				return
 			}
 			*t.dst = at
 		}
 	}
-	tasks := []archivedTask{}
-	queues := make([]string, 0, len(workers.Queues))
-	for q := range workers.Queues {
-		queues = append(queues, q)
-	}
-	slices.Sort(queues)
-	for _, queue := range queues {
+	tasks := []wire.ArchivedTask{}
+	for _, queue := range workers.AllQueues() {
 		list, err := s.d.Inspector.ListArchivedTasks(queue, asynq.PageSize(limit))
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			continue
@@ -262,7 +220,7 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 			return
 		}
 		for _, t := range list {
-			at := archivedTask{ID: t.ID, Queue: t.Queue, Type: t.Type, Retried: t.Retried, LastFailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr}
+			at := wire.ArchivedTask{ID: t.ID, Queue: t.Queue, Type: t.Type, Retried: t.Retried, LastFailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr}
 			var ids struct {
 				Campaign     string `json:"campaign"`
 				ApplicantID  string `json:"applicant_id"`
@@ -280,11 +238,11 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 		s.internalError(w, r, "attention", err)
 		return
 	}
-	views := make([]attentionView, 0, len(apps))
+	views := make([]wire.Attention, 0, len(apps))
 	for _, a := range apps {
 		listed, _ := a.Listed()
-		v := attentionView{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Status: listed, Returns: a.Returns,
-			LastSubmission: a.LastSubmission, LastOutcome: a.LastOutcome, Series: a.Meta.Series, Level: a.Meta.Level,
+		v := wire.Attention{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Status: listed, Returns: a.Returns,
+			LastSubmission: a.LastSubmission, LastOutcome: string(a.LastOutcome), Series: a.Meta.Series, Level: a.Meta.Level,
 			Codes: nonNil(a.Meta.Codes), Updated: a.Updated.UTC()}
 		if !a.Deadline.IsZero() {
 			d := a.Deadline.UTC()
@@ -292,13 +250,13 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 		}
 		views = append(views, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"archived_tasks": tasks, "applications": views, "codes": state.CodeCounts(apps)})
+	writeJSON(w, http.StatusOK, wire.Failures{ArchivedTasks: tasks, Applications: views, Codes: state.CodeCounts(apps)})
 }
 
 // issueResult stores a blindpack/batch@1 document and queues its signing
 // (result:issue, critical queue) for a worker that holds the keys.
 func (s *Server) issueResult(w http.ResponseWriter, r *http.Request, p Principal) {
-	doc, ok := readBody(w, r, s.cfg.MaxBatchBytes)
+	doc, ok := readJSONBody(w, r, s.cfg.MaxBatchBytes)
 	if !ok {
 		return
 	}
@@ -306,24 +264,14 @@ func (s *Server) issueResult(w http.ResponseWriter, r *http.Request, p Principal
 	pl, err := sub.Submit(r.Context(), doc)
 	if errors.Is(err, result.ErrInvalidBatch) {
 		// Results are public: the batch's problems may be quoted.
-		writeError(w, http.StatusBadRequest, err.Error())
+		writeError(w, wire.CodeInvalidBatch, err.Error())
 		return
 	} else if err != nil {
 		s.internalError(w, r, "issue result", err)
 		return
 	}
 	s.log.Info("result queued", "by", p.Actor(), "campaign", pl.Campaign, "output_key", pl.OutputKey)
-	writeJSON(w, http.StatusAccepted, map[string]string{"status": "queued", "campaign": pl.Campaign, "batch_key": pl.BatchKey, "output_key": pl.OutputKey})
-}
-
-// eventView is one audit event.
-type eventView struct {
-	At         time.Time `json:"at"`
-	Actor      string    `json:"actor"`
-	Action     string    `json:"action"`
-	Submission string    `json:"submission,omitempty"`
-	Detail     string    `json:"detail,omitempty"`
-	From       string    `json:"from,omitempty"`
+	writeJSON(w, http.StatusAccepted, wire.ResultQueued{Status: wire.StatusQueued, Campaign: pl.Campaign, BatchKey: pl.BatchKey, OutputKey: pl.OutputKey})
 }
 
 // audit returns an application's audit trail, newest first (?limit=,
@@ -331,7 +279,7 @@ type eventView struct {
 func (s *Server) audit(w http.ResponseWriter, r *http.Request, _ Principal) {
 	campaign, applicant := r.PathValue("campaign"), r.PathValue("applicant")
 	if !pipeline.ValidID(campaign) || !pipeline.ValidID(applicant) {
-		writeError(w, http.StatusBadRequest, "invalid campaign or applicant id")
+		writeError(w, wire.CodeInvalidParameter, "invalid campaign or applicant id")
 		return
 	}
 	s.writeTrail(w, r, campaign, applicant)
@@ -341,12 +289,12 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request, _ Principal) {
 func (s *Server) submissionAudit(w http.ResponseWriter, r *http.Request, _ Principal) {
 	id := r.PathValue("id")
 	if !pipeline.ValidID(id) {
-		writeError(w, http.StatusBadRequest, "invalid submission id")
+		writeError(w, wire.CodeInvalidParameter, "invalid submission id")
 		return
 	}
 	loc, err := s.d.State.Locate(r.Context(), id)
 	if errors.Is(err, state.ErrUnknownSubmission) {
-		writeError(w, http.StatusNotFound, "no such submission")
+		writeError(w, wire.CodeUnknownSubmission, "")
 		return
 	} else if err != nil {
 		s.internalError(w, r, "locate submission", err)
@@ -360,7 +308,7 @@ func (s *Server) writeTrail(w http.ResponseWriter, r *http.Request, campaign, ap
 	if v := r.URL.Query().Get("limit"); v != "" {
 		var err error
 		if n, err = strconv.Atoi(v); err != nil || n < 1 {
-			writeError(w, http.StatusBadRequest, "limit must be a positive number")
+			writeError(w, wire.CodeInvalidParameter, "limit must be a positive number")
 			return
 		}
 	}
@@ -369,9 +317,9 @@ func (s *Server) writeTrail(w http.ResponseWriter, r *http.Request, campaign, ap
 		s.internalError(w, r, "trail", err)
 		return
 	}
-	out := make([]eventView, 0, len(events))
+	out := make([]wire.AuditEvent, 0, len(events))
 	for _, e := range events {
-		out = append(out, eventView{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Submission: e.Submission, Detail: e.Detail, From: e.From})
+		out = append(out, wire.AuditEvent{At: e.At.UTC(), Actor: e.Actor, Action: e.Action, Submission: e.Submission, Detail: e.Detail, From: e.From})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"campaign": campaign, "applicant_id": applicant, "events": out})
+	writeJSON(w, http.StatusOK, wire.Trail{Campaign: campaign, ApplicantID: applicant, Events: out})
 }

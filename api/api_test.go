@@ -27,6 +27,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/api"
+	"github.com/blindpack/blindpack/api/wire"
+	"github.com/blindpack/blindpack/client"
 	"github.com/blindpack/blindpack/internal/pdfcheck"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
@@ -65,6 +67,11 @@ type env struct {
 	s3      testenv.S3
 	asynq   *asynq.Client
 	state   *state.Store
+	// valid checks every answer against openapi.yaml; up and admin are
+	// the Go client with the upload service's, an administrator's and
+	// reviewer E-0042's tokens, through it.
+	valid          *validator
+	up, admin, rev *client.Client
 }
 
 func newEnv(t *testing.T) *env {
@@ -139,7 +146,14 @@ func newEnv(t *testing.T) *env {
 			{Name: "s3", Ping: cl.Ping},
 		}}
 	e.srv, e.ops = e.serveBoth(api.Config{TempDir: t.TempDir()}, e.deps)
-	e.client = &http.Client{Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	e.valid = newValidator(t, nil)
+	e.valid.ops = strings.TrimPrefix(e.ops.URL, "http://")
+	e.client = &http.Client{Transport: e.valid, Timeout: time.Minute, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	for who, c := range map[string]**client.Client{"upload": &e.up, "admin": &e.admin, "E-0042": &e.rev} {
+		if *c, err = client.New(e.srv.URL, e.tok[who], client.Options{HTTPClient: e.client}); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return e
 }
 
@@ -185,20 +199,11 @@ func (e *env) do(method, path, token string, body []byte) response {
 
 func (e *env) doOn(srv *httptest.Server, method, path, token string, body []byte) response {
 	e.t.Helper()
-	req, err := http.NewRequest(method, srv.URL+path, bytes.NewReader(body))
-	if err != nil {
-		e.t.Fatal(err)
+	ctype := ""
+	if body != nil {
+		ctype = "application/json"
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := e.client.Do(req)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	data, _ := io.ReadAll(resp.Body)
-	return response{code: resp.StatusCode, header: resp.Header, body: data}
+	return e.rawOn(srv, method, path, token, ctype, body, nil)
 }
 
 // upload puts a sample's files in the uploads bucket, as the upload
@@ -236,34 +241,21 @@ func (e *env) upload(name, id string) (*pipeline.Submission, []byte) {
 	return sub, out
 }
 
-// submissionView is the part of GET /v1/submissions/{id} the tests read.
-type submissionView struct {
-	State       string           `json:"state"`
-	ApplicantID string           `json:"applicant_id"`
-	Report      *pipeline.Report `json:"report"`
-	Application struct {
-		Status string `json:"status"`
-	} `json:"application"`
-}
-
-// waitReport polls the API until the submission has a report.
-func (e *env) waitReport(id string) submissionView {
+// waitReport waits through the client until the submission has a report,
+// and parses it.
+func (e *env) waitReport(id string) (wire.Submission, *pipeline.Report) {
 	e.t.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
-		r := e.do("GET", "/v1/submissions/"+id, e.tok["upload"], nil)
-		if r.code != http.StatusOK {
-			e.t.Fatalf("GET submission: %d %s", r.code, r.body)
-		}
-		var v submissionView
-		r.json(e.t, &v)
-		if v.Report != nil {
-			return v
-		}
-		time.Sleep(200 * time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	v, err := e.up.WaitReport(ctx, id, 200*time.Millisecond)
+	if err != nil {
+		e.t.Fatalf("report of %s: %v", id, err)
 	}
-	e.t.Fatalf("no report for %s", id)
-	return submissionView{}
+	rep, err := pipeline.ParseReport(v.Report)
+	if err != nil {
+		e.t.Fatalf("report of %s: %v", id, err)
+	}
+	return v, rep
 }
 
 type event struct {
@@ -327,17 +319,6 @@ func waitTask(t *testing.T, insp *asynq.Inspector, queue, id string) {
 	t.Fatalf("task %s did not complete", id)
 }
 
-func fetch(t *testing.T, u string) (int, []byte) {
-	t.Helper()
-	resp, err := http.Get(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, body
-}
-
 // TestAPI runs the roles through one campaign: the upload service submits
 // two applicants, an administrator assigns reviewers, reviewers download
 // stamped copies, and everything is checked against the real Redis, the
@@ -379,36 +360,43 @@ func TestAPI(t *testing.T) {
 	})
 
 	t.Run("submit", func(t *testing.T) {
+		ctx := context.Background()
 		for _, tc := range []struct {
-			name string
-			body []byte
-			want int
-			says string
+			name    string
+			body    []byte
+			already bool
+			want    error
+			detail  string
 		}{
-			{"first", docA, 202, "queued"},
-			{"the same again", docA, 200, "already queued"},
-			{"second applicant", docB, 202, "queued"},
-			{"not JSON", []byte("{"), 400, "malformed_submission"},
-			{"another schema", []byte(`{"schema":"x"}`), 400, "unsupported_schema"},
-			{"too large", bytes.Repeat([]byte(" "), 1<<20+1), 413, "larger than"},
+			{"first", docA, false, nil, ""},
+			{"the same again", docA, true, nil, ""},
+			{"second applicant", docB, false, nil, ""},
+			{"not JSON", []byte("{"), false, client.ErrInvalidSubmission, "malformed_submission"},
+			{"another schema", []byte(`{"schema":"x"}`), false, client.ErrInvalidSubmission, "unsupported_schema"},
+			{"too large", bytes.Repeat([]byte(" "), 1<<20+1), false, client.ErrBodyTooLarge, ""},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				r := e.do("POST", "/v1/submissions", e.tok["upload"], tc.body)
-				if r.code != tc.want || !bytes.Contains(r.body, []byte(tc.says)) {
-					t.Fatalf("%d %s, want %d %q", r.code, r.body, tc.want, tc.says)
+				got, err := e.up.Submit(ctx, tc.body)
+				var ae *client.Error
+				switch {
+				case tc.want == nil && (err != nil || got.AlreadyQueued != tc.already):
+					t.Fatalf("Submit = %+v, %v; want already queued %v", got, err, tc.already)
+				case tc.want != nil && (!errors.Is(err, tc.want) || !errors.As(err, &ae) || !strings.Contains(ae.Detail, tc.detail)):
+					t.Fatalf("Submit error %v, want %v with %q", err, tc.want, tc.detail)
 				}
 			})
 		}
-		if r := e.do("GET", "/v1/submissions/nobody-r1", e.tok["upload"], nil); r.code != 404 {
-			t.Errorf("unknown submission: %d", r.code)
+		if _, err := e.up.Submission(ctx, "nobody-r1"); !errors.Is(err, client.ErrUnknownSubmission) {
+			t.Errorf("unknown submission: %v", err)
 		}
 	})
 
-	va, vb := e.waitReport(subA.SubmissionID), e.waitReport(subB.SubmissionID)
+	va, repA := e.waitReport(subA.SubmissionID)
+	vb, repB := e.waitReport(subB.SubmissionID)
 	if va.State != "accepted" || vb.State != "accepted" || va.Application.Status != "accepted" {
-		t.Fatalf("reports: %s %s", va.State, vb.State)
+		t.Fatalf("reports: %s %s, application %s", va.State, vb.State, va.Application.Status)
 	}
-	anonA, anonB := va.Report.AnonCode, vb.Report.AnonCode
+	anonA, anonB := repA.AnonCode, repB.AnonCode
 	if want := pipeline.AnonCode([]byte(anonSecret), "2024", subA.ApplicantID); anonA != want {
 		t.Fatalf("anon code %s, want %s", anonA, want)
 	}
@@ -418,47 +406,50 @@ func TestAPI(t *testing.T) {
 	}
 
 	t.Run("assign", func(t *testing.T) {
+		ctx := context.Background()
 		for _, tc := range []struct {
 			name, anon, reviewer string
-			want                 int
+			status               string
+			err                  error
 		}{
-			{"E-0042 gets A", anonA, "E-0042", 201},
-			{"again", anonA, "E-0042", 200},
-			{"E-0077 gets A", anonA, "E-0077", 201},
-			{"E-0077 gets B", anonB, "E-0077", 201},
-			{"unknown code", "2024-0000-0000", "E-0042", 404},
-			{"not a code", "../uploads", "E-0042", 400},
-			{"bad reviewer", anonA, "E/0042", 400},
+			{"E-0042 gets A", anonA, "E-0042", "assigned", nil},
+			{"again", anonA, "E-0042", "already assigned", nil},
+			{"E-0077 gets A", anonA, "E-0077", "assigned", nil},
+			{"E-0077 gets B", anonB, "E-0077", "assigned", nil},
+			{"unknown code", "2024-0000-0000", "E-0042", "", client.ErrUnknownAnonCode},
+			{"not a code", "../uploads", "E-0042", "", client.ErrInvalidParameter},
+			{"bad reviewer", anonA, "E/0042", "", client.ErrInvalidParameter},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				body, _ := json.Marshal(map[string]string{"anon_code": tc.anon, "reviewer": tc.reviewer})
-				if r := e.do("POST", "/v1/assignments", e.tok["admin"], body); r.code != tc.want {
-					t.Fatalf("%d %s, want %d", r.code, r.body, tc.want)
+				got, err := e.admin.Assign(ctx, tc.anon, tc.reviewer)
+				if tc.err != nil && !errors.Is(err, tc.err) || tc.err == nil && (err != nil || got.Status != tc.status) {
+					t.Fatalf("Assign = %+v, %v; want %q %v", got, err, tc.status, tc.err)
 				}
 			})
 		}
-		r := e.do("GET", "/v1/assignments", e.tok["admin"], nil)
-		var all struct{ Assignments map[string][]string }
-		r.json(t, &all)
-		if len(all.Assignments["E-0042"]) != 1 || len(all.Assignments["E-0077"]) != 2 {
-			t.Errorf("assignments: %s", r.body)
+		all, err := e.admin.Assignments(ctx, "", "")
+		if err != nil || len(all.All["E-0042"]) != 1 || len(all.All["E-0077"]) != 2 {
+			t.Errorf("assignments: %+v %v", all, err)
 		}
-		r = e.do("GET", "/v1/packets", e.tok["E-0042"], nil)
-		var list struct {
-			Reviewer string
-			Packets  []struct {
-				AnonCode  string `json:"anon_code"`
-				Available bool
-			}
+		if one, err := e.admin.Assignments(ctx, "E-0077", ""); err != nil || one.Reviewer != "E-0077" || len(one.AnonCodes) != 2 {
+			t.Errorf("E-0077's assignments: %+v %v", one, err)
 		}
-		r.json(t, &list)
-		if list.Reviewer != "E-0042" || len(list.Packets) != 1 || list.Packets[0].AnonCode != anonA || !list.Packets[0].Available {
-			t.Errorf("E-0042's packets: %s", r.body)
+		if one, err := e.admin.Assignments(ctx, "", anonA); err != nil || one.AnonCode != anonA || len(one.Reviewers) != 2 {
+			t.Errorf("A's reviewers: %+v %v", one, err)
+		}
+		list, err := e.rev.Packets(ctx)
+		if err != nil || list.Reviewer != "E-0042" || len(list.Packets) != 1 {
+			t.Fatalf("E-0042's packets: %+v %v", list, err)
+		}
+		if p := list.Packets[0]; p.AnonCode != anonA || p.Campaign != "2024" || !p.Available || p.Pages != repA.Packet.Pages ||
+			p.Series != subA.Series || p.Level != subA.Level || p.AssignedAt == nil || p.ReviewedAt != nil || p.CopyMadeAt != nil || p.Href != "/v1/packets/"+anonA {
+			t.Errorf("E-0042's packet: %+v", p)
 		}
 	})
 
 	var copy42, copy77 []byte
 	t.Run("download", func(t *testing.T) {
+		ctx := context.Background()
 		if r := e.do("GET", "/v1/packets/"+anonB, e.tok["E-0042"], nil); r.code != 403 {
 			t.Fatalf("unassigned packet: %d %s", r.code, r.body)
 		}
@@ -486,6 +477,22 @@ func TestAPI(t *testing.T) {
 		if again := e.download("E-0042", anonA); !bytes.Equal(again, copy42) {
 			t.Error("a second download gave another copy")
 		}
+		// The client streams the same copy, and names refusals.
+		var saved bytes.Buffer
+		if n, err := e.rev.SavePacket(ctx, anonA, &saved); err != nil || n != int64(len(copy42)) || !bytes.Equal(saved.Bytes(), copy42) {
+			t.Errorf("SavePacket: %d bytes, %v", n, err)
+		}
+		if f, err := e.rev.Packet(ctx, anonA); err != nil || f.Name != anonA+".pdf" || f.Size != int64(len(copy42)) || f.RequestID == "" {
+			t.Errorf("Packet: %+v %v", f, err)
+		} else {
+			f.Close()
+		}
+		if _, err := e.rev.Packet(ctx, anonB); !errors.Is(err, client.ErrNotAssigned) {
+			t.Errorf("the client's download of an unassigned packet: %v", err)
+		}
+		if list, err := e.rev.Packets(ctx); err != nil || len(list.Packets) != 1 || list.Packets[0].CopyMadeAt == nil {
+			t.Errorf("E-0042's packets after the download: %+v %v", list, err)
+		}
 		copy77 = e.download("E-0077", anonA)
 		if bytes.Equal(copy42, copy77) {
 			t.Fatal("two reviewers got the same copy")
@@ -496,13 +503,13 @@ func TestAPI(t *testing.T) {
 			path := pdfcheck.File(t, c)
 			pdfcheck.QPDFCheck(t, path)
 			other := map[string]string{"E-0042": "E-0077", "E-0077": "E-0042"}[who]
-			for page := 1; page <= va.Report.Packet.Pages; page++ {
+			for page := 1; page <= repA.Packet.Pages; page++ {
 				text := pdfcheck.Text(t, path, page, page)
 				if !strings.Contains(text, "评审专家"+who+"·2024-09-2002:00Z·仅供评审") || strings.Contains(text, other) {
 					t.Errorf("%s's copy, page %d: %q", who, page, text)
 				}
 			}
-			if probs, err := verify.Packet(context.Background(), bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, va.Report.Packet)); err != nil || len(probs) > 0 {
+			if probs, err := verify.Packet(context.Background(), bytes.NewReader(c), int64(len(c)), pipeline.Expectation(subA, repA.Packet)); err != nil || len(probs) > 0 {
 				t.Errorf("%s's copy fails verification: %v", who, probs)
 			}
 		}
@@ -518,6 +525,11 @@ func TestAPI(t *testing.T) {
 
 	t.Run("audit trail", func(t *testing.T) {
 		events := e.trail("2024", subA.ApplicantID)
+		if last, err := e.admin.SubmissionTrail(context.Background(), subA.SubmissionID, 3); err != nil || len(last.Events) != 3 ||
+			last.Events[0] != (wire.AuditEvent{At: last.Events[0].At, Actor: events[0].Actor, Action: events[0].Action, Submission: events[0].Submission,
+				Detail: events[0].Detail, From: events[0].From}) {
+			t.Errorf("the submission's trail, last 3: %+v %v", last, err)
+		}
 		downloads := map[string]int{}
 		made := 0
 		for _, ev := range events {
@@ -539,8 +551,10 @@ func TestAPI(t *testing.T) {
 				}
 			}
 		}
-		// E-0042: two downloads and the URL that named E-0077; E-0077: one.
-		if downloads["reviewer:E-0042"] != 3 || downloads["reviewer:E-0077"] != 1 || made != 2 {
+		// E-0042: two downloads, one through the client and the URL that
+		// named E-0077 (Packet's answer was closed unread: audited too, as
+		// the copy was on its way); E-0077: one.
+		if downloads["reviewer:E-0042"] != 5 || downloads["reviewer:E-0077"] != 1 || made != 2 {
 			t.Errorf("downloads %v, %d copies made; trail: %+v", downloads, made, events)
 		}
 	})
@@ -591,7 +605,7 @@ func TestAPI(t *testing.T) {
 		if r := e.do("POST", "/v1/submissions", e.tok["upload"], doc); r.code != 202 {
 			t.Fatalf("%d %s", r.code, r.body)
 		}
-		if v := e.waitReport(sub.SubmissionID); v.State != "rejected" {
+		if v, _ := e.waitReport(sub.SubmissionID); v.State != "rejected" {
 			t.Fatalf("state %s", v.State)
 		}
 		if _, err := e.asynq.Enqueue(asynq.NewTask(workers.TypeProcessSubmission, []byte("not json"), asynq.TaskID("garbage-1"))); err != nil {
@@ -679,6 +693,13 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("openapi", func(t *testing.T) {
+		doc, err := e.up.OpenAPI(context.Background())
+		if want, _ := api.OpenAPI(); err != nil || !bytes.Equal(doc, want) {
+			t.Errorf("OpenAPI: %v", err)
+		}
+	})
+
 	t.Run("probes and metrics", func(t *testing.T) {
 		// Liveness is public; readiness and metrics only on the operators'
 		// listener.
@@ -706,10 +727,10 @@ func TestAPI(t *testing.T) {
 		if time.Since(start) > 5*time.Second {
 			t.Errorf("readiness did not time out")
 		}
-		// This server streamed five downloads and made three copies.
+		// This server streamed seven downloads and made three copies.
 		r = e.doOn(e.ops, "GET", "/metrics", "", nil)
 		for _, want := range []string{
-			`blindpack_api_downloads_total{outcome="streamed"} 5`,
+			`blindpack_api_downloads_total{outcome="streamed"} 7`,
 			`blindpack_api_downloads_total{outcome="denied"}`,
 			`blindpack_api_downloads_total{outcome="unavailable"} 1`,
 			`blindpack_api_copies_total{outcome="made"} 3`,
@@ -723,6 +744,11 @@ func TestAPI(t *testing.T) {
 			}
 		}
 	})
+	// Every operation of openapi.yaml answered at least once, and every
+	// answer matched the document (the validator fails the test if not).
+	if unseen := e.valid.unseen(); len(unseen) > 0 {
+		t.Errorf("operations no answer was validated for: %v", unseen)
+	}
 }
 
 func TestParseTokens(t *testing.T) {
@@ -805,6 +831,7 @@ func TestServeShutsDownGracefully(t *testing.T) {
 	go func() {
 		req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/v1/submissions", body)
 		req.Header.Set("Authorization", "Bearer "+e.tok["upload"])
+		req.Header.Set("Content-Type", "application/json")
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			got <- 0

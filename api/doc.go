@@ -8,10 +8,15 @@
 // only each token's SHA-256 (see Tokens), re-read when it changes and on
 // SIGHUP (WatchTokens); a token carries one role — upload service,
 // reviewer or administrator — and a subject (the reviewer's code, the
-// administrator's name). A request without a valid token is answered 401,
-// one whose role may not use the route 403. A reviewer is only ever named
-// by their token: no route takes a reviewer code from a reviewer, so no
-// request of theirs can reach another reviewer's copy, a report, an
+// administrator's name). A request to /v1 without a valid token is
+// answered 401 before the router may answer anything else (405, a
+// redirect), one whose role may not use the route 403. Every answer
+// carries a request id (X-Request-Id, also in the log line), every error
+// has one shape (package wire), every JSON body is decoded by one strict
+// decoder, and api/openapi.yaml — served at /v1/openapi.json — describes
+// every route (middleware.go, respond.go, openapi.go). A reviewer is only ever
+// named by their token: no route takes a reviewer code from a reviewer, so
+// no request of theirs can reach another reviewer's copy, a report, an
 // upload, or a packet not assigned to them.
 //
 // A packet download streams the reviewer's personal copy (package stamp)

@@ -18,8 +18,8 @@ import (
 //     blindpack_api_request_duration_seconds{route}: every request, by
 //     route pattern (never the path, so ids do not become labels);
 //   - blindpack_api_downloads_total{outcome}: packet downloads —
-//     redirected, denied (not assigned), unavailable (no accepted packet),
-//     failed;
+//     streamed, denied (not assigned), unavailable (no accepted packet,
+//     or no application has the code), bad_request, error;
 //   - blindpack_api_copies_total{outcome} and
 //     blindpack_api_copy_duration_seconds: personal copies made on first
 //     downloads, and how long making one took;
@@ -147,9 +147,9 @@ func (r *recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the connection.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// observe logs and counts every request. The log line names the route,
-// the path (ids and anonymous codes only), the caller's role and subject,
-// the status and the time taken — never a body.
+// observe logs and counts every request. The log line names the request
+// id, the route, the path (ids and anonymous codes only), the caller's
+// role and subject, the status and the time taken — never a body.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -160,7 +160,11 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		}
 		route := r.Pattern
 		if route == "" {
-			route = "unmatched"
+			// Answered before routing (401 by the guard): count it under
+			// the route it was for, if any.
+			if _, route = s.mux.Handler(r); route == "" {
+				route = "unmatched"
+			}
 		}
 		elapsed := time.Since(start)
 		s.metrics.requests.WithLabelValues(route, r.Method, strconv.Itoa(rec.status)).Inc()
@@ -168,7 +172,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		if route == "GET /metrics" || route == "GET /healthz" || route == "GET /readyz" {
 			return // probes every few seconds would drown the log
 		}
-		s.log.Info("request", "method", r.Method, "route", route, "path", r.URL.Path, "status", rec.status,
+		s.log.Info("request", "request_id", requestID(r.Context()), "method", r.Method, "route", route, "path", r.URL.Path, "status", rec.status,
 			"bytes", rec.bytes, "duration_ms", elapsed.Milliseconds(), "role", string(rec.principal.Role),
 			"subject", rec.principal.Subject, "remote", s.clientAddr(r))
 	})

@@ -13,32 +13,13 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/api/review"
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/stamp"
 	"github.com/blindpack/blindpack/pipeline/verify"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 )
-
-// packetView is one packet in a reviewer's list.
-type packetView struct {
-	AnonCode string `json:"anon_code"`
-	Campaign string `json:"campaign"`
-	Series   string `json:"series,omitempty"`
-	Level    string `json:"level,omitempty"`
-	// Pages is the packet's page count, when it is available.
-	Pages int `json:"pages,omitempty"`
-	// Available says whether the packet can be downloaded now (the
-	// application is accepted and its packet published).
-	Available bool `json:"available"`
-	// AssignedAt is when the packet was assigned; ReviewedAt when the
-	// reviewer marked it reviewed (in the portal).
-	AssignedAt *time.Time `json:"assigned_at,omitempty"`
-	ReviewedAt *time.Time `json:"reviewed_at,omitempty"`
-	// CopyMadeAt is when the reviewer's personal copy was made, if it was.
-	CopyMadeAt *time.Time `json:"copy_made_at,omitempty"`
-	Href       string     `json:"href"`
-}
 
 // listPackets lists the packets assigned to the reviewer the token names.
 func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal) {
@@ -48,7 +29,7 @@ func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal
 		s.internalError(w, r, "assigned to", err)
 		return
 	}
-	out := make([]packetView, 0, len(pk))
+	out := make([]wire.Packet, 0, len(pk))
 	opt := func(t time.Time) *time.Time {
 		if t.IsZero() {
 			return nil
@@ -56,14 +37,14 @@ func (s *Server) listPackets(w http.ResponseWriter, r *http.Request, p Principal
 		return &t
 	}
 	for _, x := range pk {
-		v := packetView{AnonCode: x.AnonCode, Campaign: x.Campaign, Series: x.Series, Level: x.Level, Pages: x.Pages,
+		v := wire.Packet{AnonCode: x.AnonCode, Campaign: x.Campaign, Series: x.Series, Level: x.Level, Pages: x.Pages,
 			Available: x.Available, AssignedAt: opt(x.AssignedAt), ReviewedAt: opt(x.ReviewedAt), Href: "/v1/packets/" + x.AnonCode}
 		if c, ok, err := s.d.State.CopyOf(ctx, x.AnonCode, p.Subject); err == nil && ok && c.SHA256 != "" {
 			v.CopyMadeAt = opt(c.At)
 		}
 		out = append(out, v)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"reviewer": p.Subject, "packets": out})
+	writeJSON(w, http.StatusOK, wire.Packets{Reviewer: p.Subject, Packets: out})
 }
 
 // getPacket streams the reviewer's personal copy, made now if this is
@@ -77,7 +58,7 @@ func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) 
 	anon := r.PathValue("anon")
 	if _, ok := anonCampaign(anon); !ok {
 		s.metrics.downloads.WithLabelValues("bad_request").Inc()
-		writeError(w, http.StatusBadRequest, "invalid anonymous code")
+		writeError(w, wire.CodeInvalidParameter, "not an anonymous code")
 		return
 	}
 	ctx := r.Context()
@@ -86,9 +67,13 @@ func (s *Server) getPacket(w http.ResponseWriter, r *http.Request, p Principal) 
 	case errors.Is(err, review.ErrNotAssigned):
 		s.refuseDownload(w, r, p, anon)
 		return
+	case errors.Is(err, errNoApplication):
+		s.metrics.downloads.WithLabelValues("unavailable").Inc()
+		writeError(w, wire.CodeUnknownAnonCode, "")
+		return
 	case errors.Is(err, review.ErrUnavailable):
 		s.metrics.downloads.WithLabelValues("unavailable").Inc()
-		writeError(w, http.StatusNotFound, "the packet is not available (not accepted, withdrawn, or being replaced); try again later")
+		writeError(w, wire.CodePacketUnavailable, "")
 		return
 	case err != nil:
 		s.metrics.downloads.WithLabelValues("error").Inc()
@@ -272,18 +257,9 @@ func (s *Server) expectation(ctx context.Context, campaign, applicant, submissio
 	if loc, err := s.d.State.Locate(ctx, submission); err == nil {
 		key = loc.Key
 	}
-	rc, _, err := s.d.Buckets.Uploads.Get(ctx, key)
+	sub, err := s.submissionDoc(ctx, key)
 	if err != nil {
-		return verify.Expect{}, fmt.Errorf("api: read submission for verification: %w", err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxSubmissionBytes+1))
-	if err != nil {
-		return verify.Expect{}, fmt.Errorf("api: read submission for verification: %w", err)
-	}
-	sub, err := pipeline.ParseSubmission(data)
-	if err != nil {
-		return verify.Expect{}, fmt.Errorf("api: submission for verification: %w", err)
+		return verify.Expect{}, fmt.Errorf("api: for verification: %w", err)
 	}
 	for _, e := range rep.Packet.Index {
 		if e.Material < 0 || e.Material >= len(sub.Materials) {

@@ -21,7 +21,7 @@ func TestSubmissionSeesPendingReprocess(t *testing.T) {
 	if r := e.do("POST", "/v1/submissions", e.tok["upload"], doc); r.code != http.StatusAccepted {
 		t.Fatalf("submit: %d %s", r.code, r.body)
 	}
-	if v := e.waitReport(sub.SubmissionID); v.State != "accepted" {
+	if v, _ := e.waitReport(sub.SubmissionID); v.State != "accepted" {
 		t.Fatalf("state %s", v.State)
 	}
 	// Hold the reprocess in its queue.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/api/review"
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/state"
@@ -69,7 +70,8 @@ func (s *Server) reviewerCopy(ctx context.Context, anon, reviewer string) (revie
 	}
 	campaign, applicant, err := s.resolve(ctx, anon)
 	if errors.Is(err, errNoApplication) {
-		return review.Copy{}, review.ErrUnavailable
+		// Unavailable to the portal; the API names it (unknown_anon_code).
+		return review.Copy{}, fmt.Errorf("%w: %w", review.ErrUnavailable, err)
 	} else if err != nil {
 		return review.Copy{}, err
 	}
@@ -112,7 +114,7 @@ func (s *Server) refuseDownload(w http.ResponseWriter, r *http.Request, p Princi
 	if err := s.auditPacket(r.Context(), anon, ev); err != nil {
 		s.log.Error("audit a refused download", "err", err)
 	}
-	writeError(w, http.StatusForbidden, "this packet is not assigned to you")
+	writeError(w, wire.CodeNotAssigned, "")
 }
 
 // reviewSource is the portal's view of the server.

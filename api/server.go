@@ -1,16 +1,14 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/blindpack/blindpack/api/people"
 	"github.com/blindpack/blindpack/api/public"
 	"github.com/blindpack/blindpack/api/review"
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/state"
@@ -152,15 +151,16 @@ type Deps struct {
 
 // Server is the HTTP API.
 type Server struct {
-	cfg     Config
-	d       Deps
-	log     *slog.Logger
-	now     func() time.Time
-	metrics *metrics
-	mux     *http.ServeMux // the public routes
-	ops     *http.ServeMux // the operators' routes
-	site    *people.Site
-	portal  *review.Portal
+	cfg      Config
+	d        Deps
+	log      *slog.Logger
+	now      func() time.Time
+	metrics  *metrics
+	mux      *http.ServeMux // the public routes
+	ops      *http.ServeMux // the operators' routes
+	patterns []Route        // every /v1 route registered
+	site     *people.Site
+	portal   *review.Portal
 
 	copyLocks [64]sync.Mutex // makers of personal copies, by key hash
 }
@@ -207,14 +207,15 @@ func New(cfg Config, d Deps) (*Server, error) {
 }
 
 // Handler is the server's public HTTP handler — the API, the console and
-// /healthz — with logging and metrics.
-func (s *Server) Handler() http.Handler { return s.observe(s.mux) }
+// /healthz — with request ids, logging and metrics, and authentication
+// before routing (middleware.go).
+func (s *Server) Handler() http.Handler { return s.withRequestID(s.observe(s.guard(s.mux))) }
 
 // OpsHandler is what operators' tools read: /healthz, /readyz (Redis and S3
 // answer) and /metrics (per-route counts, refusals, queue depths). None of
 // it is for the public: serve it on a listener of its own that only the
 // monitoring network reaches (`serve --metrics-listen`), as workers do.
-func (s *Server) OpsHandler() http.Handler { return s.observe(s.ops) }
+func (s *Server) OpsHandler() http.Handler { return s.withRequestID(s.observe(routedBy(s.ops))) }
 
 // Serve answers the public routes on ln until ctx is cancelled, then shuts
 // down gracefully: no new connections, requests in flight get
@@ -287,31 +288,39 @@ func (s *Server) routes(reg *prometheus.Registry) {
 
 	s.route("GET /v1/packets", rev, s.listPackets)
 	s.route("GET /v1/packets/{anon}", rev, s.getPacket)
+
+	s.route("GET /v1/openapi.json", []Role{RoleUploadService, RoleAdministrator, RoleReviewer}, s.openapi)
 }
 
-// route registers h behind authentication (401) and the role check (403).
+// route registers h for the roles that may use it (403 for the others).
+// The guard has authenticated the caller (401) before any route answers.
 func (s *Server) route(pattern string, roles []Role, h func(http.ResponseWriter, *http.Request, Principal)) {
+	s.patterns = append(s.patterns, Route{Pattern: pattern, Roles: roles})
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
-		p, ok := s.d.Tokens.Authenticate(bearer(r))
+		p, ok := principal(r.Context())
 		if !ok {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="blindpack"`)
-			writeError(w, http.StatusUnauthorized, "a valid bearer token is required")
+			s.internalError(w, r, "route", errNoPrincipal)
 			return
 		}
-		if rec, ok := w.(*recorder); ok {
-			rec.principal = p
-		}
-		allowed := false
-		for _, role := range roles {
-			allowed = allowed || role == p.Role
-		}
-		if !allowed {
-			writeError(w, http.StatusForbidden, "this token's role may not use this route")
+		if !slices.Contains(roles, p.Role) {
+			writeError(w, wire.CodeForbidden, "")
 			return
 		}
 		h(w, r, p)
 	})
 }
+
+// Route is one route of the API as registered with the router.
+type Route struct {
+	// Pattern is the router's pattern, "GET /v1/packets/{anon}".
+	Pattern string
+	// Roles may use it; the others get 403.
+	Roles []Role
+}
+
+// Routes are the API's routes, as registered with the router: what the
+// OpenAPI document must describe.
+func (s *Server) Routes() []Route { return slices.Clone(s.patterns) }
 
 // clientAddr is where a request came from, for the audit trail.
 func (s *Server) clientAddr(r *http.Request) string {
@@ -325,62 +334,4 @@ func (s *Server) clientAddr(r *http.Request) string {
 		}
 	}
 	return addr
-}
-
-// writeJSON writes v with the given status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	enc := json.NewEncoder(w)
-	enc.SetEscapeHTML(false)
-	enc.SetIndent("", "  ")
-	enc.Encode(v)
-}
-
-// writeError writes {"error": msg}.
-func writeError(w http.ResponseWriter, status int, msg string) {
-	writeJSON(w, status, map[string]string{"error": msg})
-}
-
-// internalError logs err (never identity: errors here come from Redis, S3
-// and our own code) and answers 500 without details.
-func (s *Server) internalError(w http.ResponseWriter, r *http.Request, op string, err error) {
-	s.log.Error("request failed", "op", op, "route", r.Pattern, "err", err)
-	writeError(w, http.StatusInternalServerError, "internal error; see the server log")
-}
-
-// readBody reads a request body of at most limit bytes, answering 413
-// past it.
-func readBody(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, bool) {
-	data, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
-	var mbe *http.MaxBytesError
-	switch {
-	case errors.As(err, &mbe):
-		writeError(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", limit))
-		return nil, false
-	case err != nil:
-		writeError(w, http.StatusBadRequest, "could not read the request body")
-		return nil, false
-	}
-	return data, true
-}
-
-// maxSmallBody bounds the JSON bodies of administrators' requests.
-const maxSmallBody = 64 << 10
-
-// decodeJSON reads a small JSON body into v, strictly: unknown fields are
-// errors, so that a misspelt option is not silently ignored.
-func decodeJSON(w http.ResponseWriter, r *http.Request, v any) bool {
-	body, ok := readBody(w, r, maxSmallBody)
-	if !ok {
-		return false
-	}
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, "malformed JSON body: "+err.Error())
-		return false
-	}
-	return true
 }

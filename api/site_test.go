@@ -69,11 +69,12 @@ func TestSiteBrowser(t *testing.T) {
 			t.Fatalf("submit: %d %s", r.code, r.body)
 		}
 	}
-	va, vb := e.waitReport(subA.SubmissionID), e.waitReport(subB.SubmissionID)
+	va, repA := e.waitReport(subA.SubmissionID)
+	vb, repB := e.waitReport(subB.SubmissionID)
 	if va.State != "accepted" || vb.State != "accepted" {
 		t.Fatalf("reports: %s %s", va.State, vb.State)
 	}
-	anonA, anonB := va.Report.AnonCode, vb.Report.AnonCode
+	anonA, anonB := repA.AnonCode, repB.AnonCode
 	for _, a := range [][2]string{{anonA, "E-0042"}, {anonB, "E-0077"}} {
 		body, _ := json.Marshal(map[string]string{"anon_code": a[0], "reviewer": a[1]})
 		if r := e.do("POST", "/v1/assignments", e.tok["admin"], body); r.code != 201 {
@@ -192,8 +193,8 @@ func TestSiteBrowser(t *testing.T) {
 		b.Enter(t)
 		b.Do(t, "the packet", chromedp.WaitVisible(chromedp.ID("pages")))
 		n := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('#pages img').length`))
-		if n != va.Report.Packet.Pages {
-			t.Fatalf("%d page images, the packet has %d pages", n, va.Report.Packet.Pages)
+		if n != repA.Packet.Pages {
+			t.Fatalf("%d page images, the packet has %d pages", n, repA.Packet.Pages)
 		}
 		// Scroll through so that every lazy image loads, as a reader would.
 		b.Do(t, "read every page", chromedp.Evaluate[chromedp.Void](`document.querySelectorAll('#pages img').forEach(i => i.loading = 'eager')`),

@@ -2,14 +2,13 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/state"
@@ -17,33 +16,25 @@ import (
 	"github.com/blindpack/blindpack/workers"
 )
 
-// submitted is the answer to POST /v1/submissions.
-type submitted struct {
-	Status       string `json:"status"` // "queued" or "already queued"
-	SubmissionID string `json:"submission_id"`
-	Campaign     string `json:"campaign"`
-	ApplicantID  string `json:"applicant_id"`
-	// Href is where the state and report are read.
-	Href string `json:"href"`
-}
-
 // postSubmission enqueues a submission document whose files are already
 // in the uploads bucket (the upload service's job). The same document
-// twice is one job: the second answer is 200 "already queued".
+// twice is one job: the second answer is 200 "already queued". Another
+// document under the same id — or the same id for another applicant or
+// campaign — is 409 and stores nothing.
 func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request, p Principal) {
-	doc, ok := readBody(w, r, s.cfg.MaxSubmissionBytes)
+	doc, ok := readJSONBody(w, r, s.cfg.MaxSubmissionBytes)
 	if !ok {
 		return
 	}
 	sub := workers.Submitter{Uploads: s.d.Buckets.Uploads, Client: s.d.Queue, State: s.d.State, Actor: p.Actor(), Now: s.now}
 	pl, err := sub.Submit(r.Context(), doc)
 	var fe *finding.Error
-	status, code := "queued", http.StatusAccepted
+	status, code := wire.StatusQueued, http.StatusAccepted
 	switch {
 	case errors.Is(err, workers.ErrAlreadyQueued):
-		status, code = "already queued", http.StatusOK
+		status, code = wire.StatusAlreadyQueued, http.StatusOK
 	case errors.Is(err, workers.ErrConflict):
-		writeError(w, http.StatusConflict, "another submission document was already submitted under this submission_id")
+		writeError(w, wire.CodeSubmissionConflict, "submission_id "+pl.SubmissionID+" is taken")
 		return
 	case errors.As(err, &fe):
 		// The finding's code and value never quote the document.
@@ -51,52 +42,24 @@ func (s *Server) postSubmission(w http.ResponseWriter, r *http.Request, p Princi
 		if fe.Value != "" {
 			msg += ": " + fe.Value
 		}
-		writeError(w, http.StatusBadRequest, "not a blindpack/submission@1 document: "+msg)
+		writeError(w, wire.CodeInvalidSubmission, msg)
 		return
 	case err != nil && !(pipeline.ValidID(pl.Campaign) && pipeline.ValidID(pl.ApplicantID) && pipeline.ValidID(pl.SubmissionID)):
-		writeError(w, http.StatusBadRequest, "campaign, applicant_id and submission_id must be ids (letters, digits, . _ -)")
+		writeError(w, wire.CodeInvalidSubmission, "invalid_field: campaign, applicant_id and submission_id must be ids (letters, digits, . _ -)")
 		return
 	case err != nil:
 		s.internalError(w, r, "submit", err)
 		return
 	}
-	writeJSON(w, code, submitted{Status: status, SubmissionID: pl.SubmissionID, Campaign: pl.Campaign, ApplicantID: pl.ApplicantID,
+	writeJSON(w, code, wire.Submitted{Status: status, SubmissionID: pl.SubmissionID, Campaign: pl.Campaign, ApplicantID: pl.ApplicantID,
 		Href: "/v1/submissions/" + pl.SubmissionID})
 }
 
-// submissionView is the answer to GET /v1/submissions/{id}.
-type submissionView struct {
-	SubmissionID string    `json:"submission_id"`
-	Campaign     string    `json:"campaign"`
-	ApplicantID  string    `json:"applicant_id"`
-	SubmittedAt  time.Time `json:"submitted_at"`
-	// State is where the submission is: queued, processing, retrying,
-	// failed (archived task: an administrator must look), or the report's
-	// status — accepted, rejected, refused.
-	State       pipeline.SubmissionState `json:"state"`
-	Task        *taskView                `json:"task,omitempty"`
-	Application applicationView          `json:"application"`
-	// Report is the blindpack/report@1 document, once written.
-	Report json.RawMessage `json:"report,omitempty"`
-}
-
-type taskView struct {
-	ID      string `json:"id"`
-	Queue   string `json:"queue"`
-	State   string `json:"state"`
-	Retried int    `json:"retried"`
-}
-
-type applicationView struct {
-	Status         pipeline.ApplicationStatus `json:"status"`
-	Returns        int                        `json:"returns"`
-	Deadline       *time.Time                 `json:"deadline,omitempty"`
-	LastSubmission string                     `json:"last_submission,omitempty"`
-	Submissions    map[string]pipeline.Status `json:"submissions"`
-}
-
-func viewApplication(a state.Application) applicationView {
-	v := applicationView{Status: a.Status, Returns: a.Returns, LastSubmission: a.Last, Submissions: a.Submissions}
+func viewApplication(a state.Application) wire.Application {
+	v := wire.Application{Status: string(a.Status), Returns: a.Returns, LastSubmission: a.Last, Submissions: make(map[string]string, len(a.Submissions))}
+	for id, st := range a.Submissions {
+		v.Submissions[id] = string(st)
+	}
 	if !a.Deadline.IsZero() {
 		d := a.Deadline.UTC()
 		v.Deadline = &d
@@ -109,16 +72,24 @@ func viewApplication(a state.Application) applicationView {
 func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ Principal) {
 	id := r.PathValue("id")
 	if !pipeline.ValidID(id) {
-		writeError(w, http.StatusBadRequest, "invalid submission id")
+		writeError(w, wire.CodeInvalidParameter, "invalid submission id")
 		return
 	}
 	ctx := r.Context()
 	loc, err := s.d.State.Locate(ctx, id)
 	if errors.Is(err, state.ErrUnknownSubmission) {
-		writeError(w, http.StatusNotFound, "no such submission")
+		writeError(w, wire.CodeUnknownSubmission, "")
 		return
 	} else if err != nil {
 		s.internalError(w, r, "locate submission", err)
+		return
+	}
+	// The report first: workers record the application's state before
+	// they write the report, so a report read now is never newer than the
+	// state read after it.
+	rep, raw, rerr := s.report(ctx, loc.Campaign, loc.ApplicantID, id)
+	if rerr != nil && !errors.Is(rerr, storage.ErrNotFound) {
+		s.internalError(w, r, "read report", rerr)
 		return
 	}
 	app, err := s.d.State.Get(ctx, loc.Campaign, loc.ApplicantID)
@@ -126,15 +97,9 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ Princip
 		s.internalError(w, r, "application state", err)
 		return
 	}
-	v := submissionView{SubmissionID: id, Campaign: loc.Campaign, ApplicantID: loc.ApplicantID, SubmittedAt: loc.SubmittedAt.UTC(),
+	v := wire.Submission{SubmissionID: id, Campaign: loc.Campaign, ApplicantID: loc.ApplicantID, SubmittedAt: loc.SubmittedAt.UTC(),
 		Application: viewApplication(app)}
-	rep, raw, err := s.report(ctx, loc.Campaign, loc.ApplicantID, id)
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-	case err != nil:
-		s.internalError(w, r, "read report", err)
-		return
-	default:
+	if rerr == nil {
 		v.Report = raw
 		if rep.Status == pipeline.Accepted && rep.AnonCode != "" {
 			// Remember whose packet this code names, for assignments.
@@ -148,9 +113,9 @@ func (s *Server) getSubmission(w http.ResponseWriter, r *http.Request, _ Princip
 		s.internalError(w, r, "task info", err)
 		return
 	}
-	v.State = pr.State
+	v.State = string(pr.State)
 	if info := pr.Task; info != nil {
-		v.Task = &taskView{ID: info.ID, Queue: info.Queue, State: info.State.String(), Retried: info.Retried}
+		v.Task = &wire.Task{ID: info.ID, Queue: info.Queue, State: info.State.String(), Retried: info.Retried}
 	}
 	writeJSON(w, http.StatusOK, v)
 }
@@ -177,56 +142,60 @@ func (s *Server) report(ctx context.Context, campaign, applicant, submission str
 	return rep, data, nil
 }
 
-// reprocessRequest is the body of POST /v1/submissions/{id}/reprocess.
-type reprocessRequest struct {
-	// Overrides accept pages the clarity check flagged: material is the
-	// 0-based position in the submission, page 1-based in its file.
-	Overrides []struct {
-		Material int `json:"material"`
-		Page     int `json:"page"`
-	} `json:"overrides"`
-	// Reason is required with overrides; it goes into the report and the
-	// audit trail.
-	Reason string `json:"reason"`
-}
-
 // reprocess queues a submission again on an administrator's request, with
 // their overrides, through workers.Reprocess (which audits the request and
 // each override); the request's address is audited beside them.
 func (s *Server) reprocess(w http.ResponseWriter, r *http.Request, p Principal) {
 	id := r.PathValue("id")
 	if !pipeline.ValidID(id) {
-		writeError(w, http.StatusBadRequest, "invalid submission id")
+		writeError(w, wire.CodeInvalidParameter, "invalid submission id")
 		return
 	}
-	var req reprocessRequest
-	if r.ContentLength != 0 && !decodeJSON(w, r, &req) {
+	var req wire.ReprocessRequest
+	if r.ContentLength != 0 && !decodeBody(w, r, maxSmallBody, &req) {
 		return
-	}
-	if len(req.Overrides) > 0 && strings.TrimSpace(req.Reason) == "" {
-		writeError(w, http.StatusBadRequest, "overrides need a reason")
-		return
-	}
-	var overrides []pipeline.Override
-	for _, o := range req.Overrides {
-		if o.Material < 0 || o.Page < 1 {
-			writeError(w, http.StatusBadRequest, "an override names a material (0-based) and a page (1-based)")
-			return
-		}
-		overrides = append(overrides, pipeline.Override{Material: o.Material, Page: o.Page, Reason: strings.TrimSpace(req.Reason)})
 	}
 	ctx := r.Context()
 	loc, err := s.d.State.Locate(ctx, id)
 	if errors.Is(err, state.ErrUnknownSubmission) {
-		writeError(w, http.StatusNotFound, "no such submission")
+		writeError(w, wire.CodeUnknownSubmission, "")
 		return
 	} else if err != nil {
 		s.internalError(w, r, "locate submission", err)
 		return
 	}
+	overrides := make([]pipeline.Override, 0, len(req.Overrides))
+	for _, o := range req.Overrides {
+		overrides = append(overrides, pipeline.Override{Material: o.Material, Page: o.Page, Reason: strings.TrimSpace(req.Reason)})
+	}
+	if err := pipeline.CheckReason(req.Reason, len(overrides) > 0); err != nil {
+		writeError(w, wire.CodeInvalidReason, err.Error())
+		return
+	}
+	if len(overrides) > 0 {
+		// Overrides are checked against the submission itself, as the
+		// console does: the worker would archive a task naming material 999.
+		sub, err := s.submissionDoc(ctx, loc.Key)
+		var fe *finding.Error
+		if errors.Is(err, storage.ErrNotFound) || errors.As(err, &fe) {
+			// Nothing to accept pages of: the run will report the document.
+			writeError(w, wire.CodeInvalidOverride, "the submission document is missing or malformed: reprocess without overrides")
+			return
+		} else if err != nil {
+			s.internalError(w, r, "read submission", err)
+			return
+		}
+		if err := pipeline.CheckOverrides(sub, overrides); errors.Is(err, pipeline.ErrBadReason) {
+			writeError(w, wire.CodeInvalidReason, err.Error())
+			return
+		} else if err != nil {
+			writeError(w, wire.CodeInvalidOverride, err.Error())
+			return
+		}
+	}
 	task, err := workers.Reprocess(ctx, s.d.Queue, s.d.State, id, p.Actor(), overrides)
 	if errors.Is(err, workers.ErrUnknownSubmission) {
-		writeError(w, http.StatusNotFound, "no such submission")
+		writeError(w, wire.CodeUnknownSubmission, "")
 		return
 	} else if err != nil {
 		s.internalError(w, r, "reprocess", err)
@@ -238,5 +207,24 @@ func (s *Server) reprocess(w http.ResponseWriter, r *http.Request, p Principal) 
 		s.internalError(w, r, "audit", err)
 		return
 	}
-	writeJSON(w, http.StatusAccepted, map[string]any{"status": "queued", "submission_id": id, "task_id": task, "overrides": len(overrides)})
+	writeJSON(w, http.StatusAccepted, wire.Reprocessed{Status: wire.StatusQueued, SubmissionID: id, TaskID: task, Overrides: len(overrides)})
+}
+
+// submissionDoc reads and parses a submission document from the uploads
+// bucket; it is kept in memory only (it holds the identity).
+func (s *Server) submissionDoc(ctx context.Context, key string) (*pipeline.Submission, error) {
+	rc, _, err := s.d.Buckets.Uploads.Get(ctx, key)
+	if err != nil {
+		return nil, fmt.Errorf("api: read submission: %w", err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, s.cfg.MaxSubmissionBytes+1))
+	if err != nil {
+		return nil, fmt.Errorf("api: read submission: %w", err)
+	}
+	sub, err := pipeline.ParseSubmission(data)
+	if err != nil {
+		return nil, fmt.Errorf("api: submission: %w", err)
+	}
+	return sub, nil
 }

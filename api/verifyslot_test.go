@@ -25,7 +25,8 @@ func TestFirstDownloadsVerifyOneAtATime(t *testing.T) {
 	if r := e.do("POST", "/v1/submissions", e.tok["upload"], doc); r.code != http.StatusAccepted {
 		t.Fatalf("submit: %d %s", r.code, r.body)
 	}
-	anon := e.waitReport(sub.SubmissionID).Report.AnonCode
+	_, rep := e.waitReport(sub.SubmissionID)
+	anon := rep.AnonCode
 
 	// Reviewers of their own, on a server of their own.
 	const n = 8

@@ -13,5 +13,3 @@ var ErrInvalidFile = errors.New("pipeline: invalid file reference")
 
 // ErrConfig is returned (wrapped) for an unusable Config.
 var ErrConfig = errors.New("pipeline: invalid configuration")
-
-func asErr[T any](err error, target *T) bool { return errors.As(err, target) }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/mask"
@@ -156,13 +158,70 @@ type Override struct {
 // one, or gives no reason.
 var ErrBadOverride = errors.New("pipeline: invalid override")
 
+// ErrBadReason is returned (wrapped) for an administrator's reason that
+// cannot go into a report and an audit trail as it is.
+var ErrBadReason = errors.New("pipeline: invalid reason")
+
+// Limits on what an administrator asks of one run.
+const (
+	// MaxReason is the most characters a reason may have: a sentence or
+	// two, which goes into the report and the audit trail.
+	MaxReason = 500
+	// MaxOverrides is the most pages one run may accept.
+	MaxOverrides = 200
+)
+
+// CheckReason checks an administrator's reason, trimmed of surrounding
+// space: present when required, at most MaxReason characters, valid UTF-8
+// on one line, no control characters (a NUL or a line break would forge
+// lines in logs and audit listings). The API and the console both ask it,
+// so that a reason one accepts the other accepts too.
+func CheckReason(reason string, required bool) error {
+	reason = strings.TrimSpace(reason)
+	switch {
+	case required && reason == "":
+		return fmt.Errorf("%w: a reason is required", ErrBadReason)
+	case !utf8.ValidString(reason):
+		return fmt.Errorf("%w: not valid UTF-8", ErrBadReason)
+	case utf8.RuneCountInString(reason) > MaxReason:
+		return fmt.Errorf("%w: longer than %d characters", ErrBadReason, MaxReason)
+	case strings.IndexFunc(reason, unicode.IsControl) >= 0:
+		return fmt.Errorf("%w: control characters or line breaks", ErrBadReason)
+	}
+	return nil
+}
+
+// CheckOverrides checks an administrator's overrides against the
+// submission they are for: each names one of its materials (0-based) and a
+// page (1-based), there are at most MaxOverrides, and each has a reason
+// CheckReason accepts. Whether the page exists is known only once the file
+// is read; an override of a page that does not exist sets nothing aside.
+func CheckOverrides(sub *Submission, overrides []Override) error {
+	if len(overrides) > MaxOverrides {
+		return fmt.Errorf("%w: %d overrides, at most %d", ErrBadOverride, len(overrides), MaxOverrides)
+	}
+	for _, o := range overrides {
+		if o.Material < 0 || o.Material >= len(sub.Materials) || o.Page < 1 {
+			return fmt.Errorf("%w: material %d page %d: the submission has materials 0 to %d, pages count from 1",
+				ErrBadOverride, o.Material, o.Page, len(sub.Materials)-1)
+		}
+		if err := CheckReason(o.Reason, true); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ProcessWith is Process with an administrator's options.
 func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source, out Output, opts Options) (*Report, error) {
+	if err := CheckOverrides(sub, opts.Overrides); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOverride, err)
+	}
 	overrides := map[[2]int]*Override{}
 	for i := range opts.Overrides {
 		o := &opts.Overrides[i]
-		if o.Material < 0 || o.Material >= len(sub.Materials) || o.Page < 1 || strings.TrimSpace(o.Reason) == "" || strings.TrimSpace(o.By) == "" {
-			return nil, fmt.Errorf("%w: material %d page %d", ErrBadOverride, o.Material, o.Page)
+		if strings.TrimSpace(o.By) == "" {
+			return nil, fmt.Errorf("%w: material %d page %d: nobody", ErrBadOverride, o.Material, o.Page)
 		}
 		o.Codes = nil
 		overrides[[2]int{o.Material, o.Page}] = o

@@ -1,7 +1,6 @@
 package pipeline
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"regexp"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/blindpack/blindpack/internal/strictjson"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/mask"
 	"github.com/blindpack/blindpack/pipeline/policy"
@@ -72,39 +72,20 @@ type Mask struct {
 	Rect mask.Rect `json:"rect"`
 }
 
-// ParseSubmission decodes a submission document strictly: unknown fields,
-// trailing data and a wrong schema are errors, returned as a
-// *finding.Error so that the caller can report them.
+// ParseSubmission decodes a submission document strictly (package
+// strictjson: unknown, repeated or case-mismatched members, trailing data
+// and invalid UTF-8 are errors) and checks its schema. Problems are
+// returned as a *finding.Error so that the caller can report them; they
+// never quote the document.
 func ParseSubmission(data []byte) (*Submission, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var s Submission
-	if err := dec.Decode(&s); err != nil {
-		return nil, finding.Errorf(finding.MalformedSubmission, 0, jsonProblem(err), err)
-	}
-	if dec.More() {
-		return nil, finding.Errorf(finding.MalformedSubmission, 0, "trailing data", nil)
+	if err := strictjson.Decode(data, 0, &s); err != nil {
+		return nil, finding.Errorf(finding.MalformedSubmission, 0, err.Error(), err)
 	}
 	if s.Schema != SubmissionSchema {
 		return nil, finding.Errorf(finding.UnsupportedSchema, 0, fmt.Sprintf("%q", s.Schema), nil)
 	}
 	return &s, nil
-}
-
-// jsonProblem describes a decoding error without quoting the document,
-// which may hold the applicant's name.
-func jsonProblem(err error) string {
-	var syn *json.SyntaxError
-	var typ *json.UnmarshalTypeError
-	switch {
-	case asErr(err, &syn):
-		return fmt.Sprintf("JSON syntax error at byte %d", syn.Offset)
-	case asErr(err, &typ):
-		return fmt.Sprintf("field %s has the wrong type", typ.Field)
-	case strings.HasPrefix(err.Error(), "json: unknown field"):
-		return strings.TrimPrefix(err.Error(), "json: ")
-	}
-	return "not a JSON object"
 }
 
 var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)

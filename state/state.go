@@ -284,23 +284,35 @@ type Located struct {
 	SubmittedAt time.Time
 }
 
+// index stores a submission's location unless the id already has one, in
+// one step, and returns the location the id has now.
+var index = redis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then
+  redis.call('HSET', KEYS[1], 'campaign', ARGV[1], 'applicant', ARGV[2], 'key', ARGV[3], 'submitted', ARGV[4])
+end
+return redis.call('HMGET', KEYS[1], 'campaign', 'applicant', 'key', 'submitted')
+`)
+
 // Index remembers where a submission is, so that administrators can name it
 // by its id alone. The first index wins: a submission id is forever.
 func (s *Store) Index(ctx context.Context, submission string, loc Located) error {
-	err := s.rdb.HSetNX(ctx, s.subIndexKey(submission), "campaign", loc.Campaign).Err()
-	if err == nil {
-		err = s.rdb.HSetNX(ctx, s.subIndexKey(submission), "applicant", loc.ApplicantID).Err()
+	_, err := s.Claim(ctx, submission, loc)
+	return err
+}
+
+// Claim indexes a submission id for loc unless it is indexed already, in
+// one atomic step, and returns the location the id has: loc if this call
+// claimed it, the first claimant's otherwise. Two submitters racing with
+// the same id for different applicants get the same answer, so exactly one
+// of them owns it.
+func (s *Store) Claim(ctx context.Context, submission string, loc Located) (Located, error) {
+	v, err := index.Run(ctx, s.rdb, []string{s.subIndexKey(submission)},
+		loc.Campaign, loc.ApplicantID, loc.Key, strconv.FormatInt(loc.SubmittedAt.Unix(), 10)).StringSlice()
+	if err != nil || len(v) != 4 {
+		return Located{}, fmt.Errorf("state: index submission: %w", err)
 	}
-	if err == nil {
-		err = s.rdb.HSetNX(ctx, s.subIndexKey(submission), "key", loc.Key).Err()
-	}
-	if err == nil {
-		err = s.rdb.HSetNX(ctx, s.subIndexKey(submission), "submitted", strconv.FormatInt(loc.SubmittedAt.Unix(), 10)).Err()
-	}
-	if err != nil {
-		return fmt.Errorf("state: index submission: %w", err)
-	}
-	return nil
+	ts, _ := strconv.ParseInt(v[3], 10, 64)
+	return Located{Campaign: v[0], ApplicantID: v[1], Key: v[2], SubmittedAt: time.Unix(ts, 0)}, nil
 }
 
 // ErrUnknownSubmission is returned by Locate for a submission never indexed.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -137,6 +138,38 @@ func TestSubmissionIndex(t *testing.T) {
 	}
 	if _, err := s.Locate(ctx, "nope"); !errors.Is(err, state.ErrUnknownSubmission) {
 		t.Errorf("unknown: %v", err)
+	}
+}
+
+// TestClaimIsAtomic: 20 submitters racing with one id for 20 applicants
+// all learn the same owner, whole (never one applicant's campaign with
+// another's key).
+func TestClaimIsAtomic(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newStore(t)
+	var wg sync.WaitGroup
+	got := make([]state.Located, 20)
+	for i := range got {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			app := fmt.Sprintf("A%d", i)
+			loc, err := s.Claim(ctx, "X-r1", state.Located{Campaign: "c" + app, ApplicantID: app, Key: "k/" + app, SubmittedAt: clk.Now()})
+			if err != nil {
+				t.Error(err)
+			}
+			got[i] = loc
+		}()
+	}
+	wg.Wait()
+	owner := got[0]
+	for _, g := range got {
+		if g != owner || g.Campaign != "c"+g.ApplicantID || g.Key != "k/"+g.ApplicantID {
+			t.Fatalf("claims disagree or are mixed: %+v vs %+v", g, owner)
+		}
+	}
+	if loc, _ := s.Locate(ctx, "X-r1"); loc.ApplicantID != owner.ApplicantID {
+		t.Errorf("located %+v, claimed by %+v", loc, owner)
 	}
 }
 

@@ -6,4 +6,11 @@
 // A payload carries ids and object keys only: never file bytes, never the
 // applicant's name or employer. The submission document, which holds them,
 // stays in the uploads bucket.
+//
+// Webhooks (webhooks.go): a worker configured with endpoints emits an
+// event for every report and result it writes — one webhook:deliver task
+// per event and endpoint, whose payload is the event's body (ids, status,
+// finding codes, links) and the endpoint's id, never its URL or secrets —
+// and delivers them from a server of its own, signed as Standard Webhooks
+// says, retried for over a day, then archived.
 package workers

@@ -3,7 +3,6 @@ package workers
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -46,6 +45,10 @@ type Handler struct {
 	OCRQueue *asynq.Client
 	// Metrics, when set, counts outcomes and times jobs and stages.
 	Metrics *Metrics
+	// Webhooks, when set, tells the configured endpoints about every
+	// report written (submission.accepted, .returned, .refused) and every
+	// result issued.
+	Webhooks *Webhooks
 }
 
 // maxSubmissionBytes bounds a submission document; a real one is a few KiB.
@@ -53,12 +56,9 @@ const maxSubmissionBytes = 1 << 20
 
 // ProcessTask implements asynq.Handler.
 func (h *Handler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p ProcessPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return classify(badPayload(err))
-	}
-	if err := p.Validate(); err != nil {
-		return classify(badPayload(err))
+	p, err := decodePayload[ProcessPayload](t)
+	if err != nil {
+		return err
 	}
 	return classify(h.process(ctx, p))
 }
@@ -136,8 +136,9 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 			return err
 		}
 	}
+	var app *state.Application
 	if sub != nil { // a document nobody could read is not the applicant's return
-		if err := h.record(ctx, p, sub, rep); err != nil {
+		if app, err = h.record(ctx, p, sub, rep); err != nil {
 			return err
 		}
 	}
@@ -147,6 +148,15 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		return fmt.Errorf("workers: write report: %w", err)
 	}
 	log.Info("report written", "status", rep.Status, "findings", len(rep.Findings), "anon_code", rep.AnonCode)
+	// After the report: a receiver that reads it on the event finds it. A
+	// re-run of this task emits the same event id.
+	run, ok := asynq.GetTaskID(ctx)
+	if !ok {
+		run = p.SubmissionID
+	}
+	if err := h.Webhooks.SubmissionDecided(ctx, run, rep, app, h.Pipeline.Policy().Returns.MaxReturns); err != nil {
+		return err
+	}
 	h.Metrics.done(rep, time.Since(began))
 	if h.OCRQueue != nil && rep.Status == pipeline.Accepted {
 		err := EnqueueOCR(ctx, h.OCRQueue, OCRPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID,

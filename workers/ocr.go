@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -114,12 +113,9 @@ func (o *OCRHandler) log() *slog.Logger {
 
 // ProcessTask implements asynq.Handler.
 func (o *OCRHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p OCRPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return classify(badPayload(err))
-	}
-	if err := p.Validate(); err != nil {
-		return classify(badPayload(err))
+	p, err := decodePayload[OCRPayload](t)
+	if err != nil {
+		return err
 	}
 	return classify(o.process(ctx, p))
 }

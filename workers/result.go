@@ -5,7 +5,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
 )
@@ -57,6 +57,9 @@ type ResultHandler struct {
 	Uploads storage.Store
 	Results storage.Store
 	Log     *slog.Logger
+	// Webhooks, when set, tells the configured endpoints about every file
+	// issued (result.issued); NewMux takes it from the Handler.
+	Webhooks *Webhooks
 }
 
 // errNoSigner is the error of a result task taken by a worker that has no
@@ -70,6 +73,9 @@ var errNoSigner = errors.New("workers: this worker has no signing keys for resul
 // there.
 func (h *Handler) resultHandler() asynq.Handler {
 	if h.Result != nil {
+		if h.Result.Webhooks == nil {
+			h.Result.Webhooks = h.Webhooks
+		}
 		return h.Result
 	}
 	return unavailable(errNoSigner)
@@ -89,14 +95,11 @@ var errBadBatch = errors.New("workers: batch cannot be issued")
 
 // ProcessTask implements asynq.Handler.
 func (h *ResultHandler) ProcessTask(ctx context.Context, t *asynq.Task) error {
-	var p IssueResultPayload
-	if err := json.Unmarshal(t.Payload(), &p); err != nil {
-		return classify(badPayload(err))
+	p, err := decodePayload[IssueResultPayload](t)
+	if err != nil {
+		return err
 	}
-	if err := p.Validate(); err != nil {
-		return classify(badPayload(err))
-	}
-	err := h.issue(ctx, p)
+	err = h.issue(ctx, p)
 	// A bad batch, or a signer whose certificate is revoked, cannot be
 	// helped by retrying: archive at once for an administrator. A TSA or
 	// CRL server that did not answer is retried like any outage.
@@ -151,7 +154,21 @@ func (h *ResultHandler) issue(ctx context.Context, p IssueResultPayload) error {
 	}
 	h.log().Info("result published", "campaign", b.Campaign, "doc_number", b.DocNumber, "key", key,
 		"pages", info.Pages, "bytes", info.Bytes, "sha256", info.SHA256, "level", info.Level, "timestamp", info.Timestamp)
-	return nil
+	// The event's id is the task's: a retry that signs the file again
+	// (another signing time, another digest) is still the same event.
+	run, ok := asynq.GetTaskID(ctx)
+	if !ok {
+		run = key
+	}
+	// The file is public once published (`serve`'s /results/ pages), at a
+	// path made from its key alone: link to it.
+	links := wire.Links{}
+	if p := wire.ResultFilePath(key); p != "" {
+		links["file"] = h.Webhooks.link(p)
+	}
+	return h.Webhooks.Emit(ctx, Event{ID: EventID(string(wire.EventResultIssued), run), Type: wire.EventResultIssued, Campaign: b.Campaign,
+		Data: wire.ResultData{Campaign: b.Campaign, DocNumber: b.DocNumber, OutputKey: key, SHA256: info.SHA256, Persons: len(b.Approved),
+			Pages: info.Pages, Links: links}})
 }
 
 // ResultSubmitter is what an administrator's tool does to issue a result

@@ -18,6 +18,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/internal/devtsa"
+	"github.com/blindpack/blindpack/internal/resulttest"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/workers"
@@ -37,11 +38,20 @@ type resultEnv struct {
 func newResultEnv(t *testing.T) *resultEnv {
 	t.Helper()
 	opt, buckets, _ := freshServices(t)
+	is, keys, tsa := newIssuer(t)
+	rh := &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results}
+	h := &workers.Handler{Buckets: buckets, Result: rh}
+	startWorker(t, opt, h)
+	client := asynq.NewClient(opt)
+	t.Cleanup(func() { client.Close() })
+	return &resultEnv{redis: opt, buckets: buckets, client: client, handler: rh, caFile: filepath.Join(keys, result.CAFile), keys: keys, tsa: tsa}
+}
 
-	keys := filepath.Join(t.TempDir(), "keys")
-	if err := result.GenerateDevKeys(keys, result.DevKeyOptions{}); err != nil {
-		t.Fatal(err)
-	}
+// newIssuer is a signer with development keys (in the directory keys, its
+// root in result.CAFile there), timestamped by the local TSA tsa.
+func newIssuer(t *testing.T) (is *result.Issuer, keys string, tsa *devtsa.TSA) {
+	t.Helper()
+	keys = resulttest.DevKeys(t)
 	// Signed as in production: timestamped by a TSA (a local one), with
 	// the CA's CRL and the TSA's fetched into the file (PAdES B-LT).
 	tsa, err := devtsa.Start(devtsa.Options{})
@@ -53,13 +63,7 @@ func newResultEnv(t *testing.T) *resultEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	is := ltvIssuer(t, keys, crl, tsa)
-	rh := &workers.ResultHandler{Issuer: is, Uploads: buckets.Uploads, Results: buckets.Results}
-	h := &workers.Handler{Buckets: buckets, Result: rh}
-	startWorker(t, opt, h)
-	client := asynq.NewClient(opt)
-	t.Cleanup(func() { client.Close() })
-	return &resultEnv{redis: opt, buckets: buckets, client: client, handler: rh, caFile: filepath.Join(keys, result.CAFile), keys: keys, tsa: tsa}
+	return ltvIssuer(t, keys, crl, tsa), keys, tsa
 }
 
 func batchDoc(t *testing.T) []byte {
@@ -213,20 +217,7 @@ func TestResultIssueBadInput(t *testing.T) {
 // CRL of its CA and timestamps of tsa.
 func ltvIssuer(t *testing.T, keys string, crl []byte, tsa *devtsa.TSA) *result.Issuer {
 	t.Helper()
-	signer, err := result.LoadKeyDir(keys)
-	if err != nil {
-		t.Fatal(err)
-	}
-	fonts, err := result.LoadFonts(result.FontConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	is, err := result.NewIssuer(result.Config{Fonts: fonts, Signer: signer, CRLs: [][]byte{crl},
-		TSA: result.TSAConfig{URL: tsa.URL, Roots: []*x509.Certificate{tsa.Root}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return is
+	return resulttest.Issuer(t, keys, result.Config{CRLs: [][]byte{crl}, TSA: result.TSAConfig{URL: tsa.URL, Roots: []*x509.Certificate{tsa.Root}}})
 }
 
 func TestResultKey(t *testing.T) {

@@ -44,52 +44,59 @@ func (h *Handler) admit(ctx context.Context, p ProcessPayload) (*pipeline.Report
 	return pipeline.Refuse(p.Campaign, p.ApplicantID, p.SubmissionID, *refusal), nil
 }
 
-// record stores the outcome and audits it. Done before the report is
+// record stores the outcome and audits it, and returns the application's
+// state after it (nil without a State). Done before the report is
 // written, so that a report never exists for an outcome the state lacks.
 // A submission that was accepted before and is rejected now — reprocessed
 // after a threshold change — takes its packet down: reviewers must not keep
 // reading what the pipeline no longer passes.
-func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Submission, rep *pipeline.Report) error {
+func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Submission, rep *pipeline.Report) (*state.Application, error) {
 	if h.State == nil {
-		return nil
+		return nil, nil
 	}
 	before, err := h.State.Get(ctx, p.Campaign, p.ApplicantID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if rep.Status == pipeline.Rejected && before.Submissions[p.SubmissionID] == pipeline.Accepted && rep.AnonCode != "" {
 		if err := h.Buckets.Packets.Delete(ctx, storage.PacketKey(p.Campaign, rep.AnonCode)); err != nil {
-			return fmt.Errorf("workers: withdraw packet: %w", err)
+			return nil, fmt.Errorf("workers: withdraw packet: %w", err)
 		}
 		if err := h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: h.actor(p), Action: "withdrawn", Submission: p.SubmissionID,
 			Detail: "packet taken down: the submission no longer passes"}); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if rep.Status == pipeline.Accepted {
 		// The API finds an application from the anonymous code a reviewer
 		// asks for; the code is a keyed hash, so it is indexed here.
 		if err := h.State.IndexAnon(ctx, p.Campaign, map[string]string{rep.AnonCode: p.ApplicantID}); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	var codes []string
-	for _, f := range rep.Findings {
-		if !slices.Contains(codes, string(f.Code)) {
-			codes = append(codes, string(f.Code))
-		}
-	}
+	codes := findingCodes(rep)
 	app, err := h.State.Record(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, rep.Status, h.Pipeline.Policy().Returns.Window(),
 		state.Meta{Series: sub.Series, Level: sub.Level, Codes: codes})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	detail := strings.Join(codes, ",")
 	if rep.Status == pipeline.Rejected {
 		detail = fmt.Sprintf("%s; returns %d of %d; resubmit by %s", detail, app.Returns, h.Pipeline.Policy().Returns.MaxReturns,
 			app.Deadline.UTC().Format(time.RFC3339))
 	}
-	return h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: h.actor(p), Action: string(rep.Status), Submission: p.SubmissionID, Detail: detail})
+	return &app, h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: h.actor(p), Action: string(rep.Status), Submission: p.SubmissionID, Detail: detail})
+}
+
+// findingCodes are the distinct finding codes of a report, in its order.
+func findingCodes(rep *pipeline.Report) []string {
+	codes := []string{}
+	for _, f := range rep.Findings {
+		if !slices.Contains(codes, string(f.Code)) {
+			codes = append(codes, string(f.Code))
+		}
+	}
+	return codes
 }
 
 // actor names who acts in the audit trail: this worker, on whose behalf.

@@ -47,6 +47,12 @@ func (c ServerConfig) Validate() error {
 // logging. Run it with NewMux of a Handler whose Capabilities are the
 // configuration's.
 func NewServer(redis asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) (*asynq.Server, error) {
+	return newServer(redis, cfg, RetryDelay, log)
+}
+
+// newServer is an asynq server with blindpack's logging and the given
+// retry delays.
+func newServer(redis asynq.RedisConnOpt, cfg ServerConfig, delay asynq.RetryDelayFunc, log *slog.Logger) (*asynq.Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
@@ -64,7 +70,7 @@ func NewServer(redis asynq.RedisConnOpt, cfg ServerConfig, log *slog.Logger) (*a
 	return asynq.NewServer(redis, asynq.Config{
 		Concurrency:              cfg.Concurrency,
 		Queues:                   queues,
-		RetryDelayFunc:           RetryDelay,
+		RetryDelayFunc:           delay,
 		ShutdownTimeout:          shutdown,
 		DelayedTaskCheckInterval: cfg.DelayedTaskCheckInterval,
 		Logger:                   asynqLogger{log.With("component", "asynq")},

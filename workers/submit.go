@@ -22,7 +22,8 @@ import (
 var ErrAlreadyQueued = errors.New("workers: submission already queued")
 
 // ErrConflict is returned by Submit when a different document was already
-// stored under the same submission id.
+// stored under the same submission id, or the id is another applicant's or
+// another campaign's.
 var ErrConflict = errors.New("workers: another submission document has this submission id")
 
 // Submitter is what the upload service does: store the submission document
@@ -41,40 +42,37 @@ type Submitter struct {
 
 // Submit stores and enqueues a submission document. The document is checked
 // only as far as the queue needs (schema and ids); everything else is the
-// worker's to judge and report.
+// worker's to judge and report. With a State, a submission id belongs to
+// the first (campaign, applicant) that used it: ErrConflict for any other,
+// and nothing is stored; without one, only a different document under the
+// same key is a conflict.
 func (s *Submitter) Submit(ctx context.Context, doc []byte) (ProcessPayload, error) {
 	sub, err := pipeline.ParseSubmission(doc)
 	if err != nil {
 		return ProcessPayload{}, fmt.Errorf("workers: submit: %w", err)
 	}
-	now, actor := time.Now, s.Actor
-	if s.Now != nil {
-		now = s.Now
-	}
+	actor := s.Actor
 	if actor == "" {
 		actor = "upload-service"
 	}
 	p := ProcessPayload{Campaign: sub.Campaign, ApplicantID: sub.ApplicantID, SubmissionID: sub.SubmissionID,
 		SubmissionKey: storage.SubmissionKey(sub.Campaign, sub.ApplicantID, sub.SubmissionID),
-		SubmittedAt:   now().UTC().Truncate(time.Second), Actor: actor}
+		SubmittedAt:   s.now(), Actor: actor}
 	task, err := NewProcessTask(p)
 	if err != nil {
 		return p, fmt.Errorf("workers: submit: %w", err)
 	}
-	if err := s.store(ctx, p.SubmissionKey, doc); err != nil {
-		return p, err
-	}
 	if s.State != nil {
-		// The first submission of an id fixes when it was submitted.
-		if err := s.State.Index(ctx, p.SubmissionID, state.Located{Campaign: p.Campaign, ApplicantID: p.ApplicantID, Key: p.SubmissionKey, SubmittedAt: p.SubmittedAt}); err != nil {
+		// The first submission of an id also fixes when it was submitted.
+		if p.SubmittedAt, err = s.claim(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, p.SubmittedAt); err != nil {
 			return p, err
 		}
-		if loc, err := s.State.Locate(ctx, p.SubmissionID); err == nil {
-			p.SubmittedAt = loc.SubmittedAt.UTC()
-			if task, err = NewProcessTask(p); err != nil {
-				return p, err
-			}
+		if task, err = NewProcessTask(p); err != nil {
+			return p, err
 		}
+	}
+	if err := s.store(ctx, p.SubmissionKey, doc); err != nil {
+		return p, err
 	}
 	if _, err := s.Client.EnqueueContext(ctx, task); err != nil {
 		if errors.Is(err, asynq.ErrTaskIDConflict) {
@@ -88,6 +86,30 @@ func (s *Submitter) Submit(ctx context.Context, doc []byte) (ProcessPayload, err
 		}
 	}
 	return p, nil
+}
+
+// now is the time a submission is stamped with, to the second.
+func (s *Submitter) now() time.Time {
+	if s.Now != nil {
+		return s.Now().UTC().Truncate(time.Second)
+	}
+	return time.Now().UTC().Truncate(time.Second)
+}
+
+// claim makes the submission id the application's before anything is
+// stored: the same id for another applicant or campaign would otherwise
+// store a second document (with its identity) under another key. It
+// returns when the id was first submitted.
+func (s *Submitter) claim(ctx context.Context, campaign, applicant, id string, at time.Time) (time.Time, error) {
+	key := storage.SubmissionKey(campaign, applicant, id)
+	loc, err := s.State.Claim(ctx, id, state.Located{Campaign: campaign, ApplicantID: applicant, Key: key, SubmittedAt: at})
+	if err != nil {
+		return at, err
+	}
+	if loc.Campaign != campaign || loc.ApplicantID != applicant || loc.Key != key {
+		return at, ErrConflict
+	}
+	return loc.SubmittedAt.UTC(), nil
 }
 
 // ErrUnknownSubmission is returned by Reprocess for an id never submitted.
@@ -198,6 +220,11 @@ func (s *Submitter) SubmitDir(ctx context.Context, doc []byte, dir string) (Proc
 	doc, err = sub.Marshal()
 	if err != nil {
 		return ProcessPayload{}, err
+	}
+	if s.State != nil {
+		if _, err := s.claim(ctx, sub.Campaign, sub.ApplicantID, sub.SubmissionID, s.now()); err != nil {
+			return ProcessPayload{}, err
+		}
 	}
 	// Files of a submission already stored are never replaced: the task
 	// that processed them, or will, must see what was submitted.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/storage"
 )
@@ -31,6 +32,10 @@ const (
 	// from, after the report, and rewrites nothing the upload service has
 	// already read.
 	TypeOCRSubmission = "submission:ocr"
+	// TypeDeliverWebhook posts one event to one endpoint, signed as the
+	// Standard Webhooks specification says. Only the webhook server
+	// (StartWebhookServer) takes it, from its own queue.
+	TypeDeliverWebhook = "webhook:deliver"
 )
 
 // NewSweepTask makes the periodic sweep task.
@@ -105,6 +110,22 @@ func QueuesFor(caps ...Capability) map[string]int {
 // every capability gives it: what administrators' views list.
 var Queues = QueuesFor(slices.Collect(maps.Keys(capabilityWeights))...)
 
+// QueueWebhooks holds webhook deliveries. It is not among Queues: only the
+// webhook server listens to it, with its own small concurrency, so that
+// slow receivers never hold a slot a submission needs.
+const QueueWebhooks = "webhooks"
+
+// AllQueues lists every queue a task can be in, sorted: where
+// administrators look for failed (archived) tasks.
+func AllQueues() []string {
+	out := []string{QueueWebhooks}
+	for q := range Queues {
+		out = append(out, q)
+	}
+	slices.Sort(out)
+	return out
+}
+
 // Task timeouts and retries. asynq keeps timeouts in whole seconds.
 const (
 	processTimeout  = 10 * time.Minute
@@ -177,6 +198,19 @@ func newProcessTask(p ProcessPayload, id, queue string) (*asynq.Task, error) {
 // payload is what every task payload does: check itself before it is
 // queued, so that a task nobody can act on is never enqueued.
 type payload interface{ Validate() error }
+
+// decodePayload decodes and checks a task's payload. A payload that
+// cannot be used is errBadPayload, which classify archives at once.
+func decodePayload[P payload](t *asynq.Task) (P, error) {
+	var p P
+	if err := json.Unmarshal(t.Payload(), &p); err != nil {
+		return p, classify(badPayload(err))
+	}
+	if err := p.Validate(); err != nil {
+		return p, classify(badPayload(err))
+	}
+	return p, nil
+}
 
 // newTask checks and encodes a payload into a task of type typ. A type
 // that needs a capability goes to its capability's queue, whatever queue
@@ -291,5 +325,63 @@ func NewOCRTask(p OCRPayload) (*asynq.Task, error) {
 		asynq.MaxRetry(ocrRetries),
 		asynq.Timeout(ocrTimeout),
 		asynq.Retention(ocrRetained),
+	)
+}
+
+// Task settings of TypeDeliverWebhook. The retry schedule (how many, how
+// far apart) is the webhook configuration's: at least 24 hours in all.
+// Finished deliveries are kept a week, so that the same event is not
+// queued twice for an endpoint while the upload service may still care.
+const (
+	webhookRetained = 7 * 24 * time.Hour
+	// webhookPayloadMax bounds an event's body: ids, codes and links.
+	webhookPayloadMax = 64 << 10
+)
+
+// WebhookPayload is the payload of TypeDeliverWebhook: the event's body as
+// it will be posted (ids, status, finding codes, links — never a name, an
+// employer or file bytes) and the endpoint's id. Never the endpoint's URL
+// or secrets: the deliverer looks those up in its configuration, so that
+// they do not sit in Redis or show in task listings.
+type WebhookPayload struct {
+	Endpoint  string         `json:"endpoint"`
+	EventID   string         `json:"event_id"`
+	EventType wire.EventType `json:"event_type"`
+	// Campaign, ApplicantID and SubmissionID say what the event is about,
+	// for administrators reading failed deliveries.
+	Campaign     string `json:"campaign,omitempty"`
+	ApplicantID  string `json:"applicant_id,omitempty"`
+	SubmissionID string `json:"submission_id,omitempty"`
+	// Body is the wire.Event, byte for byte as it is signed and posted on
+	// every attempt.
+	Body json.RawMessage `json:"body"`
+}
+
+// Validate checks the ids and the body.
+func (p WebhookPayload) Validate() error {
+	switch {
+	case !pipeline.ValidID(p.Endpoint):
+		return fmt.Errorf("workers: invalid webhook endpoint id %q", p.Endpoint)
+	case !eventIDPattern.MatchString(p.EventID):
+		return fmt.Errorf("workers: invalid event id %q", p.EventID)
+	case !p.EventType.Known():
+		return fmt.Errorf("workers: unknown event type %q", p.EventType)
+	case len(p.Body) == 0 || len(p.Body) > webhookPayloadMax || !json.Valid(p.Body):
+		return fmt.Errorf("workers: webhook body: not a JSON event of at most %d bytes", webhookPayloadMax)
+	}
+	return nil
+}
+
+// NewWebhookTask makes the delivery of one event to one endpoint. Its task
+// id is "webhook:<endpoint>:<event id>": queuing the same event again (a
+// re-run of the task that emitted it) is refused while the delivery is
+// kept. retries is the length of the retry schedule.
+func NewWebhookTask(p WebhookPayload, retries int, timeout time.Duration) (*asynq.Task, error) {
+	return newTask(TypeDeliverWebhook, p,
+		asynq.TaskID("webhook:"+p.Endpoint+":"+p.EventID),
+		asynq.Queue(QueueWebhooks),
+		asynq.MaxRetry(retries),
+		asynq.Timeout(timeout),
+		asynq.Retention(webhookRetained),
 	)
 }

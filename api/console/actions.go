@@ -6,20 +6,17 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/workers"
 )
-
-// maxReason bounds an override's reason: a sentence or two, which goes
-// into the report and the audit trail.
-const maxReason = 500
 
 // hidden is a form field carried from the action's form to its
 // confirmation.
@@ -63,7 +60,10 @@ func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) 
 		return
 	}
 	form := r.PostForm
-	reason := strings.TrimSpace(form.Get("reason"))
+	// A textarea lets a person break lines; the reason is one line in the
+	// report and the audit trail, so line breaks become spaces here and
+	// the validator the API uses refuses what is left (pipeline.CheckReason).
+	reason := strings.Join(strings.Fields(form.Get("reason")), " ")
 	var overrides []pipeline.Override
 	var lines []label
 	seen := map[string]bool{}
@@ -81,17 +81,20 @@ func (c *Console) reprocess(w http.ResponseWriter, r *http.Request, v *visitor) 
 		t := c.material(l.sub.Materials[m].Type)
 		lines = append(lines, label{fmt.Sprintf("接受第%d项 %s 第%d页", m+1, t.ZH, p), fmt.Sprintf("accept item %d %s page %d", m+1, t.EN, p)})
 	}
-	switch {
-	case len(overrides) > 0 && reason == "":
-		c.errorPage(w, r, v, http.StatusBadRequest, "接受页面须填写理由。", "Accepting a page needs a reason.")
+	if err := pipeline.CheckReason(reason, len(overrides) > 0); err != nil {
+		zh, en := wire.CodeInvalidReason.Messages()
+		c.errorPage(w, r, v, http.StatusBadRequest, zh, en)
 		return
-	case utf8.RuneCountInString(reason) > maxReason || strings.ContainsAny(reason, "\x00"):
-		c.errorPage(w, r, v, http.StatusBadRequest, fmt.Sprintf("理由过长（最多%d字）。", maxReason),
-			fmt.Sprintf("The reason is too long (at most %d characters).", maxReason))
-		return
-	case len(overrides) > 200:
-		c.errorPage(w, r, v, http.StatusBadRequest, "所选页面过多。", "Too many pages selected.")
-		return
+	}
+	if l.sub != nil {
+		if err := pipeline.CheckOverrides(l.sub, overrides); err != nil {
+			zh, en := wire.CodeInvalidOverride.Messages()
+			if errors.Is(err, pipeline.ErrBadReason) {
+				zh, en = wire.CodeInvalidReason.Messages()
+			}
+			c.errorPage(w, r, v, http.StatusBadRequest, zh, en)
+			return
+		}
 	}
 	if form.Get("confirm") != "yes" {
 		cv := &confirmView{ID: l.id, Action: Prefix + "submissions/" + l.id + "/reprocess", Lines: lines, Reason: reason,
@@ -135,7 +138,7 @@ func (c *Console) rerun(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	queue, task := r.PostForm.Get("queue"), r.PostForm.Get("task")
-	if _, known := workers.Queues[queue]; !known || task == "" {
+	if !slices.Contains(workers.AllQueues(), queue) || task == "" {
 		c.errorPage(w, r, v, http.StatusBadRequest, "任务无效。", "No such task.")
 		return
 	}

@@ -389,6 +389,7 @@ func TestConsole(t *testing.T) {
 			{"not a page", url.Values{"page": {"x"}, "reason": {"ok"}, "confirm": {"yes"}}, 400},
 			{"no such material", url.Values{"page": {"40:1"}, "reason": {"ok"}, "confirm": {"yes"}}, 400},
 			{"reason too long", url.Values{"page": {"1:1"}, "reason": {strings.Repeat("字", 501)}, "confirm": {"yes"}}, 400},
+			{"NUL in the reason", url.Values{"page": {"1:1"}, "reason": {"ok\x00"}, "confirm": {"yes"}}, 400},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				tc.form.Set("csrf", csrf)

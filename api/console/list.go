@@ -199,8 +199,7 @@ type taskIDs struct {
 // archived lists the archived tasks of every queue, newest failure first.
 func (c *Console) archived() ([]archivedTask, error) {
 	var out []archivedTask
-	queues := sortedKeys(workers.Queues)
-	for _, queue := range queues {
+	for _, queue := range workers.AllQueues() {
 		list, err := c.d.Inspector.ListArchivedTasks(queue, asynq.PageSize(100))
 		if errors.Is(err, asynq.ErrQueueNotFound) {
 			continue

@@ -14,7 +14,6 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
-	"net/url"
 	"path"
 	"slices"
 	"strconv"
@@ -23,6 +22,7 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/storage"
 )
@@ -162,7 +162,7 @@ func (p *Public) published(ctx context.Context) ([]Published, error) {
 	}
 	var out []Published
 	for _, o := range objs {
-		if !strings.HasSuffix(o.Key, ".pdf") || o.Size > p.cfg.MaxFileBytes {
+		if wire.ResultFilePath(o.Key) == "" || o.Size > p.cfg.MaxFileBytes {
 			continue
 		}
 		id := fmt.Sprintf("%s\x00%d\x00%d", o.Key, o.Size, o.ModTime.UnixNano())
@@ -245,26 +245,23 @@ func (p *Public) results(w http.ResponseWriter, r *http.Request) {
 			rv.Groups = append(rv.Groups, campaignGroup{Campaign: pub.Document.Campaign})
 		}
 		g := &rv.Groups[len(rv.Groups)-1]
-		g.Files = append(g.Files, fileRow{Published: pub, Href: ResultsPrefix + "files/" + (&url.URL{Path: pub.Key}).EscapedPath(), Name: path.Base(pub.Key)})
+		g.Files = append(g.Files, fileRow{Published: pub, Href: wire.ResultFilePath(pub.Key), Name: path.Base(pub.Key)})
 	}
 	p.pages.Show(w, r, http.StatusOK, "results", "公示结果 Results", rv)
 }
 
-// file serves a published result file for download.
+// file serves a published result file for download: any file the list
+// would show, read from the bucket on this request and not from the list,
+// so that a file is there as soon as it is published (result.issued links
+// here at once; the list may be a minute old).
 func (p *Public) file(w http.ResponseWriter, r *http.Request) {
 	key := r.PathValue("key")
-	all, err := p.published(r.Context())
-	if err != nil {
-		p.pages.InternalError(w, r, "results", err)
-		return
-	}
-	i := slices.IndexFunc(all, func(pub Published) bool { return pub.Key == key })
-	if i < 0 {
+	if wire.ResultFilePath(key) == "" {
 		p.pages.Error(w, r, http.StatusNotFound, "没有这个文件。", "No such file.")
 		return
 	}
 	rc, info, err := p.d.Results.Get(r.Context(), key)
-	if errors.Is(err, storage.ErrNotFound) {
+	if errors.Is(err, storage.ErrNotFound) || errors.Is(err, storage.ErrInvalidKey) {
 		p.pages.Error(w, r, http.StatusNotFound, "没有这个文件。", "No such file.")
 		return
 	} else if err != nil {
@@ -272,6 +269,10 @@ func (p *Public) file(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	defer rc.Close()
+	if info.Size > p.cfg.MaxFileBytes {
+		p.pages.Error(w, r, http.StatusNotFound, "没有这个文件。", "No such file.")
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/pdf")
 	h.Set("Content-Length", strconv.FormatInt(info.Size, 10))
@@ -373,7 +374,7 @@ func (p *Public) verify(w http.ResponseWriter, r *http.Request) {
 	if all, err := p.published(r.Context()); err == nil {
 		for _, pub := range all {
 			if pub.SHA256 == vv.SHA256 {
-				vv.Published = &fileRow{Published: pub, Href: ResultsPrefix + "files/" + (&url.URL{Path: pub.Key}).EscapedPath(), Name: path.Base(pub.Key)}
+				vv.Published = &fileRow{Published: pub, Href: wire.ResultFilePath(pub.Key), Name: path.Base(pub.Key)}
 			}
 		}
 	}

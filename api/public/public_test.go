@@ -17,6 +17,7 @@ import (
 
 	"github.com/blindpack/blindpack/api/people"
 	"github.com/blindpack/blindpack/api/public"
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/internal/resulttest"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline/result"
@@ -189,9 +190,29 @@ func TestResults(t *testing.T) {
 	if resp.StatusCode != 200 || !bytes.Equal(data, issued.genuine) || !strings.Contains(resp.Header.Get("Content-Disposition"), "filename*=utf-8''") {
 		t.Errorf("download: %d, %d bytes, %q", resp.StatusCode, len(data), resp.Header.Get("Content-Disposition"))
 	}
-	for _, p := range []string{"/results/files/2024/other.pdf", "/results/files/../../etc/passwd"} {
+	for _, p := range []string{"/results/files/2024/other.pdf", "/results/files/../../etc/passwd", "/results/files/2024/notes.txt"} {
 		if resp, err := http.Get(srv.URL + p); err != nil || resp.StatusCode != 404 {
 			t.Errorf("%s: %v %v", p, resp.StatusCode, err)
+		}
+	}
+	// A file published after the list was read (and cached) is served at
+	// once at its public path: result.issued links there as it is issued.
+	later := "2024/头人社发-2024-13号.pdf"
+	if err := results.Put(ctx, later, bytes.NewReader(issued.genuine), int64(len(issued.genuine)), storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := results.Put(ctx, "2024/notes.txt", strings.NewReader("not a result"), 12, storage.PutOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]int{wire.ResultFilePath(later): 200, "/results/files/2024/notes.txt": 404} {
+		resp, err := http.Get(srv.URL + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || want == 200 && !bytes.Equal(data, issued.genuine) {
+			t.Errorf("%s: %d, %d bytes; want %d", p, resp.StatusCode, len(data), want)
 		}
 	}
 }

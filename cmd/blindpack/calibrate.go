@@ -21,6 +21,7 @@ func runCalibrate(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("calibrate", flag.ContinueOnError)
 	policyFile := fs.String("policy", "", "policy `file` (YAML) whose clarity thresholds to try; default: the policy built in")
 	workers := fs.Int("workers", 0, "pages drawn and measured at once; 0 means one per CPU")
+	photos := fs.Bool("photos", false, "the labelled phone photos instead (needs ImageMagick and heif-enc)")
 	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
@@ -29,7 +30,11 @@ func runCalibrate(ctx context.Context, args []string) error {
 		return err
 	}
 	start := time.Now()
-	res, err := claritycal.Run(ctx, pol.Clarity, *workers)
+	run := claritycal.Run
+	if *photos {
+		run = claritycal.RunPhotos
+	}
+	res, err := run(ctx, pol.Clarity, *workers)
 	if err != nil {
 		return err
 	}

@@ -36,6 +36,11 @@ var flagCases = map[string][]flagCase{
 		{[]string{"S.json", "--redis-addr", "r:1"}, "redis-addr", "r:1", []string{"S.json"}},
 		{[]string{"--redis-addr", "r:1", "S.json", "--s3-endpoint", "s:2"}, "s3-endpoint", "s:2", []string{"S.json"}},
 		{[]string{"--redis-addr=r:1", "S.json", "--create-buckets"}, "create-buckets", "true", []string{"S.json"}},
+		{[]string{"S.json", "--api", "https://b.example", "--token-file", "t"}, "token-file", "t", []string{"S.json"}},
+	},
+	"webhooks": {
+		{[]string{"secret", "--bytes", "48"}, "bytes", "48", []string{"secret"}},
+		{[]string{"--bytes", "48", "secret"}, "bytes", "48", []string{"secret"}},
 	},
 	"status": {
 		{[]string{"A1-r1", "--campaign", "2024"}, "campaign", "2024", []string{"A1-r1"}},

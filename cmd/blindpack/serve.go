@@ -34,7 +34,7 @@ func runServe(ctx context.Context, args []string) error {
 	metricsAddr := fs.String("metrics-listen", "", "serve /metrics, /readyz and /healthz on this `address` for monitoring and probes, e.g. :9100 (not the public listener); empty: off")
 	tokensFile := fs.String("tokens", "", "tokens `file` (YAML: sha256, role, subject per token; see `blindpack tokens`) (required)")
 	var cfg api.Config
-	fs.DurationVar(&cfg.PresignExpiry, "presign-expiry", 5*time.Minute, "how long a packet download link works")
+	fs.DurationVar(&cfg.PresignExpiry, "presign-expiry", 5*time.Minute, "ignored (reviewers' copies are streamed, never linked); accepted for old configurations")
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time requests in flight get on SIGTERM")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "`directory` for packets while personal copies are made (default: the system's)")
 	fs.BoolVar(&cfg.TrustForwardedFor, "trust-forwarded-for", false, "audit the client address from X-Forwarded-For (only behind a proxy that sets it)")

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/api"
+	"github.com/blindpack/blindpack/client"
 	"github.com/blindpack/blindpack/internal/testenv"
 )
 
@@ -72,8 +74,9 @@ func TestServeStartsAndStops(t *testing.T) {
 	}
 	dir := t.TempDir()
 	tokens := filepath.Join(dir, "tokens.yaml")
-	tok := "bp_test-token-for-serve"
-	os.WriteFile(tokens, []byte("tokens:\n  - sha256: "+api.HashToken(tok)+"\n    role: administrator\n    subject: wang.li\n"), 0o600)
+	tok, upTok := "bp_test-token-for-serve", "bp_test-upload-token"
+	os.WriteFile(tokens, []byte("tokens:\n  - sha256: "+api.HashToken(tok)+"\n    role: administrator\n    subject: wang.li\n"+
+		"  - sha256: "+api.HashToken(upTok)+"\n    role: upload_service\n    subject: portal\n"), 0o600)
 	// The policy is read (the console names materials and counts returns
 	// by it): one that cannot be read stops serve before it listens.
 	bad := filepath.Join(dir, "policy.yaml")
@@ -141,6 +144,30 @@ func TestServeStartsAndStops(t *testing.T) {
 			t.Errorf("GET %s: %d, want %d", tc.path, resp.StatusCode, tc.want)
 		}
 	}
+	// `blindpack submit --api` is the upload service's call, through the
+	// Go client: queued, then already queued, then another applicant's
+	// document under the same id refused (409) with nothing stored.
+	upFile := filepath.Join(dir, "upload.token")
+	os.WriteFile(upFile, []byte(upTok+"\n"), 0o600)
+	doc := filepath.Join("..", "..", "testdata", "samples", "eng-intermediate", "submission.json")
+	for _, want := range []string{"queued: ", "already queued: "} {
+		out, err := captureStdout(t, func() error {
+			return runSubmit(ctx, []string{doc, "--api", base, "--token-file", upFile})
+		})
+		if err != nil || !strings.HasPrefix(out, want) {
+			t.Errorf("submit --api: %q %v, want %q", out, err, want)
+		}
+	}
+	data, _ := os.ReadFile(doc)
+	other := filepath.Join(dir, "other.json")
+	os.WriteFile(other, []byte(strings.Replace(string(data), `"applicant_id": "A2024-000123"`, `"applicant_id": "A2024-000124"`, 1)), 0o600)
+	if err := runSubmit(ctx, []string{other, "--api", base, "--token-file", upFile}); !errors.Is(err, client.ErrSubmissionConflict) {
+		t.Errorf("submit --api, same id for another applicant: %v", err)
+	}
+	os.WriteFile(upFile, []byte("bp_wrong\n"), 0o600)
+	if err := runSubmit(ctx, []string{doc, "--api", base, "--token-file", upFile}); !errors.Is(err, client.ErrUnauthenticated) {
+		t.Errorf("submit --api with a wrong token: %v", err)
+	}
 	cancel()
 	select {
 	case err := <-done:
@@ -149,5 +176,29 @@ func TestServeStartsAndStops(t *testing.T) {
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("serve did not stop")
+	}
+}
+
+func TestWebhooksCommand(t *testing.T) {
+	out, err := captureStdout(t, func() error { return runWebhooks(context.Background(), []string{"secret"}) })
+	secret := strings.TrimSpace(out)
+	if err != nil || !strings.HasPrefix(secret, "whsec_") {
+		t.Fatalf("webhooks secret: %q %v", out, err)
+	}
+	file := filepath.Join(t.TempDir(), "webhooks.yaml")
+	os.WriteFile(file, []byte("endpoints:\n  - id: portal\n    url: https://portal.example/hooks\n    secrets: ["+secret+"]\n"), 0o600)
+	out, err = captureStdout(t, func() error { return runWebhooks(context.Background(), []string{"check", file}) })
+	if err != nil || !strings.Contains(out, "portal: 1 secret(s), all events") || strings.Contains(out, secret) {
+		t.Errorf("webhooks check: %q %v", out, err)
+	}
+	os.WriteFile(file, []byte("endpoints:\n  - id: portal\n    url: https://portal.example/hooks\n    secrets: [whsec_short]\n"), 0o600)
+	if err := runWebhooks(context.Background(), []string{"check", file}); exitCode(err) != 1 {
+		t.Errorf("check of a bad file: %v", err)
+	}
+	if err := runWebhooks(context.Background(), nil); exitCode(err) != 2 {
+		t.Errorf("no arguments: %v", err)
+	}
+	if err := runWebhooks(context.Background(), []string{"secret", "--bytes", "8"}); exitCode(err) != 2 {
+		t.Errorf("an 8-byte secret: %v", err)
 	}
 }

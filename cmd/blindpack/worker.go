@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -13,6 +14,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/blindpack/blindpack/client"
+	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/storage/s3"
@@ -33,6 +36,7 @@ func runWorker(ctx context.Context, args []string) error {
 	tempDir := fs.String("temp-dir", "", "`directory` for packets being built (default: the system's)")
 	sweep := fs.Duration("sweep-interval", 5*time.Minute, "how often overdue returned applications are marked abandoned (0: this worker does not schedule it)")
 	metricsAddr := fs.String("metrics-listen", "", "serve Prometheus metrics (submissions by outcome, job and stage durations) on this `address`, e.g. :9101; empty: off")
+	webhooksFile := fs.String("webhooks", "", "webhooks `file` (YAML: endpoints, whsec_ secrets, events): tell these receivers about every report and result; empty: none")
 	useOCR := fs.Bool("ocr", false, "read every accepted packet with Tesseract for names left unmasked (slow: ~1.5 s a page; needs tesseract-ocr and tesseract-ocr-chi-sim)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
@@ -85,6 +89,23 @@ func runWorker(ctx context.Context, args []string) error {
 		h.OCRQueue = client
 		h.OCR = &workers.OCRHandler{Engine: eng}
 	}
+	if *webhooksFile != "" {
+		hooks, err := workers.LoadWebhooks(*webhooksFile)
+		if err != nil {
+			return err
+		}
+		client := asynq.NewClient(s.redis())
+		defer client.Close()
+		h.Webhooks = &workers.Webhooks{Config: hooks, Queue: client, Now: clock.now()}
+		// Deliveries run in a server of their own, on their own queue and
+		// concurrency: slow receivers never hold a slot submissions need.
+		hs, err := workers.StartWebhookServer(s.redis(), hooks, workers.ServerConfig{ShutdownTimeout: sc.ShutdownTimeout}, log.With("component", "webhooks"))
+		if err != nil {
+			return err
+		}
+		defer hs.Shutdown()
+		log.Info("webhooks on", "endpoints", len(hooks.Endpoints))
+	}
 	// The worker takes tasks only from the queues of what it can do.
 	sc.Capabilities = h.Capabilities()
 	srv, err := workers.NewServer(s.redis(), sc, log)
@@ -135,17 +156,23 @@ func runSubmit(ctx context.Context, args []string) error {
 	fs := newFlagSet("submit")
 	var s services
 	s.register(fs)
+	apiURL := fs.String("api", "", "submit through the HTTP API at this `URL` (https://blindpack.example), as the upload service does; empty: straight to Redis and S3")
+	tokenFile := fs.String("token-file", "", "`file` holding the upload service's bearer token (with --api)")
+	wait := fs.Duration("wait", 0, "with --api, wait up to this long for the report and print its status (exit 3 if not accepted)")
 	var clock clockFlag
-	fs.Var(&clock, "clock", "stamp the submission as if it were this `time` (RFC 3339), to rehearse a campaign")
+	fs.Var(&clock, "clock", "stamp the submission as if it were this `time` (RFC 3339), to rehearse a campaign (direct mode)")
 	if err := parse(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}
 	if fs.NArg() != 1 {
-		return exitError{code: 2, err: fmt.Errorf("usage: blindpack submit S.json [flags]")}
+		return exitError{code: 2, err: fmt.Errorf("usage: blindpack submit S.json [--api URL --token-file F [--wait 2m]] [flags]")}
 	}
 	doc, err := os.ReadFile(fs.Arg(0))
 	if err != nil {
 		return err
+	}
+	if *apiURL != "" {
+		return submitAPI(ctx, *apiURL, *tokenFile, doc, *wait)
 	}
 	buckets, err := s.openBuckets(ctx)
 	if err != nil {
@@ -165,5 +192,44 @@ func runSubmit(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Printf("queued: %s\nreport will be at %s/%s\n", p.SubmissionID, s.buckets.Reports, storage.ReportKey(p.Campaign, p.ApplicantID, p.SubmissionID))
+	return nil
+}
+
+// submitAPI is `blindpack submit --api`: the submission goes through the
+// HTTP API with the Go client, as the upload service's would.
+func submitAPI(ctx context.Context, apiURL, tokenFile string, doc []byte, wait time.Duration) error {
+	if tokenFile == "" {
+		return exitError{code: 2, err: errors.New("submit --api needs --token-file (the upload service's token)")}
+	}
+	tok, err := os.ReadFile(tokenFile)
+	if err != nil {
+		return err
+	}
+	c, err := client.New(apiURL, strings.TrimSpace(string(tok)), client.Options{UserAgent: "blindpack-submit/1"})
+	if err != nil {
+		return exitError{code: 2, err: err}
+	}
+	sub, err := c.Submit(ctx, doc)
+	if err != nil {
+		return err
+	}
+	if sub.AlreadyQueued {
+		fmt.Printf("already queued: %s (nothing to do)\n", sub.SubmissionID)
+	} else {
+		fmt.Printf("queued: %s\nstate and report: %s%s\n", sub.SubmissionID, strings.TrimRight(apiURL, "/"), sub.Href)
+	}
+	if wait <= 0 {
+		return nil
+	}
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	v, err := c.WaitReport(wctx, sub.SubmissionID, time.Second)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("report: %s\n", v.State)
+	if v.State != string(pipeline.Accepted) {
+		return exitError{code: exitRejected}
+	}
 	return nil
 }

@@ -8,7 +8,8 @@
 #                          redis-server, poppler-utils (pdftotext, pdfimages, pdftoppm, pdfsig), qpdf,
 #                          fonts-arphic-uming, and for tests that make or check files with other tools:
 #                          libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs, img2pdf,
-#                          libnss3-tools, tesseract-ocr with tesseract-ocr-chi-sim, chromium; from the
+#                          libnss3-tools, tesseract-ocr with tesseract-ocr-chi-sim, chromium,
+#                          libtiff-tools, libheif-examples, webp (TIFF, HEIC and WebP inputs); from the
 #                          Go module proxy the Apache-2.0 versitygw S3 gateway, built once and cached.
 #   install-deps.sh --list demo|test   prints the set's Debian packages, installs nothing.
 # Anything already present is left alone, so a second run costs nothing.
@@ -57,6 +58,11 @@ if [ "$set_name" = test ]; then
   want tesseract-ocr-chi-sim test -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
   want chromium command -v chromium
   want openssl command -v openssl
+  # Image files made the way scanners and phones make them, for the format tests:
+  # tiffcp/tiffset (TIFF), heif-enc (HEIC), cwebp/webpmux (WebP).
+  want libtiff-tools command -v tiffcp
+  want libheif-examples command -v heif-enc
+  want webp command -v cwebp
 fi
 if $list; then
   exit 0

@@ -34,13 +34,28 @@ type Row struct {
 // Result is the outcome on the whole set.
 type Result struct {
 	Rows []Row
+	// Reasons are the codes the tables list, in order.
+	Reasons []string
 }
 
 // Run draws every page of the set, reads it as an upload would be read
 // (scan.Open, Decode) and checks it against t, on workers goroutines (all
 // CPUs when workers < 1).
 func Run(ctx context.Context, t policy.Clarity, workers int) (*Result, error) {
-	cases := synth.ClaritySet()
+	return run(ctx, synth.ClaritySet(), Reasons, t, workers)
+}
+
+// PhotoReasons are the codes of the photo set's tables: the clarity codes
+// and those of a photo to take again.
+var PhotoReasons = append(slices.Clone(Reasons), string(finding.PageSkewed), string(finding.PageCutOff))
+
+// RunPhotos is Run on the labelled phone photos (synth.PhotoSet), which
+// ImageMagick and heif-enc draw.
+func RunPhotos(ctx context.Context, t policy.Clarity, workers int) (*Result, error) {
+	return run(ctx, synth.PhotoSet(), PhotoReasons, t, workers)
+}
+
+func run(ctx context.Context, cases []synth.ClarityCase, reasons []string, t policy.Clarity, workers int) (*Result, error) {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -71,7 +86,7 @@ func Run(ctx context.Context, t policy.Clarity, workers int) (*Result, error) {
 			return nil, err
 		}
 	}
-	return &Result{Rows: rows}, nil
+	return &Result{Rows: rows, Reasons: reasons}, nil
 }
 
 func one(c synth.ClarityCase, t policy.Clarity) (Row, error) {
@@ -156,7 +171,7 @@ func (r *Result) Unreadable() Stats {
 // PerReason returns the stats of every reason, by first finding.
 func (r *Result) PerReason() []Stats {
 	var out []Stats
-	for _, c := range Reasons {
+	for _, c := range r.Reasons {
 		out = append(out, stats(c, r.Rows,
 			func(r Row) bool { return r.Label == c }, func(r Row) bool { return r.Got == c }))
 	}
@@ -185,7 +200,7 @@ func show(code string) string {
 // WriteTables writes the confusion matrix, precision and recall, and the
 // measures per variant as aligned plain-text tables.
 func (r *Result) WriteTables(w io.Writer) error {
-	classes := append([]string{""}, Reasons...)
+	classes := append([]string{""}, r.Reasons...)
 	tw := tabwriter.NewWriter(w, 2, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Confusion matrix: %d pages, rows labelled, columns by first finding.\n", len(r.Rows))
 	fmt.Fprint(tw, "labelled \\ got")
@@ -223,7 +238,12 @@ func (r *Result) WriteTables(w io.Writer) error {
 	fmt.Fprintln(w)
 	tw = tabwriter.NewWriter(w, 2, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "Measures per variant, min–max over its pages.")
-	fmt.Fprintln(tw, "variant\tlabel\tn\tppi\tsharpness\tpaper\tink level\tcontrast\tink %\tjpeg q\trejected")
+	photos := slices.ContainsFunc(r.Rows, func(row Row) bool { return row.Measures.Photo })
+	head := "variant\tlabel\tn\tppi\tsharpness\tpaper\tink level\tcontrast\tink %\tjpeg q"
+	if photos {
+		head += "\tsheet %\tskew °\tcut %"
+	}
+	fmt.Fprintln(tw, head+"\trejected")
 	byVariant := map[string][]Row{}
 	var order []string
 	for _, row := range r.Rows {
@@ -247,15 +267,21 @@ func (r *Result) WriteTables(w io.Writer) error {
 				rejected++
 			}
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\n", v, label, len(rows),
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", v, label, len(rows),
 			span(rows, func(m scan.Measures) float64 { return m.PPI }, 0),
 			span(rows, func(m scan.Measures) float64 { return m.Sharpness }, 1),
 			span(rows, func(m scan.Measures) float64 { return m.Paper }, 0),
 			span(rows, func(m scan.Measures) float64 { return m.InkLevel }, 0),
 			span(rows, func(m scan.Measures) float64 { return m.Contrast }, 0),
 			span(rows, func(m scan.Measures) float64 { return m.InkPercent }, 3),
-			span(rows, func(m scan.Measures) float64 { return float64(m.JPEGQuality) }, 0),
-			rejected)
+			span(rows, func(m scan.Measures) float64 { return float64(m.JPEGQuality) }, 0))
+		if photos {
+			fmt.Fprintf(tw, "\t%s\t%s\t%s",
+				span(rows, func(m scan.Measures) float64 { return m.SheetPercent }, 0),
+				span(rows, func(m scan.Measures) float64 { return m.Skew }, 1),
+				span(rows, func(m scan.Measures) float64 { return m.CutOff }, 1))
+		}
+		fmt.Fprintf(tw, "\t%d\n", rejected)
 	}
 	return tw.Flush()
 }

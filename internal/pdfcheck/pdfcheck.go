@@ -71,6 +71,8 @@ type Image struct {
 	Width, Height int
 	Color         string // gray, rgb, cmyk, index
 	Encoding      string // jpeg, image (Flate), …
+	// Size is the stored stream's size in bytes, as pdfimages rounds it.
+	Size int
 }
 
 // Images lists the images pdfimages finds, page by page.
@@ -86,9 +88,26 @@ func Images(t testing.TB, path string) []Image {
 		page, _ := strconv.Atoi(f[0])
 		w, _ := strconv.Atoi(f[3])
 		h, _ := strconv.Atoi(f[4])
-		imgs = append(imgs, Image{Page: page, Width: w, Height: h, Color: f[5], Encoding: f[8]})
+		im := Image{Page: page, Width: w, Height: h, Color: f[5], Encoding: f[8]}
+		if len(f) >= 15 {
+			im.Size = sizeOf(f[14])
+		}
+		imgs = append(imgs, im)
 	}
 	return imgs
+}
+
+// sizeOf reads pdfimages' size column: 812B, 10.5K, 1.2M.
+func sizeOf(s string) int {
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult = 1 << 10
+	case strings.HasSuffix(s, "M"):
+		mult = 1 << 20
+	}
+	v, _ := strconv.ParseFloat(strings.TrimRight(s, "BKM"), 64)
+	return int(v * mult)
 }
 
 // ExtractImages writes every embedded image of page as PNG with pdfimages

@@ -89,6 +89,12 @@ const (
 	UnsupportedImageEncoding Code = "unsupported_image_encoding"
 )
 
+// AmbiguousOrientation: a file says which way up it is in more than one
+// place (HEIC irot beside an EXIF orientation, two EXIF blocks, repeated
+// TIFF tags) and the places disagree. Viewers pick different ones, so
+// the page the applicant saw cannot be known; it is refused, not guessed.
+const AmbiguousOrientation Code = "ambiguous_orientation"
+
 // Codes about the clarity of a page. Their findings carry the measured
 // value and the policy's threshold, both in the units the policy file
 // gives them.
@@ -100,6 +106,14 @@ const (
 	TooDark          Code = "too_dark"
 	Overexposed      Code = "overexposed"
 	LowContrast      Code = "low_contrast"
+)
+
+// Codes about a photographed page: the sheet found in the frame is too
+// far from facing the camera, or part of it is outside the frame. Their
+// findings carry the measured value and the limit.
+const (
+	PageSkewed Code = "page_skewed"
+	PageCutOff Code = "page_cut_off"
 )
 
 // Codes of the packet verifier: the finished packet failed a check and was
@@ -158,7 +172,7 @@ var messages = map[Code]text{
 	FileMissing:              {"{m}的文件未找到，请重新上传。", "The file of the {m} was not found; upload it again."},
 	EmptyFile:                {"{m}的文件为空，请重新上传。", "The file of the {m} is empty; upload it again."},
 	FileTooLarge:             {"{m}的文件过大（{v}），请压缩或分开上传。", "The file of the {m} is too large ({v}); reduce its size."},
-	UnsupportedFormat:        {"{m}的文件不是JPEG、PNG或PDF格式，请转换后上传。", "The file of the {m} is not a JPEG, PNG or PDF; convert it and upload again."},
+	UnsupportedFormat:        {"{m}的文件不是JPEG、PNG、PDF、TIFF、HEIC、WebP或BMP格式，请转换后上传。", "The file of the {m} is not a JPEG, PNG, PDF, TIFF, HEIC, WebP or BMP file; convert it and upload again."},
 	CorruptFile:              {"{m}第{p}页文件损坏或不完整，无法打开，请重新扫描上传。", "Page {p} of the {m} is damaged or incomplete and cannot be opened; scan and upload it again."},
 	ImageTooLarge:            {"{m}第{p}页图像尺寸过大（{v}），请以300dpi左右重新扫描。", "Page {p} of the {m} has too many pixels ({v}); scan it again at about 300 dpi."},
 	EncryptedPDF:             {"{m}的PDF文件设置了密码或加密，请上传未加密的文件。", "The PDF of the {m} is encrypted or password-protected; upload an unprotected file."},
@@ -180,6 +194,7 @@ var messages = map[Code]text{
 	TrailingData:             {"材料包校验未通过：文件末尾有多余数据，材料包未发布。", "Packet check failed: data follows the end of the file; the packet was not published."},
 	UnverifiablePacket:       {"材料包无法校验（{v}），材料包未发布，管理员将核查处理。", "The packet could not be checked ({v}); it was not published and an administrator will look into it."},
 	UnsupportedImageEncoding: {"{m}第{p}页的图像编码不受支持（{v}），请以普通JPEG或PNG格式重新扫描。", "Page {p} of the {m} uses an unsupported image encoding ({v}); scan it again as plain JPEG or PNG."},
+	AmbiguousOrientation:     {"{m}第{p}页图像的方向信息相互矛盾（{v}），无法确定哪一边朝上，请将图片旋转到正确方向后另存为JPEG或PNG再上传。", "Page {p} of the {m} records its orientation in more than one place and they disagree ({v}), so which way up it is cannot be known; turn the picture upright, save it as JPEG or PNG and upload it again."},
 
 	BlankPage:        {"{m}第{p}页似乎是空白页（有字迹的面积 {measured}%，需 ≥ {threshold}%），请确认扫描的是有内容的一面后重新上传。", "Page {p} of the {m} looks blank (writing covers {measured}% of it, at least {threshold}% expected); check that you scanned the side with the content and upload it again."},
 	LowResolution:    {"{m}第{p}页分辨率过低（{measured} ppi，需 ≥ {threshold} ppi），请以200–300 dpi重新扫描，或上传未经压缩的原图。", "Page {p} of the {m} has too low a resolution ({measured} ppi, at least {threshold} needed); scan it again at 200–300 dpi, or upload the original photo rather than a reduced copy."},
@@ -187,6 +202,8 @@ var messages = map[Code]text{
 	Blurry:           {"{m}第{p}页图像模糊（清晰度 {measured}，需 ≥ {threshold}），请放平材料、对准焦点、保持稳定后重新扫描或拍摄。", "Page {p} of the {m} is blurry (sharpness {measured}, at least {threshold} needed); lay the page flat, focus and hold still, then scan or photograph it again."},
 	TooDark:          {"{m}第{p}页图像过暗（纸面亮度 {measured}，需 ≥ {threshold}），请在光线充足处重新扫描或拍摄。", "Page {p} of the {m} is too dark (paper brightness {measured}, at least {threshold} needed); scan or photograph it again in good light."},
 	Overexposed:      {"{m}第{p}页图像过亮、字迹发白（字迹亮度 {measured}，需 ≤ {threshold}），请调低亮度或避开强光后重新扫描或拍摄。", "Page {p} of the {m} is washed out (the writing is as light as {measured}, at most {threshold} allowed); lower the brightness or avoid glare, then scan or photograph it again."},
+	PageSkewed:       {"{m}第{p}页是斜着拍的，纸张边缘与画面倾斜过大（{measured}°，最多 {threshold}°），请将手机正对纸面、与纸边对齐后重新拍摄，或使用扫描仪。", "Page {p} of the {m} was photographed at too steep an angle (the sheet's edges turn {measured}° from the photo's, at most {threshold}° allowed); hold the phone straight above the page, lined up with its edges, and photograph it again, or use a scanner."},
+	PageCutOff:       {"{m}第{p}页照片没有拍全，字迹在画面边缘被截断（占纸张边缘的 {measured}%，最多 {threshold}%），请将整张纸放入画面内后重新拍摄。", "Page {p} of the {m} is cut off: writing runs off the edge of the photo ({measured}% of the sheet's outline, at most {threshold}% allowed); photograph it again with the whole sheet inside the frame."},
 	LowContrast:      {"{m}第{p}页字迹与纸面对比度过低（对比度 {measured}，需 ≥ {threshold}），请调整扫描设置（如使用“文本/黑白文档”模式）后重新扫描。", "Page {p} of the {m} has too little contrast between writing and paper ({measured}, at least {threshold} needed); change the scanner settings (e.g. a text or document mode) and scan it again."},
 }
 

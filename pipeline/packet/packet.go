@@ -144,9 +144,12 @@ func (b *Builder) AddPage(p *scan.Page, img image.Image, masks []mask.Rect) erro
 
 // addPixels embeds a masked page: JPEG again when it came as JPEG (masked
 // scans stay scans, and a lossless copy would be several times larger),
-// lossless when it came lossless.
+// lossless when it came lossless. Pages decoded from a photographic source
+// (HEIC, lossy WebP, JPEG-in-TIFF, colour TIFF or BMP; scan.Page's
+// Photographic) go in as JPEG too: a 12-Mpx HEIC as Flate would be about
+// 30 MB; grey and bilevel scans (CCITT, LZW grey) stay lossless.
 func (b *Builder) addPixels(p *scan.Page, img image.Image) (pdfwrite.Image, error) {
-	if p.Encoding != scan.EncJPEG {
+	if p.Encoding != scan.EncJPEG && !p.Photographic {
 		return b.doc.AddImage(img), nil
 	}
 	if _, ok := img.(*image.CMYK); ok {

@@ -28,6 +28,12 @@ type Clarity struct {
 	MinInkPercent float64 `yaml:"min_ink_percent"`
 	// MinJPEGQuality is the lowest estimated JPEG quality, 1–100.
 	MinJPEGQuality int `yaml:"min_jpeg_quality"`
+	// MaxSkewDegrees is how far the edges of a photographed sheet may turn
+	// from the photo's axes, in degrees.
+	MaxSkewDegrees float64 `yaml:"max_skew_degrees"`
+	// MaxCutOffPercent is how much of a photographed sheet's outline, in
+	// percent, writing may run off the photo along.
+	MaxCutOffPercent float64 `yaml:"max_cut_off_percent"`
 }
 
 // Validate checks that every threshold is within the range of its measure.
@@ -43,6 +49,8 @@ func (c Clarity) Validate() error {
 		{"min_contrast", c.MinContrast, 255},
 		{"min_ink_percent", c.MinInkPercent, 100},
 		{"min_jpeg_quality", float64(c.MinJPEGQuality), 100},
+		{"max_skew_degrees", c.MaxSkewDegrees, 45},
+		{"max_cut_off_percent", c.MaxCutOffPercent, 100},
 	} {
 		if !(f.v >= 0 && f.v <= f.limit) { // also refuses NaN
 			return fmt.Errorf("%w: clarity.%s %v is outside 0–%v", ErrInvalid, f.name, f.v, f.limit)

@@ -8,7 +8,8 @@ import (
 
 func TestDefaultClarity(t *testing.T) {
 	c := Default().Clarity
-	want := Clarity{MinPPI: 100, MinSharpness: 31, MinPaper: 100, MaxInkLevel: 200, MinContrast: 45, MinInkPercent: 0.05, MinJPEGQuality: 20}
+	want := Clarity{MinPPI: 100, MinSharpness: 31, MinPaper: 100, MaxInkLevel: 200, MinContrast: 45, MinInkPercent: 0.05, MinJPEGQuality: 20,
+		MaxSkewDegrees: 14, MaxCutOffPercent: 3}
 	if c != want {
 		t.Errorf("default clarity %+v, want %+v", c, want)
 	}

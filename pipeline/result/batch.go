@@ -1,17 +1,16 @@
 package result
 
 import (
-	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/blindpack/blindpack/internal/strictjson"
 )
 
 // SchemaBatch is the schema name a batch document must carry.
@@ -133,14 +132,8 @@ func ParseBatch(data []byte) (*Batch, error) {
 			EN: fmt.Sprintf("document larger than %d MiB", maxBatchBytes>>20)}}}
 	}
 	var b Batch
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
+	if err := strictjson.Decode(data, 0, &b); err != nil {
 		return nil, &BatchError{Problems: []Problem{jsonProblem(err)}}
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, &BatchError{Problems: []Problem{{Field: "(document)",
-			ZH: "JSON 文档之后还有多余内容", EN: "extra data after the JSON document"}}}
 	}
 	if err := b.Validate(); err != nil {
 		return nil, err
@@ -148,20 +141,25 @@ func ParseBatch(data []byte) (*Batch, error) {
 	return &b, nil
 }
 
+// jsonProblem describes why the document could not be decoded
+// (strictjson: repeated, unknown or case-mismatched members, trailing
+// data, wrong types, bad syntax).
 func jsonProblem(err error) Problem {
-	var se *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &se):
-		return Problem{Field: "(document)", ZH: fmt.Sprintf("JSON 语法错误（第%d字节）：%v", se.Offset, err),
-			EN: fmt.Sprintf("JSON syntax error at byte %d: %v", se.Offset, err)}
-	case errors.As(err, &te):
-		return Problem{Field: te.Field, ZH: fmt.Sprintf("类型错误：应为%s", te.Type), EN: fmt.Sprintf("wrong type: want %s", te.Type)}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
-		return Problem{Field: strings.Trim(name, `"`), ZH: "未知字段（拼写错误？）", EN: "unknown field (a typo?)"}
+	var e *strictjson.Error
+	if !errors.As(err, &e) {
+		return Problem{Field: "(document)", ZH: "不是有效的 JSON", EN: "not valid JSON"}
 	}
-	return Problem{Field: "(document)", ZH: "不是有效的 JSON：" + err.Error(), EN: "not valid JSON: " + err.Error()}
+	// Results are public: the member's name may be quoted.
+	field := strings.TrimPrefix(e.Path, "/")
+	if e.Member != "" {
+		field = strings.TrimPrefix(field+"/"+e.Member, "/")
+	}
+	if field == "" {
+		field = "(document)"
+	}
+	zh := map[string]string{"syntax": "JSON 语法错误", "duplicate_member": "字段重复", "unknown_member": "未知字段（拼写错误？字段名区分大小写）",
+		"wrong_type": "类型错误", "trailing_data": "JSON 文档之后还有多余内容", "empty": "文档为空"}[e.Kind]
+	return Problem{Field: field, ZH: fmt.Sprintf("%s（第%d字节）", zh, e.Offset), EN: e.Error()}
 }
 
 var (

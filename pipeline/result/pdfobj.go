@@ -32,8 +32,6 @@ type (
 
 func newDict() *pdfDict { return &pdfDict{vals: map[string]any{}} }
 
-func (d *pdfDict) get(k string) (any, bool) { v, ok := d.vals[k]; return v, ok }
-
 func (d *pdfDict) set(k string, v any) {
 	if _, ok := d.vals[k]; !ok {
 		d.keys = append(d.keys, k)

@@ -68,7 +68,6 @@ var ErrTSA = errors.New("result: time-stamping authority")
 
 var (
 	oidTimeStampToken = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 16, 2, 14}
-	oidTimeStamping   = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 3, 8}
 )
 
 // maxTSAReply bounds a TSA's answer: a token with a certificate chain is a

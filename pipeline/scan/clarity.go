@@ -51,6 +51,18 @@ type Measures struct {
 	// JPEGQuality is the IJG quality factor (1–100) that best explains the
 	// JPEG's luminance quantisation table, 0 when the page is not a JPEG.
 	JPEGQuality int
+	// Photo is true when the page is a photographed sheet with the desk
+	// around it (see sheet.go): every measure but PPI, Mean, DarkPercent and
+	// WhitePercent is then taken on the sheet alone. SheetPercent is the
+	// sheet's share of the frame.
+	Photo        bool
+	SheetPercent float64
+	// Skew is how far, in degrees, the edges of a photographed sheet turn
+	// from the frame's axes: perspective and a tilted phone. 0 for scans.
+	Skew float64
+	// CutOff is the share, in percent, of a photographed sheet's outline
+	// along which writing runs off the edge of the photo. 0 for scans.
+	CutOff float64
 }
 
 // WorkingPPI is the resolution every page is resampled to before it is
@@ -156,6 +168,18 @@ func Check(m Measures, t policy.Clarity) []*finding.Error {
 	below := func(v, limit float64) bool { return limit > 0 && v < limit }
 	if below(m.InkPercent, t.MinInkPercent) {
 		return []*finding.Error{fail(finding.BlankPage, m.InkPercent, t.MinInkPercent, "<")}
+	}
+	// A photo taken at a steep angle, or that cuts the sheet, must be taken
+	// again whatever else is wrong with it: that is the one thing to say.
+	var retake []*finding.Error
+	if t.MaxSkewDegrees > 0 && m.Skew > t.MaxSkewDegrees {
+		retake = append(retake, fail(finding.PageSkewed, m.Skew, t.MaxSkewDegrees, ">"))
+	}
+	if t.MaxCutOffPercent > 0 && m.CutOff > t.MaxCutOffPercent {
+		retake = append(retake, fail(finding.PageCutOff, m.CutOff, t.MaxCutOffPercent, ">"))
+	}
+	if len(retake) > 0 {
+		return retake
 	}
 	var out []*finding.Error
 	lowRes := below(m.PPI, t.MinPPI)
@@ -311,6 +335,11 @@ type workBuf struct {
 	bgs       []uint8
 	levels    []uint8
 	contrasts []uint8
+	// the sheet finder's (sheet.go)
+	label     []int32
+	queue     []int32
+	sheet     []bool
+	sheetArea int
 }
 
 var workPool = sync.Pool{New: func() any { return new(workBuf) }}
@@ -560,14 +589,16 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 			b.bgs = append(b.bgs, bg)
 		}
 	}
-	paper := median(b.bgs)
+	// A photographed sheet is measured alone: the desk is not paper.
+	sheet := b.findSheet(tiles, tw, th, w, h, m)
+	paper := b.sheetPaper(tiles, sheet)
 	m.Paper = float64(paper)
 	for ty := range th {
 		for tx := range tw {
 			t := &tiles[ty*tw+tx]
 			// Darker than 60% of the paper: the light of one photo does not
 			// fall off that much across a sheet, a desk is darker still.
-			if 5*int(t.hi) < 3*int(paper) {
+			if 5*int(t.hi) < 3*int(paper) || sheet != nil && !sheet[ty*tw+tx] {
 				around(tx, ty, func(t *tile) { t.class = offPage })
 			} else if t.class != offPage && int(t.bg)-int(t.lo) >= inkDelta {
 				t.class = inkTile
@@ -593,6 +624,10 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 				}
 			}
 		}
+	}
+	if sheet != nil {
+		n = float64(b.sheetArea)
+		m.CutOff = cutOff(tiles, sheet, tw, th)
 	}
 	m.InkPercent = 100 * float64(ink) / n
 	b.levels, b.contrasts = b.levels[:0], b.contrasts[:0]

@@ -70,14 +70,16 @@ func (b *workBuf) refMeasure(img []uint8, w, h int, m *Measures) {
 			b.bgs = append(b.bgs, bg)
 		}
 	}
-	paper := median(b.bgs)
+	// The sheet finder works on tiles, the same in both versions.
+	sheet := b.findSheet(tiles, tw, th, w, h, m)
+	paper := b.sheetPaper(tiles, sheet)
 	m.Paper = float64(paper)
 	for ty := range th {
 		for tx := range tw {
 			t := &tiles[ty*tw+tx]
 			// Darker than 60% of the paper: the light of one photo does not
 			// fall off that much across a sheet, a desk is darker still.
-			if 5*int(t.hi) < 3*int(paper) {
+			if 5*int(t.hi) < 3*int(paper) || sheet != nil && !sheet[ty*tw+tx] {
 				around(tx, ty, func(t *tile) { t.class = offPage })
 			} else if t.class != offPage && int(t.bg)-int(t.lo) >= inkDelta {
 				t.class = inkTile
@@ -102,6 +104,10 @@ func (b *workBuf) refMeasure(img []uint8, w, h int, m *Measures) {
 				}
 			}
 		}
+	}
+	if sheet != nil {
+		n = float64(b.sheetArea)
+		m.CutOff = cutOff(tiles, sheet, tw, th)
 	}
 	m.InkPercent = 100 * float64(ink) / n
 	b.levels, b.contrasts = b.levels[:0], b.contrasts[:0]

@@ -1,10 +1,15 @@
-// Package scan reads uploaded files — JPEG, PNG or PDF, decided by their
-// content — into pages as a person sees them, safely: every size is checked
-// before anything is allocated for it, and every way a file can be wrong ends
-// in a *finding.Error with a stable code rather than a crash.
+// Package scan reads uploaded files — JPEG, PNG, PDF, TIFF, HEIC, WebP or
+// BMP, decided by their content — into pages as a person sees them, safely:
+// every size is checked before anything is allocated for it, and every way a
+// file can be wrong ends in a *finding.Error with a stable code rather than a
+// crash.
 //
 // A page keeps its image as it was stored (so that an unmasked JPEG can go
 // into the packet byte for byte) together with the orientation that turns
 // the stored image into the displayed page: EXIF orientation for photos,
-// /Rotate and the image matrix for PDF pages.
+// /Rotate and the image matrix for PDF pages, the orientation tag for TIFF.
+// TIFF, HEIC (decoded by libheif in the WebAssembly sandbox of package
+// heif), WebP and BMP pages exist only as decoded pixels: nothing else of
+// those files is kept. A phone photo's sheet is found in the frame and
+// measured alone (sheet.go).
 package scan

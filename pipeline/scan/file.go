@@ -19,6 +19,10 @@ const (
 	JPEG    Kind = "jpeg"
 	PNG     Kind = "png"
 	PDF     Kind = "pdf"
+	TIFF    Kind = "tiff"
+	HEIC    Kind = "heic"
+	WebP    Kind = "webp"
+	BMP     Kind = "bmp"
 	Unknown Kind = ""
 )
 
@@ -33,7 +37,7 @@ func Sniff(data []byte) Kind {
 	case bytes.Contains(data[:min(len(data), 1024)], []byte("%PDF-")):
 		return PDF
 	}
-	return Unknown
+	return sniffImage(data) // the formats of image.go
 }
 
 // Limits bound what one uploaded file may cost. The zero value means the
@@ -102,8 +106,15 @@ type Page struct {
 	// WidthPt and HeightPt are the displayed page's size in points.
 	WidthPt, HeightPt float64
 
-	raw    []byte      // the original image file, for decoding
-	pixels image.Image // decoded samples for EncPixels
+	// Photographic says that the page's pixels came from a lossy or
+	// photographic source (HEIC, lossy WebP, JPEG-in-TIFF, a colour image
+	// file): when they are re-encoded for the packet, JPEG suits them, and a
+	// lossless copy would be many times larger.
+	Photographic bool
+
+	raw    []byte                      // the original image file, for decoding
+	pixels image.Image                 // decoded samples for EncPixels
+	decode func() (image.Image, error) // how a page of image.go's formats is decoded
 }
 
 // File is an opened upload.
@@ -111,7 +122,7 @@ type File struct {
 	Kind   Kind
 	limits Limits
 	pages  int
-	single *Page // JPEG and PNG
+	images []*Page // image files: one page each, a TIFF one per image
 	pdf    *pdfFile
 }
 
@@ -127,23 +138,29 @@ func Open(data []byte, lim Limits) (*File, error) {
 	}
 	f := &File{Kind: Sniff(data), limits: lim}
 	var err error
+	var single *Page
 	switch f.Kind {
 	case JPEG:
-		f.single, err = openJPEG(data, lim)
+		single, err = openJPEG(data, lim)
 	case PNG:
-		f.single, err = openPNG(data, lim)
+		single, err = openPNG(data, lim)
 	case PDF:
 		f.pdf, err = openPDF(data, lim)
+	case TIFF, HEIC, WebP, BMP:
+		f.images, err = openImage(f.Kind, data, lim)
 	default:
 		return nil, finding.Errorf(finding.UnsupportedFormat, 0, "", nil)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if f.single != nil {
-		f.pages = 1
-	} else {
+	if single != nil {
+		f.images = []*Page{single}
+	}
+	if f.pdf != nil {
 		f.pages = f.pdf.numPages
+	} else {
+		f.pages = len(f.images)
 	}
 	if f.pages > lim.MaxPages {
 		return nil, finding.Errorf(finding.TooManyPages, 0, fmt.Sprintf("%d > %d", f.pages, lim.MaxPages), nil)
@@ -159,8 +176,8 @@ func (f *File) Page(n int) (*Page, error) {
 	if n < 1 || n > f.pages {
 		return nil, fmt.Errorf("scan: page %d of %d", n, f.pages)
 	}
-	if f.single != nil {
-		return f.single, nil
+	if f.pdf == nil {
+		return f.images[n-1], nil
 	}
 	return f.pdf.page(n, f.limits)
 }
@@ -250,6 +267,12 @@ func (p *Page) Decode() (image.Image, error) {
 	switch {
 	case p.pixels != nil:
 		return p.pixels, nil
+	case p.decode != nil:
+		img, err = p.decode()
+		var fe *finding.Error
+		if errors.As(err, &fe) {
+			return nil, err
+		}
 	case p.Encoding == EncJPEG:
 		img, err = jpegcodec.Decode(p.JPEG)
 	default:

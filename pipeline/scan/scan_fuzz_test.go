@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/scan/heif"
 )
 
 // The seed corpora are in testdata/fuzz/<target>; `go test` runs them,
@@ -179,6 +180,9 @@ func openAll(t *testing.T, data []byte) {
 
 // FuzzOpen: any bytes at all, opened as an upload.
 func FuzzOpen(f *testing.F) {
+	if err := heif.Warm(heif.Limits{}); err != nil { // see FuzzOpenHEIC
+		f.Fatal(err)
+	}
 	f.Add([]byte{})
 	f.Add([]byte("%PDF-1.4\n%%EOF"))
 	f.Add([]byte("\xff\xd8\xff\xd9"))
