@@ -184,10 +184,12 @@ func nonNil(s []string) []string {
 // nobody can act on), and
 // applications that are returned, abandoned or whose latest submission was
 // refused (state.Attention), filtered by ?campaign, series, level, status,
-// code, since, until (RFC 3339) and at most ?limit (default 100) of each.
+// code, since, until (RFC 3339) and at most ?limit (default 100) of each;
+// the applications a page at a time from ?offset, with their total and
+// the counts of their codes over all of them.
 func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 	q := r.URL.Query()
-	limit := 100
+	limit, offset := 100, 0
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 1000 {
@@ -195,6 +197,14 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 			return
 		}
 		limit = n
+	}
+	if v := q.Get("offset"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			writeError(w, wire.CodeInvalidParameter, "offset: 0 or more")
+			return
+		}
+		offset = n
 	}
 	f := state.Filter{Campaign: q.Get("campaign"), Series: q.Get("series"), Level: q.Get("level"), Status: q.Get("status"), Code: q.Get("code")}
 	for _, t := range []struct {
@@ -233,13 +243,14 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 			tasks = append(tasks, at)
 		}
 	}
-	apps, err := s.d.State.Attention(r.Context(), f, limit)
+	apps, err := s.d.State.Attention(r.Context(), f, 0)
 	if err != nil {
 		s.internalError(w, r, "attention", err)
 		return
 	}
-	views := make([]wire.Attention, 0, len(apps))
-	for _, a := range apps {
+	page := apps[min(offset, len(apps)):min(offset+limit, len(apps))]
+	views := make([]wire.Attention, 0, len(page))
+	for _, a := range page {
 		listed, _ := a.Listed()
 		v := wire.Attention{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Status: listed, Returns: a.Returns,
 			LastSubmission: a.LastSubmission, LastOutcome: string(a.LastOutcome), Series: a.Meta.Series, Level: a.Meta.Level,
@@ -250,7 +261,7 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 		}
 		views = append(views, v)
 	}
-	writeJSON(w, http.StatusOK, wire.Failures{ArchivedTasks: tasks, Applications: views, Codes: state.CodeCounts(apps)})
+	writeJSON(w, http.StatusOK, wire.Failures{ArchivedTasks: tasks, Applications: views, ApplicationsTotal: len(apps), Codes: state.CodeCounts(apps)})
 }
 
 // issueResult stores a blindpack/batch@1 document and queues its signing

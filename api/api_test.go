@@ -644,6 +644,21 @@ func TestAPI(t *testing.T) {
 		if r := e.do("GET", "/v1/failures?since=yesterday", e.tok["admin"], nil); r.code != 400 {
 			t.Errorf("bad since: %d", r.code)
 		}
+		// Pages: one application, so the second page is empty and the
+		// total and counts still cover it.
+		var page struct {
+			Applications      []json.RawMessage
+			ApplicationsTotal int `json:"applications_total"`
+			Codes             map[string]int
+		}
+		r := e.do("GET", "/v1/failures?campaign=2024&limit=1&offset=1", e.tok["admin"], nil)
+		r.json(t, &page)
+		if r.code != 200 || len(page.Applications) != 0 || page.ApplicationsTotal != 1 || page.Codes["file_missing"] != 1 {
+			t.Errorf("second page: %d %+v", r.code, page)
+		}
+		if r := e.do("GET", "/v1/failures?offset=-1", e.tok["admin"], nil); r.code != 400 {
+			t.Errorf("negative offset: %d", r.code)
+		}
 	})
 
 	t.Run("results", func(t *testing.T) {

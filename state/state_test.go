@@ -2,7 +2,6 @@ package state_test
 
 import (
 	"context"
-	"fmt"
 	"errors"
 	"fmt"
 	"strings"

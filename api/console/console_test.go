@@ -3,6 +3,7 @@ package console_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -470,6 +471,50 @@ func TestConsole(t *testing.T) {
 					}
 				}
 			})
+		}
+	})
+
+	t.Run("pages and find at campaign size", func(t *testing.T) {
+		// 250 more returned applications of another campaign, recorded as
+		// a worker records them: three pages of 100, 100 and 50.
+		ctx := context.Background()
+		meta := state.Meta{Series: "engineering", Level: "intermediate", Codes: []string{"blurry"}}
+		for i := range 250 {
+			app := fmt.Sprintf("P%04d", i)
+			if _, err := e.state.Record(ctx, "2025", app, app+"-r1", pipeline.Rejected, time.Hour, meta); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rows := func(body string) int { return strings.Count(body, `data-submission="P`) }
+		for _, tc := range []struct {
+			query      string
+			rows       int
+			prev, next bool
+		}{
+			{"?campaign=2025", 100, false, true},
+			{"?campaign=2025&page=2", 100, true, true},
+			{"?campaign=2025&page=3", 50, true, false},
+			{"?campaign=2025&page=9", 50, true, false}, // past the end: the last page
+		} {
+			res := admin.Do("GET", "/console/"+tc.query, nil)
+			if res.Code != 200 || rows(res.Body) != tc.rows || strings.Contains(res.Body, `rel="prev"`) != tc.prev ||
+				strings.Contains(res.Body, `rel="next"`) != tc.next || !strings.Contains(res.Body, "100 / 250") && tc.rows == 100 {
+				t.Errorf("%s: %d, %d rows, prev %v next %v", tc.query, res.Code, rows(res.Body), strings.Contains(res.Body, `rel="prev"`), strings.Contains(res.Body, `rel="next"`))
+			}
+		}
+		// Find by applicant id, in the campaign given or in any campaign
+		// of the policy; a submission id opens the submission.
+		if res := admin.Do("GET", "/console/?campaign=2025&find=P0123", nil); res.Code != 200 || rows(res.Body) != 1 || !strings.Contains(res.Body, `data-submission="P0123-r1"`) {
+			t.Errorf("find P0123 in 2025: %d, %d rows", res.Code, rows(res.Body))
+		}
+		if res := admin.Do("GET", "/console/?find=A1", nil); res.Code != 200 || !strings.Contains(res.Body, `data-submission="A1-`) {
+			t.Errorf("find A1 (accepted, not listed): %d", res.Code)
+		}
+		if res := admin.Do("GET", "/console/?find=Z9999", nil); res.Code != 200 || !strings.Contains(res.Body, `id="find-missing"`) {
+			t.Errorf("find Z9999: %d, no 'not found'", res.Code)
+		}
+		if res := admin.Do("GET", "/console/?find=A1-r1", nil); res.Code != http.StatusSeeOther || res.Header.Get("Location") != "/console/submissions/A1-r1" {
+			t.Errorf("find A1-r1: %d → %q", res.Code, res.Header.Get("Location"))
 		}
 	})
 

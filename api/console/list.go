@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -18,12 +20,11 @@ import (
 	"github.com/blindpack/blindpack/workers"
 )
 
-// listLimit bounds the applications read for one list (and its counts),
-// and shownLimit the rows shown.
-const (
-	listLimit  = 2000
-	shownLimit = 300
-)
+// pageSize is how many applications one page of the list shows. The
+// whole filtered list is read for its counts and total (the state store
+// reads it in a few round trips, 10,000 applications in well under a
+// second), and shown a page at a time.
+const pageSize = 100
 
 var codePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
@@ -71,6 +72,14 @@ type listView struct {
 	Ignored                  []string
 	Filtered                 bool
 	ClearHref                string
+	// Page and Pages number the pages of the list (from 1); PrevHref and
+	// NextHref are empty at its ends.
+	Page, Pages        int
+	PrevHref, NextHref string
+	// Find is an applicant id looked up (?find=); FindMissing says it
+	// named no application.
+	Find        string
+	FindMissing bool
 }
 
 // list is the console's front page: applications needing attention and
@@ -108,12 +117,21 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 	lv.Filtered = f.Campaign != "" || f.Series != "" || f.Level != "" || status != "" || code != "" || lv.Since != "" || lv.Until != ""
 
 	ctx := r.Context()
+	if find := strings.TrimSpace(q.Get("find")); find != "" {
+		c.find(w, r, v, lv, f.Campaign, find)
+		return
+	}
+	page, err := strconv.Atoi(q.Get("page"))
+	if q.Get("page") != "" && (err != nil || page < 1) {
+		lv.Ignored = append(lv.Ignored, "page")
+	}
+	page = max(page, 1)
 	var apps []state.Application
 	if status != string(pipeline.Failed) {
 		var err error
 		// Counts are over every code of the applications the other
 		// filters select, so that choosing a code does not hide the rest.
-		if apps, err = c.d.State.Attention(ctx, f, listLimit); err != nil {
+		if apps, err = c.d.State.Attention(ctx, f, 0); err != nil {
 			c.internalError(w, r, "attention", err)
 			return
 		}
@@ -127,25 +145,22 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 		lv.Counts = append(lv.Counts, codeCount{Code: cd, ZH: codeZH(cd), N: n, Href: href, Active: cd == code})
 	}
 	slices.SortFunc(lv.Counts, func(a, b codeCount) int { return cmp.Or(b.N-a.N, cmp.Compare(a.Code, b.Code)) })
-	now := c.now()
-	for _, a := range apps {
-		if code != "" && !slices.Contains(a.Meta.Codes, code) {
-			continue
-		}
-		lv.Total++
-		if len(lv.Apps) == shownLimit {
-			continue
-		}
-		listed, _ := a.Listed()
-		row := appRow{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Submission: a.LastSubmission, Status: listed,
-			Returns: a.Returns, MaxReturns: c.pol.Returns.MaxReturns, Series: c.series(a.Meta.Series), Level: c.level(a.Meta.Level),
-			Codes: a.Meta.Codes, Updated: beijing(a.Updated)}
-		if a.Status == pipeline.AppReturned && !a.Deadline.IsZero() {
-			row.Deadline, row.Overdue = beijing(a.Deadline), now.After(a.Deadline)
-		}
-		lv.Apps = append(lv.Apps, row)
+	if code != "" {
+		apps = slices.DeleteFunc(apps, func(a state.Application) bool { return !slices.Contains(a.Meta.Codes, code) })
+	}
+	lv.Total = len(apps)
+	lv.Pages = max(1, (lv.Total+pageSize-1)/pageSize)
+	lv.Page = min(page, lv.Pages)
+	for _, a := range apps[min((lv.Page-1)*pageSize, len(apps)):min(lv.Page*pageSize, len(apps))] {
+		lv.Apps = append(lv.Apps, c.appRow(a))
 	}
 	lv.Shown = len(lv.Apps)
+	if lv.Page > 1 {
+		lv.PrevHref = filterHref(q, "page", pageParam(lv.Page-1))
+	}
+	if lv.Page < lv.Pages {
+		lv.NextHref = filterHref(q, "page", pageParam(lv.Page+1))
+	}
 
 	// Failed tasks have a campaign and a time, nothing else to filter by.
 	if (status == "" || status == string(pipeline.Failed)) && f.Series == "" && f.Level == "" && code == "" {
@@ -170,6 +185,72 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 		}
 	}
 
+	c.listOptions(lv, f, status)
+	c.show(w, r, v, http.StatusOK, "list", lv)
+}
+
+// pageParam is ?page=n, left out for the first page.
+func pageParam(n int) string {
+	if n <= 1 {
+		return ""
+	}
+	return strconv.Itoa(n)
+}
+
+// appRow is one application as the list shows it.
+func (c *Console) appRow(a state.Application) appRow {
+	listed, ok := a.Listed()
+	if !ok {
+		listed = string(a.Status)
+	}
+	row := appRow{Campaign: a.Campaign, ApplicantID: a.ApplicantID, Submission: a.LastSubmission, Status: listed,
+		Returns: a.Returns, MaxReturns: c.pol.Returns.MaxReturns, Series: c.series(a.Meta.Series), Level: c.level(a.Meta.Level),
+		Codes: a.Meta.Codes, Updated: beijing(a.Updated)}
+	if a.Status == pipeline.AppReturned && !a.Deadline.IsZero() {
+		row.Deadline, row.Overdue = beijing(a.Deadline), c.now().After(a.Deadline)
+	}
+	return row
+}
+
+// find answers ?find=: a submission id opens that submission; an
+// applicant id shows that application — whatever its status, listed or
+// not — in the campaign filtered by, or in every campaign of the policy.
+func (c *Console) find(w http.ResponseWriter, r *http.Request, v *visitor, lv *listView, campaign, id string) {
+	ctx := r.Context()
+	lv.Find, lv.Filtered = id, true
+	lv.Page, lv.Pages = 1, 1
+	if !pipeline.ValidID(id) {
+		lv.Ignored = append(lv.Ignored, "find")
+	} else if _, err := c.d.State.Locate(ctx, id); err == nil {
+		http.Redirect(w, r, Prefix+"submissions/"+id, http.StatusSeeOther)
+		return
+	} else if !errors.Is(err, state.ErrUnknownSubmission) {
+		c.internalError(w, r, "locate", err)
+		return
+	} else {
+		campaigns := []string{campaign}
+		if campaign == "" {
+			campaigns = sortedKeys(c.pol.Campaigns)
+		}
+		for _, cp := range campaigns {
+			a, err := c.d.State.Get(ctx, cp, id)
+			if err != nil {
+				c.internalError(w, r, "application", err)
+				return
+			}
+			if a.LastSubmission != "" {
+				lv.Apps = append(lv.Apps, c.appRow(a))
+			}
+		}
+	}
+	lv.Total, lv.Shown = len(lv.Apps), len(lv.Apps)
+	lv.FindMissing = len(lv.Apps) == 0
+	c.listOptions(lv, state.Filter{Campaign: campaign}, "")
+	c.show(w, r, v, http.StatusOK, "list", lv)
+}
+
+// listOptions fills the filter form's choices.
+func (c *Console) listOptions(lv *listView, f state.Filter, status string) {
 	for _, s := range sortedKeys(c.pol.SeriesNames) {
 		l := c.pol.SeriesNames[s]
 		lv.Series = append(lv.Series, option{Value: s, ZH: l.ZH, EN: l.EN, Selected: s == f.Series})
@@ -181,7 +262,6 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 	for _, s := range statuses {
 		lv.Statuses = append(lv.Statuses, option{Value: s, ZH: statusZH(s), EN: s, Selected: s == status})
 	}
-	c.show(w, r, v, http.StatusOK, "list", lv)
 }
 
 // archivedTask is an archived task and the ids its payload names.

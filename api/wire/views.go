@@ -112,7 +112,10 @@ type Assignments struct {
 type Failures struct {
 	ArchivedTasks []ArchivedTask `json:"archived_tasks"`
 	Applications  []Attention    `json:"applications"`
-	// Codes counts the applications by finding code.
+	// ApplicationsTotal is every application the filters select;
+	// Applications is one page of them (?offset, ?limit).
+	ApplicationsTotal int `json:"applications_total"`
+	// Codes counts all the selected applications by finding code.
 	Codes map[string]int `json:"codes"`
 }
 
