@@ -2,15 +2,12 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
 	"strconv"
 	"time"
-
-	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/pipeline"
@@ -220,28 +217,15 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 			*t.dst = at
 		}
 	}
-	tasks := []wire.ArchivedTask{}
-	for _, queue := range workers.AllQueues() {
-		list, err := s.d.Inspector.ListArchivedTasks(queue, asynq.PageSize(limit))
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			continue
-		} else if err != nil {
-			s.internalError(w, r, "archived tasks", err)
-			return
-		}
-		for _, t := range list {
-			at := wire.ArchivedTask{ID: t.ID, Queue: t.Queue, Type: t.Type, Retried: t.Retried, LastFailedAt: t.LastFailedAt.UTC(), LastError: t.LastErr}
-			var ids struct {
-				Campaign     string `json:"campaign"`
-				ApplicantID  string `json:"applicant_id"`
-				SubmissionID string `json:"submission_id"`
-				BatchKey     string `json:"batch_key"`
-			}
-			if json.Unmarshal(t.Payload, &ids) == nil {
-				at.Campaign, at.ApplicantID, at.SubmissionID, at.BatchKey = ids.Campaign, ids.ApplicantID, ids.SubmissionID, ids.BatchKey
-			}
-			tasks = append(tasks, at)
-		}
+	archived, err := workers.ListArchived(s.d.Inspector, limit)
+	if err != nil {
+		s.internalError(w, r, "archived tasks", err)
+		return
+	}
+	tasks := make([]wire.ArchivedTask, 0, len(archived))
+	for _, t := range archived {
+		tasks = append(tasks, wire.ArchivedTask{ID: t.ID, Queue: t.Queue, Type: t.Type, Retried: t.Retried, LastFailedAt: t.LastFailedAt.UTC(),
+			LastError: t.LastErr, Campaign: t.Campaign, ApplicantID: t.ApplicantID, SubmissionID: t.SubmissionID, BatchKey: t.BatchKey})
 	}
 	apps, err := s.d.State.Attention(r.Context(), f, 0)
 	if err != nil {

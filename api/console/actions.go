@@ -1,7 +1,6 @@
 package console
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -143,12 +142,8 @@ func (c *Console) rerun(w http.ResponseWriter, r *http.Request, v *visitor) {
 		return
 	}
 	info, err := c.d.Inspector.GetTaskInfo(queue, task)
-	var ids taskIDs
-	if err == nil {
-		json.Unmarshal(info.Payload, &ids)
-	}
 	switch {
-	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) || err == nil && ids.SubmissionID != l.id:
+	case errors.Is(err, asynq.ErrTaskNotFound) || errors.Is(err, asynq.ErrQueueNotFound) || err == nil && workers.Describe(info).SubmissionID != l.id:
 		c.errorPage(w, r, v, http.StatusNotFound, "这份申报没有这个任务。", "This submission has no such task.")
 		return
 	case err != nil:

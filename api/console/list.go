@@ -2,7 +2,6 @@ package console
 
 import (
 	"cmp"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/url"
@@ -11,8 +10,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/policy"
@@ -25,6 +22,9 @@ import (
 // reads it in a few round trips, 10,000 applications in well under a
 // second), and shown a page at a time.
 const pageSize = 100
+
+// archivedShown is how many failed tasks of each queue the console shows.
+const archivedShown = 100
 
 var codePattern = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 
@@ -164,21 +164,21 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 
 	// Failed tasks have a campaign and a time, nothing else to filter by.
 	if (status == "" || status == string(pipeline.Failed)) && f.Series == "" && f.Level == "" && code == "" {
-		tasks, err := c.archived()
+		tasks, err := workers.ListArchived(c.d.Inspector, archivedShown)
 		if err != nil {
 			c.internalError(w, r, "archived tasks", err)
 			return
 		}
 		for _, t := range tasks {
-			if (f.Campaign != "" && t.ids.Campaign != f.Campaign) || (!f.Since.IsZero() && t.info.LastFailedAt.Before(f.Since)) ||
-				(!f.Until.IsZero() && t.info.LastFailedAt.After(f.Until)) {
+			if (f.Campaign != "" && t.Campaign != f.Campaign) || (!f.Since.IsZero() && t.LastFailedAt.Before(f.Since)) ||
+				(!f.Until.IsZero() && t.LastFailedAt.After(f.Until)) {
 				continue
 			}
-			row := taskRow{ID: t.info.ID, Queue: t.info.Queue, Type: t.info.Type, Error: clip(t.info.LastErr, 300),
-				FailedAt: beijing(t.info.LastFailedAt), Retried: t.info.Retried}
-			if t.ids.SubmissionID != "" && pipeline.ValidID(t.ids.SubmissionID) {
-				if _, err := c.d.State.Locate(ctx, t.ids.SubmissionID); err == nil {
-					row.Submission = t.ids.SubmissionID
+			row := taskRow{ID: t.ID, Queue: t.Queue, Type: t.Type, Error: clip(t.LastErr, 300),
+				FailedAt: beijing(t.LastFailedAt), Retried: t.Retried}
+			if t.SubmissionID != "" && pipeline.ValidID(t.SubmissionID) {
+				if _, err := c.d.State.Locate(ctx, t.SubmissionID); err == nil {
+					row.Submission = t.SubmissionID
 				}
 			}
 			lv.Tasks = append(lv.Tasks, row)
@@ -262,38 +262,6 @@ func (c *Console) listOptions(lv *listView, f state.Filter, status string) {
 	for _, s := range statuses {
 		lv.Statuses = append(lv.Statuses, option{Value: s, ZH: statusZH(s), EN: s, Selected: s == status})
 	}
-}
-
-// archivedTask is an archived task and the ids its payload names.
-type archivedTask struct {
-	info *asynq.TaskInfo
-	ids  taskIDs
-}
-
-type taskIDs struct {
-	Campaign     string `json:"campaign"`
-	ApplicantID  string `json:"applicant_id"`
-	SubmissionID string `json:"submission_id"`
-}
-
-// archived lists the archived tasks of every queue, newest failure first.
-func (c *Console) archived() ([]archivedTask, error) {
-	var out []archivedTask
-	for _, queue := range workers.AllQueues() {
-		list, err := c.d.Inspector.ListArchivedTasks(queue, asynq.PageSize(100))
-		if errors.Is(err, asynq.ErrQueueNotFound) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		for _, t := range list {
-			var ids taskIDs
-			json.Unmarshal(t.Payload, &ids) // a payload that is not JSON names nothing
-			out = append(out, archivedTask{info: t, ids: ids})
-		}
-	}
-	slices.SortFunc(out, func(a, b archivedTask) int { return b.info.LastFailedAt.Compare(a.info.LastFailedAt) })
-	return out, nil
 }
 
 // parseDay reads a date (YYYY-MM-DD) as the start of that day in Beijing.

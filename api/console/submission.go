@@ -261,15 +261,15 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor)
 	if l.sub != nil {
 		c.thumbnails(ctx, sv, l, findings)
 	}
-	tasks, err := c.archived()
+	tasks, err := workers.ListArchived(c.d.Inspector, archivedShown)
 	if err != nil {
 		c.internalError(w, r, "archived tasks", err)
 		return
 	}
 	for _, t := range tasks {
-		if t.ids.SubmissionID == l.id {
-			sv.Failed = append(sv.Failed, taskRow{ID: t.info.ID, Queue: t.info.Queue, Type: t.info.Type, Error: clip(t.info.LastErr, 300),
-				FailedAt: beijing(t.info.LastFailedAt), Retried: t.info.Retried})
+		if t.SubmissionID == l.id {
+			sv.Failed = append(sv.Failed, taskRow{ID: t.ID, Queue: t.Queue, Type: t.Type, Error: clip(t.LastErr, 300),
+				FailedAt: beijing(t.LastFailedAt), Retried: t.Retried})
 		}
 	}
 	trail, err := c.d.State.Trail(ctx, l.loc.Campaign, l.loc.ApplicantID, trailShown+1)

@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"maps"
 	"os"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -158,15 +156,12 @@ func runTasks(ctx context.Context, args []string) error {
 	defer insp.Close()
 	switch {
 	case fs.NArg() == 1 && fs.Arg(0) == "failed":
-		queues := slices.Sorted(maps.Keys(workers.Queues))
+		queues := workers.AllQueues()
 		if *queue != "" {
 			queues = []string{*queue}
 		}
 		for _, q := range queues {
-			tasks, err := insp.ListArchivedTasks(q, asynq.PageSize(100))
-			if errors.Is(err, asynq.ErrQueueNotFound) {
-				tasks, err = nil, nil // nothing was ever queued there, so nothing failed
-			}
+			tasks, err := workers.ListArchived(insp, 100, q)
 			if err != nil {
 				return err
 			}
