@@ -112,9 +112,24 @@ type Page struct {
 	// lossless copy would be many times larger.
 	Photographic bool
 
+	// Text is the page's text layer, one glyph per character in reading
+	// order, on the displayed page; nil when the page has none (every image
+	// file, most scans). The identity check searches it exactly, before any
+	// pixels are made.
+	Text []Glyph
+
 	raw    []byte                      // the original image file, for decoding
 	pixels image.Image                 // decoded samples for EncPixels
 	decode func() (image.Image, error) // how a page of image.go's formats is decoded
+}
+
+// Glyph is one character of a page's text layer and its box on the
+// displayed page (after CropBox and /Rotate), as fractions [x0, y0, x1, y1]
+// from the top left: the frame of mask.Rect, so a glyph and a mask compare
+// directly. A space between words is a glyph too, with an empty box.
+type Glyph struct {
+	Char rune
+	Box  [4]float64
 }
 
 // File is an opened upload.
