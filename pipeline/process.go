@@ -390,6 +390,17 @@ func (r *run) add(i int, spec policy.Material, err error) {
 	r.log.Info("finding", "material", i, "type", f.Type, "page", f.Page, "code", f.Code, "detail", redact(fe.Error(), r.sub.Identity))
 }
 
+// fileErr records a failure to read a material's file as a finding, or
+// returns it when it is the engine's (scan.ErrEngine) rather than the
+// file's, so that the task is retried instead of costing a return.
+func (r *run) fileErr(i int, spec policy.Material, err error) error {
+	if errors.Is(err, scan.ErrEngine) {
+		return err
+	}
+	r.add(i, spec, err)
+	return nil
+}
+
 // material checks one material and, when it is for reviewers and nothing
 // has been found wrong so far, adds its pages to the packet. It returns an
 // error only for failures that are not the applicant's.
@@ -412,8 +423,7 @@ func (r *run) material(ctx context.Context, i int) error {
 	f, err := scan.Open(data, r.p.cfg.Limits)
 	r.since("open", start)
 	if err != nil {
-		r.add(i, spec, err)
-		return nil
+		return r.fileErr(i, spec, err)
 	}
 	n := f.NumPages()
 	r.progress.Pages += n
@@ -440,7 +450,9 @@ func (r *run) material(ctx context.Context, i int) error {
 		}
 		page, err := f.Page(pg)
 		if err != nil {
-			r.add(i, spec, err)
+			if err := r.fileErr(i, spec, err); err != nil {
+				return err
+			}
 			continue
 		}
 		// A JPEG page is measured from a reduced decode of its luminance,
@@ -459,7 +471,9 @@ func (r *run) material(ctx context.Context, i int) error {
 			m = scan.Measure(img, page)
 		}
 		if err != nil {
-			r.add(i, spec, err)
+			if err := r.fileErr(i, spec, err); err != nil {
+				return err
+			}
 			continue
 		}
 		passed := r.clarity(i, spec, page, m)

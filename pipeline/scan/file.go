@@ -123,6 +123,14 @@ type Page struct {
 	decode func() (image.Image, error) // how a page of image.go's formats is decoded
 }
 
+// ErrEngine is wrapped by the errors of a decoding or rendering engine that
+// failed for reasons of its own (a sandboxed module that did not compile or
+// start, the machine out of memory): not a finding, because the same file
+// may well open on a retry or on another worker, and an applicant must not
+// lose a return to it. Every other error of Open, Page and Decode is the
+// file's.
+var ErrEngine = errors.New("scan: decoding engine failed")
+
 // Glyph is one character of a page's text layer and its box on the
 // displayed page (after CropBox and /Rotate), as fractions [x0, y0, x1, y1]
 // from the top left: the frame of mask.Rect, so a glyph and a mask compare

@@ -577,7 +577,9 @@ func heicHeader(data []byte, lim Limits) (w, h int, err error) {
 }
 
 // heifErr maps the sandbox's failures to findings: a file libheif cannot
-// read is corrupt, one that runs it out of time or memory is a bomb.
+// read is corrupt, one that runs it out of time or memory is a bomb, and
+// anything else (the module failed to compile or start) is the engine's
+// failure, not the file's.
 func heifErr(err error) error {
 	switch {
 	case errors.Is(err, heif.ErrDecode):
@@ -585,7 +587,7 @@ func heifErr(err error) error {
 	case errors.Is(err, heif.ErrTimeout), errors.Is(err, heif.ErrMemory):
 		return finding.Errorf(finding.DecompressionLimit, 1, "", err)
 	}
-	return fmt.Errorf("scan: heic: %w", err)
+	return fmt.Errorf("%w: heic: %w", ErrEngine, err)
 }
 
 func openHEIC(data []byte, lim Limits) (*Page, error) {
