@@ -100,6 +100,9 @@ func displayMaterial(ctx context.Context, sub *Submission, src Source, lim scan.
 		}
 		dp := DisplayedPage{Material: i, Page: n, Type: m.Type}
 		page, err := f.Page(n)
+		if err != nil && !errors.As(err, &fe) {
+			return nil, err // the renderer could not start: not the file's doing
+		}
 		var img image.Image
 		if err == nil {
 			img, err = page.Decode()

@@ -229,12 +229,12 @@ func TestBadInputIsReportedNotCrashed(t *testing.T) {
 		{"not what it claims", func(t *testing.T, dir string, sub *pipeline.Submission) {
 			rewrite(t, dir, material(sub, "application_form"), []byte("<!doctype html><p>form.pdf"))
 		}, finding.UnsupportedFormat},
-		{"PDF of typed text, not a scan", func(t *testing.T, dir string, sub *pipeline.Submission) {
+		{"PDF of typed text in white, which renders blank", func(t *testing.T, dir string, sub *pipeline.Submission) {
 			var b rawpdf.Builder
 			font := b.Add("<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>")
 			rewrite(t, dir, material(sub, "application_form"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842",
-				Content: "BT /F1 12 Tf 72 700 Td (Application) Tj ET", Resources: "<</Font <</F1 " + itoa(font) + " 0 R>>>>"}}, ""))
-		}, finding.UnsupportedPDFPage},
+				Content: "1 g BT /F1 24 Tf 72 700 Td (Application) Tj ET", Resources: "<</Font <</F1 " + itoa(font) + " 0 R>>>>"}}, ""))
+		}, finding.BlankPage},
 		{"missing object", func(t *testing.T, dir string, sub *pipeline.Submission) {
 			material(sub, "degree_certificate").File = "nowhere.png"
 		}, finding.FileMissing},

@@ -9,7 +9,8 @@
 #                          fonts-arphic-uming, and for tests that make or check files with other tools:
 #                          libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs, img2pdf,
 #                          libnss3-tools, tesseract-ocr with tesseract-ocr-chi-sim, chromium,
-#                          libtiff-tools, libheif-examples, webp (TIFF, HEIC and WebP inputs); from the
+#                          libtiff-tools, libheif-examples, webp (TIFF, HEIC and WebP inputs),
+#                          libreoffice-writer-nogui (typed PDFs for the render path); from the
 #                          Go module proxy the Apache-2.0 versitygw S3 gateway, built once and cached.
 #   install-deps.sh --list demo|test   prints the set's Debian packages, installs nothing.
 # Anything already present is left alone, so a second run costs nothing.
@@ -63,6 +64,8 @@ if [ "$set_name" = test ]; then
   want libtiff-tools command -v tiffcp
   want libheif-examples command -v heif-enc
   want webp command -v cwebp
+  # Typed PDFs made as applicants make them (soffice --convert-to pdf), for the render path.
+  want libreoffice-writer-nogui command -v soffice
 fi
 if $list; then
   exit 0

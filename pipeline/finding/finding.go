@@ -89,6 +89,12 @@ const (
 	UnsupportedImageEncoding Code = "unsupported_image_encoding"
 )
 
+// RenderFailed: a PDF page that is not one scanned image could not be
+// drawn into pixels: the sandboxed renderer could not read it, trapped,
+// ran out of its memory cap or passed its deadline. A page drawn blank is
+// blank_page, as for scans.
+const RenderFailed Code = "render_failed"
+
 // AmbiguousOrientation: a file says which way up it is in more than one
 // place (HEIC irot beside an EXIF orientation, two EXIF blocks, repeated
 // TIFF tags) and the places disagree. Viewers pick different ones, so
@@ -194,6 +200,7 @@ var messages = map[Code]text{
 	TrailingData:             {"材料包校验未通过：文件末尾有多余数据，材料包未发布。", "Packet check failed: data follows the end of the file; the packet was not published."},
 	UnverifiablePacket:       {"材料包无法校验（{v}），材料包未发布，管理员将核查处理。", "The packet could not be checked ({v}); it was not published and an administrator will look into it."},
 	UnsupportedImageEncoding: {"{m}第{p}页的图像编码不受支持（{v}），请以普通JPEG或PNG格式重新扫描。", "Page {p} of the {m} uses an unsupported image encoding ({v}); scan it again as plain JPEG or PNG."},
+	RenderFailed:             {"{m}第{p}页无法转换为图像（{v}），请用其他软件重新导出PDF（如“打印为PDF”）后上传。", "Page {p} of the {m} could not be drawn into an image ({v}); export the PDF again from another program (e.g. \"Print to PDF\") and upload it."},
 	AmbiguousOrientation:     {"{m}第{p}页图像的方向信息相互矛盾（{v}），无法确定哪一边朝上，请将图片旋转到正确方向后另存为JPEG或PNG再上传。", "Page {p} of the {m} records its orientation in more than one place and they disagree ({v}), so which way up it is cannot be known; turn the picture upright, save it as JPEG or PNG and upload it again."},
 
 	BlankPage:        {"{m}第{p}页似乎是空白页（有字迹的面积 {measured}%，需 ≥ {threshold}%），请确认扫描的是有内容的一面后重新上传。", "Page {p} of the {m} looks blank (writing covers {measured}% of it, at least {threshold}% expected); check that you scanned the side with the content and upload it again."},

@@ -40,6 +40,10 @@ type pageContent struct {
 	images []painted
 	// visible names the first visible non-image painting, "" if none.
 	visible string
+	// hidden names the first thing that can hide part of what is painted
+	// (a clip path, a graphics state that may carry a soft mask or
+	// transparency), "" if none.
+	hidden string
 }
 
 // xobjectKind tells the interpreter what a named XObject is; for a form it
@@ -116,6 +120,14 @@ func interpret(content []byte, ctm matrix, resolve xobjectResolver, pc *pageCont
 		case "S", "s", "f", "F", "f*", "B", "B*", "b", "b*":
 			if pc.visible == "" {
 				pc.visible = "vector drawing"
+			}
+		case "W", "W*":
+			if pc.hidden == "" {
+				pc.hidden = "clip path"
+			}
+		case "gs":
+			if pc.hidden == "" {
+				pc.hidden = "graphics state"
 			}
 		case "sh":
 			if pc.visible == "" {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"image"
 	"image/png"
+	"time"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
@@ -53,6 +54,14 @@ type Limits struct {
 	// MaxDecodeBytes bounds how far a PDF's compressed streams may expand
 	// while it is read (default 256 MiB), the defence against PDF bombs.
 	MaxDecodeBytes int64
+	// RenderPPI is the resolution a PDF page that is not one scanned image
+	// is drawn at (default 200: sharp for 10.5-pt text, a quarter of the
+	// pixels of 400); a page too large for MaxPagePixels or the renderer's
+	// cap is drawn at less.
+	RenderPPI float64
+	// RenderTimeout is the deadline for drawing one such page (default
+	// 30 s); a page that passes it gets render_failed.
+	RenderTimeout time.Duration
 }
 
 func (l Limits) withDefaults() Limits {
@@ -67,6 +76,12 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxDecodeBytes <= 0 {
 		l.MaxDecodeBytes = 256 << 20
+	}
+	if l.RenderPPI <= 0 {
+		l.RenderPPI = 200
+	}
+	if l.RenderTimeout <= 0 {
+		l.RenderTimeout = 30 * time.Second
 	}
 	return l
 }

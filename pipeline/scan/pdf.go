@@ -47,6 +47,7 @@ type pdfFile struct {
 	ctx      *model.Context
 	numPages int
 	limits   Limits
+	data     []byte // the file, for the renderer
 }
 
 // pdfErr turns a pdfcpu failure into a finding: decompression bombs and
@@ -85,7 +86,7 @@ func openPDF(data []byte, lim Limits) (f *pdfFile, err error) {
 	if ctx.PageCount < 1 {
 		return nil, finding.Errorf(finding.MalformedPDF, 0, "", errors.New("no pages"))
 	}
-	return &pdfFile{ctx: ctx, numPages: ctx.PageCount, limits: lim}, nil
+	return &pdfFile{ctx: ctx, numPages: ctx.PageCount, limits: lim, data: data}, nil
 }
 
 func (f *pdfFile) page(n int, lim Limits) (p *Page, err error) {
@@ -119,24 +120,49 @@ func (f *pdfFile) page(n int, lim Limits) (p *Page, err error) {
 	}
 	var pc pageContent
 	interpret(content, identity, f.resolver(inh.Resources, 0), &pc, 0, nil)
+	p, err = f.scannedPage(n, inh.Resources, box, rot, &pc, lim)
+	var nr needsRender
+	if errors.As(err, &nr) {
+		// Not exactly one image filling the visible box: the page is drawn
+		// into pixels of blindpack's own, masks and all, in the sandbox.
+		return f.renderPage(n, d, box, len(pc.images) > 0 || pc.visible == "inline image", lim)
+	}
+	return p, err
+}
+
+// needsRender is why a PDF page cannot take the fast path of extracting
+// its one image: what the page shows is not that image as it is stored.
+type needsRender string
+
+func (e needsRender) Error() string { return "scan: page needs rendering: " + string(e) }
+
+// scannedPage is the fast path: a page that is exactly one image drawn
+// into the visible box, with nothing else painted and nothing that hides
+// or changes part of it (clip, soft mask, /Decode, palette, stencil), is
+// that image. Any other page is a needsRender error.
+func (f *pdfFile) scannedPage(n int, res types.Dict, box *types.Rectangle, rot int, pc *pageContent, lim Limits) (*Page, error) {
 	switch {
 	case pc.visible != "":
-		return nil, finding.Errorf(finding.UnsupportedPDFPage, n, pc.visible, nil)
+		return nil, needsRender(pc.visible)
+	case pc.hidden != "":
+		return nil, needsRender(pc.hidden)
 	case len(pc.images) == 0:
-		return nil, finding.Errorf(finding.UnsupportedPDFPage, n, "no image", nil)
+		return nil, needsRender("no image")
 	case len(pc.images) > 1:
-		return nil, finding.Errorf(finding.UnsupportedPDFPage, n, fmt.Sprintf("%d images on one page", len(pc.images)), nil)
+		return nil, needsRender(fmt.Sprintf("%d images on one page", len(pc.images)))
+	case len(pc.images[0].form) > 0:
+		return nil, needsRender("image inside a form XObject") // its /BBox clips
 	}
 	im := pc.images[0]
 
-	p = &Page{Number: n, WidthPt: box.Width(), HeightPt: box.Height()}
+	p := &Page{Number: n, WidthPt: box.Width(), HeightPt: box.Height()}
 	if rot == 90 || rot == 270 {
 		p.WidthPt, p.HeightPt = p.HeightPt, p.WidthPt
 	}
 	if err := p.place(im.ctm, box, rot); err != nil {
 		return nil, err
 	}
-	sd, err := f.imageStream(inh.Resources, im)
+	sd, err := f.imageStream(res, im)
 	if err != nil {
 		return nil, pdfErr(err, n)
 	}
@@ -176,7 +202,7 @@ func (p *Page) place(ctm matrix, box *types.Rectangle, rot int) error {
 	u2, v2 := toDisplayed(0, 1)
 	o, ok := fromMatrix(u1-u0, v1-v0, u2-u0, v2-v0)
 	if !ok {
-		return finding.Errorf(finding.UnsupportedPDFPage, p.Number, "image is rotated or skewed on the page", nil)
+		return needsRender("image is rotated or skewed on the page")
 	}
 	u3, v3 := toDisplayed(1, 1)
 	p.Orientation = o
@@ -189,7 +215,16 @@ func (p *Page) place(ctm matrix, box *types.Rectangle, rot int) error {
 	w := math.Min(p.Placement[2], 1) - math.Max(p.Placement[0], 0)
 	h := math.Min(p.Placement[3], 1) - math.Max(p.Placement[1], 0)
 	if w <= 0 || h <= 0 || w*h < 0.5 {
-		return finding.Errorf(finding.UnsupportedPDFPage, p.Number, "image covers only part of the page", nil)
+		return needsRender("image covers only part of the page")
+	}
+	// An image reaching past the visible box would carry what nobody saw
+	// into the packet (a rounding error of a thousandth is no such part).
+	const slack = 1e-3
+	if p.Placement[0] < -slack || p.Placement[1] < -slack || p.Placement[2] > 1+slack || p.Placement[3] > 1+slack {
+		return needsRender("image larger than the visible page")
+	}
+	for i, v := range p.Placement {
+		p.Placement[i] = math.Max(0, math.Min(1, v))
 	}
 	return nil
 }
@@ -285,15 +320,18 @@ func (f *pdfFile) loadImage(p *Page, sd *types.StreamDict, lim Limits) error {
 	}
 	p.Width, p.Height = *w, *h
 	if b := d.BooleanEntry("ImageMask"); b != nil && *b {
-		return finding.Errorf(finding.UnsupportedImageEncoding, n, "stencil mask", nil)
+		return needsRender("stencil mask")
 	}
 	if d["SMask"] != nil || d["Mask"] != nil {
-		return finding.Errorf(finding.UnsupportedImageEncoding, n, "image with transparency mask", nil)
+		return needsRender("image with transparency mask")
+	}
+	if _, ok := d["SMaskInData"]; ok {
+		return needsRender("image with transparency mask")
 	}
 	if len(sd.FilterPipeline) > 0 {
 		switch last := sd.FilterPipeline[len(sd.FilterPipeline)-1].Name; last {
 		case filter.JPX, filter.JBIG2:
-			return finding.Errorf(finding.UnsupportedImageEncoding, n, last, nil)
+			return needsRender(last)
 		case filter.DCT:
 			return f.loadJPEG(p, sd, lim)
 		case filter.CCITTFax:
@@ -311,7 +349,10 @@ func (f *pdfFile) loadImage(p *Page, sd *types.StreamDict, lim Limits) error {
 	}
 	cs, err := f.colorSpace(d["ColorSpace"])
 	if err != nil {
-		return finding.Errorf(finding.UnsupportedImageEncoding, n, err.Error(), nil)
+		return needsRender(err.Error())
+	}
+	if cs.indexed != nil {
+		return needsRender("indexed colour space")
 	}
 	bpc := 8
 	if v := d.IntEntry("BitsPerComponent"); v != nil {
@@ -338,6 +379,9 @@ func (f *pdfFile) loadImage(p *Page, sd *types.StreamDict, lim Limits) error {
 		return finding.Errorf(finding.CorruptFile, n, "", fmt.Errorf("image data has %d of %d bytes", len(data), want))
 	}
 	decodeArr := f.numbers(d["Decode"])
+	if !identityDecode(decodeArr) {
+		return needsRender("/Decode array")
+	}
 	img, err := samplesToImage(data, *w, *h, bpc, cs, decodeArr)
 	if err != nil {
 		return finding.Errorf(finding.UnsupportedImageEncoding, n, err.Error(), nil)
@@ -367,20 +411,16 @@ func (f *pdfFile) loadJPEG(p *Page, sd *types.StreamDict, lim Limits) error {
 	if info.Width != p.Width || info.Height != p.Height {
 		return finding.Errorf(finding.CorruptFile, p.Number, "", fmt.Errorf("JPEG is %dx%d, image dictionary says %dx%d", info.Width, info.Height, p.Width, p.Height))
 	}
-	inverted := false
-	if a := f.numbers(sd.Dict["Decode"]); len(a) >= 2 && a[0] > a[1] {
-		inverted = true
+	if !identityDecode(f.numbers(sd.Dict["Decode"])) {
+		return needsRender("/Decode array")
 	}
-	if info.Components == 4 || inverted {
-		// CMYK and inverted JPEGs in PDFs disagree on conventions between
-		// producers; decoding them once here is simpler than carrying the
-		// convention along.
+	if info.Components == 4 {
+		// CMYK JPEGs in PDFs disagree on conventions between producers;
+		// decoding them once here is simpler than carrying the convention
+		// along.
 		img, err := jpeg.Decode(bytes.NewReader(stripped))
 		if err != nil {
 			return finding.Errorf(finding.CorruptFile, p.Number, "", err)
-		}
-		if inverted {
-			img = invert(img)
 		}
 		p.Encoding, p.pixels = EncPixels, img
 		return nil
@@ -592,16 +632,13 @@ func toRGBA(c []uint8) color.RGBA {
 	return color.RGBA{c[0], c[1], c[2], 255}
 }
 
-// invert returns the negative of img, for images whose /Decode array
-// swaps dark and light.
-func invert(img image.Image) image.Image {
-	b := img.Bounds()
-	out := image.NewRGBA(b)
-	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			r, g, bl, _ := img.At(x, y).RGBA()
-			out.SetRGBA(x, y, color.RGBA{255 - uint8(r>>8), 255 - uint8(g>>8), 255 - uint8(bl>>8), 255})
+// identityDecode reports whether a /Decode array maps every sample to
+// itself ([0 1 0 1 …]), or is absent.
+func identityDecode(a []float64) bool {
+	for i, v := range a {
+		if v != float64(i%2) {
+			return false
 		}
 	}
-	return out
+	return true
 }

@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"strings"
 	"testing"
 
 	"github.com/pdfcpu/pdfcpu/pkg/api"
@@ -339,6 +340,7 @@ func imagePDF(t testing.TB, jpg []byte, w, h int, mediaBox string, rotate int, c
 func TestPDFPages(t *testing.T) {
 	jpg := encodeJPEG(t, gradient(100, 140))
 	full := "q 595 0 0 842 0 0 cm /Im0 Do Q"
+	const rendered = finding.Code("(rendered)")
 	for _, tc := range []struct {
 		name     string
 		mediaBox string
@@ -353,20 +355,47 @@ func TestPDFPages(t *testing.T) {
 		{"upside down", "0 0 595 842", 180, full, "", 3, [2]float64{595, 842}},
 		{"image drawn flipped", "0 0 595 842", 0, "q 595 0 0 -842 0 842 cm /Im0 Do Q", "", 4, [2]float64{595, 842}},
 		{"invisible OCR layer", "0 0 595 842", 0, full + " BT 3 Tr /F1 12 Tf 100 700 Td (" + "Zhang San" + ") Tj ET", "", 1, [2]float64{595, 842}},
-		{"visible text", "0 0 595 842", 0, full + " BT /F1 12 Tf 100 700 Td (Zhang San) Tj ET", finding.UnsupportedPDFPage, 0, [2]float64{}},
-		{"vector drawing", "0 0 595 842", 0, full + " 0 0 m 100 100 l S", finding.UnsupportedPDFPage, 0, [2]float64{}},
-		{"two images", "0 0 595 842", 0, full + " " + full, finding.UnsupportedPDFPage, 0, [2]float64{}},
-		{"no image", "0 0 595 842", 0, "", finding.UnsupportedPDFPage, 0, [2]float64{}},
-		{"small image", "0 0 595 842", 0, "q 100 0 0 140 10 10 cm /Im0 Do Q", finding.UnsupportedPDFPage, 0, [2]float64{}},
-		{"skewed image", "0 0 595 842", 0, "q 595 10 0 842 0 0 cm /Im0 Do Q", finding.UnsupportedPDFPage, 0, [2]float64{}},
+		// Everything else is drawn by the renderer (rendered: true): the
+		// page is pixels at RenderPPI, upright, with its text layer.
+		{"visible text", "0 0 595 842", 0, full + " BT /F1 12 Tf 100 700 Td (Zhang San) Tj ET", rendered, 1, [2]float64{595, 842}},
+		{"vector drawing", "0 0 595 842", 0, full + " 0 0 m 100 100 l S", rendered, 1, [2]float64{595, 842}},
+		{"two images", "0 0 595 842", 0, full + " " + full, rendered, 1, [2]float64{595, 842}},
+		{"no image", "0 0 595 842", 0, "", rendered, 1, [2]float64{595, 842}},
+		{"small image", "0 0 595 842", 0, "q 100 0 0 140 10 10 cm /Im0 Do Q", rendered, 1, [2]float64{595, 842}},
+		{"skewed image", "0 0 595 842", 0, "q 595 10 0 842 0 0 cm /Im0 Do Q", rendered, 1, [2]float64{595, 842}},
+		{"image larger than the page", "0 0 595 842", 0, "q 700 0 0 990 -50 -50 cm /Im0 Do Q", rendered, 1, [2]float64{595, 842}},
+		{"image under a clip path", "0 0 595 842", 0, "q 0 0 300 842 re W n " + full + " Q", rendered, 1, [2]float64{595, 842}},
+		{"image in a graphics state", "0 0 595 842", 0, "q /GS0 gs " + full + " Q", rendered, 1, [2]float64{595, 842}},
+		{"rotated page with text", "0 0 595 842", 90, full + " BT /F1 12 Tf 100 700 Td (Zhang San) Tj ET", rendered, 1, [2]float64{842, 595}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			data := imagePDF(t, jpg, 100, 140, tc.mediaBox, tc.rotate, tc.content, "")
+			data := imagePDF(t, jpg, 100, 140, tc.mediaBox, tc.rotate, tc.content, "/ExtGState <</GS0 <</CA 1>>>>")
 			f, err := Open(data, Limits{})
 			if err != nil {
 				t.Fatal(err)
 			}
 			p, err := f.Page(1)
+			if tc.want == rendered {
+				if err != nil {
+					t.Fatal(err)
+				}
+				w, h := int(tc.size[0]*200/72+0.5), int(tc.size[1]*200/72+0.5)
+				if p.Encoding != EncPixels || p.Width != w || p.Height != h || p.Orientation != 1 || p.WidthPt != tc.size[0] || p.HeightPt != tc.size[1] {
+					t.Errorf("rendered page: encoding %d, %d×%d px (want %d×%d), orientation %d, %v×%v pt", p.Encoding, p.Width, p.Height, w, h, p.Orientation, p.WidthPt, p.HeightPt)
+				}
+				var text strings.Builder
+				for _, g := range p.Text {
+					text.WriteRune(g.Char)
+				}
+				if want := strings.Contains(tc.content, "Zhang San"); strings.Contains(text.String(), "Zhang San") != want {
+					t.Errorf("text layer %q", text.String())
+				}
+				img, err := p.Decode()
+				if err != nil || img.Bounds().Dx() != w {
+					t.Fatalf("decode: %v", err)
+				}
+				return
+			}
 			if tc.want != "" {
 				if code(err) != tc.want {
 					t.Fatalf("err = %v, want %s", err, tc.want)
@@ -386,7 +415,10 @@ func TestPDFPages(t *testing.T) {
 	}
 }
 
-func TestPDFFormXObjectAndFlateImage(t *testing.T) {
+// TestPDFFormXObjectAndDecodeAreRendered: an image drawn from a form
+// XObject (whose /BBox clips) with a /Decode array that swaps black and
+// white is not extracted but drawn, as a viewer shows it.
+func TestPDFFormXObjectAndDecodeAreRendered(t *testing.T) {
 	var r rawpdf.Builder
 	// 1-bit image, Flate, with /Decode [1 0]: bit 1 is black.
 	w, h := 16, 4
@@ -408,9 +440,13 @@ func TestPDFFormXObjectAndFlateImage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := img.(*image.Gray)
-	if g.GrayAt(0, 0).Y != 0 || g.GrayAt(5, 0).Y != 255 || g.GrayAt(0, 1).Y != 255 {
-		t.Errorf("1-bit samples decoded wrong: %v %v %v", g.GrayAt(0, 0), g.GrayAt(5, 0), g.GrayAt(0, 1))
+	g, ok := img.(*image.Gray)
+	if !ok || p.Encoding != EncPixels || g.Bounds().Dx() != 556 || g.Bounds().Dy() != 139 {
+		t.Fatalf("page %T %v, encoding %d", img, img.Bounds(), p.Encoding)
+	}
+	// The set bits cover the first quarter of the first row of samples.
+	if g.GrayAt(60, 15).Y > 64 || g.GrayAt(300, 15).Y < 192 || g.GrayAt(60, 100).Y < 192 {
+		t.Errorf("drawn wrong: %v %v %v", g.GrayAt(60, 15), g.GrayAt(300, 15), g.GrayAt(60, 100))
 	}
 }
 

@@ -1,0 +1,385 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"math"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/klippa-app/go-pdfium"
+	"github.com/klippa-app/go-pdfium/references"
+	"github.com/klippa-app/go-pdfium/requests"
+	"github.com/klippa-app/go-pdfium/webassembly"
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+	"github.com/tetratelabs/wazero/experimental"
+)
+
+// Config configures a Renderer. The zero value means the defaults.
+type Config struct {
+	// MemoryBytes caps the memory of one pdfium instance (default 256 MiB).
+	// A page that needs more fails with ErrPage; the instance is dropped.
+	MemoryBytes int64
+	// Instances is how many pages may be drawn at once (default
+	// GOMAXPROCS); a caller beyond that waits for a free instance.
+	Instances int
+	// CacheDir keeps the compiled module between processes (default
+	// os.UserCacheDir()/blindpack/wazero, in memory when there is none).
+	// Compiling pdfium takes seconds; loading it from the cache a fraction.
+	CacheDir string
+}
+
+// Validate checks the configuration.
+func (c Config) Validate() error {
+	if c.MemoryBytes < 0 || c.MemoryBytes > 4<<30 {
+		return fmt.Errorf("render: memory cap %d bytes is outside 0–4 GiB", c.MemoryBytes)
+	}
+	if c.Instances < 0 {
+		return fmt.Errorf("render: %d instances", c.Instances)
+	}
+	return nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.MemoryBytes == 0 {
+		c.MemoryBytes = 256 << 20
+	}
+	if c.Instances == 0 {
+		c.Instances = runtime.GOMAXPROCS(0)
+	}
+	if c.CacheDir == "" {
+		if d, err := os.UserCacheDir(); err == nil {
+			c.CacheDir = filepath.Join(d, "blindpack", "wazero")
+		}
+	}
+	return c
+}
+
+// Options say how to draw one page. The zero value means the defaults.
+type Options struct {
+	// PPI is the resolution in pixels per inch of the page's default user
+	// space (1/72 inch a unit; default 200).
+	PPI float64
+	// MaxPixels bounds the drawn image (default 40 million: A2 at 200 ppi
+	// is 15.6 million); checked before anything is drawn.
+	MaxPixels int64
+	// Timeout is the page's deadline (default 30 s); a page that loops is
+	// stopped there and its instance dropped.
+	Timeout time.Duration
+}
+
+func (o Options) withDefaults() Options {
+	if o.PPI <= 0 {
+		o.PPI = 200
+	}
+	if o.MaxPixels <= 0 {
+		o.MaxPixels = 40_000_000
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = 30 * time.Second
+	}
+	return o
+}
+
+// Page is one drawn page.
+type Page struct {
+	// Image is the displayed page (CropBox ∩ MediaBox, turned by /Rotate)
+	// on white: *image.Gray when every pixel is grey, else an opaque
+	// *image.RGBA. It is the caller's own memory.
+	Image image.Image
+	// WidthPt and HeightPt are the displayed page's size in default user
+	// space units (points unless the page sets /UserUnit).
+	WidthPt, HeightPt float64
+	// Glyphs is the text layer in reading order, without the characters
+	// that lie wholly outside the displayed page; nil when there is none.
+	Glyphs []Glyph
+}
+
+// Glyph is one character of a page's text layer and its box on the
+// displayed page, as fractions [x0, y0, x1, y1] from the top left. White
+// space (between words, at the ends of lines) has an empty box.
+type Glyph struct {
+	Char rune
+	Box  [4]float64
+}
+
+// Renderer draws PDF pages with a pool of sandboxed pdfium instances.
+type Renderer struct {
+	pool  pdfium.Pool
+	cache wazero.CompilationCache
+}
+
+// New compiles pdfium (or loads it from the cache) and makes a pool of
+// instances. The module is given no file system, no network, no clock
+// beyond wall time, and a memory cap.
+func New(cfg Config) (*Renderer, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	cfg = cfg.withDefaults()
+	var cache wazero.CompilationCache
+	if cfg.CacheDir != "" {
+		if c, err := wazero.NewCompilationCacheWithDir(cfg.CacheDir); err == nil {
+			cache = c
+		}
+	}
+	if cache == nil {
+		cache = wazero.NewCompilationCache()
+	}
+	rc := wazero.NewRuntimeConfig().
+		// The bundled module lowers setjmp/longjmp to exception handling.
+		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
+		WithMemoryLimitPages(uint32(min(65536, cfg.MemoryBytes>>16))).
+		WithCloseOnContextDone(true).
+		WithCompilationCache(cache)
+	pool, err := webassembly.Init(webassembly.Config{
+		MinIdle:  0,
+		MaxIdle:  cfg.Instances,
+		MaxTotal: cfg.Instances,
+		// go-pdfium mounts the host's root directory unless given a file
+		// system configuration: an empty one gives the module none.
+		FSConfig:      wazero.NewFSConfig(),
+		RuntimeConfig: rc,
+		Stdout:        discard{},
+		Stderr:        discard{},
+		ReuseWorkers:  true,
+	})
+	if err != nil {
+		cache.Close(context.Background())
+		return nil, fmt.Errorf("render: start pdfium: %w", err)
+	}
+	return &Renderer{pool: pool, cache: cache}, nil
+}
+
+// discard swallows the module's stdout and stderr: pdfium's messages may
+// quote the file.
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// Close stops every instance.
+func (r *Renderer) Close() error {
+	err := r.pool.Close()
+	r.cache.Close(context.Background())
+	return err
+}
+
+var (
+	defaultMu sync.Mutex
+	defaultR  *Renderer
+)
+
+// Default returns the process's renderer, starting it on first use with
+// the default Config. A failure is returned, not kept: the next call tries
+// again.
+func Default() (*Renderer, error) {
+	defaultMu.Lock()
+	defer defaultMu.Unlock()
+	if defaultR != nil {
+		return defaultR, nil
+	}
+	r, err := New(Config{})
+	if err != nil {
+		return nil, err
+	}
+	defaultR = r
+	return r, nil
+}
+
+// Render draws page n (1-based) of the PDF file data at opt.PPI and reads
+// its text layer. Errors wrapping ErrPage are the file's doing; ctx's error
+// is returned when ctx ends; any other error is the renderer's.
+func (r *Renderer) Render(ctx context.Context, data []byte, n int, opt Options) (*Page, error) {
+	opt = opt.withDefaults()
+	inst, err := r.pool.GetInstanceWithContext(ctx)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("render: pdfium instance: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, opt.Timeout)
+	defer cancel()
+	var killed atomic.Bool
+	stop := context.AfterFunc(pctx, func() {
+		killed.Store(true)
+		inst.Kill() // interrupts the running call: WithCloseOnContextDone
+	})
+	page, err := draw(inst, data, n, opt)
+	if !stop() {
+		// The deadline (or ctx) fired: the instance is gone, whatever draw
+		// returned.
+		for !killed.Load() {
+			runtime.Gosched()
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, fmt.Errorf("%w: %w after %v", ErrPage, ErrTimeout, opt.Timeout)
+	}
+	if err != nil {
+		// A trap or a failed allocation may leave pdfium's state broken;
+		// the instance is not worth the risk of reuse.
+		inst.Kill()
+		return nil, err
+	}
+	inst.Close()
+	return page, nil
+}
+
+// draw runs pdfium on one page. Every failure is the page's.
+func draw(inst pdfium.Pdfium, data []byte, n int, opt Options) (page *Page, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			page, err = nil, fmt.Errorf("%w: pdfium panic: %v", ErrPage, p)
+		}
+	}()
+	fail := func(op string, err error) error { return fmt.Errorf("%w: %s: %w", ErrPage, op, err) }
+	doc, err := inst.FPDF_LoadMemDocument(&requests.FPDF_LoadMemDocument{Data: &data})
+	if err != nil {
+		return nil, fail("open", err)
+	}
+	defer inst.FPDF_CloseDocument(&requests.FPDF_CloseDocument{Document: doc.Document})
+	lp, err := inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: doc.Document, Index: n - 1})
+	if err != nil {
+		return nil, fail(fmt.Sprintf("page %d", n), err)
+	}
+	defer inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: lp.Page})
+	ref := requests.Page{ByReference: &lp.Page}
+	w, err := inst.FPDF_GetPageWidthF(&requests.FPDF_GetPageWidthF{Page: ref})
+	if err != nil {
+		return nil, fail("page width", err)
+	}
+	h, err := inst.FPDF_GetPageHeightF(&requests.FPDF_GetPageHeightF{Page: ref})
+	if err != nil {
+		return nil, fail("page height", err)
+	}
+	out := &Page{WidthPt: float64(w.PageWidth), HeightPt: float64(h.PageHeight)}
+	px, py := math.Round(out.WidthPt*opt.PPI/72), math.Round(out.HeightPt*opt.PPI/72)
+	if !(px >= 1 && py >= 1) || px*py > float64(opt.MaxPixels) {
+		return nil, fmt.Errorf("%w: %w: %.0f×%.0f", ErrPage, ErrTooLarge, px, py)
+	}
+	if out.Glyphs, err = glyphs(inst, lp.Page); err != nil {
+		return nil, fail("text layer", err)
+	}
+	res, err := inst.RenderPageInPixels(&requests.RenderPageInPixels{Page: ref, Width: int(px), Height: int(py)})
+	if err != nil {
+		return nil, fail("draw", err)
+	}
+	defer res.Cleanup()
+	rgba, ok := res.Result.RenderedImage.(*image.RGBA)
+	if !ok {
+		return nil, fail("draw", errors.New("not an RGBA image"))
+	}
+	out.Image = opaque(rgba, res.Result.HasTransparency)
+	return out, nil
+}
+
+// opaque copies pdfium's bitmap (a view of the instance's memory) out,
+// onto white paper when the page has transparency (pdfium then draws on
+// transparent black, unpremultiplied), and as grey when it is grey.
+func opaque(src *image.RGBA, transparent bool) image.Image {
+	b := src.Bounds()
+	w, h := b.Dx(), b.Dy()
+	grey := true
+	rgb := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		s := src.Pix[y*src.Stride:][:4*w]
+		d := rgb.Pix[y*rgb.Stride:][:4*w]
+		for x := 0; x < 4*w; x += 4 {
+			r, g, bl := s[x], s[x+1], s[x+2]
+			if transparent {
+				a := uint32(s[x+3])
+				r = uint8((uint32(r)*a + 255*(255-a) + 127) / 255)
+				g = uint8((uint32(g)*a + 255*(255-a) + 127) / 255)
+				bl = uint8((uint32(bl)*a + 255*(255-a) + 127) / 255)
+			}
+			d[x], d[x+1], d[x+2], d[x+3] = r, g, bl, 255
+			grey = grey && r == g && g == bl
+		}
+	}
+	if !grey {
+		return rgb
+	}
+	gray := image.NewGray(rgb.Rect)
+	for i := range gray.Pix {
+		gray.Pix[i] = rgb.Pix[4*i]
+	}
+	return gray
+}
+
+// deviceSize is the device square the text boxes are mapped onto: large,
+// so that pdfium's integer device coordinates lose nothing that matters.
+const deviceSize = 1 << 20
+
+// glyphs reads the page's text layer with the boxes on the displayed page.
+func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE) ([]Glyph, error) {
+	ref := requests.Page{ByReference: &page}
+	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: ref})
+	if err != nil {
+		return nil, err
+	}
+	defer inst.FPDFText_ClosePage(&requests.FPDFText_ClosePage{TextPage: tp.TextPage})
+	cnt, err := inst.FPDFText_CountChars(&requests.FPDFText_CountChars{TextPage: tp.TextPage})
+	if err != nil || cnt.Count <= 0 {
+		return nil, err
+	}
+	// pdfium's own page-to-device mapping (page box origin, /Rotate) at
+	// three points gives the affine map to displayed-page fractions.
+	var m [3][2]float64
+	for i, pt := range [3][2]float64{{0, 0}, {1000, 0}, {0, 1000}} {
+		d, err := inst.FPDF_PageToDevice(&requests.FPDF_PageToDevice{Page: ref, SizeX: deviceSize, SizeY: deviceSize,
+			PageX: pt[0], PageY: pt[1]})
+		if err != nil {
+			return nil, err
+		}
+		m[i] = [2]float64{float64(d.DeviceX) / deviceSize, float64(d.DeviceY) / deviceSize}
+	}
+	ax, ay := (m[1][0]-m[0][0])/1000, (m[1][1]-m[0][1])/1000
+	bx, by := (m[2][0]-m[0][0])/1000, (m[2][1]-m[0][1])/1000
+	toFrac := func(x, y float64) (float64, float64) {
+		return m[0][0] + ax*x + bx*y, m[0][1] + ay*x + by*y
+	}
+	out := make([]Glyph, 0, cnt.Count)
+	for i := range cnt.Count {
+		u, err := inst.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp.TextPage, Index: i})
+		if err != nil {
+			return nil, err
+		}
+		c := rune(u.Unicode)
+		switch {
+		case c == '\r':
+			continue // pdfium ends a line with "\r\n"; one '\n' is enough
+		case c == 0 || c > 0x10FFFF:
+			c = 0xFFFD
+		}
+		g := Glyph{Char: c}
+		if c > ' ' && c != 0xA0 && c != 0x3000 {
+			b, err := inst.FPDFText_GetLooseCharBox(&requests.FPDFText_GetLooseCharBox{TextPage: tp.TextPage, Index: i})
+			if err != nil {
+				return nil, err
+			}
+			r := b.Rect
+			x0, y0 := toFrac(float64(r.Left), float64(r.Top))
+			x1, y1 := toFrac(float64(r.Right), float64(r.Bottom))
+			g.Box = [4]float64{min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)}
+			if g.Box[2] <= 0 || g.Box[3] <= 0 || g.Box[0] >= 1 || g.Box[1] >= 1 {
+				continue // outside the displayed page: not seen, not kept
+			}
+			for k := range g.Box {
+				g.Box[k] = clamp(g.Box[k])
+			}
+		}
+		out = append(out, g)
+	}
+	return out, nil
+}
+
+func clamp(v float64) float64 { return math.Max(0, math.Min(1, v)) }
