@@ -449,12 +449,6 @@ func (r *run) material(ctx context.Context, i int) error {
 			return err
 		}
 		page, err := f.Page(pg)
-		var fe *finding.Error
-		if err != nil && !errors.As(err, &fe) {
-			// Not the file's doing (the renderer could not start): the run
-			// fails and is retried, and costs the applicant no return.
-			return fmt.Errorf("pipeline: material %d page %d: %w", i, pg, err)
-		}
 		if err != nil {
 			if err := r.fileErr(i, spec, err); err != nil {
 				return err

@@ -29,8 +29,8 @@ const minRenderPPI = 72
 // the image and the page size are pdfium's, which drew them.
 //
 // Errors are findings (render_failed, image_too_large) except when the
-// renderer itself cannot start: that is not the file's doing, and the
-// plain error makes the run fail as transient.
+// renderer itself cannot start: that is not the file's doing, and
+// ErrEngine makes the run fail as transient.
 func (f *pdfFile) renderPage(n int, d types.Dict, box *types.Rectangle, photographic bool, lim Limits) (*Page, error) {
 	uu := 1.0
 	if o, ok := d["UserUnit"]; ok {
@@ -49,7 +49,7 @@ func (f *pdfFile) renderPage(n int, d types.Dict, box *types.Rectangle, photogra
 	}
 	r, err := render.Default()
 	if err != nil {
-		return nil, fmt.Errorf("scan: %w", err)
+		return nil, fmt.Errorf("%w: %w", ErrEngine, err)
 	}
 	rp, err := r.Render(context.Background(), f.data, n, render.Options{PPI: ppi * uu, MaxPixels: int64(maxPix), Timeout: lim.RenderTimeout})
 	switch {
@@ -60,7 +60,7 @@ func (f *pdfFile) renderPage(n int, d types.Dict, box *types.Rectangle, photogra
 	case errors.Is(err, render.ErrPage):
 		return nil, finding.Errorf(finding.RenderFailed, n, "unreadable page", err)
 	case err != nil:
-		return nil, fmt.Errorf("scan: render page %d: %w", n, err)
+		return nil, fmt.Errorf("%w: render page %d: %w", ErrEngine, n, err)
 	}
 	b := rp.Image.Bounds()
 	p := &Page{Number: n, Encoding: EncPixels, pixels: rp.Image, Width: b.Dx(), Height: b.Dy(),
