@@ -3,6 +3,7 @@ package pipeline_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"image"
 	"os"
 	"os/exec"
@@ -283,6 +284,43 @@ func TestImageFormatRefusals(t *testing.T) {
 		{"WebP asking for a turn in EXIF", func(t *testing.T, dir string) {
 			sh(t, dir, "cwebp", "-quiet", "-metadata", "exif", filepath.Join(src, "turned.jpg"), "-o", "out.bin")
 		}, finding.AmbiguousOrientation},
+		{"JPEG with two EXIF blocks that disagree (exiftool, then its block copied with orientation 1)", func(t *testing.T, dir string) {
+			data, err := os.ReadFile(filepath.Join(src, "turned.jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			i := bytes.Index(data, []byte("Exif\x00\x00"))
+			if i < 4 || data[i-3] != 0xE1 {
+				t.Fatal("exiftool wrote no EXIF segment")
+			}
+			seg := bytes.Clone(data[i-4 : i-2+int(binary.BigEndian.Uint16(data[i-2:]))])
+			j := bytes.Index(seg, []byte{0x01, 0x12, 0x00, 0x03}) // MM: tag 0x0112, SHORT
+			if j < 0 {
+				t.Fatal("no big-endian orientation tag")
+			}
+			seg[j+8], seg[j+9] = 0, 1
+			os.WriteFile(filepath.Join(dir, "out.bin"), slices.Concat(data[:2], seg, data[2:]), 0o644)
+		}, finding.AmbiguousOrientation},
+		{"JPEG whose XMP tiff:Orientation disagrees with its EXIF (exiftool)", func(t *testing.T, dir string) {
+			sh(t, dir, "convert", filepath.Join(src, "grey.png"), "-quality", "92", "out.jpg")
+			sh(t, dir, "exiftool", "-q", "-overwrite_original", "-EXIF:Orientation#=1", "-XMP-tiff:Orientation#=6", "out.jpg")
+			os.Rename(filepath.Join(dir, "out.jpg"), filepath.Join(dir, "out.bin"))
+		}, finding.AmbiguousOrientation},
+		{"progressive JPEG of 98 scans (jpegtran -scans)", func(t *testing.T, dir string) {
+			sh(t, dir, "convert", filepath.Join(src, "grey.png"), "-quality", "92", "in.jpg")
+			// DC in two passes, then the first 48 AC coefficients one by one, first their
+			// high bits and then their last (jpegtran allows 100 scans): valid, and 98
+			// passes over the page.
+			script := "0: 0 0 0 1;\n0: 0 0 1 0;\n"
+			for k := 1; k <= 48; k++ {
+				script += fmt.Sprintf("0: %d %d 0 1;\n", k, k)
+			}
+			for k := 1; k <= 48; k++ {
+				script += fmt.Sprintf("0: %d %d 1 0;\n", k, k)
+			}
+			os.WriteFile(filepath.Join(dir, "scans.txt"), []byte(script), 0o644)
+			sh(t, dir, "jpegtran", "-scans", "scans.txt", "-outfile", "out.bin", "in.jpg")
+		}, finding.ImageTooComplex},
 		{"TIFF G3 2-D (tiffcp)", func(t *testing.T, dir string) {
 			sh(t, dir, "convert", filepath.Join(src, "grey.png"), "-threshold", "60%", "-type", "bilevel", "-depth", "1", "-compress", "none", "bw.tif")
 			sh(t, dir, "tiffcp", "-c", "g3:2d", "bw.tif", "out.bin")

@@ -457,8 +457,9 @@ func (r *run) material(ctx context.Context, i int) error {
 		}
 		// A JPEG page is measured from a reduced decode of its luminance,
 		// which also proves the file whole, and decoded in full only when
-		// masks are to be burned into it; it goes into the packet as it is
-		// otherwise. Other pages are decoded once, for both.
+		// masks are to be burned into it; otherwise the packet rewrites it
+		// from its coefficients (scan.CanonicalJPEG). Other pages are
+		// decoded once, for both.
 		var img image.Image
 		var m scan.Measures
 		start := time.Now()
@@ -483,6 +484,11 @@ func (r *run) material(ctx context.Context, i int) error {
 		}
 		start = time.Now()
 		if err := r.b.AddPage(page, img, masks[pg]); err != nil {
+			var fe *finding.Error
+			if errors.As(err, &fe) { // the codec refused the page: the applicant's file
+				r.add(i, spec, err)
+				continue
+			}
 			return fmt.Errorf("pipeline: packet page: %w", err)
 		}
 		r.since("build", start)

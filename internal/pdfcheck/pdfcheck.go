@@ -207,11 +207,8 @@ func (i Image) String() string {
 func ImageTags(t testing.TB, path string) map[string][]string {
 	t.Helper()
 	testenv.Tool(t, "exiftool")
-	dir := t.TempDir()
-	run(t, "pdfimages", "-all", path, filepath.Join(dir, "img"))
-	files, _ := filepath.Glob(filepath.Join(dir, "img-*"))
 	out := map[string][]string{}
-	for _, f := range files {
+	for _, f := range extractAll(t, path) {
 		var tags []map[string]any
 		if err := json.Unmarshal(run(t, "exiftool", "-j", "-G1", "-a", "-u", f), &tags); err != nil {
 			t.Fatalf("exiftool: %v", err)
@@ -228,6 +225,38 @@ func ImageTags(t testing.TB, path string) map[string][]string {
 				out[filepath.Base(f)] = append(out[filepath.Base(f)], k)
 			}
 		}
+	}
+	return out
+}
+
+// extractAll writes every image of the file as it is stored (`pdfimages
+// -all`: a JPEG as its bytes, other images as PNG) and returns the paths.
+func extractAll(t testing.TB, path string) []string {
+	t.Helper()
+	dir := t.TempDir()
+	run(t, "pdfimages", "-all", path, filepath.Join(dir, "img"))
+	files, _ := filepath.Glob(filepath.Join(dir, "img-*"))
+	return files
+}
+
+// StoredImage is one image of a PDF as `pdfimages -all` extracts it.
+type StoredImage struct {
+	Name string
+	Data []byte
+	// JPEG is true for a DCTDecode image, whose Data is the stream's bytes.
+	JPEG bool
+}
+
+// StoredImages extracts every image of the file with `pdfimages -all`.
+func StoredImages(t testing.TB, path string) []StoredImage {
+	t.Helper()
+	var out []StoredImage
+	for _, f := range extractAll(t, path) {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, StoredImage{Name: filepath.Base(f), Data: data, JPEG: strings.HasSuffix(f, ".jpg")})
 	}
 	return out
 }

@@ -101,6 +101,11 @@ const RenderFailed Code = "render_failed"
 // the page the applicant saw cannot be known; it is refused, not guessed.
 const AmbiguousOrientation Code = "ambiguous_orientation"
 
+// ImageTooComplex: an image is built of more parts than any scanner or
+// camera writes (JPEG scans or tables, PNG chunks), and decoding it would
+// cost time in proportion; it is refused before it is decoded.
+const ImageTooComplex Code = "image_too_complex"
+
 // Codes about the clarity of a page. Their findings carry the measured
 // value and the policy's threshold, both in the units the policy file
 // gives them.
@@ -139,6 +144,11 @@ const (
 	ImageMetadata          Code = "image_metadata"
 	TrailingData           Code = "trailing_data"
 	UnverifiablePacket     Code = "unverifiable_packet"
+	// NoncanonicalImage: an image stream is not in the form blindpack
+	// writes (a segment, table or byte that no decoder uses, a size that
+	// differs from the image's dictionary): something copied an upload's
+	// bytes through.
+	NoncanonicalImage Code = "noncanonical_image"
 )
 
 // Args fill in a message.
@@ -199,8 +209,10 @@ var messages = map[Code]text{
 	ImageMetadata:            {"材料包校验未通过：图像含有元数据（{v}），材料包未发布。", "Packet check failed: an image carries metadata ({v}); the packet was not published."},
 	TrailingData:             {"材料包校验未通过：文件末尾有多余数据，材料包未发布。", "Packet check failed: data follows the end of the file; the packet was not published."},
 	UnverifiablePacket:       {"材料包无法校验（{v}），材料包未发布，管理员将核查处理。", "The packet could not be checked ({v}); it was not published and an administrator will look into it."},
+	NoncanonicalImage:        {"材料包校验未通过：图像数据不是本系统生成的规范格式（{v}），材料包未发布，管理员将核查处理。", "Packet check failed: an image is not in the form blindpack writes ({v}); the packet was not published and an administrator will look into it."},
 	UnsupportedImageEncoding: {"{m}第{p}页的图像编码不受支持（{v}），请以普通JPEG或PNG格式重新扫描。", "Page {p} of the {m} uses an unsupported image encoding ({v}); scan it again as plain JPEG or PNG."},
 	RenderFailed:             {"{m}第{p}页无法转换为图像（{v}），请用其他软件重新导出PDF（如“打印为PDF”）后上传。", "Page {p} of the {m} could not be drawn into an image ({v}); export the PDF again from another program (e.g. \"Print to PDF\") and upload it."},
+	ImageTooComplex:          {"{m}第{p}页图像的内部结构过于复杂（{v}），无法处理，请用常用软件另存为普通JPEG或PNG后重新上传。", "Page {p} of the {m} is built of too many parts ({v}) to be processed; save it again as a plain JPEG or PNG with common software and upload it again."},
 	AmbiguousOrientation:     {"{m}第{p}页图像的方向信息相互矛盾（{v}），无法确定哪一边朝上，请将图片旋转到正确方向后另存为JPEG或PNG再上传。", "Page {p} of the {m} records its orientation in more than one place and they disagree ({v}), so which way up it is cannot be known; turn the picture upright, save it as JPEG or PNG and upload it again."},
 
 	BlankPage:        {"{m}第{p}页似乎是空白页（有字迹的面积 {measured}%，需 ≥ {threshold}%），请确认扫描的是有内容的一面后重新上传。", "Page {p} of the {m} looks blank (writing covers {measured}% of it, at least {threshold}% expected); check that you scanned the side with the content and upload it again."},

@@ -94,8 +94,11 @@ func (b *Builder) BeginMaterial(material int, typ, titleZH, titleEN string, page
 }
 
 // AddPage adds one page of the current material. img is the page's decoded
-// stored image, or nil when the page has no masks and its stored encoding
-// can go in as it is. masks are in displayed-page fractions.
+// stored image, or nil when the page is a JPEG without masks, which goes in
+// rewritten in canonical form (scan.CanonicalJPEG) without being decoded.
+// Every other page is compressed again from its pixels: a PNG's own data
+// never goes in as it is. masks are in displayed-page fractions. A page the
+// codec refuses returns a *finding.Error.
 func (b *Builder) AddPage(p *scan.Page, img image.Image, masks []mask.Rect) error {
 	if b.current == nil {
 		return errors.New("packet: AddPage before BeginMaterial")
@@ -104,13 +107,13 @@ func (b *Builder) AddPage(p *scan.Page, img image.Image, masks []mask.Rect) erro
 	var margin []mask.Rect // parts of masks that fall outside the image
 	switch {
 	case len(masks) == 0 && p.Encoding == scan.EncJPEG:
-		im = b.doc.AddJPEG(p.JPEG, p.Width, p.Height, colorSpace(p.JPEGInfo.Components), p.JPEGInfo.Adobe)
-	case len(masks) == 0 && p.Encoding == scan.EncPNG:
-		cs := pdfwrite.DeviceGray
-		if p.PNG.ColorType == 2 {
-			cs = pdfwrite.DeviceRGB
+		// Never the upload's bytes: the JPEG is written again from its
+		// coefficients, keeping only what a viewer shows.
+		data, info, err := scan.CanonicalJPEG(p, b.opts.JPEGQuality)
+		if err != nil {
+			return err
 		}
-		im = b.doc.AddPNGData(p.PNG.IDAT, p.Width, p.Height, 8, cs)
+		im = b.doc.AddJPEG(data, p.Width, p.Height, colorSpace(info.Components), info.Adobe)
 	default:
 		if img == nil {
 			return errors.New("packet: page needs its pixels")

@@ -71,18 +71,6 @@ func (d *Doc) AddJPEG(data []byte, width, height int, cs ColorSpace, invertCMYK 
 	return Image{Ref: ref, Width: width, Height: height}
 }
 
-// AddPNGData embeds zlib data that holds PNG-filtered scanlines, as found
-// concatenated in a non-interlaced PNG's IDAT chunks; PDF decodes the PNG
-// predictors itself, so the samples need no re-encoding.
-func (d *Doc) AddPNGData(zdata []byte, width, height, bitsPerComponent int, cs ColorSpace) Image {
-	ref := d.ow.reserve()
-	n := int(cs)
-	dict := fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace %s /BitsPerComponent %d /Filter /FlateDecode /DecodeParms <</Predictor 15 /Colors %d /BitsPerComponent %d /Columns %d>>",
-		width, height, cs.name(), bitsPerComponent, n, bitsPerComponent, width)
-	d.ow.stream(ref, dict, zdata)
-	return Image{Ref: ref, Width: width, Height: height}
-}
-
 // AddImage embeds decoded pixels losslessly (FlateDecode). A *image.Gray is
 // kept grey; anything else becomes 8-bit RGB.
 func (d *Doc) AddImage(img image.Image) Image {

@@ -234,13 +234,20 @@ func openJPEG(data []byte, lim Limits) (*Page, error) {
 	stripped, info, err := StripJPEG(data)
 	if err != nil {
 		var u unsupportedJPEGError
-		if errors.As(err, &u) {
+		var c tooComplexError
+		switch {
+		case errors.As(err, &u):
 			return nil, finding.Errorf(finding.UnsupportedImageEncoding, 1, string(u), err)
+		case errors.As(err, &c):
+			return nil, finding.Errorf(finding.ImageTooComplex, 1, string(c), err)
 		}
 		return nil, finding.Errorf(finding.CorruptFile, 1, "", err)
 	}
 	if err := checkPixels(info.Width, info.Height, lim, 1); err != nil {
 		return nil, err
+	}
+	if info.OrientationConflict != "" {
+		return nil, finding.Errorf(finding.AmbiguousOrientation, 1, info.OrientationConflict, nil)
 	}
 	p := &Page{Number: 1, Encoding: EncJPEG, JPEG: stripped, JPEGInfo: info, Width: info.Width, Height: info.Height,
 		Orientation: info.Orientation, Placement: [4]float64{0, 0, 1, 1}, raw: stripped}

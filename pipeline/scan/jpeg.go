@@ -5,6 +5,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
 // JPEGInfo is what the segment walk learns of a JPEG without decoding it.
@@ -27,9 +33,51 @@ type JPEGInfo struct {
 	// LumaTable is the destination of the first component's table: the
 	// luminance table of a YCbCr or grey JPEG.
 	LumaTable int
+	// OrientationConflict is empty when the file's orientation reads one
+	// way only; otherwise it lists the readings that disagree (two EXIF
+	// blocks, two Orientation tags in one, an XMP tiff:Orientation
+	// against EXIF), and Orientation is only the first of them. An image
+	// file with a conflict is refused (finding.AmbiguousOrientation);
+	// inside a PDF, where viewers ignore it, it does not matter.
+	OrientationConflict string
 }
 
+// Limits on the parts of a JPEG whose number drives the cost of reading it
+// (a progressive scan is a pass over the whole image), checked by the
+// segment walk before anything is decoded. Encoders write one scan per
+// component for sequential files and about ten for progressive ones.
+const (
+	maxJPEGScans  = 64
+	maxJPEGTables = 256 // DQT, DHT and DRI segments together
+)
+
+type tooComplexError string
+
+func (e tooComplexError) Error() string { return "JPEG too complex: " + string(e) }
+
 var errJPEG = errors.New("malformed JPEG")
+
+// CanonicalJPEG rewrites a page's JPEG in the form every JPEG of a packet
+// has (see jpegcodec.Canonical): nothing but what the decoder shows, so
+// that no byte of an upload that a viewer skips reaches a reviewer. It
+// returns the new data and what the segment walk learns of it; quality is
+// used only where the image has to be encoded again (builds without
+// libjpeg-turbo). A file the codec refuses is a *finding.Error.
+func CanonicalJPEG(p *Page, quality int) ([]byte, JPEGInfo, error) {
+	var buf bytes.Buffer
+	buf.Grow(len(p.JPEG))
+	if err := jpegcodec.Canonical(&buf, p.JPEG, quality); err != nil {
+		return nil, JPEGInfo{}, finding.Errorf(finding.CorruptFile, p.Number, "", err)
+	}
+	out, info, err := StripJPEG(buf.Bytes())
+	if err != nil {
+		return nil, info, fmt.Errorf("scan: canonical JPEG unreadable: %w", err)
+	}
+	if info.Width != p.Width || info.Height != p.Height {
+		return nil, info, fmt.Errorf("scan: canonical JPEG is %dx%d, page %dx%d", info.Width, info.Height, p.Width, p.Height)
+	}
+	return out, info, nil
+}
 
 // StripJPEG returns a copy of a JPEG reduced to what decoding needs: the
 // quantisation and Huffman tables, frame and scan headers, entropy-coded
@@ -47,6 +95,9 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 	out = append(out, 0xFF, 0xD8)
 	p := 2
 	sawFrame, sawScan := false, false
+	scans, tables := 0, 0
+	var exif []Orientation // one reading per EXIF block, 1 for a block without the tag
+	var xmp []Orientation
 	for {
 		// Skip fill bytes between segments.
 		for p < len(data) && data[p] == 0xFF && p+1 < len(data) && data[p+1] == 0xFF {
@@ -64,6 +115,7 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 				return nil, info, fmt.Errorf("%w: no frame or scan", errJPEG)
 			}
 			out = append(out, 0xFF, 0xD9)
+			info.Orientation, info.OrientationConflict = orientationReadings(exif, xmp)
 			return out, info, nil
 		}
 		if marker >= 0xD0 && marker <= 0xD7 || marker == 0x01 {
@@ -82,9 +134,14 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 		p += 2 + n
 		switch {
 		case marker == 0xE1 && bytes.HasPrefix(body, []byte("Exif\x00\x00")):
-			if o := exifOrientation(body[6:]); o.valid() {
-				info.Orientation = o
+			tags := exifOrientations(body[6:])
+			if len(tags) == 0 {
+				tags = []Orientation{1}
 			}
+			exif = append(exif, tags...)
+			continue
+		case marker == 0xE1 && (bytes.HasPrefix(body, []byte(xmpNamespace)) || bytes.HasPrefix(body, []byte(xmpExtension))):
+			xmp = append(xmp, xmpOrientations(body)...)
 			continue
 		case marker == 0xEE && bytes.HasPrefix(body, []byte("Adobe")):
 			info.Adobe = true
@@ -113,12 +170,21 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 			sawFrame = true
 		case marker == 0xDB:
 			readDQT(body, &info)
+			tables++
+		case marker == 0xC4 || marker == 0xDD:
+			tables++
 		case marker >= 0xC3 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
 			return nil, info, unsupportedJPEG(fmt.Sprintf("SOF%d (lossless, hierarchical or arithmetic-coded)", marker-0xC0))
+		}
+		if tables > maxJPEGTables {
+			return nil, info, tooComplexError(fmt.Sprintf("more than %d table segments", maxJPEGTables))
 		}
 		out = append(out, seg...)
 		if marker == 0xDA { // SOS: entropy-coded data follows, up to the next marker
 			sawScan = true
+			if scans++; scans > maxJPEGScans {
+				return nil, info, tooComplexError(fmt.Sprintf("more than %d scans", maxJPEGScans))
+			}
 			for {
 				i := bytes.IndexByte(data[p:], 0xFF)
 				if i < 0 {
@@ -182,10 +248,20 @@ func (e unsupportedJPEGError) Error() string { return "unsupported JPEG: " + str
 
 func unsupportedJPEG(what string) error { return unsupportedJPEGError(what) }
 
-// exifOrientation reads tag 0x0112 from IFD0 of a TIFF-structured EXIF block.
+// exifOrientation reads tag 0x0112 from IFD0 of a TIFF-structured EXIF
+// block: the first one, 0 when there is none.
 func exifOrientation(tiff []byte) Orientation {
+	if o := exifOrientations(tiff); len(o) > 0 {
+		return o[0]
+	}
+	return 0
+}
+
+// exifOrientations returns every Orientation tag (0x0112, SHORT) of IFD0,
+// in order; a well-formed block has at most one.
+func exifOrientations(tiff []byte) []Orientation {
 	if len(tiff) < 8 {
-		return 0
+		return nil
 	}
 	var bo binary.ByteOrder
 	switch string(tiff[:2]) {
@@ -194,21 +270,70 @@ func exifOrientation(tiff []byte) Orientation {
 	case "MM":
 		bo = binary.BigEndian
 	default:
-		return 0
+		return nil
 	}
 	ifd := int(bo.Uint32(tiff[4:]))
 	if ifd < 8 || ifd+2 > len(tiff) {
-		return 0
+		return nil
 	}
+	var out []Orientation
 	n := int(bo.Uint16(tiff[ifd:]))
 	for i := 0; i < n; i++ {
 		e := ifd + 2 + 12*i
 		if e+12 > len(tiff) {
-			return 0
+			break
 		}
 		if bo.Uint16(tiff[e:]) == 0x0112 && bo.Uint16(tiff[e+2:]) == 3 {
-			return Orientation(bo.Uint16(tiff[e+8:]))
+			out = append(out, Orientation(bo.Uint16(tiff[e+8:])))
 		}
 	}
-	return 0
+	return out
+}
+
+// The APP1 identifiers of XMP and of its extension segments.
+const (
+	xmpNamespace = "http://ns.adobe.com/xap/1.0/\x00"
+	xmpExtension = "http://ns.adobe.com/xmp/extension/\x00"
+)
+
+// xmpOrientation matches tiff:Orientation as an attribute or an element.
+var xmpOrientation = regexp.MustCompile(`tiff:Orientation\s*(?:=\s*["']|>)\s*(\d+)`)
+
+// xmpOrientations returns the tiff:Orientation values of an XMP packet.
+func xmpOrientations(body []byte) []Orientation {
+	var out []Orientation
+	for _, m := range xmpOrientation.FindAllSubmatch(body, -1) {
+		o, _ := strconv.Atoi(string(m[1]))
+		out = append(out, Orientation(o))
+	}
+	return out
+}
+
+// orientationReadings decides a JPEG's orientation from every place that
+// states one. A file without EXIF reads as 1 to a browser, whatever its
+// XMP says; an invalid value reads as 1. The readings must agree: if they
+// do not, the second return names them.
+func orientationReadings(exif, xmp []Orientation) (Orientation, string) {
+	if len(exif) == 0 {
+		exif = []Orientation{1}
+	}
+	first := Orientation(0)
+	var desc []string
+	conflict := false
+	for i, list := range [][]Orientation{exif, xmp} {
+		for _, o := range list {
+			if !o.valid() {
+				o = 1
+			}
+			if first == 0 {
+				first = o
+			}
+			conflict = conflict || o != first
+			desc = append(desc, fmt.Sprintf("%s %d", [2]string{"EXIF", "XMP"}[i], o))
+		}
+	}
+	if !conflict {
+		return first, ""
+	}
+	return first, strings.Join(desc, ", ")
 }

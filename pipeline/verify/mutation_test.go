@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"bytes"
+	"compress/zlib"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -139,25 +140,55 @@ func mutations(sub *pipeline.Submission, unmaskedJPEG []byte) []mutation {
 			}},
 		{name: "EXIF segment back in a JPEG", want: []finding.Code{finding.ImageMetadata},
 			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
-				im := pm.image(t, e, pm.masked)
-				body := e.Object(im)
-				start := bytes.Index(body, []byte("stream\n")) + 7
-				end := bytes.LastIndex(body, []byte("\nendstream"))
-				jpg := body[start:end]
-				exif := append([]byte{0xFF, 0xE1, 0, 0}, []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x00")...)
-				binary.BigEndian.PutUint16(exif[2:], uint16(len(exif)-2))
-				withExif := append(append(append([]byte{}, jpg[:2]...), exif...), jpg[2:]...)
-				dict := string(body[2:bytes.Index(body, []byte(" /Length"))])
-				e.Set(im, rawpdf.StreamBody(dict, withExif))
+				editJPEG(t, e, pm, func(jpg []byte) []byte {
+					return insertSegment(jpg, 0xE1, []byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x00"))
+				})
 			}},
-		{name: "name after a JPEG's end", want: []finding.Code{finding.ImageMetadata, finding.IdentityLeak},
+		{name: "name after a JPEG's end", want: []finding.Code{finding.NoncanonicalImage, finding.IdentityLeak},
 			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				editJPEG(t, e, pm, func(jpg []byte) []byte { return append(jpg, []byte("scanned for "+name)...) })
+			}},
+		{name: "name in an unused quantisation table", want: []finding.Code{finding.NoncanonicalImage, finding.IdentityLeak},
+			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				table := append([]byte{0x03}, append([]byte(name), make([]byte, 64)...)[:64]...)
+				editJPEG(t, e, pm, func(jpg []byte) []byte { return insertSegment(jpg, 0xDB, table) })
+			}},
+		{name: "unused Huffman table", want: []finding.Code{finding.NoncanonicalImage},
+			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				// Class 1 (AC), id 3: two codes of one bit.
+				table := append([]byte{0x13, 2}, append(make([]byte, 15), 0x01, 0x02)...)
+				editJPEG(t, e, pm, func(jpg []byte) []byte { return insertSegment(jpg, 0xC4, table) })
+			}},
+		{name: "restart interval segment", want: []finding.Code{finding.NoncanonicalImage},
+			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				editJPEG(t, e, pm, func(jpg []byte) []byte { return insertSegment(jpg, 0xDD, []byte{0, 0}) })
+			}},
+		{name: "second frame header", want: []finding.Code{finding.NoncanonicalImage},
+			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				editJPEG(t, e, pm, func(jpg []byte) []byte {
+					sof := bytes.Index(jpg, []byte{0xFF, 0xC0})
+					n := int(binary.BigEndian.Uint16(jpg[sof+2:]))
+					return slices.Concat(jpg[:sof+2+n], jpg[sof:])
+				})
+			}},
+		{name: "rows below the image's declared height", want: []finding.Code{finding.NoncanonicalImage},
+			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				// The stream's frame is taller than the image the page shows.
 				im := pm.image(t, e, pm.masked)
-				body := e.Object(im)
-				start := bytes.Index(body, []byte("stream\n")) + 7
-				end := bytes.LastIndex(body, []byte("\nendstream"))
-				dict := string(body[2:bytes.Index(body, []byte(" /Length"))])
-				e.Set(im, rawpdf.StreamBody(dict, append(append([]byte{}, body[start:end]...), []byte("scanned for "+name)...)))
+				dict := string(e.Object(im))
+				i := strings.Index(dict, "/Height ") + 8
+				j := i + strings.IndexByte(dict[i:], ' ')
+				var h int
+				fmt.Sscan(dict[i:j], &h)
+				must(t, e.Replace(im, dict[i-8:j], fmt.Sprintf("/Height %d", h-5)))
+			}},
+		{name: "name after a zlib image stream", want: []finding.Code{finding.NoncanonicalImage, finding.IdentityLeak},
+			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				setFlateImage(t, e, pm, "", []byte(name))
+			}},
+		{name: "PNG predictors in a zlib image stream", want: []finding.Code{finding.NoncanonicalImage},
+			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				setFlateImage(t, e, pm, " /DecodeParms <</Predictor 15 /Colors 1 /Columns 8>>", nil)
 			}},
 		{name: "name split across text operators through ToUnicode", want: []finding.Code{finding.IdentityLeak},
 			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
@@ -222,6 +253,35 @@ func mutations(sub *pipeline.Submission, unmaskedJPEG []byte) []mutation {
 				addAnnot(t, e, pm, 1, "<</Type /Annot /Subtype /Link /Rect [0 0 50 50] /A <</S /URI /URI (https://example.com/track)>>>>")
 			}},
 	}
+}
+
+// editJPEG changes the JPEG of the first masked page.
+func editJPEG(t *testing.T, e *rawpdf.Editor, pm packetMap, f func([]byte) []byte) {
+	t.Helper()
+	im := pm.image(t, e, pm.masked)
+	body := e.Object(im)
+	start := bytes.Index(body, []byte("stream\n")) + 7
+	end := bytes.LastIndex(body, []byte("\nendstream"))
+	dict := string(body[2:bytes.Index(body, []byte(" /Length"))])
+	e.Set(im, rawpdf.StreamBody(dict, f(bytes.Clone(body[start:end]))))
+}
+
+// insertSegment puts a marker segment right after a JPEG's start of image.
+func insertSegment(jpg []byte, marker byte, body []byte) []byte {
+	seg := append([]byte{0xFF, marker, byte((len(body) + 2) >> 8), byte(len(body) + 2)}, body...)
+	return slices.Concat(jpg[:2], seg, jpg[2:])
+}
+
+// setFlateImage replaces the first masked page's image with a black grey
+// 8×8 Flate image, extra added to its dictionary and after its zlib data.
+func setFlateImage(t *testing.T, e *rawpdf.Editor, pm packetMap, extra string, after []byte) {
+	t.Helper()
+	var z bytes.Buffer
+	zw := zlib.NewWriter(&z)
+	zw.Write(make([]byte, 64))
+	must(t, zw.Close())
+	z.Write(after)
+	e.Set(pm.image(t, e, pm.masked), rawpdf.StreamBody("/Type /XObject /Subtype /Image /Width 8 /Height 8 /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /FlateDecode"+extra, z.Bytes()))
 }
 
 func TestMutationsAreCaught(t *testing.T) {

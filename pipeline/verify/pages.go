@@ -85,7 +85,7 @@ func (v *verifier) resources(res types.Dict, page int) map[string]toUnicode {
 			if sd.Dict["SMask"] != nil || sd.Dict["Mask"] != nil {
 				v.add(finding.ForeignContent, page, "image /%s has a mask", name)
 			}
-			v.imageMetadata(sd, page, name)
+			v.imageForm(sd, page, name)
 		}
 	}
 	if gs, err := xt.DereferenceDict(res["ExtGState"]); err == nil {
@@ -169,65 +169,6 @@ func multiply(m, n [6]float64) [6]float64 {
 		m[2]*n[0] + m[3]*n[2], m[2]*n[1] + m[3]*n[3],
 		m[4]*n[0] + m[5]*n[2] + n[4], m[4]*n[1] + m[5]*n[3] + n[5],
 	}
-}
-
-// imageMetadata checks that a JPEG carries nothing but what decoding needs:
-// no APPn segment but Adobe's 12-byte APP14, no comment, nothing after the
-// end-of-image marker.
-func (v *verifier) imageMetadata(sd *types.StreamDict, page int, name string) {
-	if len(sd.FilterPipeline) == 0 || sd.FilterPipeline[len(sd.FilterPipeline)-1].Name != "DCTDecode" {
-		return
-	}
-	data := sd.Raw
-	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
-		v.add(finding.UnverifiablePacket, page, "image /%s is not a JPEG", name)
-		return
-	}
-	p := 2
-	for p+2 <= len(data) {
-		if data[p] != 0xFF {
-			v.add(finding.UnverifiablePacket, page, "image /%s: bad marker", name)
-			return
-		}
-		m := data[p+1]
-		if m == 0xD9 {
-			if len(bytes.TrimRight(data[p+2:], "\x00\r\n ")) > 0 {
-				v.add(finding.ImageMetadata, page, "image /%s: data after end of image", name)
-			}
-			return
-		}
-		if m == 0x01 || (m >= 0xD0 && m <= 0xD7) || m == 0xFF {
-			p += 2
-			continue
-		}
-		if p+4 > len(data) {
-			break
-		}
-		n := int(data[p+2])<<8 | int(data[p+3])
-		switch {
-		case m == 0xEE && n == 14 && bytes.HasPrefix(data[p+4:], []byte("Adobe")):
-		case m >= 0xE0 && m <= 0xEF:
-			v.add(finding.ImageMetadata, page, "image /%s: APP%d segment", name, m-0xE0)
-		case m == 0xFE:
-			v.add(finding.ImageMetadata, page, "image /%s: comment segment", name)
-		}
-		p += 2 + n
-		if m == 0xDA { // skip entropy-coded data to the next marker
-			for p+1 < len(data) {
-				i := bytes.IndexByte(data[p:len(data)-1], 0xFF)
-				if i < 0 {
-					p = len(data) - 1
-					break
-				}
-				p += i
-				if n := data[p+1]; n != 0 && (n < 0xD0 || n > 0xD7) {
-					break
-				}
-				p++
-			}
-		}
-	}
-	v.add(finding.ImageMetadata, page, "image /%s: no end-of-image marker", name)
 }
 
 // masks checks that the pixels under each mask, in the image the page

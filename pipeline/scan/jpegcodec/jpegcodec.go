@@ -95,6 +95,34 @@ func Encode(w io.Writer, img image.Image, quality int) error {
 	return err
 }
 
+// Canonical rewrites a JPEG in blindpack's own form, keeping only what a
+// decoder shows: no APPn segment but the Adobe marker some colour
+// transforms need, no comment, no table the frame does not use, one
+// sequential scan, nothing after the end of the image, and no data in the
+// samples beyond the declared width and height.
+//
+// With libjpeg-turbo it is lossless in the DCT domain (as `jpegtran -copy
+// none -optimize`): every block's coefficients are kept, but for the
+// blocks that straddle the image's right or bottom edge, which are decoded,
+// have their invisible samples replaced by the last visible row and column,
+// and are quantised again (their visible samples may move by a level or
+// two); blocks wholly outside the image (padding of the last MCU) become
+// DC-only. Without libjpeg-turbo the image is decoded and encoded again at
+// quality, which loses a little and turns CMYK into YCbCr.
+func Canonical(w io.Writer, data []byte, quality int) error {
+	if useTurbo() {
+		err := turboCanonical(w, data)
+		if !errors.Is(err, errUnsupported) {
+			return err
+		}
+	}
+	img, err := Decode(data)
+	if err != nil {
+		return err
+	}
+	return Encode(w, img, quality)
+}
+
 // errUnsupported sends a request libjpeg-turbo cannot serve to image/jpeg.
 var errUnsupported = errors.New("jpegcodec: not for libjpeg-turbo")
 

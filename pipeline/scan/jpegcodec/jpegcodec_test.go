@@ -8,6 +8,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"io"
 	"testing"
 
 	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
@@ -216,4 +217,160 @@ func BenchmarkCodec(b *testing.B) {
 			}
 		})
 	}
+}
+
+// hiddenJPEG encodes a 64×48 image that is flat grey (200) where visible
+// and a 0/255 checkerboard beyond vw×vh, then declares vw×vh in the frame
+// header: the checkerboard is in the padding of the last blocks and MCUs,
+// where a decoder never shows it. It adds, as a hand-made upload might,
+// the marker in an EXIF segment, a comment, an unused quantisation table
+// and after the end of the image.
+func hiddenJPEG(t *testing.T, grey bool, vw, vh int, marker string) []byte {
+	t.Helper()
+	var img image.Image
+	g := image.NewGray(image.Rect(0, 0, 64, 48))
+	for y := range 48 {
+		for x := range 64 {
+			v := uint8(200)
+			if x >= vw || y >= vh {
+				v = uint8((x + y) % 2 * 255)
+			} else if x < 32 && y < 24 && (x/3+y/5)%2 == 0 {
+				v = 40 // detail inside, to see that it is kept
+			}
+			g.SetGray(x, y, color.Gray{v})
+		}
+	}
+	img = g
+	if !grey {
+		c := image.NewRGBA(g.Rect)
+		for i, v := range g.Pix {
+			copy(c.Pix[4*i:], []byte{v, v / 2, 255 - v, 255})
+		}
+		img = c
+	}
+	data := encodeGo(t, img)
+	sof := bytes.Index(data, []byte{0xFF, 0xC0})
+	binary.BigEndian.PutUint16(data[sof+5:], uint16(vh))
+	binary.BigEndian.PutUint16(data[sof+7:], uint16(vw))
+	exif := append([]byte("Exif\x00\x00MM\x00\x2a\x00\x00\x00\x08\x00\x00"), marker...)
+	dqt := append([]byte{0x03}, bytes.Repeat([]byte(marker), 64)[:64]...)
+	var out []byte
+	out = append(out, 0xFF, 0xD8)
+	out = append(out, segment(0xE1, exif)...)
+	out = append(out, segment(0xFE, []byte(marker))...)
+	out = append(out, segment(0xDB, dqt)...)
+	out = append(out, data[2:]...)
+	return append(out, marker...)
+}
+
+func segment(m byte, body []byte) []byte {
+	return append([]byte{0xFF, m, byte((len(body) + 2) >> 8), byte(len(body) + 2)}, body...)
+}
+
+// TestCanonical: the rewritten JPEG keeps the visible image (bit for bit
+// away from the edges with libjpeg-turbo) and nothing else: no marker
+// text, only the segments decoding needs, nothing after the end, and the
+// samples beyond the declared size carry no trace of what was there.
+func TestCanonical(t *testing.T) {
+	const marker = "ZHANGSAN-ACME"
+	backends(t, func(t *testing.T) {
+		for _, tc := range []struct {
+			name   string
+			grey   bool
+			vw, vh int
+		}{
+			{"grey, partial edge blocks", true, 61, 45},
+			{"colour, partial edge blocks", false, 61, 45},
+			{"colour, a padding block column", false, 49, 45},
+			{"colour, whole MCUs", false, 64, 48},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				in := hiddenJPEG(t, tc.grey, tc.vw, tc.vh, marker)
+				var b bytes.Buffer
+				if err := jpegcodec.Canonical(&b, in, 90); err != nil {
+					t.Fatal(err)
+				}
+				out := b.Bytes()
+				if bytes.Contains(out, []byte(marker)) {
+					t.Error("marker text in the output")
+				}
+				if !bytes.HasSuffix(out, []byte{0xFF, 0xD9}) {
+					t.Error("output does not end with its end-of-image marker")
+				}
+				for _, m := range markers(out) {
+					if m != 0xDB && m != 0xC4 && m != 0xC0 && m != 0xC1 && m != 0xDA {
+						t.Errorf("segment %#x written", m)
+					}
+				}
+				dqts := bytes.Count(out[:bytes.Index(out, []byte{0xFF, 0xDA})], []byte{0xFF, 0xDB})
+				if tables := 2; tc.grey && dqts != 1 || !tc.grey && dqts > tables {
+					t.Errorf("%d quantisation table segments", dqts)
+				}
+				got, err := jpeg.Decode(bytes.NewReader(out))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got.Bounds() != image.Rect(0, 0, tc.vw, tc.vh) {
+					t.Fatalf("bounds %v", got.Bounds())
+				}
+				// Inside, away from the edge blocks, the image is the same.
+				want, err := jpegcodec.DecodeGrayScaled(in, 8, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				have, err := jpegcodec.DecodeGrayScaled(out, 8, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				tol := 0
+				if !jpegcodec.Native() {
+					tol = 32 // decoded and encoded again: generation loss on sharp edges
+				}
+				for y := range 24 {
+					for x := range 40 {
+						if d := int(have.GrayAt(x, y).Y) - int(want.GrayAt(x, y).Y); d < -tol || d > tol {
+							t.Fatalf("pixel (%d,%d) %d, was %d", x, y, have.GrayAt(x, y).Y, want.GrayAt(x, y).Y)
+						}
+					}
+				}
+				// Declared 64×48 again, the padding repeats the nearest
+				// visible pixel (or, in a padding block, its neighbour's
+				// mean), not the checkerboard.
+				revealed := bytes.Clone(out)
+				sof := bytes.Index(revealed, []byte{0xFF, 0xC0})
+				if sof < 0 {
+					sof = bytes.Index(revealed, []byte{0xFF, 0xC1})
+				}
+				binary.BigEndian.PutUint16(revealed[sof+5:], 48)
+				binary.BigEndian.PutUint16(revealed[sof+7:], 64)
+				full, err := jpeg.Decode(bytes.NewReader(revealed))
+				if err != nil {
+					t.Fatal(err)
+				}
+				fg := jpegcodec.Gray(full)
+				for y := range 48 {
+					for x := range 64 {
+						if x < tc.vw && y < tc.vh {
+							continue
+						}
+						edge := int(fg.GrayAt(min(x, tc.vw-1), min(y, tc.vh-1)).Y)
+						if d := int(fg.GrayAt(x, y).Y) - edge; d < -16 || d > 16 {
+							t.Fatalf("hidden pixel (%d,%d) is %d, the edge %d", x, y, fg.GrayAt(x, y).Y, edge)
+						}
+					}
+				}
+			})
+		}
+	})
+}
+
+func TestCanonicalCorrupt(t *testing.T) {
+	data := encodeGo(t, testImages()["grey"])
+	backends(t, func(t *testing.T) {
+		for name, d := range map[string][]byte{"truncated": data[:len(data)/2], "empty": {}, "not jpeg": []byte("GIF89a")} {
+			if err := jpegcodec.Canonical(io.Discard, d, 90); !errors.Is(err, jpegcodec.ErrCorrupt) {
+				t.Errorf("%s: %v, want ErrCorrupt", name, err)
+			}
+		}
+	})
 }

@@ -14,3 +14,5 @@ func turboDecode([]byte) (image.Image, error) { return nil, errUnsupported }
 func turboDecodeGray([]byte, int, []byte) (*image.Gray, error) { return nil, errUnsupported }
 
 func turboEncode(io.Writer, image.Image, int) error { return errUnsupported }
+
+func turboCanonical(io.Writer, []byte) error { return errUnsupported }

@@ -3,7 +3,7 @@
 package jpegcodec
 
 /*
-#cgo LDFLAGS: -ljpeg
+#cgo LDFLAGS: -ljpeg -lm
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -158,6 +158,140 @@ static int bp_encode(const unsigned char *pix, int w, int h, int stride, int com
 	jpeg_destroy_compress(&c);
 	return 0;
 }
+
+// Canonical transcoding: the coefficients of every block are kept as they
+// are, except in the blocks that straddle the right or bottom edge of a
+// component, whose invisible samples are replaced by copies of the last
+// visible ones (the block is decoded, edge-extended and encoded again),
+// so that nothing outside the declared size can hold data. Blocks wholly
+// outside it (padding of the last MCU) are written by jpeg_write_coefficients
+// as DC-only dummies.
+#include <math.h>
+
+static double bp_cos[8][8]; // bp_cos[x][u] = C(u)/2 · cos((2x+1)uπ/16)
+
+// bp_cos_init fills bp_cos; called once, from the package's init.
+static void bp_cos_init(void) {
+	for (int x = 0; x < 8; x++) {
+		for (int u = 0; u < 8; u++) {
+			double cu = u == 0 ? sqrt(0.5) : 1.0;
+			bp_cos[x][u] = cu / 2 * cos((2 * x + 1) * u * M_PI / 16);
+		}
+	}
+}
+
+// bp_edge_block re-encodes one block of which only vw columns and vh rows
+// (1–8) are visible. q is the quantisation table in natural order.
+static void bp_edge_block(JCOEF *blk, const UINT16 *q, int vw, int vh) {
+	double f[64], t[64], px[64], ext[64];
+	for (int k = 0; k < 64; k++) f[k] = (double)blk[k] * q[k];
+	// Inverse DCT: rows of frequencies (v) to rows of samples (y), then columns.
+	for (int v = 0; v < 8; v++)
+		for (int x = 0; x < 8; x++) {
+			double s = 0;
+			for (int u = 0; u < 8; u++) s += bp_cos[x][u] * f[v * 8 + u];
+			t[v * 8 + x] = s;
+		}
+	for (int y = 0; y < 8; y++)
+		for (int x = 0; x < 8; x++) {
+			double s = 0;
+			for (int v = 0; v < 8; v++) s += bp_cos[y][v] * t[v * 8 + x];
+			// The sample as a decoder shows it: rounded, level-shifted, clamped.
+			double p = floor(s + 128.5);
+			px[y * 8 + x] = p < 0 ? 0 : p > 255 ? 255 : p;
+		}
+	// The invisible samples repeat the last visible row and column.
+	for (int y = 0; y < 8; y++)
+		for (int x = 0; x < 8; x++)
+			ext[y * 8 + x] = px[(y < vh ? y : vh - 1) * 8 + (x < vw ? x : vw - 1)] - 128;
+	for (int y = 0; y < 8; y++)
+		for (int u = 0; u < 8; u++) {
+			double s = 0;
+			for (int x = 0; x < 8; x++) s += bp_cos[x][u] * ext[y * 8 + x];
+			t[y * 8 + u] = s;
+		}
+	for (int v = 0; v < 8; v++)
+		for (int u = 0; u < 8; u++) {
+			double s = 0;
+			for (int y = 0; y < 8; y++) s += bp_cos[y][v] * t[y * 8 + u];
+			double c = floor(s / q[v * 8 + u] + 0.5);
+			blk[v * 8 + u] = (JCOEF)(c < -32767 ? -32767 : c > 32767 ? 32767 : c);
+		}
+}
+
+static void bp_edges(struct jpeg_decompress_struct *d, jvirt_barray_ptr *coefs) {
+	for (int ci = 0; ci < d->num_components; ci++) {
+		jpeg_component_info *cp = d->comp_info + ci;
+		JQUANT_TBL *qt = cp->quant_table;
+		if (qt == NULL) continue;
+		int bw = cp->width_in_blocks, bh = cp->height_in_blocks;
+		int vw = cp->downsampled_width - 8 * (bw - 1);   // visible columns of the last block column
+		int vh = cp->downsampled_height - 8 * (bh - 1);  // visible rows of the last block row
+		if (vw < 1 || vw > 8 || vh < 1 || vh > 8) continue; // cannot happen for a valid header
+		for (int by = 0; by < bh; by++) {
+			int rows = by == bh - 1 ? vh : 8;
+			if (vw == 8 && rows == 8) continue;
+			JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[ci], by, 1, TRUE);
+			if (vw < 8) bp_edge_block(row[0][bw - 1], qt->quantval, vw, rows);
+			if (rows < 8) {
+				for (int bx = 0; bx < bw - (vw < 8 ? 1 : 0); bx++) bp_edge_block(row[0][bx], qt->quantval, 8, rows);
+			}
+		}
+	}
+}
+
+// bp_canonical rewrites a JPEG from its coefficients: one set of tables
+// (those the frame uses, Huffman codes optimised for this image), one
+// sequential scan, no JFIF, APPn or comment segment, nothing after the
+// end of the image; an Adobe marker only where the colour transform needs
+// it (RGB, CMYK, YCCK). *outbuf is malloc'd; the caller frees it.
+static int bp_canonical(const unsigned char *data, unsigned long n,
+		unsigned char **outbuf, unsigned long *outlen, char *msg) {
+	struct jpeg_decompress_struct d;
+	struct jpeg_compress_struct c;
+	bp_err e;
+	bp_init_err(&e, &d);
+	c.err = d.err;
+	*outbuf = NULL;
+	*outlen = 0;
+	if (setjmp(e.jb)) {
+		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
+		jpeg_destroy_compress(&c);
+		jpeg_destroy_decompress(&d);
+		if (*outbuf) { free(*outbuf); *outbuf = NULL; }
+		return 1;
+	}
+	jpeg_create_decompress(&d);
+	jpeg_create_compress(&c);
+	jpeg_mem_src(&d, data, n);
+	jpeg_read_header(&d, TRUE);
+	jvirt_barray_ptr *coefs = jpeg_read_coefficients(&d);
+	if (e.warnings > 0) {
+		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
+		jpeg_destroy_compress(&c);
+		jpeg_destroy_decompress(&d);
+		return 1;
+	}
+	jpeg_copy_critical_parameters(&d, &c);
+	c.write_JFIF_header = FALSE;
+	c.optimize_coding = TRUE;
+	c.restart_interval = 0;
+	c.restart_in_rows = 0;
+	bp_edges(&d, coefs);
+	jpeg_mem_dest(&c, outbuf, outlen);
+	jpeg_write_coefficients(&c, coefs);
+	jpeg_finish_compress(&c);
+	jpeg_destroy_compress(&c);
+	jpeg_finish_decompress(&d);
+	jpeg_destroy_decompress(&d);
+	if (e.warnings > 0) {
+		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
+		free(*outbuf);
+		*outbuf = NULL;
+		return 1;
+	}
+	return 0;
+}
 */
 import "C"
 
@@ -169,6 +303,8 @@ import (
 )
 
 const haveTurbo = true
+
+func init() { C.bp_cos_init() }
 
 // maxJPEGBytes keeps lengths within C's unsigned long on every platform
 // cgo builds for; uploads are far smaller.
@@ -268,6 +404,21 @@ func turboEncode(wr io.Writer, img image.Image, quality int) error {
 	msg := make([]C.char, C.JMSG_LENGTH_MAX)
 	if C.bp_encode((*C.uchar)(unsafe.Pointer(&pix[0])), C.int(b.Dx()), C.int(b.Dy()), C.int(stride), C.int(comps), C.int(quality), &out, &n, &msg[0]) != 0 {
 		return fmt.Errorf("jpegcodec: encode: %s", cmsg(msg))
+	}
+	defer C.free(unsafe.Pointer(out))
+	_, err := wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
+	return err
+}
+
+func turboCanonical(wr io.Writer, data []byte) error {
+	if len(data) == 0 || len(data) >= maxJPEGBytes {
+		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(data))
+	}
+	var out *C.uchar
+	var n C.ulong
+	msg := make([]C.char, C.JMSG_LENGTH_MAX)
+	if C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), &out, &n, &msg[0]) != 0 {
+		return fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
 	}
 	defer C.free(unsafe.Pointer(out))
 	_, err := wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))

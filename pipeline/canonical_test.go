@@ -1,0 +1,190 @@
+package pipeline_test
+
+import (
+	"bytes"
+	"compress/zlib"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/blindpack/blindpack/internal/pdfcheck"
+	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
+)
+
+// TestPacketImagesCanonical: an unmasked upload carries the applicant's
+// name where a viewer does not look — in segments, in an unused table,
+// after the end of the image, in the rows of the last MCU below the
+// declared height, after a PNG's zlib stream — and none of it reaches the
+// packet (the verifier would refuse it if it did). The packet is then read with pdfimages -all: every stored image
+// is searched byte by byte, and decoded at the size its stream really has.
+func TestPacketImagesCanonical(t *testing.T) {
+	p := newPipeline(t)
+	dir0, base := sample(t, "eng-intermediate")
+	orig, err := os.ReadFile(filepath.Join(dir0, material(base, "continuing_education").File))
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := []byte(base.Identity.Name)
+	for _, c := range []struct {
+		name string
+		make func(t *testing.T, dir string) (file string, hidden int)
+	}{
+		{"JPEG: comment, EXIF and XMP (exiftool)", func(t *testing.T, dir string) (string, int) {
+			os.WriteFile(filepath.Join(dir, "in.jpg"), orig, 0o644)
+			sh(t, dir, "exiftool", "-q", "-overwrite_original", "-Comment="+base.Identity.Name,
+				"-Artist="+base.Identity.Name, "-XMP-dc:Creator="+base.Identity.Employer, "in.jpg")
+			return "in.jpg", 0
+		}},
+		{"JPEG: the name in an unused quantisation table and after the end", func(t *testing.T, dir string) (string, int) {
+			table := append([]byte{0x03}, append(bytes.Clone(name), make([]byte, 64)...)[:64]...)
+			data := slices.Concat(orig[:2], []byte{0xFF, 0xDB, 0, 67}, table, orig[2:], name)
+			os.WriteFile(filepath.Join(dir, "in.jpg"), data, 0o644)
+			return "in.jpg", 0
+		}},
+		{"JPEG: a pattern in the rows below the declared height (cjpeg, then the frame header edited)", func(t *testing.T, dir string) (string, int) {
+			img, err := jpeg.Decode(bytes.NewReader(orig))
+			if err != nil {
+				t.Fatal(err)
+			}
+			g := jpegcodec.Gray(img)
+			b := g.Bounds()
+			h := (b.Dy() + 7) / 8 * 8
+			if h == b.Dy() {
+				h += 8
+			}
+			tall := image.NewGray(image.Rect(0, 0, b.Dx(), h))
+			copy(tall.Pix, g.Pix)
+			for y := b.Dy(); y < h; y++ {
+				for x := range b.Dx() {
+					tall.SetGray(x, y, color.Gray{uint8((x/2 + y) % 2 * 255)})
+				}
+			}
+			var pgm bytes.Buffer
+			fmt.Fprintf(&pgm, "P5\n%d %d\n255\n", b.Dx(), h)
+			pgm.Write(tall.Pix)
+			os.WriteFile(filepath.Join(dir, "tall.pgm"), pgm.Bytes(), 0o644)
+			sh(t, dir, "cjpeg", "-quality", "90", "-outfile", "tall.jpg", "tall.pgm")
+			data, err := os.ReadFile(filepath.Join(dir, "tall.jpg"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			sof := bytes.Index(data, []byte{0xFF, 0xC0})
+			binary.BigEndian.PutUint16(data[sof+5:], uint16(b.Dy()))
+			os.WriteFile(filepath.Join(dir, "in.jpg"), data, 0o644)
+			return "in.jpg", h - b.Dy()
+		}},
+		{"PNG: the name after the zlib stream, and in a text chunk (convert)", func(t *testing.T, dir string) (string, int) {
+			os.WriteFile(filepath.Join(dir, "ce.jpg"), orig, 0o644)
+			sh(t, dir, "convert", "ce.jpg", "-set", "comment", base.Identity.Name, "in.png")
+			data, err := os.ReadFile(filepath.Join(dir, "in.png"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			os.WriteFile(filepath.Join(dir, "in.png"), appendAfterZlib(t, data, name), 0o644)
+			return "in.png", 0
+		}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, sub := sample(t, "eng-intermediate")
+			// The summary goes to reviewers, and needs no masks.
+			m := material(sub, "performance_summary")
+			file, hidden := c.make(t, dir)
+			m.File, m.Masks = file, nil
+			rep, pdf := process(t, p, dir, sub)
+			if rep.Status != pipeline.Accepted {
+				t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
+			}
+			inPacket := false
+			for _, e := range rep.Packet.Index {
+				inPacket = inPacket || sub.Materials[e.Material].File == file
+			}
+			if !inPacket {
+				t.Fatal("the page is not in the packet")
+			}
+			if bytes.Contains(pdf, name) {
+				t.Error("the name's bytes are in the packet")
+			}
+			path := pdfcheck.File(t, pdf)
+			for _, im := range pdfcheck.StoredImages(t, path) {
+				if bytes.Contains(im.Data, name) || bytes.Contains(im.Data, []byte(base.Identity.Employer)) {
+					t.Errorf("%s holds the identity", im.Name)
+				}
+				if im.JPEG && hidden > 0 {
+					checkPadding(t, im.Data)
+				}
+			}
+		})
+	}
+}
+
+// checkPadding decodes a grey JPEG at the size its blocks really have:
+// the rows below the declared height must repeat the last visible row
+// (to within quantisation), not carry a pattern.
+func checkPadding(t *testing.T, data []byte) {
+	t.Helper()
+	cfg, err := jpeg.DecodeConfig(bytes.NewReader(data))
+	if err != nil || cfg.ColorModel != color.GrayModel || cfg.Height%8 == 0 {
+		return // not the page under test
+	}
+	full := bytes.Clone(data)
+	sof := bytes.Index(full, []byte{0xFF, 0xC0})
+	if sof < 0 {
+		sof = bytes.Index(full, []byte{0xFF, 0xC1})
+	}
+	h := (cfg.Height + 7) / 8 * 8
+	binary.BigEndian.PutUint16(full[sof+5:], uint16(h))
+	img, err := jpeg.Decode(bytes.NewReader(full))
+	if err != nil {
+		t.Fatalf("decode at the stream's size %dx%d: %v", cfg.Width, h, err)
+	}
+	g := img.(*image.Gray)
+	for y := cfg.Height; y < h; y++ {
+		for x := range cfg.Width {
+			if d := int(g.GrayAt(x, y).Y) - int(g.GrayAt(x, cfg.Height-1).Y); d < -24 || d > 24 {
+				t.Fatalf("hidden pixel (%d,%d) is %d, the last visible row %d", x, y, g.GrayAt(x, y).Y, g.GrayAt(x, cfg.Height-1).Y)
+			}
+		}
+	}
+}
+
+// appendAfterZlib rewrites a PNG's image data as one IDAT chunk holding
+// the zlib stream and then extra: a decoder stops at the stream's end.
+func appendAfterZlib(t *testing.T, png, extra []byte) []byte {
+	t.Helper()
+	var idat []byte
+	out := slices.Clone(png[:8])
+	for p := 8; p+12 <= len(png); {
+		n := int(binary.BigEndian.Uint32(png[p:]))
+		typ := string(png[p+4 : p+8])
+		chunk := png[p : p+12+n]
+		p += 12 + n
+		switch typ {
+		case "IDAT":
+			idat = append(idat, chunk[8:8+n]...)
+			continue
+		case "IEND":
+			zr, err := zlib.NewReader(bytes.NewReader(idat))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := io.Copy(io.Discard, zr); err != nil {
+				t.Fatal(err)
+			}
+			body := slices.Concat([]byte("IDAT"), idat, extra)
+			out = binary.BigEndian.AppendUint32(out, uint32(len(body)-4))
+			out = append(out, body...)
+			out = binary.BigEndian.AppendUint32(out, crc32.ChecksumIEEE(body))
+		}
+		out = append(out, chunk...)
+	}
+	return out
+}
