@@ -595,6 +595,32 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("release and return take a held submission and a reason", func(t *testing.T) {
+		// This server's worker has no OCR gate: nothing is held. The
+		// decisions themselves are the workers' and the console's tests.
+		for _, tc := range []struct {
+			name, path, tok string
+			body            []byte
+			want            int
+		}{
+			{"not held", "/release", e.tok["admin"], []byte(`{"reason":"OCR misread"}`), 409},
+			{"return, not held", "/return", e.tok["admin"], []byte(`{"reason":"name readable"}`), 409},
+			{"no reason", "/release", e.tok["admin"], []byte(`{"reason":" "}`), 400},
+			{"empty", "/return", e.tok["admin"], []byte(`{}`), 400},
+			{"reviewer", "/release", e.tok["E-0042"], []byte(`{"reason":"x"}`), 403},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				r := e.do("POST", "/v1/submissions/"+subB.SubmissionID+tc.path, tc.tok, tc.body)
+				if r.code != tc.want {
+					t.Fatalf("%d %s, want %d", r.code, r.body, tc.want)
+				}
+			})
+		}
+		if r := e.do("POST", "/v1/submissions/nobody-r1/release", e.tok["admin"], []byte(`{"reason":"x"}`)); r.code != 404 {
+			t.Errorf("unknown submission: %d %s", r.code, r.body)
+		}
+	})
+
 	t.Run("failures", func(t *testing.T) {
 		// A submission whose upload never arrived is returned; a task
 		// nobody can act on is archived.

@@ -115,6 +115,29 @@ func TestAccessMatrix(t *testing.T) {
 		}
 	})
 
+	t.Run("release and return check reasons and the hold", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, reason string
+			want         error
+		}{
+			{"no reason", "  ", client.ErrInvalidReason},
+			{"CR LF", "ok\r\nforged line", client.ErrInvalidReason},
+			{"not held", "OCR misread", client.ErrNotHeld},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				if _, err := e.admin.Release(ctx, sub.SubmissionID, tc.reason); !errors.Is(err, tc.want) {
+					t.Errorf("Release = %v, want %v", err, tc.want)
+				}
+				if _, err := e.admin.Return(ctx, sub.SubmissionID, tc.reason); !errors.Is(err, tc.want) {
+					t.Errorf("Return = %v, want %v", err, tc.want)
+				}
+			})
+		}
+		if _, err := e.admin.Release(ctx, "nobody-r1", "ok"); !errors.Is(err, client.ErrUnknownSubmission) {
+			t.Errorf("unknown submission: %v", err)
+		}
+	})
+
 	t.Run("one strict decoder for every body", func(t *testing.T) {
 		anon := "2024-AAAA-AAAA"
 		for _, tc := range []struct {

@@ -278,6 +278,8 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	s.route("GET /v1/submissions/{id}", []Role{RoleUploadService, RoleAdministrator}, s.getSubmission)
 
 	s.route("POST /v1/submissions/{id}/reprocess", admin, s.reprocess)
+	s.route("POST /v1/submissions/{id}/release", admin, s.release)
+	s.route("POST /v1/submissions/{id}/return", admin, s.giveBack)
 	s.route("GET /v1/assignments", admin, s.listAssignments)
 	s.route("POST /v1/assignments", admin, s.assign)
 	s.route("DELETE /v1/assignments/{anon}/{reviewer}", admin, s.unassign)

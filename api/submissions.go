@@ -228,3 +228,39 @@ func (s *Server) submissionDoc(ctx context.Context, key string) (*pipeline.Submi
 	}
 	return sub, nil
 }
+
+// release and giveBack are an administrator's decisions on a held
+// submission (workers.Resolve): the reason is required and audited with
+// the caller's address; the decision runs on the critical queue.
+func (s *Server) release(w http.ResponseWriter, r *http.Request, p Principal) {
+	s.resolveHeld(w, r, p, workers.Release)
+}
+
+func (s *Server) giveBack(w http.ResponseWriter, r *http.Request, p Principal) {
+	s.resolveHeld(w, r, p, workers.Return)
+}
+
+func (s *Server) resolveHeld(w http.ResponseWriter, r *http.Request, p Principal, d workers.Decision) {
+	id := r.PathValue("id")
+	if !pipeline.ValidID(id) {
+		writeError(w, wire.CodeInvalidParameter, "invalid submission id")
+		return
+	}
+	var req wire.ResolveRequest
+	if !decodeBody(w, r, maxSmallBody, &req) {
+		return
+	}
+	task, err := workers.Resolve(r.Context(), s.d.Queue, s.d.State, s.d.Buckets.Reports, id, d, p.Actor(), req.Reason, s.clientAddr(r))
+	switch {
+	case errors.Is(err, pipeline.ErrBadReason):
+		writeError(w, wire.CodeInvalidReason, err.Error())
+	case errors.Is(err, workers.ErrUnknownSubmission):
+		writeError(w, wire.CodeUnknownSubmission, "")
+	case errors.Is(err, workers.ErrNotHeld):
+		writeError(w, wire.CodeNotHeld, "")
+	case err != nil:
+		s.internalError(w, r, string(d), err)
+	default:
+		writeJSON(w, http.StatusAccepted, wire.Resolved{Status: wire.StatusQueued, SubmissionID: id, Decision: string(d), TaskID: task})
+	}
+}

@@ -224,6 +224,23 @@ func (c *Client) Reprocess(ctx context.Context, id string, req wire.ReprocessReq
 	return v, err
 }
 
+// Release publishes the staged packet of a held submission (the OCR hit
+// was a misreading); the reason is required and audited. ErrNotHeld when
+// the submission is not held.
+func (c *Client) Release(ctx context.Context, id, reason string) (wire.Resolved, error) {
+	var v wire.Resolved
+	_, err := c.call(ctx, http.MethodPost, "/v1/submissions/"+url.PathEscape(id)+"/release", nil, wire.ResolveRequest{Reason: reason}, &v)
+	return v, err
+}
+
+// Return sends a held submission back to the applicant with the OCR hits
+// as findings (a return); the reason is required and audited.
+func (c *Client) Return(ctx context.Context, id, reason string) (wire.Resolved, error) {
+	var v wire.Resolved
+	_, err := c.call(ctx, http.MethodPost, "/v1/submissions/"+url.PathEscape(id)+"/return", nil, wire.ResolveRequest{Reason: reason}, &v)
+	return v, err
+}
+
 // Assign gives a reviewer the packet of an anonymous code.
 func (c *Client) Assign(ctx context.Context, anonCode, reviewer string) (wire.Assignment, error) {
 	var v wire.Assignment

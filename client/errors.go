@@ -61,6 +61,7 @@ var (
 	ErrInvalidReason        = sentinel(wire.CodeInvalidReason)
 	ErrInvalidBatch         = sentinel(wire.CodeInvalidBatch)
 	ErrInternal             = sentinel(wire.CodeInternal)
+	ErrNotHeld              = sentinel(wire.CodeNotHeld)
 )
 
 // Sentinels maps every code to its sentinel.
@@ -70,7 +71,7 @@ func init() {
 	for _, e := range []*Error{ErrUnauthenticated, ErrForbidden, ErrNotAssigned, ErrNotFound, ErrMethodNotAllowed,
 		ErrUnknownSubmission, ErrUnknownAnonCode, ErrUnknownAssignment, ErrPacketUnavailable, ErrInvalidParameter,
 		ErrMalformedJSON, ErrUnsupportedMediaType, ErrBodyTooLarge, ErrInvalidSubmission, ErrSubmissionConflict,
-		ErrInvalidOverride, ErrInvalidReason, ErrInvalidBatch, ErrInternal} {
+		ErrInvalidOverride, ErrInvalidReason, ErrInvalidBatch, ErrInternal, ErrNotHeld} {
 		Sentinels[e.Code] = e
 	}
 }

@@ -11,6 +11,22 @@ import (
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
 
+// FindingBox reads the box a finding places on its page ("box [x0 y0 x1
+// y1]" in its Detail, in fractions of the page as displayed: OCR's
+// identity_visible), which the contact sheet draws.
+func FindingBox(f finding.Finding) ([4]float64, bool) {
+	var b [4]float64
+	if _, err := fmt.Sscanf(f.Detail, "box [%g %g %g %g]", &b[0], &b[1], &b[2], &b[3]); err != nil {
+		return b, false
+	}
+	for _, v := range b {
+		if v < 0 || v > 1 {
+			return b, false
+		}
+	}
+	return b, b[0] < b[2] && b[1] < b[3]
+}
+
 // ContactSheet draws every page of a submission as a thumbnail, with the
 // report's failing pages outlined and labelled and the masks drawn. It reads
 // the files again: sheets are made for rejected submissions only, and
@@ -49,6 +65,11 @@ func (p *Pipeline) ContactSheet(ctx context.Context, sub *Submission, src Source
 			for _, mk := range m.Masks {
 				if mk.Page == n {
 					th.Masks = append(th.Masks, mk.Rect)
+				}
+			}
+			for _, f := range th.Findings {
+				if b, ok := FindingBox(f); ok {
+					th.Hits = append(th.Hits, b)
 				}
 			}
 			if page, err := f.Page(n); err == nil {

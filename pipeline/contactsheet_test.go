@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/storage/localdir"
 	"github.com/blindpack/blindpack/workers"
 )
@@ -51,5 +52,24 @@ func TestContactSheetOutlinesFailingPages(t *testing.T) {
 		f, _ := os.Create(filepath.Join(os.Getenv("BLINDPACK_WRITE_SHEET"), "contact-sheet.png"))
 		png.Encode(f, img)
 		f.Close()
+	}
+}
+
+func TestFindingBox(t *testing.T) {
+	for _, c := range []struct {
+		detail string
+		want   [4]float64
+		ok     bool
+	}{
+		{"box [0.1000 0.2000 0.3000 0.2500]", [4]float64{0.1, 0.2, 0.3, 0.25}, true},
+		{"", [4]float64{}, false},
+		{"box [0.3 0.2 0.1 0.25]", [4]float64{}, false},
+		{"box [0.1 0.2 1.3 0.25]", [4]float64{}, false},
+		{"measured 3", [4]float64{}, false},
+	} {
+		got, ok := pipeline.FindingBox(finding.Finding{Detail: c.detail})
+		if ok != c.ok || ok && got != c.want {
+			t.Errorf("FindingBox(%q) = %v %v", c.detail, got, ok)
+		}
 	}
 }

@@ -32,6 +32,10 @@ const (
 	// Refused: not processed at all (e.g. too many returns, outside the
 	// campaign window).
 	Refused Status = "refused"
+	// Held: the packet was built but OCR read the identity outside the
+	// masks; it stays staged, unpublished, until an administrator releases
+	// it (an OCR misreading) or returns it to the applicant.
+	Held Status = "held"
 )
 
 // Outcome is what a submission's Status does to its application.
@@ -54,6 +58,7 @@ var outcomes = map[Status]Outcome{
 	Accepted: {Application: AppAccepted, ZH: "已通过"},
 	Rejected: {Application: AppReturned, Return: true, Attention: true, ZH: "已退回"},
 	Refused:  {Attention: true, ZH: "已拒收"},
+	Held:     {Attention: true, ZH: "待人工核查"},
 }
 
 // Outcome returns what s does to its application; ok is false when s is

@@ -33,7 +33,7 @@ func TestStatusVocabulary(t *testing.T) {
 	if got := pipeline.ReturnStatuses(); !slices.Equal(got, []pipeline.Status{pipeline.Rejected}) {
 		t.Errorf("returns %v", got)
 	}
-	if pipeline.Refused.Decides() || !pipeline.Accepted.Decides() || !pipeline.Rejected.Decides() || pipeline.Status("").Decides() {
+	if pipeline.Held.Decides() || slices.Contains(pipeline.ReturnStatuses(), pipeline.Held) || pipeline.Refused.Decides() || !pipeline.Accepted.Decides() || !pipeline.Rejected.Decides() || pipeline.Status("").Decides() {
 		t.Error("Decides")
 	}
 }
@@ -53,12 +53,16 @@ func TestListed(t *testing.T) {
 		{pipeline.AppAccepted, pipeline.Refused, "refused", true},
 		{pipeline.AppPending, pipeline.Refused, "refused", true},
 		{pipeline.AppReturned, pipeline.Refused, "refused", true},
+		// A hold is not a return and decides nothing: listed as held,
+		// for an administrator to release or return.
+		{pipeline.AppPending, pipeline.Held, "held", true},
+		{pipeline.AppReturned, pipeline.Held, "held", true},
 	} {
 		if got, ok := pipeline.Listed(c.app, c.last); got != c.listed || ok != c.ok {
 			t.Errorf("Listed(%s, %s) = %q %v, want %q %v", c.app, c.last, got, ok, c.listed, c.ok)
 		}
 	}
-	if got := pipeline.Listings(); !slices.Equal(got, []string{"abandoned", "returned", "refused"}) {
+	if got := pipeline.Listings(); !slices.Equal(got, []string{"abandoned", "returned", "held", "refused"}) {
 		t.Errorf("listings %v", got)
 	}
 }

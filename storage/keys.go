@@ -53,6 +53,20 @@ func PacketKey(campaign, anonCode string) string {
 	return path.Join(campaign, anonCode, "packet.pdf")
 }
 
+// StagedPacketKey is where a packet waits in the uploads bucket, beside
+// the originals and out of reviewers' reach, until the OCR gate has passed
+// it or an administrator has released it.
+func StagedPacketKey(campaign, applicantID, submissionID string) string {
+	return path.Join("staged", campaign, applicantID, submissionID+".pdf")
+}
+
+// StagedReportKey is where the report of a staged packet waits in the
+// uploads bucket while OCR reads the packet: the report proper is written
+// only once the gate has decided.
+func StagedReportKey(campaign, applicantID, submissionID string) string {
+	return path.Join("staged", campaign, applicantID, submissionID+".json")
+}
+
 // ReportKey is where the report of one submission is written in the reports
 // bucket.
 func ReportKey(campaign, applicantID, submissionID string) string {

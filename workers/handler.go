@@ -40,8 +40,9 @@ type Handler struct {
 	State *state.Store
 	// Actor names this worker in the audit trail (default "worker").
 	Actor string
-	// OCRQueue, when set, queues the optional OCR check of every accepted
-	// packet on the low queue.
+	// OCRQueue, when set, turns the OCR gate on: an accepted packet is
+	// staged, not published, and its reading queued on the OCR queue; the
+	// reading publishes it or holds the submission for an administrator.
 	OCRQueue *asynq.Client
 	// Metrics, when set, counts outcomes and times jobs and stages.
 	Metrics *Metrics
@@ -96,7 +97,6 @@ func (h *Handler) log() *slog.Logger {
 // the same object), then the report, which is the sign that the submission
 // is done.
 func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
-	log := h.log().With("submission", p.SubmissionID, "campaign", p.Campaign)
 	began := time.Now()
 	sub, rep, err := h.loadSubmission(ctx, p)
 	if err != nil {
@@ -128,6 +128,11 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		if err != nil {
 			return err
 		}
+		if rep.Status == pipeline.Accepted && h.gated() {
+			// Staged, not published: no reviewer sees the packet, and the
+			// report is not written, until the OCR gate has read it.
+			return h.stage(ctx, p, tmp, rep)
+		}
 		if rep.Status == pipeline.Accepted {
 			if err := h.publishPacket(ctx, tmp, rep); err != nil {
 				return err
@@ -135,8 +140,29 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		} else if err := h.contactSheet(ctx, sub, rep); err != nil {
 			return err
 		}
+		if h.gated() {
+			// An earlier run's packet waiting for its reading is not this
+			// run's: without its staged report the reading decides nothing.
+			if err := h.Buckets.Uploads.Delete(ctx, storage.StagedReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				return fmt.Errorf("workers: drop staged report: %w", err)
+			}
+		}
 	}
+	if err := h.decide(ctx, runOf(ctx, p.SubmissionID), p, sub, rep); err != nil {
+		return err
+	}
+	h.Metrics.done(rep, time.Since(began))
+	return nil
+}
+
+// decide records a submission's outcome, writes its report and tells the
+// webhooks: the end of every run, whoever decided — the process task, the
+// OCR gate, or an administrator resolving a hold. sub is nil for a
+// document nobody could read. run names the task run, so that a re-run
+// emits the same event id.
+func (h *Handler) decide(ctx context.Context, run string, p ProcessPayload, sub *pipeline.Submission, rep *pipeline.Report) error {
 	var app *state.Application
+	var err error
 	if sub != nil { // a document nobody could read is not the applicant's return
 		if app, err = h.record(ctx, p, sub, rep); err != nil {
 			return err
@@ -147,25 +173,19 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 	if err := h.Buckets.Reports.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("workers: write report: %w", err)
 	}
-	log.Info("report written", "status", rep.Status, "findings", len(rep.Findings), "anon_code", rep.AnonCode)
-	// After the report: a receiver that reads it on the event finds it. A
-	// re-run of this task emits the same event id.
-	run, ok := asynq.GetTaskID(ctx)
-	if !ok {
-		run = p.SubmissionID
+	h.log().Info("report written", "submission", p.SubmissionID, "campaign", p.Campaign, "status", rep.Status,
+		"findings", len(rep.Findings), "anon_code", rep.AnonCode)
+	// After the report: a receiver that reads it on the event finds it.
+	return h.Webhooks.SubmissionDecided(ctx, run, rep, app, h.Pipeline.Policy().Returns.MaxReturns)
+}
+
+// runOf names the task run ctx belongs to: its asynq task id, or the
+// submission id outside a queue.
+func runOf(ctx context.Context, submissionID string) string {
+	if run, ok := asynq.GetTaskID(ctx); ok {
+		return run
 	}
-	if err := h.Webhooks.SubmissionDecided(ctx, run, rep, app, h.Pipeline.Policy().Returns.MaxReturns); err != nil {
-		return err
-	}
-	h.Metrics.done(rep, time.Since(began))
-	if h.OCRQueue != nil && rep.Status == pipeline.Accepted {
-		err := EnqueueOCR(ctx, h.OCRQueue, OCRPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID,
-			SubmissionKey: p.SubmissionKey, PacketKey: storage.PacketKey(p.Campaign, rep.AnonCode)})
-		if err != nil && !errors.Is(err, ErrAlreadyQueued) {
-			return fmt.Errorf("workers: queue OCR: %w", err)
-		}
-	}
-	return nil
+	return submissionID
 }
 
 // loadSubmission reads and parses the submission document. A document that

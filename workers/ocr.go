@@ -66,6 +66,9 @@ type OCRHandler struct {
 	// TempDir holds the packet while it is read (default os.TempDir()).
 	TempDir string
 	Log     *slog.Logger
+	// owner is the worker's Handler, which decides gate readings (state,
+	// reports, webhooks); set by Handler.ocrHandler.
+	owner *Handler
 }
 
 // errNoOCR is the error of an OCR task taken by a worker that does not run
@@ -101,6 +104,7 @@ func (h *Handler) ocrHandler() asynq.Handler {
 	if o.Policy == nil && h.Pipeline != nil {
 		o.Policy = h.Pipeline.Policy()
 	}
+	o.owner = h
 	return &o
 }
 
@@ -130,7 +134,10 @@ func (o *OCRHandler) process(ctx context.Context, p OCRPayload) error {
 	if err != nil {
 		return err
 	}
-	rep, err := o.report(ctx, p)
+	if p.Gate {
+		return o.gate(ctx, p, sub)
+	}
+	rep, err := readReport(ctx, o.Buckets.Reports, storage.ReportKey(p.Campaign, p.ApplicantID, p.SubmissionID))
 	if err != nil {
 		return err
 	}
@@ -138,7 +145,7 @@ func (o *OCRHandler) process(ctx context.Context, p OCRPayload) error {
 		log.Info("no packet to read", "status", rep.Status)
 		return nil
 	}
-	tmp, sum, err := o.fetchPacket(ctx, p.PacketKey)
+	tmp, sum, err := o.fetchFrom(ctx, o.Buckets.Packets, p.PacketKey)
 	if err != nil {
 		return err
 	}
@@ -151,12 +158,21 @@ func (o *OCRHandler) process(ctx context.Context, p OCRPayload) error {
 	if err != nil {
 		return err
 	}
+	if err := o.writeDocument(ctx, p, doc); err != nil {
+		return err
+	}
+	log.Info("OCR document written", "anon_code", doc.AnonCode, "pages", doc.Pages, "hits", len(doc.Hits), "duration_ms", doc.DurationMS)
+	return nil
+}
+
+// writeDocument writes the OCR document beside the submission's report,
+// in one PUT.
+func (o *OCRHandler) writeDocument(ctx context.Context, p OCRPayload, doc *ocr.Document) error {
 	data := doc.Marshal()
 	key := OCRReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)
 	if err := o.Buckets.Reports.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
 		return fmt.Errorf("workers: write OCR document: %w", err)
 	}
-	log.Info("OCR document written", "anon_code", doc.AnonCode, "pages", doc.Pages, "hits", len(doc.Hits), "duration_ms", doc.DurationMS)
 	return nil
 }
 
@@ -190,30 +206,10 @@ func (o *OCRHandler) submission(ctx context.Context, p OCRPayload) (*pipeline.Su
 	return sub, nil
 }
 
-// report reads the submission's report, which places materials in the
-// packet. A report not written yet is transient: OCR may have been queued
-// before the process task finished.
-func (o *OCRHandler) report(ctx context.Context, p OCRPayload) (*pipeline.Report, error) {
-	rc, _, err := o.Buckets.Reports.Get(ctx, storage.ReportKey(p.Campaign, p.ApplicantID, p.SubmissionID))
-	if err != nil {
-		return nil, fmt.Errorf("workers: read report: %w", err)
-	}
-	defer rc.Close()
-	data, err := io.ReadAll(io.LimitReader(rc, 16<<20))
-	if err != nil {
-		return nil, fmt.Errorf("workers: read report: %w", err)
-	}
-	rep, err := pipeline.ParseReport(data)
-	if err != nil {
-		return nil, badPayload(err)
-	}
-	return rep, nil
-}
-
-// fetchPacket copies the packet into a temporary file, which pdftoppm
-// needs, and returns its path and SHA-256.
-func (o *OCRHandler) fetchPacket(ctx context.Context, key string) (string, string, error) {
-	rc, _, err := o.Buckets.Packets.Get(ctx, key)
+// fetchFrom copies a packet from a store into a temporary file, which
+// pdftoppm needs, and returns its path and SHA-256.
+func (o *OCRHandler) fetchFrom(ctx context.Context, store storage.Store, key string) (string, string, error) {
+	rc, _, err := store.Get(ctx, key)
 	switch {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, storage.ErrInvalidKey):
 		return "", "", badPayload(fmt.Errorf("packet: %w", err))

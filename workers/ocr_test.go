@@ -309,9 +309,11 @@ func TestOCRHandlerErrors(t *testing.T) {
 	}
 }
 
-// TestOCRQueue runs the whole thing on the real Redis and S3 server with
-// Tesseract: the leaky sample is processed, its OCR is queued, and the
-// document names the pages where the identity shows.
+// TestOCRQueue runs the gate on the real Redis and S3 server with
+// Tesseract: the leaky sample (masks left off the form's first page, one
+// employer mask off its second) is processed, its packet staged and read,
+// and the submission held — never published — with the OCR document naming
+// the pages where the identity shows.
 func TestOCRQueue(t *testing.T) {
 	testenv.Tool(t, "tesseract")
 	testenv.Tool(t, "pdftoppm")
@@ -325,23 +327,18 @@ func TestOCRQueue(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := e.report(t, pp)
-	if rep.Status != pipeline.Accepted {
-		t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
-	}
-	p := workers.OCRPayload{Campaign: pp.Campaign, ApplicantID: pp.ApplicantID, SubmissionID: pp.SubmissionID,
-		SubmissionKey: pp.SubmissionKey, PacketKey: storage.PacketKey(pp.Campaign, rep.AnonCode)}
-	if err := workers.EnqueueOCR(ctx, e.client, p); err != nil {
-		t.Fatal(err)
-	}
-	if err := workers.EnqueueOCR(ctx, e.client, p); !errors.Is(err, workers.ErrAlreadyQueued) {
-		t.Fatalf("second enqueue: %v", err)
-	}
-	info := e.waitTaskFor(t, workers.QueueOCR, "ocr:"+p.SubmissionID, 3*time.Minute)
+	info := e.waitTaskFor(t, workers.QueueOCR, workers.OCRTaskID(pp.SubmissionID), 3*time.Minute)
 	if info.State != asynq.TaskStateCompleted {
 		t.Fatalf("task %s: %s", info.State, info.LastErr)
 	}
-	got, err := ocr.ParseDocument(e.get(t, e.buckets.Reports, workers.OCRReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)))
+	rep := e.report(t, pp)
+	if rep.Status != pipeline.Held || rep.Packet == nil {
+		t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
+	}
+	if _, err := e.buckets.Packets.Stat(ctx, storage.PacketKey(pp.Campaign, rep.AnonCode)); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("held packet published: %v", err)
+	}
+	got, err := ocr.ParseDocument(e.get(t, e.buckets.Reports, workers.OCRReportKey(pp.Campaign, pp.ApplicantID, pp.SubmissionID)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,39 +377,52 @@ func newOCREnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	h := &workers.Handler{Pipeline: p, Buckets: buckets, PacketsBucket: "pk-" + suffix, TempDir: t.TempDir()}
-	h.OCR = &workers.OCRHandler{}
-	startWorker(t, opt, h)
 	client := asynq.NewClient(opt)
 	t.Cleanup(func() { client.Close() })
+	h.OCR, h.OCRQueue = &workers.OCRHandler{}, client
+	startWorker(t, opt, h)
 	insp := asynq.NewInspector(opt)
 	t.Cleanup(func() { insp.Close() })
 	return &env{buckets: buckets, redis: opt, client: client, inspector: insp, handler: h,
 		submitter: &workers.Submitter{Uploads: buckets.Uploads, Client: client}}
 }
 
-// TestAcceptedPacketQueuesOCR: a worker with OCR on queues the check of
-// every accepted packet on the low queue, once.
-func TestAcceptedPacketQueuesOCR(t *testing.T) {
+// TestAcceptedPacketIsStaged: a worker with the gate on stages an
+// accepted packet, writes no report and queues the gate's reading on the
+// OCR queue, where a worker without Tesseract never takes it: the
+// submission is processing, nothing is published.
+func TestAcceptedPacketIsStaged(t *testing.T) {
 	ocrQueue := asynq.NewClient(asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB})
 	defer ocrQueue.Close()
 	e := newEnvWith(t, nil, nil, func(h *workers.Handler) { h.OCRQueue = ocrQueue })
+	ctx := context.Background()
 	doc, dir := sampleDoc(t, "eng-intermediate")
-	p, err := e.submitter.SubmitDir(context.Background(), doc, dir)
+	p, err := e.submitter.SubmitDir(ctx, doc, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rep := e.report(t, p); rep.Status != "accepted" {
-		t.Fatalf("status %s", rep.Status)
+	if info := e.waitTask(t, workers.QueueDefault, p.SubmissionID); info.State != asynq.TaskStateCompleted {
+		t.Fatalf("process task %s: %s", info.State, info.LastErr)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
-		if info, err := e.inspector.GetTaskInfo(workers.QueueOCR, "ocr:"+p.SubmissionID); err == nil {
-			if info.Type != workers.TypeOCRSubmission {
-				t.Fatalf("task type %s", info.Type)
-			}
-			return
-		}
-		time.Sleep(100 * time.Millisecond)
+	info, err := e.inspector.GetTaskInfo(workers.QueueOCR, workers.OCRTaskID(p.SubmissionID))
+	if err != nil || info.Type != workers.TypeOCRSubmission || info.State != asynq.TaskStatePending {
+		t.Fatalf("OCR task %+v: %v", info, err)
 	}
-	t.Fatal("no OCR task queued for the accepted packet")
+	var op workers.OCRPayload
+	if err := json.Unmarshal(info.Payload, &op); err != nil || !op.Gate || op.PacketKey != storage.StagedPacketKey(p.Campaign, p.ApplicantID, p.SubmissionID) {
+		t.Fatalf("payload %s: %v", info.Payload, err)
+	}
+	if _, err := e.buckets.Reports.Stat(ctx, storage.ReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("report written before the gate: %v", err)
+	}
+	if list, _ := e.buckets.Packets.List(ctx, p.Campaign+"/"); len(list) != 0 {
+		t.Fatalf("published before the gate: %+v", list)
+	}
+	if _, err := e.buckets.Uploads.Stat(ctx, op.PacketKey); err != nil {
+		t.Fatalf("staged packet: %v", err)
+	}
+	pr, err := workers.SubmissionProgress(ctx, e.inspector, nil, p.SubmissionID, nil)
+	if err != nil || pr.State != pipeline.Processing || pr.Task.ID != info.ID {
+		t.Errorf("progress %+v %v", pr, err)
+	}
 }

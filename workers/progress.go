@@ -59,6 +59,23 @@ func SubmissionProgress(ctx context.Context, insp *asynq.Inspector, st *state.St
 			return p, err
 		}
 	}
+	if p.Task != nil && p.Task.State == asynq.TaskStateCompleted && (rep == nil || reprocessed) {
+		// A run that staged its packet for the OCR gate is where its
+		// reading is: processing while it waits or runs, retrying, or
+		// failed for an administrator.
+		info, err := insp.GetTaskInfo(QueueOCR, OCRTaskID(p.Task.ID))
+		switch {
+		case errors.Is(err, asynq.ErrTaskNotFound), errors.Is(err, asynq.ErrQueueNotFound):
+		case err != nil:
+			return p, fmt.Errorf("workers: OCR task of %s: %w", id, err)
+		case info.State != asynq.TaskStateCompleted:
+			p.Task = info
+			if p.State = taskState(info.State); p.State == pipeline.Queued {
+				p.State = pipeline.Processing
+			}
+			return p, nil
+		}
+	}
 	switch {
 	case reprocessed && p.Task.State != asynq.TaskStateCompleted, rep == nil && p.Task != nil:
 		p.State = taskState(p.Task.State)

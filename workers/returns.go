@@ -81,6 +81,9 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Su
 		return nil, err
 	}
 	detail := strings.Join(codes, ",")
+	if rep.Status == pipeline.Held {
+		detail = "packet staged, not published: OCR reads the identity outside the masks (see ocr/" + p.SubmissionID + ".json); an administrator releases or returns it"
+	}
 	if rep.Status == pipeline.Rejected {
 		detail = fmt.Sprintf("%s; returns %d of %d; resubmit by %s", detail, app.Returns, h.Pipeline.Policy().Returns.MaxReturns,
 			app.Deadline.UTC().Format(time.RFC3339))

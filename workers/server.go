@@ -106,6 +106,7 @@ func NewMux(h *Handler) *asynq.ServeMux {
 	mux.Handle(TypeProcessSubmission, h)
 	mux.Handle(TypeIssueResult, h.resultHandler())
 	mux.Handle(TypeOCRSubmission, h.ocrHandler())
+	mux.Handle(TypeResolveHeld, resolveHandler{h})
 	mux.Handle(TypeSweepApplications, &SweepHandler{State: h.State})
 	return mux
 }

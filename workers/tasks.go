@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hibiken/asynq"
@@ -296,8 +297,19 @@ type OCRPayload struct {
 	// SubmissionKey is the submission document's key in the uploads
 	// bucket: identity and masks.
 	SubmissionKey string `json:"submission_key"`
-	// PacketKey is the published packet's key in the packets bucket.
+	// PacketKey is the published packet's key in the packets bucket; for
+	// a gate, the staged packet's key in the uploads bucket.
 	PacketKey string `json:"packet_key"`
+	// Gate says the packet is staged (storage.StagedPacketKey) and waits
+	// for this reading: clean, it is published and the submission
+	// accepted; with a hit, the submission is held for an administrator.
+	// Without it the packet was published before and the reading is
+	// advice only (tasks queued by earlier versions).
+	Gate bool `json:"gate,omitempty"`
+	// Run is the process task run that staged the packet (its task id),
+	// so that a reprocess gets a reading of its own; empty means the
+	// submission id.
+	Run string `json:"run,omitempty"`
 }
 
 // Validate checks that every id is safe to use in keys and that the keys
@@ -313,15 +325,26 @@ func (p OCRPayload) Validate() error {
 			return fmt.Errorf("workers: payload key: %w", err)
 		}
 	}
+	if p.Run != "" && p.Run != p.SubmissionID && !strings.HasPrefix(p.Run, p.SubmissionID+":reprocess:") {
+		return fmt.Errorf("workers: run %q is not a run of submission %s", p.Run, p.SubmissionID)
+	}
 	return nil
 }
 
+// OCRTaskID is the task id of the OCR reading of a run (a submission id,
+// or ReprocessTaskID): "ocr:" and the run.
+func OCRTaskID(run string) string { return "ocr:" + run }
+
 // NewOCRTask makes the task for a submission's packet. Its task id is
-// "ocr:" and the submission id, so that one submission is read once while
-// its finished task is kept (7 days).
+// OCRTaskID of the run (the submission id unless a reprocess staged it),
+// so that one run is read once while its finished task is kept (7 days).
 func NewOCRTask(p OCRPayload) (*asynq.Task, error) {
+	run := p.Run
+	if run == "" {
+		run = p.SubmissionID
+	}
 	return newTask(TypeOCRSubmission, p,
-		asynq.TaskID("ocr:"+p.SubmissionID),
+		asynq.TaskID(OCRTaskID(run)),
 		asynq.MaxRetry(ocrRetries),
 		asynq.Timeout(ocrTimeout),
 		asynq.Retention(ocrRetained),

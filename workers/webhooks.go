@@ -349,6 +349,7 @@ var submissionEvents = map[pipeline.Status]wire.EventType{
 	pipeline.Accepted: wire.EventSubmissionAccepted,
 	pipeline.Rejected: wire.EventSubmissionReturned,
 	pipeline.Refused:  wire.EventSubmissionRefused,
+	pipeline.Held:     wire.EventSubmissionHeld,
 }
 
 // SubmissionDecided emits the event of a written report: accepted,

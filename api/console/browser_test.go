@@ -81,15 +81,7 @@ func TestConsoleBrowser(t *testing.T) {
 	if loc := browsertest.Run(t, b, chromedp.Location()); !strings.HasPrefix(loc, base+"/account/signin?next=") {
 		t.Fatalf("not sent to the sign-in form: %s", loc)
 	}
-	b.Do(t, "sign in",
-		chromedp.SendKeys(chromedp.ID("user"), admin.Name),
-		chromedp.SendKeys(chromedp.ID("password"), admin.Password),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("code")),
-		chromedp.SendKeys(chromedp.ID("code"), admin.Code(t)),
-		chromedp.Click(chromedp.ID("verify")),
-		chromedp.WaitVisible(chromedp.ID("attention")),
-	)
+	b.Do(t, "sign in", signIn(t, admin, "attention")...)
 	if c := browsertest.Run(t, b, chromedp.Evaluate[string](`document.cookie`)); c != "" {
 		t.Errorf("the session cookie is readable from scripts: %q", c)
 	}
@@ -210,17 +202,8 @@ func TestConsoleBrowser(t *testing.T) {
 	b.Do(t, "sign out", chromedp.Click(chromedp.ID("logout")), chromedp.WaitVisible(chromedp.ID("user")))
 	rev := e.person["reviewer"]
 	e.client().SignIn(rev)
-	b.Do(t, "reviewer signs in",
-		chromedp.Navigate(base+"/console/"),
-		chromedp.WaitVisible(chromedp.ID("user")),
-		chromedp.SendKeys(chromedp.ID("user"), rev.Name),
-		chromedp.SendKeys(chromedp.ID("password"), rev.Password),
-		chromedp.Click(chromedp.ID("signin")),
-		chromedp.WaitVisible(chromedp.ID("code")),
-		chromedp.SendKeys(chromedp.ID("code"), rev.Code(t)),
-		chromedp.Click(chromedp.ID("verify")),
-		chromedp.WaitVisible(chromedp.ID("nav-packets")),
-	)
+	b.Do(t, "reviewer opens the console", chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.ID("user")))
+	b.Do(t, "reviewer signs in", signIn(t, rev, "nav-packets")...)
 	b.Do(t, "the list again", chromedp.Navigate(base+"/console/"), chromedp.WaitVisible(chromedp.CSS("p.alert")))
 	if c := browsertest.Run(t, b, chromedp.Evaluate[int](`document.querySelectorAll('#attention').length`)); c != 0 {
 		t.Error("a reviewer sees the list")

@@ -118,6 +118,9 @@ func (c *Console) routes() {
 	c.handle("GET /console/submissions/{id}/pages/{material}/{page}/image", c.pageImage)
 	c.handle("POST /console/submissions/{id}/reprocess", c.reprocess)
 	c.handle("POST /console/submissions/{id}/rerun", c.rerun)
+	c.handle("GET /console/submissions/{id}/held/{page}/image", c.heldImage)
+	c.handle("POST /console/submissions/{id}/release", c.release)
+	c.handle("POST /console/submissions/{id}/return", c.giveBack)
 	// Anything else under the prefix: 404, after the gate, so that
 	// another role learns nothing about which URLs exist.
 	c.handle("/console/", func(w http.ResponseWriter, r *http.Request, v *visitor) {

@@ -42,6 +42,9 @@ func routes(sub string) []route {
 		{"GET /console/submissions/{id}/pages/{material}/{page}/image", "GET", base + "/pages/1/1/image"},
 		{"POST /console/submissions/{id}/reprocess", "POST", base + "/reprocess"},
 		{"POST /console/submissions/{id}/rerun", "POST", base + "/rerun"},
+		{"GET /console/submissions/{id}/held/{page}/image", "GET", base + "/held/2/image"},
+		{"POST /console/submissions/{id}/release", "POST", base + "/release"},
+		{"POST /console/submissions/{id}/return", "POST", base + "/return"},
 		{"/console/", "GET", "/console/no-such-page"},
 	}
 }

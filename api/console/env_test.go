@@ -69,6 +69,13 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, nil)
+}
+
+// newEnvWith is newEnv with the worker's handler configured further
+// (the OCR gate).
+func newEnvWith(t *testing.T, configure func(*workers.Handler)) *env {
+	t.Helper()
 	ctx := context.Background()
 	opt := asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB}
 	rdb := redis.NewClient(&redis.Options{Addr: opt.Addr, DB: redisDB})
@@ -100,7 +107,10 @@ func newEnv(t *testing.T) *env {
 	now := func() time.Time { return time.Date(2024, 9, 20, 10, 0, 0, 0, time.FixedZone("CST", 8*3600)) }
 	st := state.New(rdb, state.Options{Now: now})
 	h := &workers.Handler{Pipeline: p, Buckets: buckets, PacketsBucket: names.Packets, TempDir: t.TempDir(), State: st, Actor: "worker"}
-	worker, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond}, nil)
+	if configure != nil {
+		configure(h)
+	}
+	worker, err := workers.NewServer(opt, workers.ServerConfig{Concurrency: 2, DelayedTaskCheckInterval: 200 * time.Millisecond, Capabilities: h.Capabilities()}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,7 +128,7 @@ func newEnv(t *testing.T) *env {
 	var yml strings.Builder
 	yml.WriteString("tokens:\n")
 	for _, x := range []struct{ key, role, subject string }{
-		{"upload", "upload_service", "portal"}, {"admin", "administrator", "wang.li"},
+		{"upload", "upload_service", "portal"}, {"admin", "administrator", "wang.li"}, {"reviewer", "reviewer", "E-0042"},
 	} {
 		tok, err := api.NewToken()
 		if err != nil {

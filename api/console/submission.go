@@ -189,6 +189,10 @@ type submissionView struct {
 	Poll, Done                          string
 	TaskID, TaskQueue                   string
 	CSRF                                string
+	// Held are the pages OCR read the identity on, when the submission
+	// is held; HeldProblem says they cannot be shown.
+	Held        []heldPage
+	HeldProblem bool
 	// Running is true while a task of the submission is queued, running
 	// or waiting to retry: no action is offered then (the page follows
 	// the task instead).
@@ -261,6 +265,12 @@ func (c *Console) submission(w http.ResponseWriter, r *http.Request, v *visitor)
 	if l.sub != nil {
 		c.thumbnails(ctx, sv, l, findings)
 	}
+	if l.rep != nil && l.rep.Status == pipeline.Held {
+		if sv.Held, err = c.heldPages(ctx, l); err != nil || len(sv.Held) == 0 {
+			c.log.Error("console: held pages", "submission", l.id, "err", err)
+			sv.HeldProblem = true
+		}
+	}
 	tasks, err := workers.ListArchived(c.d.Inspector, archivedShown)
 	if err != nil {
 		c.internalError(w, r, "archived tasks", err)
@@ -310,8 +320,15 @@ func (c *Console) running(ctx context.Context, id string) (task, queue string, e
 	if err != nil {
 		return "", "", err
 	}
+	candidates = append(candidates, [2]string{workers.OCRTaskID(id), workers.QueueOCR})
 	if n > 0 {
-		candidates = append(candidates, [2]string{workers.ReprocessTaskID(id, n), workers.QueueCritical})
+		candidates = append(candidates, [2]string{workers.ReprocessTaskID(id, n), workers.QueueCritical},
+			[2]string{workers.OCRTaskID(workers.ReprocessTaskID(id, n)), workers.QueueOCR})
+	}
+	if k, err := c.d.State.CounterValue(ctx, workers.ResolveCounter(id)); err != nil {
+		return "", "", err
+	} else if k > 0 {
+		candidates = append(candidates, [2]string{workers.ResolveTaskID(id, k), workers.QueueCritical})
 	}
 	for _, cand := range candidates {
 		info, err := c.d.Inspector.GetTaskInfo(cand[1], cand[0])
@@ -389,11 +406,13 @@ var actionNames = map[string]string{
 	string(pipeline.AppAbandoned): "视为放弃", "submitted": "已提交",
 	"reprocess": "重新处理", "reprocess_requested": "请求重新处理", "override": "人工接受页面", "downloaded": "下载",
 	"assigned": "分配评审", "unassigned": "取消分配", "withdrawn": "撤下材料包", "viewed": "查看原件",
-	"rerun_requested": "请求重新运行",
+	"rerun_requested":     "请求重新运行",
+	string(pipeline.Held): "暂扣待核查", "release_requested": "请求放行", "return_requested": "请求退回",
 }
 
-// reprocessTask is the form of a reprocess task id of a submission.
-var reprocessTask = regexp.MustCompile(`^:reprocess:[0-9]{1,12}$`)
+// reprocessTask is the form of a reprocess task id of a submission, or
+// of an administrator's decision on a hold (workers.Resolve).
+var reprocessTask = regexp.MustCompile(`^:(reprocess|resolve):[0-9]{1,12}$`)
 
 // followed reads the task the page follows (?task=&queue=) after an
 // action: one of this submission's own tasks, in a known queue.
@@ -402,7 +421,9 @@ func followed(q url.Values, id string) (task, queue string, ok bool) {
 	if _, known := workers.Queues[queue]; !known {
 		return "", "", false
 	}
-	if task != id && !(strings.HasPrefix(task, id) && reprocessTask.MatchString(task[len(id):])) {
+	// The gate's OCR reading of a run is "ocr:" and the run's id.
+	run := strings.TrimPrefix(task, workers.OCRTaskID(""))
+	if run != id && !(strings.HasPrefix(run, id) && reprocessTask.MatchString(run[len(id):])) {
 		return "", "", false
 	}
 	return task, queue, true

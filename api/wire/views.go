@@ -83,6 +83,22 @@ type Reprocessed struct {
 	Overrides    int    `json:"overrides"`
 }
 
+// ResolveRequest is the body of POST /v1/submissions/{id}/release and
+// /return.
+type ResolveRequest struct {
+	// Reason is required: one line, at most 500 characters; it goes into
+	// the audit trail.
+	Reason string `json:"reason"`
+}
+
+// Resolved answers a release or a return: queued on the critical queue.
+type Resolved struct {
+	Status       string `json:"status"`
+	SubmissionID string `json:"submission_id"`
+	Decision     string `json:"decision"`
+	TaskID       string `json:"task_id"`
+}
+
 // AssignRequest is the body of POST /v1/assignments.
 type AssignRequest struct {
 	AnonCode string `json:"anon_code"`

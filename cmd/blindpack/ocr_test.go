@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/ocr"
 )
 
@@ -41,10 +43,23 @@ func TestOCRCommand(t *testing.T) {
 	if err := os.WriteFile(subPath, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := runProcess(ctx, []string{"--submission", subPath, "--input", dir, "--out", out}); err != nil {
-		t.Fatalf("process: %v", err)
+	// process reads the packet with its OCR gate: held, exit 1, the
+	// packet kept aside and never as packet.pdf.
+	if err := runProcess(ctx, []string{"--submission", subPath, "--input", dir, "--out", out}); exitCode(err) != exitRejected {
+		t.Fatalf("process: exit %d: %v, want %d (held)", exitCode(err), err, exitRejected)
 	}
-	packet, report, doc := filepath.Join(out, "packet.pdf"), filepath.Join(out, "report.json"), filepath.Join(out, "ocr.json")
+	packet, report, doc := filepath.Join(out, heldPacket), filepath.Join(out, "report.json"), filepath.Join(out, "check.json")
+	if rep := readReport(t, report); rep.Status != pipeline.Held || rep.Packet == nil || rep.Packet.Location != "" {
+		t.Fatalf("report after the gate: %+v", rep)
+	}
+	if _, err := os.Stat(filepath.Join(out, "packet.pdf")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("a held packet is in packet.pdf: %v", err)
+	}
+	if data, err := os.ReadFile(filepath.Join(out, "ocr.json")); err != nil {
+		t.Fatal(err)
+	} else if d, err := ocr.ParseDocument(data); err != nil || len(d.Hits) != 2 {
+		t.Fatalf("gate's document: %v, %d hits, want 2", err, len(d.Hits))
+	}
 
 	err = runOCR(ctx, []string{"--packet", packet, "--submission", subPath, "--report", report, "--out", doc})
 	if exitCode(err) != 1 || !strings.Contains(err.Error(), "2 place(s)") {

@@ -37,7 +37,8 @@ func runWorker(ctx context.Context, args []string) error {
 	sweep := fs.Duration("sweep-interval", 5*time.Minute, "how often overdue returned applications are marked abandoned (0: this worker does not schedule it)")
 	metricsAddr := fs.String("metrics-listen", "", "serve Prometheus metrics (submissions by outcome, job and stage durations) on this `address`, e.g. :9101; empty: off")
 	webhooksFile := fs.String("webhooks", "", "webhooks `file` (YAML: endpoints, whsec_ secrets, events): tell these receivers about every report and result; empty: none")
-	useOCR := fs.Bool("ocr", false, "read every accepted packet with Tesseract for names left unmasked (slow: ~1.5 s a page; needs tesseract-ocr and tesseract-ocr-chi-sim)")
+	useOCR := fs.Bool("ocr", true, "the OCR gate (default on): stage every accepted packet until Tesseract has read it for names left unmasked, and hold it for an administrator if it finds one (needs tesseract-ocr and tesseract-ocr-chi-sim)")
+	noOCR := fs.Bool("no-ocr", false, "turn the OCR gate off on purpose: publish accepted packets at once, unread, and take no OCR tasks")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
 	if err := parseFlags(fs, args); err != nil {
@@ -79,10 +80,10 @@ func runWorker(ctx context.Context, args []string) error {
 		}()
 		defer ms.Close()
 	}
-	if *useOCR {
+	if *useOCR && !*noOCR {
 		eng := &ocr.Tesseract{}
 		if err := eng.Check(ctx); err != nil {
-			return fmt.Errorf("--ocr: %w", err)
+			return fmt.Errorf("OCR gate: %w; install it, or start with --no-ocr to publish packets unread on purpose", err)
 		}
 		client := asynq.NewClient(s.redis())
 		defer client.Close()

@@ -27,6 +27,9 @@ type Thumb struct {
 	Image image.Image
 	// Masks are the page's masks in displayed fractions.
 	Masks [][4]float64
+	// Hits are where the identity was read outside the masks (OCR), in
+	// displayed fractions: drawn in red.
+	Hits [][4]float64
 	// Findings about this page (or its whole file).
 	Findings []finding.Finding
 }
@@ -100,10 +103,8 @@ func Sheet(title string, thumbs []Thumb) *image.RGBA {
 			at := image.Pt(x0+(thumbW-b.Dx())/2, y0+(thumbH-b.Dy())/2)
 			r := image.Rectangle{Min: at, Max: at.Add(b.Size())}
 			draw.Draw(out, r, th.Image, b.Min, draw.Src)
-			for _, m := range th.Masks {
-				box(out, image.Rect(r.Min.X+int(m[0]*float64(b.Dx())), r.Min.Y+int(m[1]*float64(b.Dy())),
-					r.Min.X+int(m[2]*float64(b.Dx()))+1, r.Min.Y+int(m[3]*float64(b.Dy()))+1), blue, 1)
-			}
+			Outline(out, r, th.Masks, blue, 1)
+			Outline(out, r, th.Hits, red, 2)
 			cell = r
 		} else {
 			text(out, x0+8, y0+thumbH/2, "cannot be read", red)
@@ -145,6 +146,15 @@ func trim(v float64) string {
 	s := fmt.Sprintf("%.2f", v)
 	s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
 	return s
+}
+
+// Outline draws boxes given in fractions of r (a page drawn there) as
+// frames of the given width, the frame just outside each box.
+func Outline(img *image.RGBA, r image.Rectangle, boxes [][4]float64, c color.Color, width int) {
+	w, h := float64(r.Dx()), float64(r.Dy())
+	for _, m := range boxes {
+		box(img, image.Rect(r.Min.X+int(m[0]*w), r.Min.Y+int(m[1]*h), r.Min.X+int(m[2]*w)+1, r.Min.Y+int(m[3]*h)+1).Inset(1-width), c, width)
+	}
 }
 
 func box(img *image.RGBA, r image.Rectangle, c color.Color, width int) {

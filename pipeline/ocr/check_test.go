@@ -139,10 +139,10 @@ func TestHitFinding(t *testing.T) {
 			if f.Code != ocr.IdentityVisible || f.Page != 2 || f.Detail != "box [0.1000 0.2000 0.3000 0.2500]" {
 				t.Errorf("finding %+v", f)
 			}
-			if !strings.Contains(f.MessageZH, "申报表第2页") || !strings.Contains(f.MessageZH, c.zh) || !strings.Contains(f.MessageZH, "管理员") {
+			if !strings.Contains(f.MessageZH, "申报表第2页") || !strings.Contains(f.MessageZH, c.zh) || !strings.Contains(f.MessageZH, "横向10%–30%、纵向20%–25%") {
 				t.Errorf("message_zh %q", f.MessageZH)
 			}
-			if !strings.Contains(f.MessageEN, "Page 2 of the application form") || !strings.Contains(f.MessageEN, c.en) || !strings.Contains(f.MessageEN, "administrator") {
+			if !strings.Contains(f.MessageEN, "Page 2 of the application form") || !strings.Contains(f.MessageEN, c.en) || !strings.Contains(f.MessageEN, "10–30 % across, 20–25 % down") {
 				t.Errorf("message_en %q", f.MessageEN)
 			}
 		})

@@ -98,26 +98,33 @@ type Hit struct {
 }
 
 // IdentityVisible is the finding code of a hit: a name or employer that
-// OCR reads outside the masks of a packet page.
+// OCR reads outside the masks of a packet page. Its message is what an
+// applicant reads when an administrator returns a held submission, so it
+// says where on the page and what to do.
 const IdentityVisible finding.Code = "identity_visible"
 
 func init() {
 	finding.Register(IdentityVisible,
-		"{m}第{p}页在遮盖区域之外似乎仍能看到申报人的{v}，管理员将核查处理。",
-		"Page {p} of the {m}: the applicant's {v} seems to be visible outside the masks; an administrator will check it.")
+		"{m}第{p}页在遮盖区域之外仍能看到申报人的{v}，请在该处补充遮盖后重新提交。",
+		"Page {p} of the {m}: the applicant's {v} can be read outside the masks; mask it there and submit again.")
 }
 
 // Finding makes the finding of a hit. a names the material and gives the
 // page in the material's file (the hit's page is the caller's numbering,
-// which may be the packet's); the box goes into Detail, where an
-// administrator's contact sheet can draw it.
+// which may be the packet's); the message places the box in words, and
+// the box goes into Detail as numbers, where an administrator's contact
+// sheet draws it.
 func (h Hit) Finding(a finding.Args) finding.Finding {
+	pct := func(v float64) int { return int(math.Round(v * 100)) }
+	x0, y0, x1, y1 := pct(h.Box[0]), pct(h.Box[1]), pct(h.Box[2]), pct(h.Box[3])
 	switch h.Kind {
 	case KindName:
 		a.Value, a.ValueEN = "姓名", "name"
 	default:
 		a.Value, a.ValueEN = "工作单位", "employer"
 	}
+	a.Value += fmt.Sprintf("（页面横向%d%%–%d%%、纵向%d%%–%d%%处）", x0, x1, y0, y1)
+	a.ValueEN += fmt.Sprintf(" (%d–%d %% across, %d–%d %% down the page)", x0, x1, y0, y1)
 	f := finding.New(IdentityVisible, a)
 	f.Detail = fmt.Sprintf("box [%.4f %.4f %.4f %.4f]", h.Box[0], h.Box[1], h.Box[2], h.Box[3])
 	return f
