@@ -12,12 +12,14 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blindpack/blindpack/internal/pdfcheck"
 	"github.com/blindpack/blindpack/internal/rawpdf"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/mask"
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
@@ -365,5 +367,37 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRenderFailureIsAFinding: a page the renderer cannot finish in its
+// deadline (here a deadline no page can meet) is the file's failure: the
+// submission is rejected with render_failed in Chinese and English, and the
+// run goes on.
+func TestRenderFailureIsAFinding(t *testing.T) {
+	p, err := pipeline.New(pipeline.Config{AnonSecret: []byte("test-secret-0123456789"), Font: newPipelineFont(t),
+		Limits: scan.Limits{RenderTimeout: time.Nanosecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, sub := sample(t, "eng-intermediate")
+	var b rawpdf.Builder
+	font := b.Add("<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>")
+	m := material(sub, "performance_summary")
+	m.File, m.Masks = "typed.pdf", nil
+	os.WriteFile(filepath.Join(dir, m.File), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842",
+		Content: "BT /F1 24 Tf 72 700 Td (Work summary) Tj ET", Resources: fmt.Sprintf("<</Font <</F1 %d 0 R>>>>", font)}}, ""), 0o644)
+	rep, _ := process(t, p, dir, sub)
+	var found bool
+	for _, f := range rep.Findings {
+		if f.Code == finding.RenderFailed {
+			found = true
+			if f.MessageZH == "" || f.MessageEN == "" || strings.Contains(f.MessageEN, "{") || f.Page != 1 {
+				t.Errorf("finding %+v", f)
+			}
+		}
+	}
+	if rep.Status != pipeline.Rejected || !found {
+		t.Fatalf("status %s, findings %+v; want rejected with render_failed", rep.Status, rep.Findings)
 	}
 }
