@@ -68,7 +68,8 @@ FUZZ_TARGETS := \
 	./pipeline/scan:FuzzParseHEIF ./pipeline/scan:FuzzOpenWebP ./pipeline/scan:FuzzOpenBMP \
 	./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
 	./pipeline/internal/pdflex:FuzzLexer ./pipeline/verify:FuzzToUnicode \
-	./pipeline/result:FuzzReadUpdates ./internal/strictjson:FuzzDecode
+	./pipeline/result:FuzzReadUpdates ./internal/strictjson:FuzzDecode \
+	./pipeline/render:FuzzRender
 fuzz:
 	@set -e; for t in $(FUZZ_TARGETS); do \
 		echo "fuzz $${t#*:} in $${t%:*} for $(FUZZTIME)"; \

@@ -19,7 +19,6 @@ import (
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/mask"
 )
 
 // sh runs a tool in dir the way a person would on the command line.
@@ -39,18 +38,7 @@ func sh(t *testing.T, dir, name string, args ...string) {
 // (to be turned back by the file's orientation), as PNG files in dir.
 func imagePages(t *testing.T, dir string, id pipeline.Identity) []pipeline.Mask {
 	t.Helper()
-	page, err := synth.PerformanceSummary(synth.Identity{Name: id.Name, Employer: id.Employer}, 1, 1, synth.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var masks []pipeline.Mask
-	for _, r := range page.Name {
-		masks = append(masks, pipeline.Mask{Page: 1, Kind: "name", Rect: mask.Rect(r)})
-	}
-	for _, r := range page.Employer {
-		masks = append(masks, pipeline.Mask{Page: 1, Kind: "employer", Rect: mask.Rect(r)})
-	}
-	grey := page.Image
+	grey, masks := scanPage(t, id)
 	rgb := image.NewRGBA(grey.Bounds())
 	for i, v := range grey.Pix {
 		rgb.Pix[4*i], rgb.Pix[4*i+1], rgb.Pix[4*i+2], rgb.Pix[4*i+3] = v, v/2+120, v/3+160, 255

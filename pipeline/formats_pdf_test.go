@@ -2,17 +2,25 @@ package pipeline_test
 
 import (
 	"fmt"
+	"image"
+	"image/color"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/blindpack/blindpack/internal/pdfcheck"
+	"github.com/blindpack/blindpack/internal/rawpdf"
+	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/mask"
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
 
@@ -175,5 +183,221 @@ func TestTypedPDFFromLibreOffice(t *testing.T) {
 				t.Errorf("pdftotext finds the upload's text on packet page %d: %q", pp[1], s)
 			}
 		}
+	}
+}
+
+// scanPage draws the work summary page the scan-like PDFs are built from:
+// grey, 150 ppi, A4, and the masks over its name and employer.
+func scanPage(t *testing.T, id pipeline.Identity) (*image.Gray, []pipeline.Mask) {
+	t.Helper()
+	page, err := synth.PerformanceSummary(synth.Identity{Name: id.Name, Employer: id.Employer}, 1, 1, synth.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var masks []pipeline.Mask
+	for _, r := range page.Name {
+		masks = append(masks, pipeline.Mask{Page: 1, Kind: "name", Rect: mask.Rect(r)})
+	}
+	for _, r := range page.Employer {
+		masks = append(masks, pipeline.Mask{Page: 1, Kind: "employer", Rect: mask.Rect(r)})
+	}
+	return page.Image, masks
+}
+
+func jpegOf(t *testing.T, img image.Image) []byte {
+	t.Helper()
+	data, err := synth.EncodeJPEG(img, 85)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// TestRenderedScanPDFsFromTools: scans as phone apps, scanners and office
+// printers write them — a full-page JPEG with the app's visible footer
+// (img2pdf, then qpdf --overlay of a LibreOffice-made footer), a page in
+// three stacked JPEG strips, an MRC page (JPEG background under a 1-bit
+// /ImageMask of the text), a page whose soft mask hides part of its image,
+// and an image larger than the page box — are drawn, not extracted. Each is
+// accepted with its masks black in pdftoppm renders and in the stored
+// image; pdffonts and pdftotext find nothing of the upload; qpdf --check
+// passes; the stored image is the visible page at 200 ppi.
+func TestRenderedScanPDFsFromTools(t *testing.T) {
+	p := newPipeline(t)
+	_, base := sample(t, "eng-intermediate")
+	grey, masks := scanPage(t, base.Identity)
+	w, h := grey.Bounds().Dx(), grey.Bounds().Dy()
+	const footer = "CamScanner footer 扫描全能王"
+	type tc struct {
+		name string
+		// make writes out.pdf in dir and returns the masks for it.
+		make func(t *testing.T, dir string) []pipeline.Mask
+		// hidden is a region of the page, in fractions, that the upload's
+		// image has ink in but a viewer does not show.
+		hidden [4]float64
+	}
+	cases := []tc{
+		{"phone-app scan with a visible text footer (img2pdf, LibreOffice, qpdf --overlay)", func(t *testing.T, dir string) []pipeline.Mask {
+			os.WriteFile(filepath.Join(dir, "scan.jpg"), jpegOf(t, grey), 0o644)
+			sh(t, dir, "img2pdf", "--pagesize", "A4", "-o", "scan.pdf", "scan.jpg")
+			os.WriteFile(filepath.Join(dir, "footer.txt"), []byte(footer+"\n"), 0o644)
+			soffice(t, dir, "footer.txt")
+			sh(t, dir, "qpdf", "scan.pdf", "--overlay", "footer.pdf", "--", "out.pdf")
+			return masks
+		}, [4]float64{}},
+		{"scanner page in three stacked JPEG strips", func(t *testing.T, dir string) []pipeline.Mask {
+			var b rawpdf.Builder
+			var content, xobj strings.Builder
+			for i := range 3 {
+				y0, y1 := i*h/3, (i+1)*h/3
+				strip := grey.SubImage(image.Rect(0, y0, w, y1))
+				im := b.Stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode", w, y1-y0), jpegOf(t, strip))
+				fmt.Fprintf(&xobj, "/S%d %d 0 R ", i, im)
+				top := 842 * float64(y0) / float64(h)
+				ht := 842 * float64(y1-y0) / float64(h)
+				fmt.Fprintf(&content, "q 595 0 0 %.4f 0 %.4f cm /S%d Do Q\n", ht, 842-top-ht, i)
+			}
+			os.WriteFile(filepath.Join(dir, "out.pdf"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842", Content: content.String(),
+				Resources: "<</XObject <<" + xobj.String() + ">>>>"}}, ""), 0o644)
+			return masks
+		}, [4]float64{}},
+		{"office printer MRC page: JPEG background, 1-bit /ImageMask text", func(t *testing.T, dir string) []pipeline.Mask {
+			bg := image.NewRGBA(grey.Bounds())
+			bits := make([]byte, (w+7)/8*h)
+			for y := range h {
+				for x := range w {
+					v := grey.GrayAt(x, y).Y
+					// The background keeps only a tint; the text goes to the mask.
+					bg.Set(x, y, color.RGBA{250, 245, uint8(200 + int(v)/5), 255})
+					if v < 128 {
+						bits[y*((w+7)/8)+x/8] |= 0x80 >> (x % 8) // 1 = paint with the fill colour
+					}
+				}
+			}
+			var b rawpdf.Builder
+			back := b.Stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceRGB /BitsPerComponent 8 /Filter /DCTDecode", w, h), jpegOf(t, bg))
+			text := b.Flate(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ImageMask true /BitsPerComponent 1 /Decode [1 0]", w, h), bits)
+			os.WriteFile(filepath.Join(dir, "out.pdf"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842",
+				Content:   "q 595 0 0 842 0 0 cm /B Do Q q 0 0 0 rg 595 0 0 842 0 0 cm /T Do Q",
+				Resources: fmt.Sprintf("<</XObject <</B %d 0 R /T %d 0 R>>>>", back, text)}}, ""), 0o644)
+			return masks
+		}, [4]float64{}},
+		{"soft mask hiding the top of the image", func(t *testing.T, dir string) []pipeline.Mask {
+			alpha := make([]byte, w*h)
+			for i := range alpha {
+				if i/w >= h/8 {
+					alpha[i] = 255
+				}
+			}
+			var b rawpdf.Builder
+			sm := b.Flate(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8", w, h), alpha)
+			im := b.Stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode /SMask %d 0 R", w, h, sm), jpegOf(t, grey))
+			os.WriteFile(filepath.Join(dir, "out.pdf"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842",
+				Content: "q 595 0 0 842 0 0 cm /Im0 Do Q", Resources: fmt.Sprintf("<</XObject <</Im0 %d 0 R>>>>", im)}}, ""), 0o644)
+			return masks
+		}, [4]float64{0.05, 0.01, 0.95, 1.0/8 - 0.01}},
+		{"image larger than the page box, its margins cut off", func(t *testing.T, dir string) []pipeline.Mask {
+			var b rawpdf.Builder
+			im := b.Stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode", w, h), jpegOf(t, grey))
+			// 10% larger about the centre: what lies outside is not shown.
+			os.WriteFile(filepath.Join(dir, "out.pdf"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842",
+				Content: "q 654.5 0 0 926.2 -29.75 -42.1 cm /Im0 Do Q", Resources: fmt.Sprintf("<</XObject <</Im0 %d 0 R>>>>", im)}}, ""), 0o644)
+			var out []pipeline.Mask
+			for _, mk := range masks {
+				r := mk.Rect
+				for i := range r {
+					r[i] = (r[i]-0.5)*1.1 + 0.5
+				}
+				mk.Rect = r
+				out = append(out, mk)
+			}
+			return out
+		}, [4]float64{}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			dir, sub := sample(t, "eng-intermediate")
+			mks := c.make(t, dir)
+			upload := filepath.Join(dir, "out.pdf")
+			uploadFonts := fontNames(t, upload)
+			m := material(sub, "performance_summary")
+			m.File, m.Masks = "out.pdf", mks
+			rep, pdf := process(t, p, dir, sub)
+			if rep.Status != pipeline.Accepted {
+				t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
+			}
+			path := pdfcheck.File(t, pdf)
+			pdfcheck.Packet(t, path, sub, rep)
+			if carries(pdf, sub.Identity) {
+				t.Error("the packet's bytes hold the identity")
+			}
+			for _, name := range fontNames(t, path) {
+				if slices.Contains(uploadFonts, name) {
+					t.Errorf("pdffonts lists the upload's font %s in the packet", name)
+				}
+			}
+			var pages [][2]int
+			for _, e := range rep.Packet.Index {
+				if e.Type == "performance_summary" {
+					pages = e.Pages
+				}
+			}
+			if len(pages) != 1 {
+				t.Fatalf("%d pages in the packet, want 1", len(pages))
+			}
+			pg := pages[0][1]
+			text := pdfcheck.Text(t, path, pg, pg)
+			if strings.Contains(text, "CamScanner") || strings.Contains(text, "扫描全能王") {
+				t.Errorf("pdftotext finds the upload's footer on the packet page: %q", text)
+			}
+			for _, im := range pdfcheck.Images(t, path) {
+				// 595×842 pt (or img2pdf's 595.28×841.89) at 200 ppi.
+				if im.Page == pg && (im.Width < 1653 || im.Width > 1654 || im.Height != 2339) {
+					t.Errorf("stored image %v, want the visible A4 page at 200 ppi (1653×2339)", im)
+				}
+			}
+			if c.hidden != ([4]float64{}) {
+				if mean, _ := pdfcheck.Dark(grey, c.hidden, 0); mean > 250 {
+					t.Fatalf("the upload's image has no ink in the hidden region (mean %.0f)", mean)
+				}
+				shown := pdfcheck.Render(t, path, pg, 50)
+				if mean, _ := pdfcheck.Dark(shown, c.hidden, 0); mean < 250 {
+					t.Errorf("the region the soft mask hides renders with mean %.0f in the packet, want white", mean)
+				}
+			}
+		})
+	}
+}
+
+// TestRenderFailureIsAFinding: a page the renderer cannot finish in its
+// deadline (here a deadline no page can meet) is the file's failure: the
+// submission is rejected with render_failed in Chinese and English, and the
+// run goes on.
+func TestRenderFailureIsAFinding(t *testing.T) {
+	p, err := pipeline.New(pipeline.Config{AnonSecret: []byte("test-secret-0123456789"), Font: newPipelineFont(t),
+		Limits: scan.Limits{RenderTimeout: time.Nanosecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, sub := sample(t, "eng-intermediate")
+	var b rawpdf.Builder
+	font := b.Add("<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>")
+	m := material(sub, "performance_summary")
+	m.File, m.Masks = "typed.pdf", nil
+	os.WriteFile(filepath.Join(dir, m.File), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842",
+		Content: "BT /F1 24 Tf 72 700 Td (Work summary) Tj ET", Resources: fmt.Sprintf("<</Font <</F1 %d 0 R>>>>", font)}}, ""), 0o644)
+	rep, _ := process(t, p, dir, sub)
+	var found bool
+	for _, f := range rep.Findings {
+		if f.Code == finding.RenderFailed {
+			found = true
+			if f.MessageZH == "" || f.MessageEN == "" || strings.Contains(f.MessageEN, "{") || f.Page != 1 {
+				t.Errorf("finding %+v", f)
+			}
+		}
+	}
+	if rep.Status != pipeline.Rejected || !found {
+		t.Fatalf("status %s, findings %+v; want rejected with render_failed", rep.Status, rep.Findings)
 	}
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/pipeline/mask"
 )
 
 // tool runs an external program that makes a variant no Go encoder makes.
@@ -69,18 +68,7 @@ func withEXIFOrientation(jpg []byte, o uint16) []byte {
 func TestEveryInputFormat(t *testing.T) {
 	p := newPipeline(t)
 	_, base := sample(t, "eng-intermediate")
-	page, err := synth.PerformanceSummary(synth.Identity{Name: base.Identity.Name, Employer: base.Identity.Employer}, 1, 1, synth.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var masks []pipeline.Mask
-	for _, r := range page.Name {
-		masks = append(masks, pipeline.Mask{Page: 1, Kind: "name", Rect: mask.Rect(r)})
-	}
-	for _, r := range page.Employer {
-		masks = append(masks, pipeline.Mask{Page: 1, Kind: "employer", Rect: mask.Rect(r)})
-	}
-	grey := page.Image
+	grey, masks := scanPage(t, base.Identity)
 	baseline, err := synth.EncodeJPEG(grey, 85)
 	if err != nil {
 		t.Fatal(err)

@@ -42,6 +42,8 @@ func runBench(ctx context.Context, args []string) error {
 	skipRef := fs.Bool("skip-reference", false, "do not run the ImageMagick reference pipeline (the slowest part)")
 	skipFloor := fs.Bool("skip-floor", false, "do not run the djpeg/cjpeg floor")
 	compare := fs.Bool("compare-pure-go", true, "also run blindpack with image/jpeg (the codec before libjpeg-turbo)")
+	typed := fs.Bool("typed", true, "also run blindpack on a typed-PDF workload (--applicants × --pages one-page typed PDFs, rendered at 200 ppi)")
+	fs.BoolVar(&w.Typed, "typed-set", false, "internal: draw typed PDF pages with --generate")
 	memPages := fs.Int("memory-pages", 200, "also measure peak RSS building --concurrency packets of this many pages at once (0: skip)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this `file`")
 	child := fs.Bool("child", false, "internal: run the in-process pipeline on --set and print its result as JSON")
@@ -102,6 +104,20 @@ func runBench(ctx context.Context, args []string) error {
 	log.Info("running blindpack", "codec", rep.Backend)
 	if rep.Blindpack, err = inProcess(s, rep.Backend, *concurrency); err != nil {
 		return err
+	}
+	if *typed {
+		tw := w
+		tw.Typed = true
+		log.Info("drawing the typed workload (once)", "workload", tw.String())
+		ts, err := generateInChild(ctx, self, tw, *workDir)
+		if err != nil {
+			return err
+		}
+		log.Info("running blindpack on typed PDF pages")
+		rep.TypedWorkload = &tw
+		if rep.Typed, err = inProcess(ts, rep.Backend, *concurrency); err != nil {
+			return err
+		}
 	}
 	hasTurbo := rep.Backend != "image/jpeg"
 	if *compare && hasTurbo {
@@ -184,7 +200,7 @@ func generateInChild(ctx context.Context, self string, w bench.Workload, workDir
 	}
 	cmd := exec.CommandContext(ctx, self, "bench", "--generate", "--set", sets,
 		"--applicants", strconv.Itoa(w.Applicants), "--pages", strconv.Itoa(w.Pages), "--masked", strconv.Itoa(w.Masked),
-		"--ppi", strconv.Itoa(w.PPI), "--quality", strconv.Itoa(w.Quality))
+		"--ppi", strconv.Itoa(w.PPI), "--quality", strconv.Itoa(w.Quality), "--typed-set="+strconv.FormatBool(w.Typed))
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {

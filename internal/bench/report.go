@@ -21,6 +21,8 @@ const (
 	TargetReferenceSpeedup = 10.0
 	// TargetBytesRatio: packet bytes at most this many times the input's.
 	TargetBytesRatio = 1.05
+	// TargetTypedCPU: CPU seconds per typed A4 page on the render path.
+	TargetTypedCPU = 0.15
 	// TargetPeakRSS: one worker's peak RSS while building 200-page packets
 	// at its default concurrency.
 	TargetPeakRSS = 300 << 20
@@ -45,6 +47,10 @@ type Report struct {
 	Memory         *Result   `json:"memory,omitempty"`
 	MemoryWorkload *Workload `json:"memory_workload,omitempty"`
 	MemoryPureGo   *Result   `json:"memory_pure_go,omitempty"`
+	// Typed is the in-process pipeline on TypedWorkload: one-page typed
+	// PDFs, every page drawn by the sandboxed renderer.
+	Typed         *Result   `json:"typed,omitempty"`
+	TypedWorkload *Workload `json:"typed_workload,omitempty"`
 	// Backend is the JPEG codec of the Blindpack row.
 	Backend string `json:"backend"`
 }
@@ -119,6 +125,7 @@ func (r *Report) Write(w io.Writer) error {
 	row("(a0) blindpack, image/jpeg (before)", r.PureGo, true)
 	row("(b) reference: ImageMagick + img2pdf + qpdf", r.Reference, true)
 	row("(c) floor: djpeg all + cjpeg masked", r.Floor, false)
+	row("(t) blindpack, typed PDF pages rendered", r.Typed, false)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
@@ -126,6 +133,10 @@ func (r *Report) Write(w io.Writer) error {
 	fmt.Fprintln(w, "CPU is user+system: for (a) getrusage of the blindpack process around the runs (GC included),")
 	fmt.Fprintln(w, "for (b) and (c) the rusage of every child process. pages/s/core = pages ÷ CPU seconds. Peak RSS:")
 	fmt.Fprintln(w, "VmHWM of the blindpack child process; for (b) and (c), the largest single tool process.")
+	if tw := r.TypedWorkload; tw != nil && r.Typed != nil {
+		fmt.Fprintf(w, "(t): %d applicants × %d one-page typed A4 PDFs (36 lines of 10.5-pt CJK text, embedded font; %d masked each),\n", tw.Applicants, tw.Pages, tw.Masked)
+		fmt.Fprintf(w, "drawn by pdfium-wasm at 200 ppi; target ≤ %.2f CPU s/page: %s\n", TargetTypedCPU, verdict(r.Typed.CPUPerPage() <= TargetTypedCPU))
+	}
 	if a := r.Blindpack; a != nil {
 		for _, rej := range a.Rejected {
 			fmt.Fprintf(w, "WARNING: blindpack rejected %s — the run is void\n", rej)

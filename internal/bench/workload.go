@@ -30,6 +30,10 @@ type Workload struct {
 	Masked  int `json:"masked"`
 	PPI     int `json:"ppi"`
 	Quality int `json:"quality"`
+	// Typed makes every page a one-page typed PDF (text in an embedded
+	// font, as a word processor exports it) instead of a JPEG scan: the
+	// render path's workload. PPI and Quality then do not apply.
+	Typed bool `json:"typed,omitempty"`
 }
 
 // ErrWorkload is wrapped by the errors of an impossible workload.
@@ -74,6 +78,9 @@ func (w Workload) Validate() error {
 
 // String names the workload, also as its cache directory.
 func (w Workload) String() string {
+	if w.Typed {
+		return fmt.Sprintf("a%d-p%d-m%d-typed", w.Applicants, w.Pages, w.Masked)
+	}
 	return fmt.Sprintf("a%d-p%d-m%d-%dppi-q%d", w.Applicants, w.Pages, w.Masked, w.PPI, w.Quality)
 }
 
@@ -298,6 +305,9 @@ func Load(root string) (*Set, error) {
 }
 
 func (s *Set) writePage(a, i int) error {
+	if s.Workload.Typed {
+		return s.writeTypedPage(a, i)
+	}
 	pg, err := drawPage(s.Workload, a, i)
 	if err != nil {
 		return fmt.Errorf("bench: page %d of applicant %d: %w", i+1, a+1, err)

@@ -288,31 +288,58 @@ func draw(inst pdfium.Pdfium, data []byte, n int, opt Options) (page *Page, err 
 func opaque(src *image.RGBA, transparent bool) image.Image {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
-	grey := true
-	rgb := image.NewRGBA(image.Rect(0, 0, w, h))
+	rect := image.Rect(0, 0, w, h)
+	if !transparent && grey(src) {
+		// The common case, a typed page: one pass to see it is grey, one
+		// to copy a channel.
+		gray := image.NewGray(rect)
+		for y := range h {
+			s := src.Pix[y*src.Stride:][:4*w]
+			d := gray.Pix[y*gray.Stride:][:w]
+			for x := range d {
+				d[x] = s[4*x]
+			}
+		}
+		return gray
+	}
+	rgb := image.NewRGBA(rect)
 	for y := range h {
 		s := src.Pix[y*src.Stride:][:4*w]
 		d := rgb.Pix[y*rgb.Stride:][:4*w]
+		if !transparent {
+			copy(d, s)
+			continue
+		}
 		for x := 0; x < 4*w; x += 4 {
-			r, g, bl := s[x], s[x+1], s[x+2]
-			if transparent {
-				a := uint32(s[x+3])
-				r = uint8((uint32(r)*a + 255*(255-a) + 127) / 255)
-				g = uint8((uint32(g)*a + 255*(255-a) + 127) / 255)
-				bl = uint8((uint32(bl)*a + 255*(255-a) + 127) / 255)
+			a := uint32(s[x+3])
+			for k := range 3 {
+				d[x+k] = uint8((uint32(s[x+k])*a + 255*(255-a) + 127) / 255)
 			}
-			d[x], d[x+1], d[x+2], d[x+3] = r, g, bl, 255
-			grey = grey && r == g && g == bl
+			d[x+3] = 255
 		}
 	}
-	if !grey {
-		return rgb
+	if transparent && grey(rgb) {
+		gray := image.NewGray(rect)
+		for i := range gray.Pix {
+			gray.Pix[i] = rgb.Pix[4*i]
+		}
+		return gray
 	}
-	gray := image.NewGray(rgb.Rect)
-	for i := range gray.Pix {
-		gray.Pix[i] = rgb.Pix[4*i]
+	return rgb
+}
+
+// grey reports whether every pixel of img has equal red, green and blue.
+func grey(img *image.RGBA) bool {
+	w := img.Rect.Dx()
+	for y := range img.Rect.Dy() {
+		row := img.Pix[y*img.Stride:][:4*w]
+		for x := 0; x < len(row); x += 4 {
+			if row[x] != row[x+1] || row[x+1] != row[x+2] {
+				return false
+			}
+		}
 	}
-	return gray
+	return true
 }
 
 // deviceSize is the device square the text boxes are mapped onto: large,

@@ -202,3 +202,27 @@ func TestRenderCancelledContext(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// typedPage is an A4 page of 50 lines of 10-pt text.
+func typedPage() []byte {
+	var c strings.Builder
+	c.WriteString("BT /F1 10 Tf 12 TL 56 780 Td\n")
+	for i := range 50 {
+		fmt.Fprintf(&c, "(%02d The quick brown fox jumps over the lazy dog; structural design review and drawings.) '\n", i)
+	}
+	c.WriteString("ET")
+	return onePage("/MediaBox [0 0 595 842]", c.String())
+}
+
+// BenchmarkRenderTypedPage draws a typed A4 page at 200 ppi with its text
+// layer: the render path's cost per page (report CPU time with -cpu 1).
+func BenchmarkRenderTypedPage(b *testing.B) {
+	r := renderer(b)
+	pdf := typedPage()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := r.Render(context.Background(), pdf, 1, Options{PPI: 200}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
