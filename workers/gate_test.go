@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"image"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/ocr"
@@ -28,10 +30,42 @@ func gateEnv(t *testing.T, eng ocr.Engine) *env {
 	ocrQueue := asynq.NewClient(asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB})
 	t.Cleanup(func() { ocrQueue.Close() })
 	clk := &testClock{t: time.Date(2024, 9, 20, 10, 0, 0, 0, beijing)}
+	secret, err := workers.NewSecret()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Events are queued for a receiver nobody delivers to: the tests read
+	// them in the webhooks queue.
+	hooks := &workers.WebhookConfig{BaseURL: "https://blindpack.example",
+		Endpoints: []workers.WebhookEndpoint{{ID: "portal", URL: "https://portal.example/hooks", Secrets: []workers.Secret{secret}}}}
+	if err := hooks.Validate(); err != nil {
+		t.Fatal(err)
+	}
 	return newEnvWith(t, nil, clk.Now, func(h *workers.Handler) {
 		h.OCRQueue = ocrQueue
 		h.OCR = &workers.OCRHandler{Engine: eng, Renderer: &blankRenderer{}}
+		h.Webhooks = &workers.Webhooks{Config: hooks, Queue: ocrQueue, Now: clk.Now}
 	})
+}
+
+// events lists the webhook events queued about a submission.
+func (e *env) events(t *testing.T, submissionID string) []wire.EventType {
+	t.Helper()
+	tasks, err := e.inspector.ListPendingTasks(workers.QueueWebhooks, asynq.PageSize(100))
+	if err != nil && !errors.Is(err, asynq.ErrQueueNotFound) {
+		t.Fatal(err)
+	}
+	var out []wire.EventType
+	for _, task := range tasks {
+		var p workers.WebhookPayload
+		if err := json.Unmarshal(task.Payload, &p); err != nil {
+			t.Fatal(err)
+		}
+		if p.SubmissionID == submissionID {
+			out = append(out, p.EventType)
+		}
+	}
+	return out
 }
 
 // gated submits an applicant's copy of the engineering sample and waits
@@ -104,6 +138,9 @@ func TestOCRGateHolds(t *testing.T) {
 		if err != nil || pr.State != pipeline.Held.State() {
 			t.Fatalf("progress %+v %v", pr, err)
 		}
+		if ev := e.events(t, p.SubmissionID); !slices.Equal(ev, []wire.EventType{wire.EventSubmissionHeld}) {
+			t.Fatalf("events %v, want submission.held alone", ev)
+		}
 		return p, rep
 	}
 
@@ -139,6 +176,9 @@ func TestOCRGateHolds(t *testing.T) {
 		}) || !slices.ContainsFunc(acts, func(a string) bool { return strings.HasPrefix(a, "held: ") }) {
 			t.Errorf("trail %q", acts)
 		}
+		if ev := e.events(t, p.SubmissionID); !slices.Contains(ev, wire.EventSubmissionAccepted) {
+			t.Errorf("events %v, want submission.accepted", ev)
+		}
 		if _, err := workers.Resolve(ctx, e.client, e.state, e.buckets.Reports, p.SubmissionID, workers.Return, "admin:wang.li", "again", ""); !errors.Is(err, workers.ErrNotHeld) {
 			t.Errorf("resolving an accepted submission: %v", err)
 		}
@@ -169,6 +209,9 @@ func TestOCRGateHolds(t *testing.T) {
 		}
 		if !e.exists(t, e.buckets.Uploads, workers.ContactSheetKey(p.Campaign, p.ApplicantID, p.SubmissionID)) {
 			t.Error("no contact sheet")
+		}
+		if ev := e.events(t, p.SubmissionID); !slices.Contains(ev, wire.EventSubmissionReturned) {
+			t.Errorf("events %v, want submission.returned", ev)
 		}
 		if e.exists(t, e.buckets.Packets, storage.PacketKey(p.Campaign, rep.AnonCode)) ||
 			e.exists(t, e.buckets.Uploads, storage.StagedPacketKey(p.Campaign, p.ApplicantID, p.SubmissionID)) {
@@ -212,6 +255,9 @@ func TestOCRGateFailureIsNotAReturn(t *testing.T) {
 	}
 	if e.exists(t, e.buckets.Reports, storage.ReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)) {
 		t.Fatal("a report was written")
+	}
+	if ev := e.events(t, p.SubmissionID); len(ev) != 0 {
+		t.Errorf("events %v for an unread packet", ev)
 	}
 	if !e.exists(t, e.buckets.Uploads, storage.StagedPacketKey(p.Campaign, p.ApplicantID, p.SubmissionID)) {
 		t.Fatal("the staged packet is gone")

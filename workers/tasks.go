@@ -26,12 +26,13 @@ const (
 	// and publishes it in the results bucket. Administrators trigger it;
 	// only workers holding the signing key run it.
 	TypeIssueResult = "result:issue"
-	// TypeOCRSubmission reads a submission's published packet with OCR and
-	// writes where the applicant's name or employer still seems visible
-	// outside the masks. It is optional and slow (a second or two per page),
-	// so it runs on the OCR queue, which only workers with Tesseract take
-	// from, after the report, and rewrites nothing the upload service has
-	// already read.
+	// TypeOCRSubmission reads a submission's packet with OCR and writes
+	// where the applicant's name or employer still seems visible outside
+	// the masks. As the gate (OCRPayload.Gate) it reads the staged packet
+	// and then publishes it or holds the submission; tasks of earlier
+	// versions read a published packet and only write the document. It is
+	// slow (a second or two per page), so it runs on the OCR queue, which
+	// only workers with Tesseract take from.
 	TypeOCRSubmission = "submission:ocr"
 	// TypeDeliverWebhook posts one event to one endpoint, signed as the
 	// Standard Webhooks specification says. Only the webhook server

@@ -137,6 +137,23 @@ func TestHeldBrowser(t *testing.T) {
 	if _, err := e.buckets.Packets.Stat(ctx, storage.PacketKey("2024", repR.AnonCode)); err == nil {
 		t.Fatal("a held packet is in the packets bucket")
 	}
+	available := func() bool {
+		t.Helper()
+		code, body := e.call("GET", "/v1/packets", e.tok["reviewer"], nil)
+		var v struct {
+			Packets []struct {
+				AnonCode  string `json:"anon_code"`
+				Available bool   `json:"available"`
+			} `json:"packets"`
+		}
+		if code != 200 || json.Unmarshal(body, &v) != nil || len(v.Packets) != 1 || v.Packets[0].AnonCode != repR.AnonCode {
+			t.Fatalf("reviewer's list: %d %s", code, body)
+		}
+		return v.Packets[0].Available
+	}
+	if available() {
+		t.Fatal("the reviewer's list offers a held packet")
+	}
 
 	b := browsertest.New(t)
 	base := e.srv.URL
@@ -195,6 +212,9 @@ func TestHeldBrowser(t *testing.T) {
 	waitState(t, b, "accepted")
 	if code, body := e.call("GET", "/v1/packets/"+repR.AnonCode, e.tok["reviewer"], nil); code != 200 || !bytes.HasPrefix(body, []byte("%PDF-")) {
 		t.Fatalf("download after the release: %d %.200s", code, body)
+	}
+	if !available() {
+		t.Error("the reviewer's list does not offer the released packet")
 	}
 	requested := browsertest.Run(t, b, chromedp.Text(chromedp.CSS(`#trail tr[data-action="release_requested"]`)))
 	if !strings.Contains(requested, "admin:wang.li") || !strings.Contains(requested, reason) || !strings.Contains(requested, "127.0.0.1") {

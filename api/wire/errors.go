@@ -55,11 +55,11 @@ const (
 	CodeInvalidReason Code = "invalid_reason"
 	// CodeInvalidBatch: not a valid blindpack/batch@1 document (400).
 	CodeInvalidBatch Code = "invalid_batch"
+	// CodeInternal: the server failed; its log has the request id (500).
+	CodeInternal Code = "internal"
 	// CodeNotHeld: the submission is not held for an administrator, so
 	// there is nothing to release or return (409).
 	CodeNotHeld Code = "not_held"
-	// CodeInternal: the server failed; its log has the request id (500).
-	CodeInternal Code = "internal"
 )
 
 type entry struct {
@@ -86,8 +86,8 @@ var catalogue = map[Code]entry{
 	CodeInvalidOverride:      {http.StatusBadRequest, "人工认可的页面无效：须为本申报的材料（从0起）和页码（从1起）。", "An override must name a material of this submission (from 0) and a page (from 1)."},
 	CodeInvalidReason:        {http.StatusBadRequest, "理由无效：须填写，单行，不超过500字，不含控制字符。", "The reason must be given, on one line, at most 500 characters, without control characters."},
 	CodeInvalidBatch:         {http.StatusBadRequest, "不是有效的 blindpack/batch@1 结果数据。", "Not a valid blindpack/batch@1 document."},
-	CodeNotHeld:              {http.StatusConflict, "这份申报没有被暂扣待核查，无需放行或退回。", "The submission is not held: there is nothing to release or return."},
 	CodeInternal:             {http.StatusInternalServerError, "服务器内部错误，请凭请求编号联系管理员。", "Internal error; quote the request id to an administrator."},
+	CodeNotHeld:              {http.StatusConflict, "这份申报没有被暂扣待核查，无需放行或退回。", "The submission is not held: there is nothing to release or return."},
 }
 
 // Codes lists every error code.

@@ -76,6 +76,22 @@ func TestProcessExitCodes(t *testing.T) {
 			t.Error(err)
 		}
 	})
+	t.Run("accepted without tesseract says the gate did not run", func(t *testing.T) {
+		dir, out := copySample(t, "eng-intermediate"), t.TempDir()
+		t.Setenv("PATH", t.TempDir()) // no tesseract to be found
+		stdout, err := captureStdout(t, func() error {
+			return runProcess(ctx, []string{"--quiet", "--submission", filepath.Join(dir, "submission.json"), "--input", dir, "--out", out})
+		})
+		if exitCode(err) != 0 {
+			t.Fatalf("exit %d: %v", exitCode(err), err)
+		}
+		if !strings.Contains(stdout, "note: OCR gate NOT run") || !strings.Contains(stdout, "--no-ocr") {
+			t.Errorf("output does not say the packet was not read:\n%s", stdout)
+		}
+		if _, err := os.Stat(filepath.Join(out, "ocr.json")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("an OCR document without OCR: %v", err)
+		}
+	})
 	t.Run("rejected", func(t *testing.T) {
 		dir, out := copySample(t, "eng-intermediate"), t.TempDir()
 		// A packet from an earlier, accepted run must not survive a rejection.

@@ -250,6 +250,10 @@ func (w *Worker) Restart() error {
 		"BLINDPACK_CONCURRENCY=" + strconv.Itoa(w.c.cfg.Concurrency),
 		"BLINDPACK_TEMP_DIR=" + tmp,
 		"BLINDPACK_LOG_FORMAT=json",
+		// The fault and load runs measure the queue, not OCR: without the
+		// gate a packet is published as the process task ends, as these
+		// runs expect (WorkerEnv may turn it back on).
+		"BLINDPACK_NO_OCR=true",
 	}, w.c.cfg.WorkerEnv...)...)
 	return w.Start()
 }
