@@ -8,6 +8,7 @@ import (
 	"image/draw"
 	"math"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/blindpack/blindpack/pipeline/contact"
 	"github.com/blindpack/blindpack/pipeline/identity"
@@ -132,10 +133,25 @@ func (s *Suggestion) addOCR(ctx context.Context, e ocr.Engine, pages []ocr.PageI
 	if err != nil {
 		return fmt.Errorf("pipeline: suggest masks: %w", err)
 	}
+	forms := map[string]identity.Form{}
+	for _, f := range identity.Forms(id) {
+		forms[string(f.Name)] = f
+	}
 	for _, hit := range hits {
 		b := hit.Box
 		pad := ocrPad * (b[3] - b[1])
-		r := identity.Box{b[0] - pad, b[1] - pad, b[2] + pad, b[3] + pad}
+		// A part of the name or employer read: widen the mask over where
+		// the rest of it would be on the line, at the width of the
+		// characters read (OCR often loses the region or legal form of a
+		// letterhead under a seal).
+		var before, after float64
+		if f, ok := forms[hit.Form]; ok {
+			if n := utf8.RuneCountInString(identity.Normalize(f.Text)); n > 0 {
+				cw := (b[2] - b[0]) / float64(n)
+				before, after = cw*float64(f.Before), cw*float64(f.After)
+			}
+		}
+		r := identity.Box{b[0] - pad - before, b[1] - pad, b[2] + pad + after, b[3] + pad}
 		s.Masks = append(s.Masks, Mask{Page: hit.Page, Kind: string(hit.Kind), Rect: mask.Rect(roundBox(r))})
 	}
 	return nil

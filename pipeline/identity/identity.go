@@ -49,6 +49,11 @@ type Form struct {
 	// Text is the form as the applicant gave it, spaces removed (not
 	// normalised): the verifier looks for these bytes.
 	Text string
+	// Before and After are how many characters of the whole name or
+	// employer precede and follow this form: where a part was found, the
+	// rest of the whole is likely beside it (a seal across a letterhead
+	// can hide the region or the legal form from OCR).
+	Before, After int
 }
 
 // legalForms are suffixes an employer's name is often written without.
@@ -69,15 +74,15 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 func Forms(id Identity) []Form {
 	var out []Form
 	seen := map[string]bool{}
-	add := func(k Kind, n FormName, s string) {
+	add := func(k Kind, n FormName, s string, before, after int) {
 		if runes(s) < 2 || seen[s] {
 			return
 		}
 		seen[s] = true
-		out = append(out, Form{k, n, s})
+		out = append(out, Form{k, n, s, before, after})
 	}
 	name := strings.Join(strings.Fields(id.Name), "")
-	add(KindName, FormFullName, name)
+	add(KindName, FormFullName, name, 0, 0)
 	given := ""
 	for _, c := range compoundSurnames {
 		if strings.HasPrefix(name, c) && runes(name) > 2 {
@@ -88,9 +93,9 @@ func Forms(id Identity) []Form {
 		_, size := utf8.DecodeRuneInString(name)
 		given = name[size:]
 	}
-	add(KindName, FormGivenName, given)
+	add(KindName, FormGivenName, given, runes(name)-runes(given), 0)
 	emp := strings.Join(strings.Fields(id.Employer), "")
-	add(KindEmployer, FormEmployer, emp)
+	add(KindEmployer, FormEmployer, emp, 0, 0)
 	core := emp
 	for _, s := range legalForms {
 		if strings.HasSuffix(core, s) && runes(core) > runes(s)+1 {
@@ -98,10 +103,10 @@ func Forms(id Identity) []Form {
 			break
 		}
 	}
-	add(KindEmployer, FormEmployerCore, core)
+	add(KindEmployer, FormEmployerCore, core, 0, runes(emp)-runes(core))
 	for _, r := range regions {
 		if strings.HasPrefix(core, r) && runes(core) > runes(r)+1 {
-			add(KindEmployer, FormEmployerShort, strings.TrimPrefix(core, r))
+			add(KindEmployer, FormEmployerShort, strings.TrimPrefix(core, r), runes(r), runes(emp)-runes(core))
 			break
 		}
 	}

@@ -16,17 +16,17 @@ func TestForms(t *testing.T) {
 		want []string
 	}{
 		{identity.Identity{Name: "张三丰", Employer: "新疆天山重工机械有限公司"},
-			[]string{"name 张三丰", "given_name 三丰", "employer 新疆天山重工机械有限公司", "employer_core 新疆天山重工机械", "employer_short 天山重工机械"}},
+			[]string{"name 张三丰 0 0", "given_name 三丰 1 0", "employer 新疆天山重工机械有限公司 0 0", "employer_core 新疆天山重工机械 0 4", "employer_short 天山重工机械 2 4"}},
 		{identity.Identity{Name: "欧阳 明轩", Employer: "乌鲁木齐经开区恒信会计师事务所"},
-			[]string{"name 欧阳明轩", "given_name 明轩", "employer 乌鲁木齐经开区恒信会计师事务所", "employer_core 乌鲁木齐经开区恒信会计师", "employer_short 经开区恒信会计师"}},
+			[]string{"name 欧阳明轩 0 0", "given_name 明轩 2 0", "employer 乌鲁木齐经开区恒信会计师事务所 0 0", "employer_core 乌鲁木齐经开区恒信会计师 0 3", "employer_short 经开区恒信会计师 4 3"}},
 		// A two-character name has no given name of two characters; a
 		// legal form alone is not an employer's core.
-		{identity.Identity{Name: "王建", Employer: "某公司"}, []string{"name 王建", "employer 某公司"}},
+		{identity.Identity{Name: "王建", Employer: "某公司"}, []string{"name 王建 0 0", "employer 某公司 0 0"}},
 	}
 	for _, c := range cases {
 		var got []string
 		for _, f := range identity.Forms(c.id) {
-			got = append(got, fmt.Sprintf("%s %s", f.Name, f.Text))
+			got = append(got, fmt.Sprintf("%s %s %d %d", f.Name, f.Text, f.Before, f.After))
 		}
 		if !slices.Equal(got, c.want) {
 			t.Errorf("Forms = %q, want %q", got, c.want)
