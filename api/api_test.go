@@ -734,6 +734,16 @@ func TestAPI(t *testing.T) {
 		}
 	})
 
+	t.Run("mask suggestions without OCR", func(t *testing.T) {
+		// This server has no OCR engine: a scan's page is not read.
+		ctype, body := multipartBody(t, map[string]string{"name": "张三丰", "employer": "某公司"}, blankScan(t))
+		r := e.rawOn(e.srv, "POST", "/v1/masks/suggest", e.tok["upload"], ctype, body, nil)
+		var s pipeline.Suggestion
+		if r.json(t, &s); r.code != 200 || s.Pages != 1 || len(s.Masks) != 0 || len(s.Read) != 1 || s.Read[0] != pipeline.ReadNone {
+			t.Errorf("%d %s", r.code, r.body)
+		}
+	})
+
 	t.Run("openapi", func(t *testing.T) {
 		doc, err := e.up.OpenAPI(context.Background())
 		if want, _ := api.OpenAPI(); err != nil || !bytes.Equal(doc, want) {

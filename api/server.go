@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +23,7 @@ import (
 	"github.com/blindpack/blindpack/api/public"
 	"github.com/blindpack/blindpack/api/review"
 	"github.com/blindpack/blindpack/api/wire"
+	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/state"
@@ -147,6 +149,9 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+	// MaskOCR reads the pages without a text layer for mask suggestions
+	// (POST /v1/masks/suggest); nil answers for text layers only.
+	MaskOCR ocr.Engine
 }
 
 // Server is the HTTP API.
@@ -163,6 +168,8 @@ type Server struct {
 	portal   *review.Portal
 
 	copyLocks [64]sync.Mutex // makers of personal copies, by key hash
+	// suggestSem holds a slot per mask suggestion being made.
+	suggestSem chan struct{}
 }
 
 // New checks the configuration and dependencies and builds the server.
@@ -182,7 +189,7 @@ func New(cfg Config, d Deps) (*Server, error) {
 	case d.Tokens == nil:
 		return nil, errors.New("api: tokens are required")
 	}
-	s := &Server{cfg: cfg.withDefaults(), d: d, log: d.Log, now: d.Now}
+	s := &Server{cfg: cfg.withDefaults(), d: d, log: d.Log, now: d.Now, suggestSem: make(chan struct{}, runtime.NumCPU())}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -276,6 +283,7 @@ func (s *Server) routes(reg *prometheus.Registry) {
 	up, admin, rev := []Role{RoleUploadService}, []Role{RoleAdministrator}, []Role{RoleReviewer}
 	s.route("POST /v1/submissions", up, s.postSubmission)
 	s.route("GET /v1/submissions/{id}", []Role{RoleUploadService, RoleAdministrator}, s.getSubmission)
+	s.route("POST /v1/masks/suggest", up, s.suggestMasks)
 
 	s.route("POST /v1/submissions/{id}/reprocess", admin, s.reprocess)
 	s.route("POST /v1/submissions/{id}/release", admin, s.release)

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/identity"
 	"github.com/blindpack/blindpack/pipeline/mask"
 	"github.com/blindpack/blindpack/pipeline/packet"
 	"github.com/blindpack/blindpack/pipeline/pdfwrite"
@@ -363,6 +364,9 @@ type run struct {
 	progress  Progress
 	report    func(Progress)
 	observe   func(string, time.Duration)
+	// identity matches the applicant's identity in text layers; made at
+	// the first page that has one.
+	identity *identity.Matcher
 }
 
 // since reports a stage's duration to the observer, if any.
@@ -454,6 +458,9 @@ func (r *run) material(ctx context.Context, i int) error {
 				return err
 			}
 			continue
+		}
+		if forReviewers {
+			r.checkText(i, spec, page, masks[pg])
 		}
 		// A JPEG page is measured from a reduced decode of its luminance,
 		// which also proves the file whole, and decoded in full only when

@@ -55,6 +55,9 @@ const (
 	CodeInvalidReason Code = "invalid_reason"
 	// CodeInvalidBatch: not a valid blindpack/batch@1 document (400).
 	CodeInvalidBatch Code = "invalid_batch"
+	// CodeInvalidFile: the uploaded file (or the uploads object named)
+	// cannot be read; the detail names the finding code (400).
+	CodeInvalidFile Code = "invalid_file"
 	// CodeInternal: the server failed; its log has the request id (500).
 	CodeInternal Code = "internal"
 	// CodeNotHeld: the submission is not held for an administrator, so
@@ -86,6 +89,7 @@ var catalogue = map[Code]entry{
 	CodeInvalidOverride:      {http.StatusBadRequest, "人工认可的页面无效：须为本申报的材料（从0起）和页码（从1起）。", "An override must name a material of this submission (from 0) and a page (from 1)."},
 	CodeInvalidReason:        {http.StatusBadRequest, "理由无效：须填写，单行，不超过500字，不含控制字符。", "The reason must be given, on one line, at most 500 characters, without control characters."},
 	CodeInvalidBatch:         {http.StatusBadRequest, "不是有效的 blindpack/batch@1 结果数据。", "Not a valid blindpack/batch@1 document."},
+	CodeInvalidFile:          {http.StatusBadRequest, "文件无法读取或不存在。", "The file cannot be read, or does not exist."},
 	CodeInternal:             {http.StatusInternalServerError, "服务器内部错误，请凭请求编号联系管理员。", "Internal error; quote the request id to an administrator."},
 	CodeNotHeld:              {http.StatusConflict, "这份申报没有被暂扣待核查，无需放行或退回。", "The submission is not held: there is nothing to release or return."},
 }

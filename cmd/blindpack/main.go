@@ -44,6 +44,7 @@ func init() {
 		{"calibrate", "[--policy FILE]", "print how the clarity thresholds do on the labelled synthetic set", runCalibrate, true},
 		{"bench", "[--applicants N --pages N --masked N --ppi N]", "time blindpack against an ImageMagick/img2pdf/qpdf pipeline and the libjpeg-turbo floor on a generated workload", runBench, true},
 		{"ocr", "--packet P.pdf --submission S.json --report R.json", "read a packet with OCR and list where the name or employer is still visible (exit 1 if anywhere)", runOCR, false},
+		{"masks", "suggest FILE --name N --employer E [--no-ocr]", "where the name and employer are in a file, as masks (JSON) for the masking tool to pre-fill: text layers exactly, OCR otherwise", runMasks, false},
 		{"verify", "FILE.pdf [--ca ROOT.pem] [--crl CA.crl]", "check a signed result file offline: signature, coverage, chain, timestamp, revocation", runVerify, false},
 		{"result", "issue --batch B.json --keys DIR --out result.pdf | certificates … --out DIR | enqueue --batch B.json", "lay out, seal and sign the red-header approval file of a batch (or queue it), or one certificate per person", runResult, false},
 		{"keys", "init --dir DIR | revoke --dir DIR [--compromised-at T]", "make a development root CA, signing certificate and CRL, or revoke in that CRL", runKeys, false},

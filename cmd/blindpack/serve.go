@@ -17,6 +17,7 @@ import (
 	"github.com/hibiken/asynq"
 
 	"github.com/blindpack/blindpack/api"
+	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/pipeline/result"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage/s3"
@@ -38,6 +39,7 @@ func runServe(ctx context.Context, args []string) error {
 	fs.DurationVar(&cfg.ShutdownTimeout, "shutdown-timeout", 30*time.Second, "time requests in flight get on SIGTERM")
 	fs.StringVar(&cfg.TempDir, "temp-dir", "", "`directory` for packets while personal copies are made (default: the system's)")
 	fs.BoolVar(&cfg.TrustForwardedFor, "trust-forwarded-for", false, "audit the client address from X-Forwarded-For (only behind a proxy that sets it)")
+	noMaskOCR := fs.Bool("no-mask-ocr", false, "mask suggestions (POST /v1/masks/suggest) search text layers only, even when Tesseract is installed")
 	resultsCA := fs.String("results-ca", "", "root certificate `file` (PEM) genuine result files chain to, for the public /verify/ page (default: the system's roots)")
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
@@ -103,7 +105,17 @@ func runServe(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	var maskOCR ocr.Engine
+	if !*noMaskOCR {
+		t := &ocr.Tesseract{}
+		if err := t.Check(ctx); err != nil {
+			log.Warn("mask suggestions search text layers only: no usable Tesseract", "err", err)
+		} else {
+			maskOCR = t
+		}
+	}
 	srv, err := api.New(cfg, api.Deps{
+		MaskOCR:     maskOCR,
 		ResultRoots: roots, ResultRootsName: *resultsCA,
 		Buckets: buckets, Queue: queue, Inspector: insp,
 		State: state.New(rdb, state.Options{Now: clock.now()}),

@@ -28,6 +28,10 @@ type Finding struct {
 	Threshold *Number `json:"threshold,omitempty"`
 	// Detail is a technical note for administrators (never identity text).
 	Detail string `json:"detail,omitempty"`
+	// Box is where on the page the finding is, [x0, y0, x1, y1] in
+	// fractions of the displayed page from the top left (the frame of a
+	// mask), for findings about a place on a page.
+	Box *[4]float64 `json:"box,omitempty"`
 }
 
 // Number is a measured value or threshold, rounded for reports.
@@ -151,6 +155,11 @@ const (
 	NoncanonicalImage Code = "noncanonical_image"
 )
 
+// IdentityUnmasked: the page's text layer holds the applicant's name or
+// employer where no mask covers it. The finding carries the box, and its
+// message says where on the page, never the text.
+const IdentityUnmasked Code = "identity_unmasked"
+
 // Args fill in a message.
 type Args struct {
 	// MaterialZH and MaterialEN name the material, e.g. "申报表" and
@@ -223,6 +232,7 @@ var messages = map[Code]text{
 	Overexposed:      {"{m}第{p}页图像过亮、字迹发白（字迹亮度 {measured}，需 ≤ {threshold}），请调低亮度或避开强光后重新扫描或拍摄。", "Page {p} of the {m} is washed out (the writing is as light as {measured}, at most {threshold} allowed); lower the brightness or avoid glare, then scan or photograph it again."},
 	PageSkewed:       {"{m}第{p}页是斜着拍的，纸张边缘与画面倾斜过大（{measured}°，最多 {threshold}°），请将手机正对纸面、与纸边对齐后重新拍摄，或使用扫描仪。", "Page {p} of the {m} was photographed at too steep an angle (the sheet's edges turn {measured}° from the photo's, at most {threshold}° allowed); hold the phone straight above the page, lined up with its edges, and photograph it again, or use a scanner."},
 	PageCutOff:       {"{m}第{p}页照片没有拍全，字迹在画面边缘被截断（占纸张边缘的 {measured}%，最多 {threshold}%），请将整张纸放入画面内后重新拍摄。", "Page {p} of the {m} is cut off: writing runs off the edge of the photo ({measured}% of the sheet's outline, at most {threshold}% allowed); photograph it again with the whole sheet inside the frame."},
+	IdentityUnmasked: {"{m}第{p}页{v}没有被遮盖区域完全盖住，请使用遮盖工具遮盖后重新提交。", "Page {p} of the {m}: {v} is not fully covered by a mask; cover it with the masking tool and submit again."},
 	LowContrast:      {"{m}第{p}页字迹与纸面对比度过低（对比度 {measured}，需 ≥ {threshold}），请调整扫描设置（如使用“文本/黑白文档”模式）后重新扫描。", "Page {p} of the {m} has too little contrast between writing and paper ({measured}, at least {threshold} needed); change the scanner settings (e.g. a text or document mode) and scan it again."},
 }
 

@@ -6,8 +6,9 @@
 //
 // It is an optional, slow stage. An Engine reads a page image into words
 // with boxes; Tesseract runs the tesseract program with the Simplified
-// Chinese data as a separate process per page, killed with its whole
-// process group when its time is up. A Matcher joins the words into lines
+// Chinese data as a separate process per page or, as a BatchEngine, per
+// batch of pages, killed with its whole process group when its time is
+// up. A Matcher joins the words into lines
 // and looks for the same forms of the identity the verifier searches for
 // (the name, the given name of two characters or more, the employer with
 // and without its legal form and region), allowing one OCR error in forms

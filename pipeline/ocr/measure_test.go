@@ -42,15 +42,8 @@ import (
 // resolution (default ocr.DefaultDPI), BLINDPACK_OCR_PSM Tesseract's page
 // segmentation mode (default ocr.DefaultPSM).
 
-// measureIDs are fictional applicants: a three-character name, a
-// compound surname, a two-character name (matched exactly only), and
-// employers with and without a region and legal form.
-var measureIDs = []synth.Identity{
-	{Name: "张三丰", Employer: "新疆天山重工机械有限公司"},
-	{Name: "李静怡", Employer: "乌鲁木齐经开区恒信会计师事务所有限公司"},
-	{Name: "欧阳明轩", Employer: "新疆准东能源化工股份有限公司"},
-	{Name: "王建", Employer: "乌鲁木齐宏达建设工程有限责任公司"},
-}
+// measureIDs are the fictional applicants of the measurement.
+var measureIDs = synth.MeasureApplicants
 
 // condition is how a page was scanned: the JPEG quality and what was done
 // to the pixels first.
@@ -76,23 +69,9 @@ var conditions = []condition{
 	}},
 }
 
-type pageKind struct {
-	name string
-	draw func(synth.Identity, synth.Options) (synth.Page, error)
-}
+type pageKind = synth.PageKind
 
-var measureKinds = []pageKind{
-	{"form-1", func(id synth.Identity, o synth.Options) (synth.Page, error) { return synth.ApplicationForm(id, 1, o) }},
-	{"form-2", func(id synth.Identity, o synth.Options) (synth.Page, error) { return synth.ApplicationForm(id, 2, o) }},
-	{"summary", func(id synth.Identity, o synth.Options) (synth.Page, error) {
-		return synth.PerformanceSummary(id, 1, 1, o)
-	}},
-	{"degree", synth.DegreeCertificate},
-	{"title", synth.TitleCertificate},
-	{"qualification", synth.QualificationCertificate},
-	{"patent", synth.PatentCertificate},
-	{"achievement", synth.AchievementProof},
-}
+var measureKinds = synth.MeasureKinds
 
 // measureCase is one reading: a page with some of its identity boxes
 // masked.
@@ -164,11 +143,11 @@ func TestMeasureDetection(t *testing.T) {
 		for _, k := range kinds {
 			for _, idi := range ids {
 				for _, seed := range seeds {
-					p, err := k.draw(measureIDs[idi], synth.Options{PPI: sc.ppi, Seed: seed})
+					p, err := k.Draw(measureIDs[idi], synth.Options{PPI: sc.ppi, Seed: seed})
 					if err != nil {
 						t.Fatal(err)
 					}
-					base := measureCase{cond: sc.cond, ppi: sc.ppi, kind: k.name, id: idi, seed: seed}
+					base := measureCase{cond: sc.cond, ppi: sc.ppi, kind: k.Name, id: idi, seed: seed}
 					cases = append(cases, base)
 					for _, r := range p.Name {
 						c := base
@@ -186,10 +165,11 @@ func TestMeasureDetection(t *testing.T) {
 	}
 	kindByName := map[string]pageKind{}
 	for _, k := range kinds {
-		kindByName[k.name] = k
+		kindByName[k.Name] = k
 	}
 
 	results := make([]measureResult, len(cases))
+	cpuStart := childCPU(t)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for range runtime.GOMAXPROCS(0) {
@@ -211,6 +191,10 @@ func TestMeasureDetection(t *testing.T) {
 	}
 	table := measureTable(results, dpi, engine.PSM)
 	t.Log("\n" + table)
+	// The programs' CPU time (getrusage of the children), not wall time:
+	// the machine may be shared.
+	t.Logf("CPU of pdftoppm and tesseract: %.2f s per page read (%d pages)",
+		(childCPU(t)-cpuStart).Seconds()/float64(len(cases)), len(cases))
 
 	// Floors the data supports, with a margin (README has the figures).
 	// The CI set: every leak was found and no clean page flagged; one miss
@@ -276,7 +260,7 @@ func measureOne(t testing.TB, engine ocr.Engine, k pageKind, c measureCase, dpi 
 	if c.leakKind != "" {
 		res.variant = fmt.Sprintf("%s/%s-leak@%.3f,%.3f", pageKey(c), c.leakKind, c.leak[0], c.leak[1])
 	}
-	p, err := k.draw(measureIDs[c.id], synth.Options{PPI: c.ppi, Seed: c.seed})
+	p, err := k.Draw(measureIDs[c.id], synth.Options{PPI: c.ppi, Seed: c.seed})
 	if err != nil {
 		res.runErr = err
 		return
@@ -335,35 +319,43 @@ func overlaps(hit, box ocr.Rect) bool {
 // onePagePacket builds a packet of one material of one page, as the
 // pipeline would: a JPEG scan, masks burned in.
 func onePagePacket(p synth.Page, masks []ocr.Rect, quality int) ([]byte, error) {
-	jpg, err := synth.EncodeJPEG(p.Image, quality)
-	if err != nil {
-		return nil, err
-	}
-	f, err := scan.Open(jpg, scan.Limits{})
-	if err != nil {
-		return nil, err
-	}
-	sp, err := f.Page(1)
-	if err != nil {
-		return nil, err
-	}
-	img, err := sp.Decode()
-	if err != nil {
-		return nil, err
-	}
+	return packetOf([]synth.Page{p}, [][]ocr.Rect{masks}, quality)
+}
+
+// packetOf builds a packet of one material whose pages are pages, each
+// with its masks burned in.
+func packetOf(pages []synth.Page, masks [][]ocr.Rect, quality int) ([]byte, error) {
 	var buf bytes.Buffer
 	b, err := packet.New(&buf, packet.Header{AnonCode: "2024-TEST-0CR0", Campaign: "2024", SeriesZH: "工程系列", SeriesEN: "Engineering", LevelZH: "中级", LevelEN: "Intermediate"},
 		packet.Options{Font: measureFont})
 	if err != nil {
 		return nil, err
 	}
-	b.BeginMaterial(0, "application_form", "申报表", "application form", 1)
-	var mr []mask.Rect
-	for _, m := range masks {
-		mr = append(mr, mask.Rect(m))
-	}
-	if err := b.AddPage(sp, img, mr); err != nil {
-		return nil, err
+	b.BeginMaterial(0, "application_form", "申报表", "application form", len(pages))
+	for i, p := range pages {
+		jpg, err := synth.EncodeJPEG(p.Image, quality)
+		if err != nil {
+			return nil, err
+		}
+		f, err := scan.Open(jpg, scan.Limits{})
+		if err != nil {
+			return nil, err
+		}
+		sp, err := f.Page(1)
+		if err != nil {
+			return nil, err
+		}
+		img, err := sp.Decode()
+		if err != nil {
+			return nil, err
+		}
+		var mr []mask.Rect
+		for _, m := range masks[i] {
+			mr = append(mr, mask.Rect(m))
+		}
+		if err := b.AddPage(sp, img, mr); err != nil {
+			return nil, err
+		}
 	}
 	if _, err := b.Close(); err != nil {
 		return nil, err

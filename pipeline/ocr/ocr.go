@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/identity"
 )
 
 // Word is one piece of text an engine read: for Chinese, usually one to
@@ -56,15 +57,7 @@ type Rect [4]float64
 
 // Identity is what to look for. It is held only in memory, never logged
 // or written.
-type Identity struct {
-	Name, Employer string
-}
-
-// String hides the identity from formatted output.
-func (Identity) String() string { return "[identity withheld]" }
-
-// GoString hides the identity from %#v.
-func (Identity) GoString() string { return "[identity withheld]" }
+type Identity = identity.Identity
 
 // PageImage is one page as displayed, to be read. Page is the caller's
 // number for it and comes back in hits.
@@ -74,12 +67,12 @@ type PageImage struct {
 }
 
 // Kind says which part of the identity a hit is.
-type Kind string
+type Kind = identity.Kind
 
 // Kinds of hit, the same words as a mask's kind.
 const (
-	KindName     Kind = "name"
-	KindEmployer Kind = "employer"
+	KindName     = identity.KindName
+	KindEmployer = identity.KindEmployer
 )
 
 // Hit is a place where the identity seems to be visible outside the masks.
@@ -132,8 +125,9 @@ func (h Hit) Finding(a finding.Args) finding.Finding {
 
 // Check reads every page with e and returns the places where the identity
 // seems visible outside the masks, page by page, top to bottom. masks are
-// by PageImage.Page. Pages are read one after another; the caller
-// parallelises across pages or tasks if it wants to.
+// by PageImage.Page. A BatchEngine reads the pages in batches of MaxBatch;
+// another engine reads them one after another. The caller parallelises
+// across pages or tasks if it wants to.
 //
 // Before reading, each page is prepared (see Prepare): masks painted
 // white and table rules removed, because Tesseract otherwise skips the
@@ -141,12 +135,30 @@ func (h Hit) Finding(a finding.Args) finding.Finding {
 func Check(ctx context.Context, e Engine, pages []PageImage, id Identity, masks map[int][]Rect) ([]Hit, error) {
 	m := NewMatcher(id)
 	var hits []Hit
-	for _, p := range pages {
-		ph, err := CheckPage(ctx, e, m, p, masks[p.Page])
-		if err != nil {
-			return nil, err
+	be, batch := e.(BatchEngine)
+	if !batch {
+		for _, p := range pages {
+			ph, err := CheckPage(ctx, e, m, p, masks[p.Page])
+			if err != nil {
+				return nil, err
+			}
+			hits = append(hits, ph...)
 		}
-		hits = append(hits, ph...)
+		return hits, nil
+	}
+	for i := 0; i < len(pages); i += MaxBatch {
+		run := pages[i:min(i+MaxBatch, len(pages))]
+		imgs := make([]image.Image, len(run))
+		for j, p := range run {
+			imgs[j] = Prepare(p.Image, masks[p.Page])
+		}
+		words, err := be.RecognizeAll(ctx, imgs)
+		if err != nil {
+			return nil, fmt.Errorf("ocr: check pages %d–%d: %w", run[0].Page, run[len(run)-1].Page, err)
+		}
+		for j, p := range run {
+			hits = append(hits, pageHits(m, p.Page, words[j], imgs[j].Bounds(), masks[p.Page])...)
+		}
 	}
 	return hits, nil
 }
@@ -162,7 +174,12 @@ func CheckPage(ctx context.Context, e Engine, m *Matcher, p PageImage, masks []R
 	if err != nil {
 		return nil, fmt.Errorf("ocr: check page %d: %w", p.Page, err)
 	}
-	b := img.Bounds()
+	return pageHits(m, p.Page, words, img.Bounds(), masks), nil
+}
+
+// pageHits turns the words read on a prepared page into hits: the matches
+// of the identity not mostly under a mask, top to bottom.
+func pageHits(m *Matcher, page int, words []Word, b image.Rectangle, masks []Rect) []Hit {
 	var hits []Hit
 	for _, mt := range m.Find(words) {
 		box := toFractions(mt.Box, b)
@@ -171,12 +188,12 @@ func CheckPage(ctx context.Context, e Engine, m *Matcher, p PageImage, masks []R
 			// of text the mask hides, is not a leak.
 			continue
 		}
-		hits = append(hits, Hit{Page: p.Page, Kind: mt.Kind, Form: mt.Form, Box: box, Distance: mt.Distance})
+		hits = append(hits, Hit{Page: page, Kind: mt.Kind, Form: mt.Form, Box: box, Distance: mt.Distance})
 	}
 	slices.SortStableFunc(hits, func(a, b Hit) int {
 		return cmp.Or(cmp.Compare(a.Box[1], b.Box[1]), cmp.Compare(a.Box[0], b.Box[0]))
 	})
-	return hits, nil
+	return hits
 }
 
 func toFractions(r image.Rectangle, b image.Rectangle) Rect {

@@ -3,6 +3,7 @@ package ocr
 import (
 	"context"
 	"fmt"
+	"image"
 	"log/slog"
 	"sync"
 	"time"
@@ -77,25 +78,35 @@ func CheckPacket(ctx context.Context, pdfPath string, pages []PacketPage, id Ide
 		errOnce  sync.Once
 		firstErr error
 	)
-	next := make(chan int)
-	for range max(o.Workers, 1) {
+	// A batch engine reads a run of pages in one process, the runs shared
+	// out among the workers; another engine reads page by page.
+	workers := max(o.Workers, 1)
+	size := 1
+	if _, ok := o.Engine.(BatchEngine); ok {
+		size = min(MaxBatch, (len(pages)+workers-1)/workers)
+	}
+	next := make(chan [2]int)
+	for range workers {
 		wg.Go(func() {
-			for i := range next {
-				h, st, err := checkPacketPage(ctx, pdfPath, pages[i], m, o)
+			for r := range next {
+				h, st, err := checkPacketPages(ctx, pdfPath, pages[r[0]:r[1]], m, o)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
 					continue
 				}
-				hits[i], stats[i] = h, st
-				log.Debug("ocr page read", "packet_page", st.PacketPage, "hits", len(h),
-					"render_ms", st.Render.Milliseconds(), "recognize_ms", st.Recognize.Milliseconds())
+				copy(hits[r[0]:], h)
+				copy(stats[r[0]:], st)
+				for i, s := range st {
+					log.Debug("ocr page read", "packet_page", s.PacketPage, "hits", len(h[i]),
+						"render_ms", s.Render.Milliseconds(), "recognize_ms", s.Recognize.Milliseconds())
+				}
 			}
 		})
 	}
 feed:
-	for i := range pages {
+	for i := 0; i < len(pages); i += size {
 		select {
-		case next <- i:
+		case next <- [2]int{i, min(i+size, len(pages))}:
 		case <-ctx.Done():
 			break feed
 		}
@@ -113,6 +124,47 @@ feed:
 		all = append(all, h...)
 	}
 	return all, stats, nil
+}
+
+// checkPacketPages reads a run of pages: with a batch engine, rendered and
+// prepared one by one and read in one go (each page's Recognize is then
+// its share of the batch); otherwise page by page.
+func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *Matcher, o PacketOptions) ([][]Hit, []PageStat, error) {
+	hits := make([][]Hit, len(pps))
+	stats := make([]PageStat, len(pps))
+	be, ok := o.Engine.(BatchEngine)
+	if !ok || len(pps) == 1 {
+		for i, pp := range pps {
+			h, st, err := checkPacketPage(ctx, pdfPath, pp, m, o)
+			if err != nil {
+				return nil, nil, err
+			}
+			hits[i], stats[i] = h, st
+		}
+		return hits, stats, nil
+	}
+	imgs := make([]image.Image, len(pps))
+	for i, pp := range pps {
+		stats[i].PacketPage = pp.PacketPage
+		start := time.Now()
+		img, err := o.Renderer.Render(ctx, pdfPath, pp.PacketPage, o.DPI)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ocr: packet page %d: %w", pp.PacketPage, err)
+		}
+		stats[i].Render = time.Since(start)
+		imgs[i] = Prepare(img, pp.Masks)
+	}
+	start := time.Now()
+	words, err := be.RecognizeAll(ctx, imgs)
+	if err != nil {
+		return nil, nil, fmt.Errorf("ocr: packet pages %d–%d: %w", pps[0].PacketPage, pps[len(pps)-1].PacketPage, err)
+	}
+	share := time.Since(start) / time.Duration(len(pps))
+	for i, pp := range pps {
+		stats[i].Recognize = share
+		hits[i] = pageHits(m, pp.PacketPage, words[i], imgs[i].Bounds(), pp.Masks)
+	}
+	return hits, stats, nil
 }
 
 func checkPacketPage(ctx context.Context, pdfPath string, pp PacketPage, m *Matcher, o PacketOptions) ([]Hit, PageStat, error) {

@@ -15,7 +15,8 @@ import (
 )
 
 // Tesseract reads pages with the tesseract program (Debian packages
-// tesseract-ocr and tesseract-ocr-chi-sim), one process per page. The zero
+// tesseract-ocr and tesseract-ocr-chi-sim), one process per page
+// (Recognize) or per batch of pages (RecognizeAll, batch.go). The zero
 // value is ready to use. It is safe for concurrent use.
 type Tesseract struct {
 	// Path is the program; default "tesseract" from PATH.

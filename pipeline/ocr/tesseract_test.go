@@ -6,6 +6,7 @@ import (
 	"image"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -200,5 +201,40 @@ func TestPopplerRender(t *testing.T) {
 	small := &ocr.Poppler{MaxPixels: 1000}
 	if _, err := small.Render(context.Background(), path, 2, 100); !errors.Is(err, ocr.ErrPageTooLarge) {
 		t.Errorf("over the pixel budget: %v", err)
+	}
+}
+
+// TestTesseractBatch reads three pages in one tesseract process and one
+// at a time: the words must be the same, page by page.
+func TestTesseractBatch(t *testing.T) {
+	e := requireTesseract(t)
+	ctx := context.Background()
+	id := synth.Identity{Name: "张三丰", Employer: "新疆天山重工机械有限公司"}
+	var imgs []image.Image
+	for _, draw := range []func(synth.Identity, synth.Options) (synth.Page, error){synth.TitleCertificate, synth.DegreeCertificate, synth.QualificationCertificate} {
+		p, err := draw(id, synth.Options{PPI: 150})
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs = append(imgs, ocr.Prepare(p.Image, nil))
+	}
+	batch, err := e.RecognizeAll(ctx, imgs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(batch) != len(imgs) {
+		t.Fatalf("%d pages of words for %d images", len(batch), len(imgs))
+	}
+	for i, img := range imgs {
+		one, err := e.Recognize(ctx, img)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(one) == 0 || !slices.Equal(one, batch[i]) {
+			t.Errorf("page %d: %d words alone, %d in the batch, or they differ", i+1, len(one), len(batch[i]))
+		}
+	}
+	if got, err := e.RecognizeAll(ctx, nil); err != nil || got != nil {
+		t.Errorf("no images: %v, %v", got, err)
 	}
 }
