@@ -62,6 +62,7 @@ var (
 	ErrInvalidBatch         = sentinel(wire.CodeInvalidBatch)
 	ErrInternal             = sentinel(wire.CodeInternal)
 	ErrNotHeld              = sentinel(wire.CodeNotHeld)
+	ErrInvalidFile          = sentinel(wire.CodeInvalidFile)
 )
 
 // Sentinels maps every code to its sentinel.
@@ -71,7 +72,7 @@ func init() {
 	for _, e := range []*Error{ErrUnauthenticated, ErrForbidden, ErrNotAssigned, ErrNotFound, ErrMethodNotAllowed,
 		ErrUnknownSubmission, ErrUnknownAnonCode, ErrUnknownAssignment, ErrPacketUnavailable, ErrInvalidParameter,
 		ErrMalformedJSON, ErrUnsupportedMediaType, ErrBodyTooLarge, ErrInvalidSubmission, ErrSubmissionConflict,
-		ErrInvalidOverride, ErrInvalidReason, ErrInvalidBatch, ErrInternal, ErrNotHeld} {
+		ErrInvalidOverride, ErrInvalidReason, ErrInvalidBatch, ErrInternal, ErrNotHeld, ErrInvalidFile} {
 		Sentinels[e.Code] = e
 	}
 }
