@@ -256,6 +256,7 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 		run.progress.MaterialsDone++
 		run.tick()
 	}
+	run.repeats()
 	if len(run.findings) > 0 {
 		log.Info("submission rejected", "findings", len(run.findings))
 		return r.Reject(run.findings...), nil
@@ -367,6 +368,8 @@ type run struct {
 	// identity matches the applicant's identity in text layers; made at
 	// the first page that has one.
 	identity *identity.Matcher
+	// seen holds every page measured, for repeats.
+	seen []seenPage
 }
 
 // since reports a stage's duration to the observer, if any.
@@ -484,6 +487,7 @@ func (r *run) material(ctx context.Context, i int) error {
 			}
 			continue
 		}
+		r.seen = append(r.seen, seenPage{material: i, page: pg, hash: m.Hash, masked: len(masks[pg]) > 0, forReviewers: forReviewers})
 		passed := r.clarity(i, spec, page, m)
 		r.since("check", start)
 		if !passed || !forReviewers || len(r.findings) > 0 {

@@ -110,6 +110,11 @@ const AmbiguousOrientation Code = "ambiguous_orientation"
 // cost time in proportion; it is refused before it is decoded.
 const ImageTooComplex Code = "image_too_complex"
 
+// RepeatedPageUnmasked: a page repeats another page of the submission (a
+// perceptual hash of the displayed pages) and one copy has masks while
+// this one has none: the applicant masked only the first copy.
+const RepeatedPageUnmasked Code = "repeated_page_unmasked"
+
 // Codes about the clarity of a page. Their findings carry the measured
 // value and the policy's threshold, both in the units the policy file
 // gives them.
@@ -222,6 +227,7 @@ var messages = map[Code]text{
 	UnsupportedImageEncoding: {"{m}第{p}页的图像编码不受支持（{v}），请以普通JPEG或PNG格式重新扫描。", "Page {p} of the {m} uses an unsupported image encoding ({v}); scan it again as plain JPEG or PNG."},
 	RenderFailed:             {"{m}第{p}页无法转换为图像（{v}），请用其他软件重新导出PDF（如“打印为PDF”）后上传。", "Page {p} of the {m} could not be drawn into an image ({v}); export the PDF again from another program (e.g. \"Print to PDF\") and upload it."},
 	ImageTooComplex:          {"{m}第{p}页图像的内部结构过于复杂（{v}），无法处理，请用常用软件另存为普通JPEG或PNG后重新上传。", "Page {p} of the {m} is built of too many parts ({v}) to be processed; save it again as a plain JPEG or PNG with common software and upload it again."},
+	RepeatedPageUnmasked:     {"{m}第{p}页与{v}内容相同，但{v}已做遮盖而此页没有，请同样遮盖此页的姓名和单位，或删除重复的页面后重新提交。", "Page {p} of the {m} repeats {v}, which has masks while this copy has none; mask the name and employer on this copy too, or remove the repeated page, and submit again."},
 	AmbiguousOrientation:     {"{m}第{p}页图像的方向信息相互矛盾（{v}），无法确定哪一边朝上，请将图片旋转到正确方向后另存为JPEG或PNG再上传。", "Page {p} of the {m} records its orientation in more than one place and they disagree ({v}), so which way up it is cannot be known; turn the picture upright, save it as JPEG or PNG and upload it again."},
 
 	BlankPage:        {"{m}第{p}页似乎是空白页（有字迹的面积 {measured}%，需 ≥ {threshold}%），请确认扫描的是有内容的一面后重新上传。", "Page {p} of the {m} looks blank (writing covers {measured}% of it, at least {threshold}% expected); check that you scanned the side with the content and upload it again."},

@@ -63,6 +63,9 @@ type Measures struct {
 	// CutOff is the share, in percent, of a photographed sheet's outline
 	// along which writing runs off the edge of the photo. 0 for scans.
 	CutOff float64
+	// Hash tells a page that repeats another (see PageHash). It is taken
+	// on the whole image, as displayed.
+	Hash PageHash
 }
 
 // WorkingPPI is the resolution every page is resampled to before it is
@@ -148,6 +151,7 @@ func (buf *workBuf) measurePlane(lum plane, w, h int, p *Page) Measures {
 	}
 	ww, wh := max(1, int(math.Round(fw))), max(1, int(math.Round(fh)))
 	work := buf.resample(lum, ww, wh)
+	m.Hash = pageHash(work, ww, wh, p.Orientation)
 	buf.measure(work, ww, wh, &m)
 	return m
 }

@@ -257,7 +257,10 @@ func openJPEG(data []byte, lim Limits) (*Page, error) {
 
 func openPNG(data []byte, lim Limits) (*Page, error) {
 	info, err := ParsePNG(data)
-	if err != nil {
+	var c tooComplexError
+	if errors.As(err, &c) {
+		return nil, finding.Errorf(finding.ImageTooComplex, 1, string(c), err)
+	} else if err != nil {
 		return nil, finding.Errorf(finding.CorruptFile, 1, "", err)
 	}
 	if err := checkPixels(info.Width, info.Height, lim, 1); err != nil {

@@ -53,7 +53,7 @@ const (
 
 type tooComplexError string
 
-func (e tooComplexError) Error() string { return "JPEG too complex: " + string(e) }
+func (e tooComplexError) Error() string { return "image too complex: " + string(e) }
 
 var errJPEG = errors.New("malformed JPEG")
 

@@ -23,6 +23,11 @@ type PNGInfo struct {
 
 var errPNG = errors.New("malformed PNG")
 
+// maxPNGChunks bounds the chunks of a PNG, checked as they are walked: an
+// encoder writes a few dozen (image data in chunks of 8–64 KiB), and each
+// chunk costs a CRC and a copy.
+const maxPNGChunks = 20000
+
 var pngSignature = []byte("\x89PNG\r\n\x1a\n")
 
 // ParsePNG walks the chunks of a PNG, checking every CRC, and keeps only
@@ -35,7 +40,10 @@ func ParsePNG(data []byte) (PNGInfo, error) {
 	p := len(pngSignature)
 	var idat [][]byte
 	sawHeader := false
-	for {
+	for chunks := 1; ; chunks++ {
+		if chunks > maxPNGChunks {
+			return info, tooComplexError(fmt.Sprintf("more than %d PNG chunks", maxPNGChunks))
+		}
 		if p+12 > len(data) {
 			return info, fmt.Errorf("%w: truncated before IEND", errPNG)
 		}

@@ -95,6 +95,34 @@ func FuzzStripJPEG(f *testing.F) {
 	})
 }
 
+// FuzzCanonicalJPEG: the canonical rewrite never panics or crashes in C,
+// and whatever it writes is a JPEG of the same size carrying no APPn but
+// the Adobe marker, no comment, nothing after its end.
+func FuzzCanonicalJPEG(f *testing.F) {
+	f.Fuzz(func(t *testing.T, data []byte) {
+		stripped, info, err := StripJPEG(data)
+		if err != nil || info.Width <= 0 || info.Height <= 0 || info.Width*info.Height > 1<<20 {
+			return
+		}
+		out, info2, err := CanonicalJPEG(&Page{Number: 1, JPEG: stripped, JPEGInfo: info, Width: info.Width, Height: info.Height}, 90)
+		if err != nil {
+			return
+		}
+		meta, clean := jpegSegments(t, out)
+		for _, m := range meta {
+			if m != 0xEE {
+				t.Fatalf("marker %#x written", m)
+			}
+		}
+		if !clean {
+			t.Fatalf("data after end of image")
+		}
+		if info2.Width != info.Width || info2.Height != info.Height {
+			t.Fatalf("size changed: %+v → %+v", info, info2)
+		}
+	})
+}
+
 // FuzzParsePNG: ParsePNG never panics, and keeps no more than the file's
 // image data.
 func FuzzParsePNG(f *testing.F) {

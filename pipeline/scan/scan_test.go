@@ -11,6 +11,7 @@ import (
 	"image/jpeg"
 	"image/png"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -284,6 +285,8 @@ func TestOpenRefusesBadFiles(t *testing.T) {
 		{"PNG claiming 60000×60000", hugePNG(60000, 60000), finding.ImageTooLarge},
 		{"PNG claiming 9000×9000", hugePNG(9000, 9000), finding.ImageTooLarge},
 		{"garbage PDF", []byte("%PDF-1.7\n1 0 obj <</Type /Catalog"), finding.MalformedPDF},
+		{"PNG of 20001 empty chunks", manyChunks(pngData, 20001), finding.ImageTooComplex},
+		{"JPEG of 300 quantisation table segments", manyTables(jpg, 300), finding.ImageTooComplex},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_, err := Open(tc.data, Limits{MaxPagePixels: 50_000_000})
@@ -486,4 +489,19 @@ func TestPDFBombAndEncryption(t *testing.T) {
 			}
 		}
 	})
+}
+
+// manyChunks puts n empty private ancillary chunks after a PNG's header.
+func manyChunks(png []byte, n int) []byte {
+	chunk := []byte{0, 0, 0, 0, 'b', 'p', 'A', 'd', 0, 0, 0, 0}
+	binary.BigEndian.PutUint32(chunk[8:], crc32.ChecksumIEEE(chunk[4:8]))
+	head := 8 + 12 + 13 // signature, IHDR
+	return slices.Concat(png[:head], bytes.Repeat(chunk, n), png[head:])
+}
+
+// manyTables repeats a JPEG's first quantisation table segment n times.
+func manyTables(jpg []byte, n int) []byte {
+	i := bytes.Index(jpg, []byte{0xFF, 0xDB})
+	seg := jpg[i : i+2+int(binary.BigEndian.Uint16(jpg[i+2:]))]
+	return slices.Concat(jpg[:i], bytes.Repeat(seg, n), jpg[i:])
 }

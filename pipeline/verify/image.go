@@ -45,8 +45,8 @@ func (v *verifier) imageForm(sd *types.StreamDict, page int, name string) {
 	}
 	switch sd.FilterPipeline[0].Name {
 	case "DCTDecode":
-		if d := sd.Dict["Decode"]; d != nil && (comps != 4 || d.String() != "[1 0 1 0 1 0 1 0]") {
-			bad("decode array %s", d)
+		if d := sd.Dict["Decode"]; d != nil && (comps != 4 || !invertedCMYK(d)) {
+			bad("decode array")
 		}
 		v.jpegForm(sd.Raw, *w, *h, comps, page, name)
 	case "FlateDecode":
@@ -238,4 +238,20 @@ func (v *verifier) jpegForm(data []byte, w, h, comps, page int, name string) {
 // "Adobe", version 100, no flags, a transform of 0–2.
 func adobeForm(b []byte) bool {
 	return len(b) == 12 && bytes.Equal(b[:11], []byte("Adobe\x00\x64\x00\x00\x00\x00")) && b[11] <= 2
+}
+
+// invertedCMYK reports whether a /Decode array is [1 0 1 0 1 0 1 0], the one
+// blindpack writes for Adobe's inverted CMYK JPEGs.
+func invertedCMYK(o types.Object) bool {
+	a, ok := o.(types.Array)
+	if !ok || len(a) != 8 {
+		return false
+	}
+	for i, e := range a {
+		n, ok := e.(types.Integer)
+		if !ok || int(n) != 1-i%2 {
+			return false
+		}
+	}
+	return true
 }

@@ -102,7 +102,7 @@ func Encode(w io.Writer, img image.Image, quality int) error {
 // samples beyond the declared width and height.
 //
 // With libjpeg-turbo it is lossless in the DCT domain (as `jpegtran -copy
-// none -optimize`): every block's coefficients are kept, but for the
+// none`, with the standard Huffman tables): every block's coefficients are kept, but for the
 // blocks that straddle the image's right or bottom edge, which are decoded,
 // have their invisible samples replaced by the last visible row and column,
 // and are quantised again (their visible samples may move by a level or

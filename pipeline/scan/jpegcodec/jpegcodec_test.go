@@ -207,6 +207,15 @@ func BenchmarkCodec(b *testing.B) {
 				dst = g.Pix
 			}
 		})
+		b.Run(name+"/canonical", func(b *testing.B) {
+			var out bytes.Buffer
+			for b.Loop() {
+				out.Reset()
+				if err := jpegcodec.Canonical(&out, enc.Bytes(), 90); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 		b.Run(name+"/encode-q90", func(b *testing.B) {
 			var out bytes.Buffer
 			for b.Loop() {

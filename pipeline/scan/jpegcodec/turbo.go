@@ -241,7 +241,7 @@ static void bp_edges(struct jpeg_decompress_struct *d, jvirt_barray_ptr *coefs) 
 }
 
 // bp_canonical rewrites a JPEG from its coefficients: one set of tables
-// (those the frame uses, Huffman codes optimised for this image), one
+// (the quantisation tables the frame uses, the standard Huffman tables), one
 // sequential scan, no JFIF, APPn or comment segment, nothing after the
 // end of the image; an Adobe marker only where the colour transform needs
 // it (RGB, CMYK, YCCK). *outbuf is malloc'd; the caller frees it.
@@ -274,7 +274,9 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 	}
 	jpeg_copy_critical_parameters(&d, &c);
 	c.write_JFIF_header = FALSE;
-	c.optimize_coding = TRUE;
+	// The standard Huffman tables (jpeg_set_defaults): optimised ones would
+	// save a few per cent of bytes for a second pass over every block.
+	c.optimize_coding = FALSE;
 	c.restart_interval = 0;
 	c.restart_in_rows = 0;
 	bp_edges(&d, coefs);
