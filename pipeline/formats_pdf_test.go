@@ -88,6 +88,22 @@ func wordMasks(t *testing.T, path string, id pipeline.Identity) []pipeline.Mask 
 	return masks
 }
 
+// typedSummary writes a work summary with the identity on its first lines
+// and n numbered lines of Chinese and English after them as summary.txt in
+// dir, and returns LibreOffice's PDF of it (summary.pdf).
+func typedSummary(t *testing.T, dir string, id pipeline.Identity, n int) []byte {
+	t.Helper()
+	var doc strings.Builder
+	fmt.Fprintf(&doc, "个人专业技术工作总结\n\n姓名： %s \n工作单位： %s \n\n", id.Name, id.Employer)
+	for i := range n {
+		fmt.Fprintf(&doc, "%d. 负责桥梁结构设计与施工图审查，完成项目技术方案的编制和论证工作。Structural design review, item %d.\n", i+1, i+1)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(doc.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return soffice(t, dir, "summary.txt")
+}
+
 // fontNames lists the fonts pdffonts finds in a PDF.
 func fontNames(t *testing.T, path string) []string {
 	t.Helper()
@@ -112,15 +128,7 @@ func TestTypedPDFFromLibreOffice(t *testing.T) {
 	p := newPipeline(t)
 	dir, sub := sample(t, "eng-intermediate")
 	id := sub.Identity
-	var doc strings.Builder
-	fmt.Fprintf(&doc, "个人专业技术工作总结\n\n姓名： %s \n工作单位： %s \n\n", id.Name, id.Employer)
-	for i := range 25 {
-		fmt.Fprintf(&doc, "%d. 负责桥梁结构设计与施工图审查，完成项目技术方案的编制和论证工作。Structural design review, item %d.\n", i+1, i+1)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "summary.txt"), []byte(doc.String()), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	in := soffice(t, dir, "summary.txt")
+	in := typedSummary(t, dir, id, 25)
 	upload := filepath.Join(dir, "summary.pdf")
 	uploadFonts := fontNames(t, upload)
 	if len(uploadFonts) == 0 {
