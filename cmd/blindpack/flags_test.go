@@ -64,6 +64,10 @@ var flagCases = map[string][]flagCase{
 		{[]string{"new", "--role", "reviewer", "--subject", "E-1"}, "subject", "E-1", []string{"new"}},
 		{[]string{"--role", "reviewer", "new", "--subject", "E-1"}, "role", "reviewer", []string{"new"}},
 	},
+	"masks": {
+		{[]string{"suggest", "f.pdf", "--name", "张三", "--employer", "某公司"}, "employer", "某公司", []string{"f.pdf"}},
+		{[]string{"suggest", "--name", "张三", "f.pdf", "--no-ocr", "--employer", "某公司"}, "no-ocr", "true", []string{"f.pdf"}},
+	},
 	"ocr": {{[]string{"--packet", "p.pdf", "--report", "r.json"}, "report", "r.json", nil}},
 	"verify": {
 		{[]string{"f.pdf", "--ca", "ca.pem"}, "ca", "ca.pem", []string{"f.pdf"}},
