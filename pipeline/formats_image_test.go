@@ -295,19 +295,12 @@ func TestImageFormatRefusals(t *testing.T) {
 			os.Rename(filepath.Join(dir, "out.jpg"), filepath.Join(dir, "out.bin"))
 		}, finding.AmbiguousOrientation},
 		{"progressive JPEG of 98 scans (jpegtran -scans)", func(t *testing.T, dir string) {
-			sh(t, dir, "convert", filepath.Join(src, "grey.png"), "-quality", "92", "in.jpg")
-			// DC in two passes, then the first 48 AC coefficients one by one, first their
-			// high bits and then their last (jpegtran allows 100 scans): valid, and 98
-			// passes over the page.
-			script := "0: 0 0 0 1;\n0: 0 0 1 0;\n"
-			for k := 1; k <= 48; k++ {
-				script += fmt.Sprintf("0: %d %d 0 1;\n", k, k)
-			}
-			for k := 1; k <= 48; k++ {
-				script += fmt.Sprintf("0: %d %d 1 0;\n", k, k)
-			}
-			os.WriteFile(filepath.Join(dir, "scans.txt"), []byte(script), 0o644)
-			sh(t, dir, "jpegtran", "-scans", "scans.txt", "-outfile", "out.bin", "in.jpg")
+			manyScans(t, dir, filepath.Join(src, "grey.png"))
+			os.Rename(filepath.Join(dir, "many.jpg"), filepath.Join(dir, "out.bin"))
+		}, finding.ImageTooComplex},
+		{"the same JPEG as a scanned PDF's page (img2pdf)", func(t *testing.T, dir string) {
+			manyScans(t, dir, filepath.Join(src, "grey.png"))
+			sh(t, dir, "img2pdf", "many.jpg", "-o", "out.bin")
 		}, finding.ImageTooComplex},
 		{"TIFF G3 2-D (tiffcp)", func(t *testing.T, dir string) {
 			sh(t, dir, "convert", filepath.Join(src, "grey.png"), "-threshold", "60%", "-type", "bilevel", "-depth", "1", "-compress", "none", "bw.tif")
@@ -375,4 +368,24 @@ func withIrot(t *testing.T, in string, angle byte, out string) {
 	if err := os.WriteFile(out, data, 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// manyScans writes many.jpg in dir: the PNG at src as a progressive JPEG
+// of 98 scans, DC in two passes, then the first 48 AC coefficients one by
+// one, first their high bits and then their last (jpegtran allows 100
+// scans): valid, and 98 passes over the page.
+func manyScans(t *testing.T, dir, src string) {
+	t.Helper()
+	sh(t, dir, "convert", src, "-quality", "92", "in.jpg")
+	script := "0: 0 0 0 1;\n0: 0 0 1 0;\n"
+	for k := 1; k <= 48; k++ {
+		script += fmt.Sprintf("0: %d %d 0 1;\n", k, k)
+	}
+	for k := 1; k <= 48; k++ {
+		script += fmt.Sprintf("0: %d %d 1 0;\n", k, k)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "scans.txt"), []byte(script), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sh(t, dir, "jpegtran", "-scans", "scans.txt", "-outfile", "many.jpg", "in.jpg")
 }

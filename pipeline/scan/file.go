@@ -230,18 +230,24 @@ func checkPixels(w, h int, lim Limits, page int) error {
 	return nil
 }
 
+// jpegErr makes StripJPEG's refusal of a JPEG on page n a finding, the
+// same for a JPEG file and one inside a PDF.
+func jpegErr(err error, n int) error {
+	var u unsupportedJPEGError
+	var c tooComplexError
+	switch {
+	case errors.As(err, &u):
+		return finding.Errorf(finding.UnsupportedImageEncoding, n, string(u), err)
+	case errors.As(err, &c):
+		return finding.Errorf(finding.ImageTooComplex, n, string(c), err)
+	}
+	return finding.Errorf(finding.CorruptFile, n, "", err)
+}
+
 func openJPEG(data []byte, lim Limits) (*Page, error) {
 	stripped, info, err := StripJPEG(data)
 	if err != nil {
-		var u unsupportedJPEGError
-		var c tooComplexError
-		switch {
-		case errors.As(err, &u):
-			return nil, finding.Errorf(finding.UnsupportedImageEncoding, 1, string(u), err)
-		case errors.As(err, &c):
-			return nil, finding.Errorf(finding.ImageTooComplex, 1, string(c), err)
-		}
-		return nil, finding.Errorf(finding.CorruptFile, 1, "", err)
+		return nil, jpegErr(err, 1)
 	}
 	if err := checkPixels(info.Width, info.Height, lim, 1); err != nil {
 		return nil, err

@@ -402,11 +402,7 @@ func (f *pdfFile) loadJPEG(p *Page, sd *types.StreamDict, lim Limits) error {
 	}
 	stripped, info, err := StripJPEG(raw)
 	if err != nil {
-		var u unsupportedJPEGError
-		if errors.As(err, &u) {
-			return finding.Errorf(finding.UnsupportedImageEncoding, p.Number, string(u), err)
-		}
-		return finding.Errorf(finding.CorruptFile, p.Number, "", err)
+		return jpegErr(err, p.Number)
 	}
 	if info.Width != p.Width || info.Height != p.Height {
 		return finding.Errorf(finding.CorruptFile, p.Number, "", fmt.Errorf("JPEG is %dx%d, image dictionary says %dx%d", info.Width, info.Height, p.Width, p.Height))
