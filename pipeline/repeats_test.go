@@ -56,9 +56,7 @@ func TestRepeatedPageUnmasked(t *testing.T) {
 				last.Masks = append(last.Masks, mk)
 			}
 			if page == 2 { // the certificate on page 1 needs its own masks
-				for _, mk := range material(sub, "current_title_certificate").Masks {
-					last.Masks = append(last.Masks, mk)
-				}
+				last.Masks = append(last.Masks, material(sub, "current_title_certificate").Masks...)
 			}
 			rep, _ = process(t, p, dir, sub)
 			if slices.ContainsFunc(rep.Findings, func(f finding.Finding) bool { return f.Code == finding.RepeatedPageUnmasked }) {
