@@ -60,19 +60,29 @@ func TestAdversarialCorpus(t *testing.T) {
 				}
 				return
 			}
-			if rep.Status != pipeline.Accepted {
-				t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
-			}
-			path := pdfcheck.File(t, pdf)
-			pdfcheck.Packet(t, path, sub, rep)
-			if carries(pdf, sub.Identity) {
-				t.Error("the packet's bytes hold the identity")
-			}
-			for img, tags := range pdfcheck.ImageTags(t, path) {
-				t.Errorf("exiftool finds metadata in %s: %v", img, tags)
-			}
+			checkClean(t, rep, pdf, sub)
 		})
 	}
+}
+
+// checkClean checks an accepted packet with independent tools, as anyone
+// who downloads it could: pdfcheck's checks of the packet, neither the
+// name nor the employer anywhere in its bytes, no metadata exiftool finds
+// in any of its images. It returns the packet's path.
+func checkClean(t *testing.T, rep *pipeline.Report, pdf []byte, sub *pipeline.Submission) string {
+	t.Helper()
+	if rep.Status != pipeline.Accepted {
+		t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
+	}
+	path := pdfcheck.File(t, pdf)
+	pdfcheck.Packet(t, path, sub, rep)
+	if carries(pdf, sub.Identity) {
+		t.Error("the packet's bytes hold the identity")
+	}
+	for img, tags := range pdfcheck.ImageTags(t, path) {
+		t.Errorf("exiftool finds metadata in %s: %v", img, tags)
+	}
+	return path
 }
 
 // carries reports whether data holds the name or employer as UTF-8 or

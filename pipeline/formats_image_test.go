@@ -201,17 +201,7 @@ func TestImageFormatsFromTools(t *testing.T) {
 					}
 				}
 				rep, pdf := process(t, p, dir, sub)
-				if rep.Status != pipeline.Accepted {
-					t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
-				}
-				path := pdfcheck.File(t, pdf)
-				pdfcheck.Packet(t, path, sub, rep)
-				if carries(pdf, sub.Identity) {
-					t.Error("the packet's bytes hold the identity")
-				}
-				for img, tags := range pdfcheck.ImageTags(t, path) {
-					t.Errorf("exiftool finds metadata in %s: %v", img, tags)
-				}
+				path := checkClean(t, rep, pdf, sub)
 				var pages [][2]int
 				for _, e := range rep.Packet.Index {
 					if e.Type == "performance_summary" {

@@ -88,6 +88,16 @@ func wordMasks(t *testing.T, path string, id pipeline.Identity) []pipeline.Mask 
 	return masks
 }
 
+// noUploadFonts: pdffonts lists none of the upload's fonts in the packet.
+func noUploadFonts(t *testing.T, path string, uploadFonts []string) {
+	t.Helper()
+	for _, name := range fontNames(t, path) {
+		if slices.Contains(uploadFonts, name) {
+			t.Errorf("pdffonts lists the upload's font %s in the packet", name)
+		}
+	}
+}
+
 // typedSummary writes a work summary with the identity on its first lines
 // and n numbered lines of Chinese and English after them as summary.txt in
 // dir, and returns LibreOffice's PDF of it (summary.pdf).
@@ -167,21 +177,8 @@ func TestTypedPDFFromLibreOffice(t *testing.T) {
 	m := material(sub, "performance_summary")
 	m.File, m.Masks = "summary.pdf", masks
 	rep, pdf := process(t, p, dir, sub)
-	if rep.Status != pipeline.Accepted {
-		t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
-	}
-	path := pdfcheck.File(t, pdf)
-	pdfcheck.Packet(t, path, sub, rep)
-	if carries(pdf, id) {
-		t.Error("the packet's bytes hold the identity")
-	}
-	for _, name := range fontNames(t, path) {
-		for _, u := range uploadFonts {
-			if name == u {
-				t.Errorf("pdffonts lists the upload's font %s in the packet", name)
-			}
-		}
-	}
+	path := checkClean(t, rep, pdf, sub)
+	noUploadFonts(t, path, uploadFonts)
 	for _, e := range rep.Packet.Index {
 		if e.Type != "performance_summary" {
 			continue
@@ -332,19 +329,8 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 			m := material(sub, "performance_summary")
 			m.File, m.Masks = "out.pdf", mks
 			rep, pdf := process(t, p, dir, sub)
-			if rep.Status != pipeline.Accepted {
-				t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
-			}
-			path := pdfcheck.File(t, pdf)
-			pdfcheck.Packet(t, path, sub, rep)
-			if carries(pdf, sub.Identity) {
-				t.Error("the packet's bytes hold the identity")
-			}
-			for _, name := range fontNames(t, path) {
-				if slices.Contains(uploadFonts, name) {
-					t.Errorf("pdffonts lists the upload's font %s in the packet", name)
-				}
-			}
+			path := checkClean(t, rep, pdf, sub)
+			noUploadFonts(t, path, uploadFonts)
 			var pages [][2]int
 			for _, e := range rep.Packet.Index {
 				if e.Type == "performance_summary" {
