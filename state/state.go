@@ -23,8 +23,11 @@ type Application struct {
 	// Deadline is when the latest return's window closes (zero when not
 	// returned).
 	Deadline time.Time
-	// Last is the latest submission decided.
+	// Last is the newest submission decided: by when it was submitted,
+	// not by when its run ended (see Record).
 	Last string
+	// LastAt is when Last was submitted (zero when not known).
+	LastAt time.Time
 	// Submissions maps each submission recorded to its outcome.
 	Submissions map[string]pipeline.Status
 	Updated     time.Time
@@ -42,6 +45,9 @@ type Application struct {
 type Meta struct {
 	Series, Level string
 	Codes         []string
+	// SubmittedAt is when the submission was submitted (zero: not known,
+	// taken as the newest). It orders submissions for Record.
+	SubmittedAt time.Time
 }
 
 // Options configure a Store. The zero value is usable.
@@ -89,6 +95,17 @@ func (s *Store) deadlinesKey() string { return s.prefix + "deadlines" }
 func (s *Store) attentionKey() string { return s.prefix + "attention" }
 func (s *Store) subIndexKey(id string) string {
 	return s.prefix + "sub:" + id
+}
+
+// SupersededBy names the newer decided submission that supersedes a
+// submission submitted at at: the application's state is its newest
+// decided submission's, whatever order the runs end in. None for the
+// newest itself or when at is not known.
+func (a Application) SupersededBy(submission string, at time.Time) (string, bool) {
+	if a.Last == "" || a.Last == submission || at.IsZero() || a.LastAt.Unix() <= at.Unix() {
+		return "", false
+	}
+	return a.Last, true
 }
 
 // Listed is how the application appears in administrators' list of what
@@ -144,6 +161,9 @@ func parseApplication(k Key, h, subs map[string]string) Application {
 	if u, _ := strconv.ParseInt(h["updated"], 10, 64); u > 0 {
 		a.Updated = time.Unix(u, 0)
 	}
+	if at, _ := strconv.ParseInt(h["last_at"], 10, 64); at > 0 {
+		a.LastAt = time.Unix(at, 0)
+	}
 	a.LastOutcome, a.LastSubmission = pipeline.Status(h["last_outcome"]), h["last_submission"]
 	a.Meta = Meta{Series: h["series"], Level: h["level"]}
 	if h["codes"] != "" {
@@ -158,22 +178,34 @@ func parseApplication(k Key, h, subs map[string]string) Application {
 // deadline. What an outcome does comes from pipeline's vocabulary
 // (pipeline.Outcome), passed in: the script spells no status.
 //
+// The newest submission decides: an outcome of a submission submitted
+// before the application's newest decided one (a run that ended late, a
+// hold released after a resubmission) is kept for that submission and
+// counted among the returns, and changes nothing else.
+//
 // KEYS: application hash, its submissions hash, the deadlines index, the
 // attention index. ARGV: submission, outcome, now, return window (s),
 // index member, series, level, codes, the application's new status (""
 // leaves it), "1" if the outcome is a return, "1" if it needs attention,
-// then every outcome that counts as a return.
+// when the submission was submitted (unix s, 0 unknown), then every
+// outcome that counts as a return.
 var record = redis.NewScript(`
 local app, subs, deadlines, attention = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 local sub, outcome, now, window, member = ARGV[1], ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5]
-local newStatus, isReturn, needsLook = ARGV[9], ARGV[10] == '1', ARGV[11] == '1'
+local newStatus, isReturn, needsLook, at = ARGV[9], ARGV[10] == '1', ARGV[11] == '1', tonumber(ARGV[12])
 local returning = {}
-for i = 12, #ARGV do returning[ARGV[i]] = true end
+for i = 13, #ARGV do returning[ARGV[i]] = true end
 local prev = redis.call('HGET', subs, sub)
 redis.call('HSET', subs, sub, outcome)
 local returns = 0
 for _, v in ipairs(redis.call('HVALS', subs)) do
   if returning[v] then returns = returns + 1 end
+end
+local last = redis.call('HGET', app, 'last')
+local lastAt = tonumber(redis.call('HGET', app, 'last_at') or '0')
+if last and last ~= sub and at > 0 and lastAt > at then
+  redis.call('HSET', app, 'returns', returns, 'updated', now)
+  return 'superseded'
 end
 redis.call('HSET', app, 'returns', returns, 'updated', now, 'last_outcome', outcome, 'last_submission', sub,
   'series', ARGV[6], 'level', ARGV[7], 'codes', ARGV[8])
@@ -185,7 +217,7 @@ end
 if newStatus == '' then
   return redis.call('HGET', app, 'status') or ''
 end
-redis.call('HSET', app, 'last', sub, 'status', newStatus)
+redis.call('HSET', app, 'last', sub, 'last_at', at, 'status', newStatus)
 if isReturn then
   if not (prev and returning[prev]) then
     redis.call('HSET', app, 'deadline', now + window)
@@ -203,7 +235,9 @@ return newStatus
 // return opens a window of the given length from now; a refusal (the
 // submission was not processed) changes nothing but the record of that
 // submission and the attention list. meta describes the submission for
-// administrators' lists.
+// administrators' lists. The outcome of a submission superseded by a newer
+// decided one (Application.SupersededBy) is kept, and counted if it is a
+// return, and changes nothing else.
 func (s *Store) Record(ctx context.Context, campaign, applicant, submission string, outcome pipeline.Status, window time.Duration, meta Meta) (Application, error) {
 	o, ok := outcome.Outcome()
 	if !ok {
@@ -211,7 +245,7 @@ func (s *Store) Record(ctx context.Context, campaign, applicant, submission stri
 	}
 	keys := []string{s.appKey(campaign, applicant), s.subsKey(campaign, applicant), s.deadlinesKey(), s.attentionKey()}
 	args := []any{submission, string(outcome), s.now().Unix(), int64(window / time.Second), campaign + "\x00" + applicant,
-		meta.Series, meta.Level, strings.Join(meta.Codes, ","), string(o.Application), flag(o.Return), flag(o.Attention)}
+		meta.Series, meta.Level, strings.Join(meta.Codes, ","), string(o.Application), flag(o.Return), flag(o.Attention), unixOrZero(meta.SubmittedAt)}
 	for _, r := range pipeline.ReturnStatuses() {
 		args = append(args, string(r))
 	}
@@ -220,6 +254,14 @@ func (s *Store) Record(ctx context.Context, campaign, applicant, submission stri
 		return Application{}, fmt.Errorf("state: record: %w", err)
 	}
 	return s.Get(ctx, campaign, applicant)
+}
+
+// unixOrZero is t in unix seconds, 0 for the zero time.
+func unixOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.Unix()
 }
 
 func flag(b bool) string {

@@ -310,3 +310,52 @@ func BenchmarkAttention(b *testing.B) {
 		}
 	}
 }
+
+// Runs end in any order: two submissions processed at once, or a hold
+// released after the applicant resubmitted. The newest submission decides.
+func TestNewestSubmissionDecides(t *testing.T) {
+	ctx := context.Background()
+	s, clk := newStore(t)
+	const window = 48 * time.Hour
+	t1 := clk.Now()
+	t2 := t1.Add(10 * time.Minute)
+	// r1 is held (decides nothing); r2, submitted later, is accepted.
+	a, err := s.Record(ctx, "2024", "A1", "A1-r1", pipeline.Held, window, state.Meta{SubmittedAt: t1})
+	if err != nil || a.Status != pipeline.AppPending {
+		t.Fatalf("held: %+v %v", a, err)
+	}
+	clk.Advance(time.Hour)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r2", pipeline.Accepted, window, state.Meta{SubmittedAt: t2})
+	if a.Status != pipeline.AppAccepted || a.Last != "A1-r2" || !a.LastAt.Equal(t2.Truncate(time.Second)) {
+		t.Fatalf("newer accepted: %+v", a)
+	}
+	if by, ok := a.SupersededBy("A1-r1", t1); !ok || by != "A1-r2" {
+		t.Fatalf("r1 not superseded by r2: %q %v", by, ok)
+	}
+	if _, ok := a.SupersededBy("A1-r2", t2); ok {
+		t.Fatal("the newest superseded by itself")
+	}
+	// The hold on r1 is then returned by an administrator: counted as a
+	// return of r1, but the application stays accepted with r2.
+	clk.Advance(time.Hour)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r1", pipeline.Rejected, window, state.Meta{SubmittedAt: t1})
+	if a.Status != pipeline.AppAccepted || a.Last != "A1-r2" || a.Returns != 1 || !a.Deadline.IsZero() ||
+		a.LastOutcome != pipeline.Accepted || a.Submissions["A1-r1"] != pipeline.Rejected {
+		t.Fatalf("a late return of an older submission changed the application: %+v", a)
+	}
+	if _, listed := a.Listed(); listed {
+		t.Error("superseded return put the application on the attention list")
+	}
+	// A newer submission after that decides as usual.
+	t3 := t2.Add(time.Hour)
+	a, _ = s.Record(ctx, "2024", "A1", "A1-r3", pipeline.Rejected, window, state.Meta{SubmittedAt: t3})
+	if a.Status != pipeline.AppReturned || a.Last != "A1-r3" || a.Returns != 2 {
+		t.Fatalf("newest return: %+v", a)
+	}
+	// Without submission times (older records), the last run decides, as before.
+	a, _ = s.Record(ctx, "2024", "A2", "A2-r2", pipeline.Accepted, window, state.Meta{})
+	a, _ = s.Record(ctx, "2024", "A2", "A2-r1", pipeline.Rejected, window, state.Meta{})
+	if a.Status != pipeline.AppReturned || a.Last != "A2-r1" {
+		t.Fatalf("unknown times: %+v", a)
+	}
+}

@@ -92,12 +92,13 @@ func (o *OCRHandler) gate(ctx context.Context, p OCRPayload, sub *pipeline.Submi
 	if err := o.writeDocument(ctx, p, doc); err != nil {
 		return err
 	}
+	pp := ProcessPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID, SubmissionKey: p.SubmissionKey}
 	if len(doc.Hits) == 0 {
 		f, err := os.Open(tmp)
 		if err != nil {
 			return fmt.Errorf("workers: open packet: %w", err)
 		}
-		err = h.publishPacket(ctx, f, rep)
+		err = h.publishUnlessSuperseded(ctx, pp, f, rep)
 		f.Close()
 		if err != nil {
 			return err
@@ -105,7 +106,6 @@ func (o *OCRHandler) gate(ctx context.Context, p OCRPayload, sub *pipeline.Submi
 	} else {
 		rep.Status = pipeline.Held
 	}
-	pp := ProcessPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID, SubmissionKey: p.SubmissionKey}
 	run := p.Run
 	if run == "" {
 		run = p.SubmissionID

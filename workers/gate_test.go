@@ -41,11 +41,13 @@ func gateEnv(t *testing.T, eng ocr.Engine) *env {
 	if err := hooks.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	return newEnvWith(t, nil, clk.Now, func(h *workers.Handler) {
+	e := newEnvWith(t, nil, clk.Now, func(h *workers.Handler) {
 		h.OCRQueue = ocrQueue
 		h.OCR = &workers.OCRHandler{Engine: eng, Renderer: &blankRenderer{}}
 		h.Webhooks = &workers.Webhooks{Config: hooks, Queue: ocrQueue, Now: clk.Now}
 	})
+	e.clock = clk
+	return e
 }
 
 // events lists the webhook events queued about a submission.
@@ -181,6 +183,35 @@ func TestOCRGateHolds(t *testing.T) {
 		}
 		if _, err := workers.Resolve(ctx, e.client, e.state, e.buckets.Reports, p.SubmissionID, workers.Return, "admin:wang.li", "again", ""); !errors.Is(err, workers.ErrNotHeld) {
 			t.Errorf("resolving an accepted submission: %v", err)
+		}
+	})
+
+	t.Run("superseded by a newer submission", func(t *testing.T) {
+		p1, rep1 := held(t, "G3")
+		// The applicant resubmits while r1 is held; r2 is held too and
+		// returned by an administrator. Releasing r1 now would publish an
+		// older packet as the application's and accept a returned
+		// application.
+		e.clock.Advance(time.Hour)
+		p2, info := e.gated(t, "G3", "G3-r2")
+		if info.State != asynq.TaskStateCompleted {
+			t.Fatalf("OCR task %s: %s", info.State, info.LastErr)
+		}
+		id, err := workers.Resolve(ctx, e.client, e.state, e.buckets.Reports, p2.SubmissionID, workers.Return, "admin:wang.li", "the name shows", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.waitTask(t, workers.QueueCritical, id)
+		_, err = workers.Resolve(ctx, e.client, e.state, e.buckets.Reports, p1.SubmissionID, workers.Release, "admin:wang.li", "OCR misread", "")
+		if !errors.Is(err, workers.ErrNotHeld) || !strings.Contains(err.Error(), "G3-r2") {
+			t.Fatalf("releasing a superseded hold: %v", err)
+		}
+		if e.exists(t, e.buckets.Packets, storage.PacketKey(p1.Campaign, rep1.AnonCode)) {
+			t.Error("a packet is published")
+		}
+		app, _ := e.state.Get(ctx, p1.Campaign, p1.ApplicantID)
+		if app.Status != pipeline.AppReturned || app.Last != "G3-r2" || app.Returns != 1 {
+			t.Errorf("application %+v", app)
 		}
 	})
 

@@ -134,7 +134,7 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 			return h.stage(ctx, p, tmp, rep)
 		}
 		if rep.Status == pipeline.Accepted {
-			if err := h.publishPacket(ctx, tmp, rep); err != nil {
+			if err := h.publishUnlessSuperseded(ctx, p, tmp, rep); err != nil {
 				return err
 			}
 		} else if err := h.contactSheet(ctx, sub, rep); err != nil {
@@ -219,6 +219,22 @@ func (h *Handler) loadSubmission(ctx context.Context, p ProcessPayload) (*pipeli
 		return nil, rep.Reject(finding.New(finding.InvalidField, finding.Args{Value: "ids differ from the queued task"})), nil
 	}
 	return sub, nil, nil
+}
+
+// publishUnlessSuperseded publishes an accepted run's packet, unless a
+// newer submission of the application was decided meanwhile (runs end in
+// any order): then the newer one's packet stays, and the report of this
+// run says where nothing was published.
+func (h *Handler) publishUnlessSuperseded(ctx context.Context, p ProcessPayload, f *os.File, rep *pipeline.Report) error {
+	by, err := h.supersededBy(ctx, p)
+	if err != nil {
+		return err
+	}
+	if by != "" {
+		h.log().Info("superseded: packet not published", "submission", p.SubmissionID, "campaign", p.Campaign, "newer", by)
+		return nil
+	}
+	return h.publishPacket(ctx, f, rep)
 }
 
 func (h *Handler) publishPacket(ctx context.Context, f *os.File, rep *pipeline.Report) error {

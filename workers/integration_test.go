@@ -40,6 +40,8 @@ type env struct {
 	submitter *workers.Submitter
 	handler   *workers.Handler
 	state     *state.Store
+	// clock is the state's clock, where a test sets it (gateEnv).
+	clock *testClock
 }
 
 // redisDB is this package's Redis database: packages run in parallel, and

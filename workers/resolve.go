@@ -77,7 +77,8 @@ func (p ResolvePayload) Validate() error {
 	return nil
 }
 
-// ErrNotHeld is returned by Resolve for a submission that is not held.
+// ErrNotHeld is returned by Resolve for a submission that is not held, or
+// whose hold a newer submission of the applicant has superseded.
 var ErrNotHeld = errors.New("workers: the submission is not held")
 
 // Resolve queues an administrator's decision on a held submission, on the
@@ -105,6 +106,15 @@ func Resolve(ctx context.Context, client *asynq.Client, st *state.Store, reports
 	}
 	if rep.Status != pipeline.Held {
 		return "", ErrNotHeld
+	}
+	app, err := st.Get(ctx, loc.Campaign, loc.ApplicantID)
+	if err != nil {
+		return "", err
+	}
+	if by, ok := app.SupersededBy(submissionID, loc.SubmittedAt); ok {
+		// Releasing it would put an older packet in place of the newer
+		// one's; returning it would return an application decided since.
+		return "", fmt.Errorf("%w: the applicant's newer submission %s was decided since", ErrNotHeld, by)
 	}
 	n, err := st.Counter(ctx, ResolveCounter(submissionID))
 	if err != nil {
@@ -166,6 +176,13 @@ func (h *Handler) resolve(ctx context.Context, p ResolvePayload) error {
 	}
 	if bad != nil {
 		return badPayload(errors.New("the submission document is gone or unreadable"))
+	}
+	if by, err := h.supersededBy(ctx, pp); err != nil {
+		return err
+	} else if by != "" {
+		// Queued before the newer submission was decided: too late now.
+		log.Info("superseded: the hold stays, nothing published", "newer", by)
+		return h.dropStaged(ctx, pp, true)
 	}
 	switch p.Decision {
 	case Release:

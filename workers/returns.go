@@ -3,6 +3,7 @@ package workers
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image/png"
 	"slices"
@@ -75,8 +76,12 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Su
 		}
 	}
 	codes := findingCodes(rep)
+	at, err := h.submittedAt(ctx, p)
+	if err != nil {
+		return nil, err
+	}
 	app, err := h.State.Record(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, rep.Status, h.Pipeline.Policy().Returns.Window(),
-		state.Meta{Series: sub.Series, Level: sub.Level, Codes: codes})
+		state.Meta{Series: sub.Series, Level: sub.Level, Codes: codes, SubmittedAt: at})
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +94,40 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Su
 			app.Deadline.UTC().Format(time.RFC3339))
 	}
 	return &app, h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: h.actor(p), Action: string(rep.Status), Submission: p.SubmissionID, Detail: detail})
+}
+
+// submittedAt is when a run's submission was submitted: from its task, or
+// from the index for tasks that do not carry it (the OCR gate, a decision
+// on a hold). Zero when not known.
+func (h *Handler) submittedAt(ctx context.Context, p ProcessPayload) (time.Time, error) {
+	if !p.SubmittedAt.IsZero() || h.State == nil {
+		return p.SubmittedAt, nil
+	}
+	loc, err := h.State.Locate(ctx, p.SubmissionID)
+	if errors.Is(err, state.ErrUnknownSubmission) {
+		return time.Time{}, nil
+	}
+	return loc.SubmittedAt, err
+}
+
+// supersededBy names a newer decided submission of the application, which
+// a run of p must not overrule: its packet is not published (the newer
+// one's is, under the same anonymous code) and its outcome changes nothing
+// but its own record (state.Store.Record). "" when p is the newest.
+func (h *Handler) supersededBy(ctx context.Context, p ProcessPayload) (string, error) {
+	if h.State == nil {
+		return "", nil
+	}
+	at, err := h.submittedAt(ctx, p)
+	if err != nil {
+		return "", err
+	}
+	app, err := h.State.Get(ctx, p.Campaign, p.ApplicantID)
+	if err != nil {
+		return "", err
+	}
+	by, _ := app.SupersededBy(p.SubmissionID, at)
+	return by, nil
 }
 
 // findingCodes are the distinct finding codes of a report, in its order.

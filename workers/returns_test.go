@@ -3,6 +3,7 @@ package workers_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/jpeg"
 	"os"
@@ -16,6 +17,7 @@ import (
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/workers"
 )
 
@@ -100,6 +102,30 @@ func TestReturnLoop(t *testing.T) {
 		}
 		if app, _ := e.state.Get(ctx, "2024", "A1"); app.Status != pipeline.AppAccepted || app.Returns != 1 {
 			t.Fatalf("after r2: %+v", app)
+		}
+	})
+
+	t.Run("an older submission whose run ends after a newer one's", func(t *testing.T) {
+		clk.Set(time.Date(2024, 9, 20, 12, 0, 0, 0, beijing))
+		t0 := clk.Now()
+		submit("A9", "A9-r1", true)
+		// r3 is submitted at t0+2h and decided (returned); r2, submitted
+		// at t0+1h, is decided after it — e.g. it waited longer in the queue.
+		clk.Set(t0.Add(2 * time.Hour))
+		if rep := submit("A9", "A9-r3", true); rep.Status != pipeline.Rejected {
+			t.Fatalf("r3: %s", rep.Status)
+		}
+		clk.Set(t0.Add(time.Hour))
+		rep := submit("A9", "A9-r2", false)
+		if rep.Status != pipeline.Accepted || rep.Packet == nil || rep.Packet.Location != "" {
+			t.Fatalf("late r2: %s %+v", rep.Status, rep.Packet)
+		}
+		if _, err := e.buckets.Packets.Stat(ctx, storage.PacketKey("2024", rep.AnonCode)); !errors.Is(err, storage.ErrNotFound) {
+			t.Fatalf("the superseded run's packet is published: %v", err)
+		}
+		app, _ := e.state.Get(ctx, "2024", "A9")
+		if app.Status != pipeline.AppReturned || app.Last != "A9-r3" || app.Returns != 2 || app.Submissions["A9-r2"] != pipeline.Accepted {
+			t.Fatalf("the superseded run decided the application: %+v", app)
 		}
 	})
 
