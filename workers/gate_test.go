@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hibiken/asynq"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/internal/testenv"
@@ -25,7 +26,7 @@ import (
 
 // gateEnv is a worker with the OCR gate on, reading with eng (pages drawn
 // blank), with application state on the campaign's clock.
-func gateEnv(t *testing.T, eng ocr.Engine) *env {
+func gateEnv(t *testing.T, eng ocr.Engine, configure ...func(*workers.Handler)) *env {
 	t.Helper()
 	ocrQueue := asynq.NewClient(asynq.RedisClientOpt{Addr: testenv.Redis(t), DB: redisDB})
 	t.Cleanup(func() { ocrQueue.Close() })
@@ -45,6 +46,9 @@ func gateEnv(t *testing.T, eng ocr.Engine) *env {
 		h.OCRQueue = ocrQueue
 		h.OCR = &workers.OCRHandler{Engine: eng, Renderer: &blankRenderer{}}
 		h.Webhooks = &workers.Webhooks{Config: hooks, Queue: ocrQueue, Now: clk.Now}
+		for _, c := range configure {
+			c(h)
+		}
 	})
 	e.clock = clk
 	return e
@@ -254,7 +258,8 @@ func TestOCRGateHolds(t *testing.T) {
 // TestOCRGatePublishesClean: nothing read outside the masks, the packet is
 // published and the submission accepted, with nothing left staged.
 func TestOCRGatePublishesClean(t *testing.T) {
-	e := gateEnv(t, blindEngine{})
+	reg := prometheus.NewRegistry()
+	e := gateEnv(t, blindEngine{}, func(h *workers.Handler) { h.Metrics = workers.NewMetrics(reg) })
 	p, info := e.gated(t, "C1", "C1-r1")
 	if info.State != asynq.TaskStateCompleted {
 		t.Fatalf("OCR task %s: %s", info.State, info.LastErr)
@@ -270,6 +275,11 @@ func TestOCRGatePublishesClean(t *testing.T) {
 	}
 	if !e.exists(t, e.buckets.Reports, workers.OCRReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)) {
 		t.Error("no OCR document")
+	}
+	// Decided by the gate, not the process task: counted all the same.
+	if got := gather(t, reg); got["blindpack_worker_submissions_total/accepted"] != 1 || got["blindpack_worker_packet_pages_total"] != float64(rep.Packet.Pages) ||
+		got["blindpack_worker_submission_duration_seconds"] != 1 {
+		t.Errorf("metrics %v", got)
 	}
 }
 

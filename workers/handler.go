@@ -131,7 +131,11 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		if rep.Status == pipeline.Accepted && h.gated() {
 			// Staged, not published: no reviewer sees the packet, and the
 			// report is not written, until the OCR gate has read it.
-			return h.stage(ctx, p, tmp, rep)
+			if err := h.stage(ctx, p, tmp, rep); err != nil {
+				return err
+			}
+			h.Metrics.took(time.Since(began))
+			return nil
 		}
 		if rep.Status == pipeline.Accepted {
 			if err := h.publishUnlessSuperseded(ctx, p, tmp, rep); err != nil {
@@ -151,7 +155,7 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 	if err := h.decide(ctx, runOf(ctx, p.SubmissionID), p, sub, rep); err != nil {
 		return err
 	}
-	h.Metrics.done(rep, time.Since(began))
+	h.Metrics.took(time.Since(began))
 	return nil
 }
 
@@ -175,6 +179,7 @@ func (h *Handler) decide(ctx context.Context, run string, p ProcessPayload, sub 
 	}
 	h.log().Info("report written", "submission", p.SubmissionID, "campaign", p.Campaign, "status", rep.Status,
 		"findings", len(rep.Findings), "anon_code", rep.AnonCode)
+	h.Metrics.decided(rep)
 	// After the report: a receiver that reads it on the event finds it.
 	return h.Webhooks.SubmissionDecided(ctx, run, rep, app, h.Pipeline.Policy().Returns.MaxReturns)
 }
@@ -250,6 +255,7 @@ func (h *Handler) publishPacket(ctx context.Context, f *os.File, rep *pipeline.R
 		bucket = storage.PacketsBucket
 	}
 	rep.Packet.Location = path.Join(bucket, key)
+	h.Metrics.published(rep)
 	return nil
 }
 

@@ -382,19 +382,10 @@ func freshServices(t *testing.T) (asynq.RedisClientOpt, storage.Buckets, string)
 
 // TestWorkerMetrics: a worker with metrics counts each submission by its
 // outcome and times the pipeline's stages.
-func TestWorkerMetrics(t *testing.T) {
-	reg := prometheus.NewRegistry()
-	m := workers.NewMetrics(reg)
-	e := newEnvWith(t, nil, nil, func(h *workers.Handler) { h.Metrics = m })
-	doc, dir := sampleDoc(t, "eng-intermediate")
-	p, err := e.submitter.SubmitDir(context.Background(), doc, dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if rep := e.report(t, p); rep.Status != pipeline.Accepted {
-		t.Fatalf("status %s", rep.Status)
-	}
-	e.waitTask(t, workers.QueueDefault, p.SubmissionID)
+// gather reads a registry's counters (their values) and histograms (their
+// sample counts) by name and label values: "name/label…".
+func gather(t *testing.T, reg *prometheus.Registry) map[string]float64 {
+	t.Helper()
 	families, err := reg.Gather()
 	if err != nil {
 		t.Fatal(err)
@@ -414,6 +405,23 @@ func TestWorkerMetrics(t *testing.T) {
 			}
 		}
 	}
+	return got
+}
+
+func TestWorkerMetrics(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	m := workers.NewMetrics(reg)
+	e := newEnvWith(t, nil, nil, func(h *workers.Handler) { h.Metrics = m })
+	doc, dir := sampleDoc(t, "eng-intermediate")
+	p, err := e.submitter.SubmitDir(context.Background(), doc, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep := e.report(t, p); rep.Status != pipeline.Accepted {
+		t.Fatalf("status %s", rep.Status)
+	}
+	e.waitTask(t, workers.QueueDefault, p.SubmissionID)
+	got := gather(t, reg)
 	if got["blindpack_worker_submissions_total/accepted"] != 1 || got["blindpack_worker_packet_pages_total"] != 6 {
 		t.Errorf("counts %v", got)
 	}

@@ -23,11 +23,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		jobs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "blindpack_worker_submissions_total",
-			Help: "Submissions processed, by report status (accepted, rejected, refused).",
+			Help: "Submissions decided, by report status (accepted, rejected, refused, held): by the process task, the OCR gate or an administrator's decision on a hold.",
 		}, []string{"status"}),
 		duration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "blindpack_worker_submission_duration_seconds",
-			Help:    "Time from taking a submission task to writing its report.",
+			Help:    "Time from taking a submission task to writing its report, or to staging its packet for the OCR gate.",
 			Buckets: prometheus.ExponentialBuckets(0.1, 2, 12),
 		}),
 		stages: prometheus.NewHistogramVec(prometheus.HistogramOpts{
@@ -51,14 +51,24 @@ func (m *Metrics) observe(stage string, d time.Duration) {
 	}
 }
 
-// done counts a finished submission.
-func (m *Metrics) done(rep *pipeline.Report, took time.Duration) {
-	if m == nil {
-		return
+// decided counts a submission's decision: the report written with its
+// status, whoever decided.
+func (m *Metrics) decided(rep *pipeline.Report) {
+	if m != nil {
+		m.jobs.WithLabelValues(string(rep.Status)).Inc()
 	}
-	m.jobs.WithLabelValues(string(rep.Status)).Inc()
-	m.duration.Observe(took.Seconds())
-	if rep.Packet != nil {
+}
+
+// took times a process task.
+func (m *Metrics) took(d time.Duration) {
+	if m != nil {
+		m.duration.Observe(d.Seconds())
+	}
+}
+
+// published counts a published packet's pages.
+func (m *Metrics) published(rep *pipeline.Report) {
+	if m != nil && rep.Packet != nil {
 		m.pages.Add(float64(rep.Packet.Pages))
 	}
 }
