@@ -1,6 +1,7 @@
 package pipeline_test
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
@@ -264,6 +265,15 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 			}
 			os.WriteFile(filepath.Join(dir, "out.pdf"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842", Content: content.String(),
 				Resources: "<</XObject <<" + xobj.String() + ">>>>"}}, ""), 0o644)
+			return masks
+		}, [4]float64{}},
+		{"JPEG 2000 scan (ImageMagick to .jp2, img2pdf: /JPXDecode)", func(t *testing.T, dir string) []pipeline.Mask {
+			os.WriteFile(filepath.Join(dir, "scan.jpg"), jpegOf(t, grey), 0o644)
+			sh(t, dir, "convert", "scan.jpg", "-quality", "40", "scan.jp2")
+			sh(t, dir, "img2pdf", "--pagesize", "A4", "-o", "out.pdf", "scan.jp2")
+			if raw, _ := os.ReadFile(filepath.Join(dir, "out.pdf")); !bytes.Contains(raw, []byte("/JPXDecode")) {
+				t.Fatal("img2pdf wrote no /JPXDecode image")
+			}
 			return masks
 		}, [4]float64{}},
 		{"office printer MRC page: JPEG background, 1-bit /ImageMask text", func(t *testing.T, dir string) []pipeline.Mask {
