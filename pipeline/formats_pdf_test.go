@@ -241,6 +241,9 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 		// hidden is a region of the page, in fractions, that the upload's
 		// image has ink in but a viewer does not show.
 		hidden [4]float64
+		// shown is a region, in fractions, that a viewer shows dark but
+		// the upload's image has not (an annotation).
+		shown [4]float64
 	}
 	cases := []tc{
 		{"phone-app scan with a visible text footer (img2pdf, LibreOffice, qpdf --overlay)", func(t *testing.T, dir string) []pipeline.Mask {
@@ -250,7 +253,7 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 			soffice(t, dir, "footer.txt")
 			sh(t, dir, "qpdf", "scan.pdf", "--overlay", "footer.pdf", "--", "out.pdf")
 			return masks
-		}, [4]float64{}},
+		}, [4]float64{}, [4]float64{}},
 		{"scanner page in three stacked JPEG strips", func(t *testing.T, dir string) []pipeline.Mask {
 			var b rawpdf.Builder
 			var content, xobj strings.Builder
@@ -266,7 +269,16 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "out.pdf"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842", Content: content.String(),
 				Resources: "<</XObject <<" + xobj.String() + ">>>>"}}, ""), 0o644)
 			return masks
-		}, [4]float64{}},
+		}, [4]float64{}, [4]float64{}},
+		{"scan with a stamp annotation over it (a PDF editor's stamp: /Annots with an appearance)", func(t *testing.T, dir string) []pipeline.Mask {
+			var b rawpdf.Builder
+			im := b.Stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode", w, h), jpegOf(t, grey))
+			ap := b.Stream("/Type /XObject /Subtype /Form /BBox [0 0 100 40]", []byte("0 0 0.6 rg 0 0 100 40 re f"))
+			stamp := b.Add(fmt.Sprintf("<</Type /Annot /Subtype /Stamp /Rect [440 20 540 60] /F 4 /AP <</N %d 0 R>>>>", ap))
+			os.WriteFile(filepath.Join(dir, "out.pdf"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842", Content: "q 595 0 0 842 0 0 cm /Im0 Do Q",
+				Resources: fmt.Sprintf("<</XObject <</Im0 %d 0 R>>>>", im), Extra: fmt.Sprintf(" /Annots [%d 0 R]", stamp)}}, ""), 0o644)
+			return masks
+		}, [4]float64{}, [4]float64{445.0 / 595, 1 - 55.0/842, 535.0 / 595, 1 - 25.0/842}},
 		{"JPEG 2000 scan (ImageMagick to .jp2, img2pdf: /JPXDecode)", func(t *testing.T, dir string) []pipeline.Mask {
 			os.WriteFile(filepath.Join(dir, "scan.jpg"), jpegOf(t, grey), 0o644)
 			sh(t, dir, "convert", "scan.jpg", "-quality", "40", "scan.jp2")
@@ -275,7 +287,7 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 				t.Fatal("img2pdf wrote no /JPXDecode image")
 			}
 			return masks
-		}, [4]float64{}},
+		}, [4]float64{}, [4]float64{}},
 		{"office printer MRC page: JPEG background, 1-bit /ImageMask text", func(t *testing.T, dir string) []pipeline.Mask {
 			bg := image.NewRGBA(grey.Bounds())
 			bits := make([]byte, (w+7)/8*h)
@@ -296,7 +308,7 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 				Content:   "q 595 0 0 842 0 0 cm /B Do Q q 0 0 0 rg 595 0 0 842 0 0 cm /T Do Q",
 				Resources: fmt.Sprintf("<</XObject <</B %d 0 R /T %d 0 R>>>>", back, text)}}, ""), 0o644)
 			return masks
-		}, [4]float64{}},
+		}, [4]float64{}, [4]float64{}},
 		{"soft mask hiding the top of the image", func(t *testing.T, dir string) []pipeline.Mask {
 			alpha := make([]byte, w*h)
 			for i := range alpha {
@@ -310,7 +322,7 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, "out.pdf"), b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842",
 				Content: "q 595 0 0 842 0 0 cm /Im0 Do Q", Resources: fmt.Sprintf("<</XObject <</Im0 %d 0 R>>>>", im)}}, ""), 0o644)
 			return masks
-		}, [4]float64{0.05, 0.01, 0.95, 1.0/8 - 0.01}},
+		}, [4]float64{0.05, 0.01, 0.95, 1.0/8 - 0.01}, [4]float64{}},
 		{"image larger than the page box, its margins cut off", func(t *testing.T, dir string) []pipeline.Mask {
 			var b rawpdf.Builder
 			im := b.Stream(fmt.Sprintf("/Type /XObject /Subtype /Image /Width %d /Height %d /ColorSpace /DeviceGray /BitsPerComponent 8 /Filter /DCTDecode", w, h), jpegOf(t, grey))
@@ -327,7 +339,7 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 				out = append(out, mk)
 			}
 			return out
-		}, [4]float64{}},
+		}, [4]float64{}, [4]float64{}},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -368,6 +380,14 @@ func TestRenderedScanPDFsFromTools(t *testing.T) {
 				shown := pdfcheck.Render(t, path, pg, 50)
 				if mean, _ := pdfcheck.Dark(shown, c.hidden, 0); mean < 250 {
 					t.Errorf("the region the soft mask hides renders with mean %.0f in the packet, want white", mean)
+				}
+			}
+			if c.shown != ([4]float64{}) {
+				if mean, _ := pdfcheck.Dark(grey, c.shown, 0); mean < 200 {
+					t.Fatalf("the upload's image is dark where the annotation goes (mean %.0f)", mean)
+				}
+				if mean, _ := pdfcheck.Dark(pdfcheck.Render(t, path, pg, 50), c.shown, 0); mean > 120 {
+					t.Errorf("the annotation's region renders with mean %.0f in the packet, want it drawn dark", mean)
 				}
 			}
 		})

@@ -46,6 +46,8 @@ type Page struct {
 	// Contents, when not zero, is an existing stream object used instead of
 	// Content.
 	Contents int
+	// Extra holds more page-dictionary entries, e.g. "/Annots [7 0 R]".
+	Extra string
 }
 
 // Bytes lays out the document with the given pages and catalog entries.
@@ -65,8 +67,8 @@ func (b *Builder) Bytes(pages []Page, catalogExtra string) []byte {
 		if res == "" {
 			res = "<<>>"
 		}
-		kids = append(kids, fmt.Sprintf("%d 0 R", b.Add(fmt.Sprintf("<</Type /Page /Parent %d 0 R /MediaBox [%s]%s /Resources %s /Contents %d 0 R>>",
-			pagesObj, p.MediaBox, rot, res, c))))
+		kids = append(kids, fmt.Sprintf("%d 0 R", b.Add(fmt.Sprintf("<</Type /Page /Parent %d 0 R /MediaBox [%s]%s /Resources %s /Contents %d 0 R%s>>",
+			pagesObj, p.MediaBox, rot, res, c, p.Extra))))
 	}
 	b.objs[pagesObj-1] = fmt.Sprintf("<</Type /Pages /Kids [%s] /Count %d>>", strings.Join(kids, " "), len(kids))
 	root := b.Add(fmt.Sprintf("<</Type /Catalog /Pages %d 0 R%s>>", pagesObj, catalogExtra))

@@ -16,6 +16,7 @@ import (
 	"github.com/klippa-app/go-pdfium"
 	"github.com/klippa-app/go-pdfium/references"
 	"github.com/klippa-app/go-pdfium/requests"
+	"github.com/klippa-app/go-pdfium/responses"
 	"github.com/klippa-app/go-pdfium/webassembly"
 	"github.com/tetratelabs/wazero"
 	"github.com/tetratelabs/wazero/api"
@@ -250,6 +251,23 @@ func draw(inst pdfium.Pdfium, data []byte, n int, opt Options) (page *Page, err 
 	lp, err := inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: doc.Document, Index: n - 1})
 	if err != nil {
 		return nil, fail(fmt.Sprintf("page %d", n), err)
+	}
+	// What a viewer shows of the annotations — a filled-in form field, a
+	// stamp, a signature image, a typewriter note — is part of the page a
+	// reviewer must see, and its text must be searched for the identity
+	// like the page's own: flattened into the page content (those that
+	// are displayed, with their appearance streams), then the page is read
+	// again. Hidden and print-only annotations and pop-up notes stay out.
+	fl, err := inst.FPDFPage_Flatten(&requests.FPDFPage_Flatten{Page: requests.Page{ByReference: &lp.Page}, Usage: requests.FPDFPage_FlattenUsageNormalDisplay})
+	if err != nil {
+		inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: lp.Page})
+		return nil, fail("annotations", err)
+	}
+	if fl.Result == responses.FPDFPage_FlattenResultSuccess {
+		inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: lp.Page})
+		if lp, err = inst.FPDF_LoadPage(&requests.FPDF_LoadPage{Document: doc.Document, Index: n - 1}); err != nil {
+			return nil, fail(fmt.Sprintf("page %d after flattening", n), err)
+		}
 	}
 	defer inst.FPDF_ClosePage(&requests.FPDF_ClosePage{Page: lp.Page})
 	ref := requests.Page{ByReference: &lp.Page}

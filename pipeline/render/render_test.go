@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+
+	"github.com/blindpack/blindpack/internal/rawpdf"
 )
 
 // onePage writes a one-page PDF with a Helvetica font resource F1: page
@@ -224,5 +227,46 @@ func BenchmarkRenderTypedPage(b *testing.B) {
 		if _, err := r.Render(context.Background(), pdf, 1, Options{PPI: 200}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// TestRenderDrawsAnnotations: what a viewer shows of a page's annotations
+// — a filled-in form field, a stamp — is drawn and its text read with the
+// page's, so a name typed into a form field is seen by the identity check;
+// a hidden annotation stays out.
+func TestRenderDrawsAnnotations(t *testing.T) {
+	var b rawpdf.Builder
+	font := b.Add("<</Type /Font /Subtype /Type1 /BaseFont /Helvetica>>")
+	field := b.Stream(fmt.Sprintf("/Type /XObject /Subtype /Form /BBox [0 0 200 30] /Resources <</Font <</F1 %d 0 R>>>>", font),
+		[]byte("/Tx BMC BT /F1 18 Tf 5 8 Td (Zhang San) Tj ET EMC"))
+	ink := b.Stream("/Type /XObject /Subtype /Form /BBox [0 0 200 30]", []byte("0 0 0 rg 0 0 200 30 re f"))
+	widget := b.Add(fmt.Sprintf("<</Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (Zhang San) /Rect [100 700 300 730] /F 4 /AP <</N %d 0 R>>>>", field))
+	stamp := b.Add(fmt.Sprintf("<</Type /Annot /Subtype /Stamp /Rect [100 400 300 430] /F 4 /AP <</N %d 0 R>>>>", ink))
+	hidden := b.Add(fmt.Sprintf("<</Type /Annot /Subtype /Stamp /Rect [100 200 300 230] /F 2 /AP <</N %d 0 R>>>>", ink))
+	pdf := b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842", Content: fmt.Sprintf("BT /F1 12 Tf 100 800 Td (Form) Tj ET"),
+		Resources: fmt.Sprintf("<</Font <</F1 %d 0 R>>>>", font), Extra: fmt.Sprintf(" /Annots [%d 0 R %d 0 R %d 0 R]", widget, stamp, hidden)}},
+		fmt.Sprintf(" /AcroForm <</Fields [%d 0 R]>>", widget))
+	p, err := renderer(t).Render(context.Background(), pdf, 1, Options{PPI: 72})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var text strings.Builder
+	for _, g := range p.Glyphs {
+		text.WriteRune(g.Char)
+		if !unicode.IsSpace(g.Char) && (g.Box[0] < 100.0/595-0.01 || g.Box[3] > 1-700.0/842+0.01) && !strings.Contains("Form", string(g.Char)) {
+			t.Errorf("glyph %q at %v, outside the field and the page's line", g.Char, g.Box)
+		}
+	}
+	if !strings.Contains(text.String(), "Zhang San") {
+		t.Errorf("the form field's text is not in the text layer: %q", text.String())
+	}
+	field01 := [4]float64{105.0 / 595, 1 - 725.0/842, 200.0 / 595, 1 - 705.0/842}
+	stamp01 := [4]float64{110.0 / 595, 1 - 425.0/842, 290.0 / 595, 1 - 405.0/842}
+	hidden01 := [4]float64{100.0 / 595, 1 - 230.0/842, 300.0 / 595, 1 - 200.0/842}
+	if !dark(p.Image, field01, 0) || !dark(p.Image, stamp01, 0) {
+		t.Error("the form field or the stamp is not drawn")
+	}
+	if dark(p.Image, hidden01, 2) {
+		t.Error("a hidden annotation is drawn")
 	}
 }

@@ -121,6 +121,9 @@ func (f *pdfFile) page(n int, lim Limits) (p *Page, err error) {
 	var pc pageContent
 	interpret(content, identity, f.resolver(inh.Resources, 0), &pc, 0, nil)
 	p, err = f.scannedPage(n, inh.Resources, box, rot, &pc, lim)
+	if err == nil && f.shownAnnotation(d) {
+		err = needsRender("annotations")
+	}
 	var nr needsRender
 	if errors.As(err, &nr) {
 		// Not exactly one image filling the visible box: the page is drawn
@@ -170,6 +173,33 @@ func (f *pdfFile) scannedPage(n int, res types.Dict, box *types.Rectangle, rot i
 		return nil, err
 	}
 	return p, nil
+}
+
+// shownAnnotation reports whether a viewer draws any of the page's
+// annotations — one with an appearance stream, not hidden (flags Hidden,
+// NoView), not a link or a pop-up: a filled-in form field or a stamp over
+// a scan is part of what the page shows, which the render path draws (and
+// reads) with it. An /Annots that cannot be read counts as shown.
+func (f *pdfFile) shownAnnotation(d types.Dict) bool {
+	const hidden, noView = 2, 32
+	annots, err := f.ctx.DereferenceArray(d["Annots"])
+	if err != nil {
+		return true
+	}
+	for _, o := range annots {
+		a, err := f.ctx.DereferenceDict(o)
+		if err != nil || a == nil || a["AP"] == nil {
+			continue
+		}
+		if st := a.NameEntry("Subtype"); st != nil && (*st == "Link" || *st == "Popup") {
+			continue
+		}
+		if fl, err := f.ctx.DereferenceNumber(a["F"]); err == nil && int(fl)&(hidden|noView) != 0 {
+			continue
+		}
+		return true
+	}
+	return false
 }
 
 func intersect(a, b *types.Rectangle) *types.Rectangle {
