@@ -30,10 +30,10 @@ import (
 	"github.com/blindpack/blindpack/api/wire"
 	"github.com/blindpack/blindpack/client"
 	"github.com/blindpack/blindpack/internal/pdfcheck"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/verify"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
@@ -49,7 +49,7 @@ const anonSecret = "api-test-secret-0123456789"
 
 var (
 	fontOnce sync.Once
-	font     *pdfwrite.Font
+	font     *pdfkit.Font
 	fontErr  error
 )
 
@@ -96,7 +96,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	fontOnce.Do(func() { font, fontErr = pdfkit.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatal(fontErr)
 	}

@@ -23,8 +23,8 @@ import (
 	"github.com/blindpack/blindpack/api/public"
 	"github.com/blindpack/blindpack/api/review"
 	"github.com/blindpack/blindpack/api/wire"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline/ocr"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
@@ -124,7 +124,7 @@ type Deps struct {
 	Inspector *asynq.Inspector
 	State     *state.Store
 	// Font sets the reviewer stamp (the packet's font).
-	Font *pdfwrite.Font
+	Font *pdfkit.Font
 	// Policy names materials and says how many returns are allowed, for
 	// the console (default the policy built in).
 	Policy *policy.Policy

@@ -18,11 +18,11 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/identity"
 	"github.com/blindpack/blindpack/pipeline/mask"
 	"github.com/blindpack/blindpack/pipeline/packet"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/pipeline/scan"
 	"github.com/blindpack/blindpack/pipeline/verify"
@@ -53,7 +53,7 @@ type Config struct {
 	// the same for every worker of a deployment.
 	AnonSecret []byte
 	// Font sets the cover and watermark text.
-	Font *pdfwrite.Font
+	Font *pdfkit.Font
 	// Limits bound each uploaded file.
 	Limits scan.Limits
 	// JPEGQuality for re-encoding masked JPEG pages (default 90).

@@ -17,11 +17,11 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 
 	"github.com/blindpack/blindpack/internal/pdfcheck"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/rawpdf"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 	"github.com/blindpack/blindpack/storage/localdir"
 	"github.com/blindpack/blindpack/workers"
@@ -29,14 +29,14 @@ import (
 
 var (
 	fontOnce sync.Once
-	font     *pdfwrite.Font
+	font     *pdfkit.Font
 	fontErr  error
 )
 
 // newPipelineFont loads the test font once.
-func newPipelineFont(t testing.TB) *pdfwrite.Font {
+func newPipelineFont(t testing.TB) *pdfkit.Font {
 	t.Helper()
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	fontOnce.Do(func() { font, fontErr = pdfkit.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatalf("font (apt-get install fonts-wqy-zenhei): %v", fontErr)
 	}
@@ -416,7 +416,7 @@ func TestMaskCheckCanFail(t *testing.T) {
 // file must not bring the name into a log line.
 func TestLogsNeverCarryTheIdentity(t *testing.T) {
 	var logs bytes.Buffer
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	fontOnce.Do(func() { font, fontErr = pdfkit.LoadFont(synth.FontPath, 0) })
 	p, err := pipeline.New(pipeline.Config{AnonSecret: []byte("test-secret-0123456789"), Font: font,
 		Logger: slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {

@@ -4,10 +4,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/identity"
 	"github.com/blindpack/blindpack/pipeline/mask"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
 
@@ -99,7 +99,7 @@ func TestPlaceWords(t *testing.T) {
 func TestTextLayerCheckOnARun(t *testing.T) {
 	sub := &Submission{Identity: Identity{Name: "张三丰", Employer: "新疆天山重工机械有限公司"},
 		Materials: []Material{{Type: "application_form"}, {Type: "performance_summary"}}}
-	p, err := New(Config{AnonSecret: []byte("0123456789abcdef"), Font: new(pdfwrite.Font)})
+	p, err := New(Config{AnonSecret: []byte("0123456789abcdef"), Font: new(pdfkit.Font)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,11 +19,11 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/blindpack/blindpack/internal/pdfcheck"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/storage/s3"
@@ -50,7 +50,7 @@ const redisDB = 2
 
 var (
 	fontOnce sync.Once
-	font     *pdfwrite.Font
+	font     *pdfkit.Font
 	fontErr  error
 )
 
@@ -64,7 +64,7 @@ func newEnv(t *testing.T, wrapUploads func(storage.Store) storage.Store) *env {
 func newEnvWith(t *testing.T, wrapUploads func(storage.Store) storage.Store, now func() time.Time, configure ...func(*workers.Handler)) *env {
 	t.Helper()
 	opt, buckets, suffix := freshServices(t)
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	fontOnce.Do(func() { font, fontErr = pdfkit.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatal(fontErr)
 	}

@@ -14,11 +14,11 @@ import (
 
 	"github.com/hibiken/asynq"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/ocr"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/storage/localdir"
 	"github.com/blindpack/blindpack/workers"
@@ -77,7 +77,7 @@ func processLocally(t *testing.T, b storage.Buckets, doc []byte, dir string) (*p
 	if err := b.Uploads.Put(ctx, subKey, bytes.NewReader(doc), int64(len(doc)), storage.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	fontOnce.Do(func() { font, fontErr = pdfkit.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatal(fontErr)
 	}
@@ -368,7 +368,7 @@ func TestOCRQueue(t *testing.T) {
 func newOCREnv(t *testing.T) *env {
 	t.Helper()
 	opt, buckets, suffix := freshServices(t)
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	fontOnce.Do(func() { font, fontErr = pdfkit.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatal(fontErr)
 	}

@@ -24,11 +24,11 @@ import (
 
 	"github.com/blindpack/blindpack/api"
 	"github.com/blindpack/blindpack/api/people"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/peopletest"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage"
 	"github.com/blindpack/blindpack/storage/s3"
@@ -47,7 +47,7 @@ const hostileName = `<script>alert("张三丰")</script>张三丰`
 
 var (
 	fontOnce sync.Once
-	font     *pdfwrite.Font
+	font     *pdfkit.Font
 	fontErr  error
 )
 
@@ -96,7 +96,7 @@ func newEnvWith(t *testing.T, configure func(*workers.Handler)) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	fontOnce.Do(func() { font, fontErr = pdfkit.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatal(fontErr)
 	}

@@ -14,8 +14,8 @@ import (
 	"github.com/hibiken/asynq"
 	"github.com/redis/go-redis/v9"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/state"
 	"github.com/blindpack/blindpack/storage/s3"
@@ -120,7 +120,7 @@ var fontCandidates = []string{
 	"/usr/share/fonts/truetype/arphic/uming.ttc",
 }
 
-func (c *common) font() (*pdfwrite.Font, error) {
+func (c *common) font() (*pdfkit.Font, error) {
 	path := c.fontFile
 	if path == "" {
 		for _, p := range fontCandidates {
@@ -133,7 +133,7 @@ func (c *common) font() (*pdfwrite.Font, error) {
 	if path == "" {
 		return nil, errors.New("no CJK TrueType font found: apt-get install fonts-wqy-zenhei, or give --font")
 	}
-	return pdfwrite.LoadFont(path, c.fontIndex)
+	return pdfkit.LoadFont(path, c.fontIndex)
 }
 
 // devSecret keys anonymous codes when no secret is configured, which only

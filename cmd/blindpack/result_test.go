@@ -15,7 +15,7 @@ import (
 	"software.sslmate.com/src/go-pkcs12"
 
 	"github.com/blindpack/blindpack/internal/devtsa"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline/result"
 )
 
@@ -151,7 +151,7 @@ func TestResultIssueAndVerify(t *testing.T) {
 func writeUnsignedPDF(t *testing.T, path string) {
 	t.Helper()
 	var b bytes.Buffer
-	d := pdfwrite.New(&b)
+	d := pdfkit.New(&b)
 	d.AddPage(595, 842, d.NewCanvas())
 	if err := d.Close(); err != nil {
 		t.Fatal(err)

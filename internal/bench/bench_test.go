@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 )
 
 // small is a workload quick enough for a test.
@@ -99,7 +99,7 @@ func TestRunInProcess(t *testing.T) {
 	if _, err := os.Stat(fontFile); err != nil {
 		t.Skip("needs fonts-wqy-zenhei (deploy/local/install-deps.sh)")
 	}
-	font, err := pdfwrite.LoadFont(fontFile, 0)
+	font, err := pdfkit.LoadFont(fontFile, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,13 +6,13 @@ import (
 	"os"
 	"sync"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/mask"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 )
 
-var typedFont = sync.OnceValues(func() (*pdfwrite.Font, error) { return pdfwrite.LoadFont(synth.FontPath, 0) })
+var typedFont = sync.OnceValues(func() (*pdfkit.Font, error) { return pdfkit.LoadFont(synth.FontPath, 0) })
 
 // A4 in points.
 const a4W, a4H = 595.276, 841.89
@@ -28,9 +28,9 @@ func (s *Set) writeTypedPage(a, i int) error {
 	}
 	id := identities[a%len(identities)]
 	var buf bytes.Buffer
-	doc := pdfwrite.New(&buf)
+	doc := pdfkit.New(&buf)
 	c := doc.NewCanvas()
-	st := func(size float64) pdfwrite.TextStyle { return pdfwrite.TextStyle{Font: font, Size: size} }
+	st := func(size float64) pdfkit.TextStyle { return pdfkit.TextStyle{Font: font, Size: size} }
 	c.TextCentered(a4W/2, a4H-80, "专业技术工作总结", st(18))
 	p := &s.Applicants[a].Pages[i]
 	y := a4H - 120.0

@@ -11,23 +11,23 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/storage/localdir"
 	"github.com/blindpack/blindpack/workers"
 )
 
 var (
 	fontOnce sync.Once
-	font     *pdfwrite.Font
+	font     *pdfkit.Font
 	fontErr  error
 )
 
 // Font is the CJK font the pipeline embeds, loaded once.
-func Font(t testing.TB) *pdfwrite.Font {
+func Font(t testing.TB) *pdfkit.Font {
 	t.Helper()
-	fontOnce.Do(func() { font, fontErr = pdfwrite.LoadFont(synth.FontPath, 0) })
+	fontOnce.Do(func() { font, fontErr = pdfkit.LoadFont(synth.FontPath, 0) })
 	if fontErr != nil {
 		t.Fatalf("font (apt-get install fonts-wqy-zenhei): %v", fontErr)
 	}

@@ -9,8 +9,8 @@ import (
 	"image/draw"
 	"strings"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/rawpdf"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 )
 
 // Mask is a masking rectangle of a submission: page (1-based), kind (name
@@ -175,7 +175,7 @@ func Adversarial(id Identity) ([]AdversarialCase, error) {
 }
 
 // hexText is a PDF text string in UTF-16BE.
-var hexText = pdfwrite.TextString
+var hexText = pdfkit.TextString
 
 func editPDF(pdf []byte, edit func(*rawpdf.Editor) error) ([]byte, error) {
 	e, err := rawpdf.Edit(pdf)

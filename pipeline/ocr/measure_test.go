@@ -17,12 +17,12 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline/mask"
 	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/pipeline/packet"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
 
@@ -109,7 +109,7 @@ func measureSet(full bool) (scans []measureScan, ids []int, kinds []pageKind, se
 
 var (
 	measureFontOnce sync.Once
-	measureFont     *pdfwrite.Font
+	measureFont     *pdfkit.Font
 	measureFontErr  error
 )
 
@@ -235,7 +235,7 @@ func TestMeasureDetection(t *testing.T) {
 // measuredFloors are the full set's detection floors per condition.
 var measuredFloors = []float64{0.97, 0.9, 0.77, 0.88}
 
-func loadFont() (*pdfwrite.Font, error) { return pdfwrite.LoadFont(synth.FontPath, 0) }
+func loadFont() (*pdfkit.Font, error) { return pdfkit.LoadFont(synth.FontPath, 0) }
 
 func envInt(t *testing.T, name string, def int) int {
 	s := os.Getenv(name)

@@ -4,19 +4,19 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 var (
-	ink       = pdfwrite.Color{R: 0.1, G: 0.1, B: 0.1}
-	grey      = pdfwrite.Color{R: 0.45, G: 0.45, B: 0.45}
-	stampInk  = pdfwrite.Color{R: 0.75, G: 0.1, B: 0.1}
-	ruleColor = pdfwrite.Color{R: 0.6, G: 0.6, B: 0.6}
+	ink       = pdfkit.Color{R: 0.1, G: 0.1, B: 0.1}
+	grey      = pdfkit.Color{R: 0.45, G: 0.45, B: 0.45}
+	stampInk  = pdfkit.Color{R: 0.75, G: 0.1, B: 0.1}
+	ruleColor = pdfkit.Color{R: 0.6, G: 0.6, B: 0.6}
 )
 
 // stamp draws the watermark diagonally across a page, over the scan, and a
 // page label along the bottom edge.
-func (b *Builder) stamp(c *pdfwrite.Canvas, w, h float64, label string) {
+func (b *Builder) stamp(c *pdfkit.Canvas, w, h float64, label string) {
 	f := b.opts.Font
 	diag := math.Hypot(w, h)
 	size := math.Min(48, 0.7*diag/math.Max(f.Width(b.opts.Watermark, 1), 1))
@@ -25,10 +25,10 @@ func (b *Builder) stamp(c *pdfwrite.Canvas, w, h float64, label string) {
 	// Start so that the text's centre is the page's centre.
 	x := w/2 - math.Cos(angle)*tw/2 + math.Sin(angle)*size/3
 	y := h/2 - math.Sin(angle)*tw/2 - math.Cos(angle)*size/3
-	c.Text(x, y, b.opts.Watermark, pdfwrite.TextStyle{Font: f, Size: size, Color: stampInk, Alpha: 0.22, Angle: angle * 180 / math.Pi})
+	c.Text(x, y, b.opts.Watermark, pdfkit.TextStyle{Font: f, Size: size, Color: stampInk, Alpha: 0.22, Angle: angle * 180 / math.Pi})
 	if label != "" {
 		ls := math.Max(6, math.Min(9, w/70))
-		c.Text(ls, ls*0.9, label, pdfwrite.TextStyle{Font: f, Size: ls, Color: stampInk, Alpha: 0.85})
+		c.Text(ls, ls*0.9, label, pdfkit.TextStyle{Font: f, Size: ls, Color: stampInk, Alpha: 0.85})
 	}
 }
 
@@ -36,12 +36,12 @@ func (b *Builder) stamp(c *pdfwrite.Canvas, w, h float64, label string) {
 func (b *Builder) Close() (Result, error) {
 	total := b.doc.NumPages()
 	b.writeCover(total)
-	items := []pdfwrite.OutlineItem{{Title: "封面 Cover", Page: 0}}
+	items := []pdfkit.OutlineItem{{Title: "封面 Cover", Page: 0}}
 	for i, e := range b.index {
 		if len(e.Pages) == 0 {
 			continue
 		}
-		items = append(items, pdfwrite.OutlineItem{
+		items = append(items, pdfkit.OutlineItem{
 			Title: fmt.Sprintf("%d. %s %s", i+1, e.TitleZH, pageRange(e.Pages)),
 			Page:  e.Pages[0][1] - 1,
 		})
@@ -65,8 +65,8 @@ func (b *Builder) writeCover(total int) {
 	const w, h = 595.276, 841.89
 	f := b.opts.Font
 	c := b.doc.NewCanvas()
-	st := func(size float64, col pdfwrite.Color) pdfwrite.TextStyle {
-		return pdfwrite.TextStyle{Font: f, Size: size, Color: col}
+	st := func(size float64, col pdfkit.Color) pdfkit.TextStyle {
+		return pdfkit.TextStyle{Font: f, Size: size, Color: col}
 	}
 	const left, right = 72.0, w - 72
 	c.TextCentered(w/2, h-100, "职称评审材料（盲评）", st(24, ink))

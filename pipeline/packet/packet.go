@@ -7,8 +7,8 @@ import (
 	"image"
 	"io"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline/mask"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/scan"
 	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
@@ -26,7 +26,7 @@ type Header struct {
 // Options tune the packet. The zero value is usable but for Font.
 type Options struct {
 	// Font sets the cover, watermark and page labels.
-	Font *pdfwrite.Font
+	Font *pdfkit.Font
 	// JPEGQuality is used to re-encode masked JPEG pages (default 90).
 	JPEGQuality int
 	// Watermark is the stamp over every page; default
@@ -55,7 +55,7 @@ type Result struct {
 
 // Builder writes a packet page by page.
 type Builder struct {
-	doc     *pdfwrite.Doc
+	doc     *pdfkit.Doc
 	hdr     Header
 	opts    Options
 	cover   int
@@ -80,7 +80,7 @@ func New(w io.Writer, hdr Header, opts Options) (*Builder, error) {
 	if opts.Watermark == "" {
 		opts.Watermark = fmt.Sprintf("%s年度职称评审专用 · %s", hdr.Campaign, hdr.AnonCode)
 	}
-	b := &Builder{doc: pdfwrite.New(w), hdr: hdr, opts: opts}
+	b := &Builder{doc: pdfkit.New(w), hdr: hdr, opts: opts}
 	b.doc.SetLang("zh-CN")
 	b.cover = b.doc.ReservePage()
 	return b, nil
@@ -103,7 +103,7 @@ func (b *Builder) AddPage(p *scan.Page, img image.Image, masks []mask.Rect) erro
 	if b.current == nil {
 		return errors.New("packet: AddPage before BeginMaterial")
 	}
-	var im pdfwrite.Image
+	var im pdfkit.Image
 	var margin []mask.Rect // parts of masks that fall outside the image
 	switch {
 	case len(masks) == 0 && p.Encoding == scan.EncJPEG:
@@ -136,7 +136,7 @@ func (b *Builder) AddPage(p *scan.Page, img image.Image, masks []mask.Rect) erro
 	c.DrawImage(im, placementMatrix(p))
 	for _, m := range margin {
 		x0, y0 := m[0]*p.WidthPt, (1-m[3])*p.HeightPt
-		c.FillRect(x0, y0, (m[2]-m[0])*p.WidthPt, (m[3]-m[1])*p.HeightPt, pdfwrite.Color{})
+		c.FillRect(x0, y0, (m[2]-m[0])*p.WidthPt, (m[3]-m[1])*p.HeightPt, pdfkit.Color{})
 	}
 	source := len(b.current.Pages) + 1
 	b.stamp(c, p.WidthPt, p.HeightPt, fmt.Sprintf("%s · %s · 第%d/%d页", b.hdr.AnonCode, b.current.TitleZH, source, b.matPages))
@@ -151,7 +151,7 @@ func (b *Builder) AddPage(p *scan.Page, img image.Image, masks []mask.Rect) erro
 // (HEIC, lossy WebP, JPEG-in-TIFF, colour TIFF or BMP; scan.Page's
 // Photographic) go in as JPEG too: a 12-Mpx HEIC as Flate would be about
 // 30 MB; grey and bilevel scans (CCITT, LZW grey) stay lossless.
-func (b *Builder) addPixels(p *scan.Page, img image.Image) (pdfwrite.Image, error) {
+func (b *Builder) addPixels(p *scan.Page, img image.Image) (pdfkit.Image, error) {
 	if p.Encoding != scan.EncJPEG && !p.Photographic {
 		return b.doc.AddImage(img), nil
 	}
@@ -160,11 +160,11 @@ func (b *Builder) addPixels(p *scan.Page, img image.Image) (pdfwrite.Image, erro
 	}
 	var buf bytes.Buffer
 	if err := jpegcodec.Encode(&buf, img, b.opts.JPEGQuality); err != nil {
-		return pdfwrite.Image{}, fmt.Errorf("packet: encode page: %w", err)
+		return pdfkit.Image{}, fmt.Errorf("packet: encode page: %w", err)
 	}
-	cs := pdfwrite.DeviceRGB
+	cs := pdfkit.DeviceRGB
 	if _, ok := img.(*image.Gray); ok {
-		cs = pdfwrite.DeviceGray
+		cs = pdfkit.DeviceGray
 	}
 	bd := img.Bounds()
 	return b.doc.AddJPEG(buf.Bytes(), bd.Dx(), bd.Dy(), cs, false), nil
@@ -181,14 +181,14 @@ func toRGBA(img image.Image) *image.RGBA {
 	return out
 }
 
-func colorSpace(components int) pdfwrite.ColorSpace {
+func colorSpace(components int) pdfkit.ColorSpace {
 	switch components {
 	case 1:
-		return pdfwrite.DeviceGray
+		return pdfkit.DeviceGray
 	case 4:
-		return pdfwrite.DeviceCMYK
+		return pdfkit.DeviceCMYK
 	}
-	return pdfwrite.DeviceRGB
+	return pdfkit.DeviceRGB
 }
 
 func inside(m mask.Rect, pl [4]float64) bool {
@@ -198,7 +198,7 @@ func inside(m mask.Rect, pl [4]float64) bool {
 // placementMatrix maps the image's unit square onto the page so that the
 // stored image appears as the person saw it: at its placement, turned by
 // its orientation.
-func placementMatrix(p *scan.Page) pdfwrite.Matrix {
+func placementMatrix(p *scan.Page) pdfkit.Matrix {
 	pl := p.Placement
 	// Page points of a stored point (s, t): displayed fractions through the
 	// orientation and placement, then PDF's upward y.
@@ -212,5 +212,5 @@ func placementMatrix(p *scan.Page) pdfwrite.Matrix {
 	x0, y0 := pt(0, 1)
 	x1, y1 := pt(1, 1)
 	x2, y2 := pt(0, 0)
-	return pdfwrite.Matrix{x1 - x0, y1 - y0, x2 - x0, y2 - y0, x0, y0}
+	return pdfkit.Matrix{x1 - x0, y1 - y0, x2 - x0, y2 - y0, x0, y0}
 }

@@ -8,7 +8,7 @@ import (
 	"math"
 	"strings"
 
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // A certificate (任职资格证明) is one signed page per approved person,
@@ -54,18 +54,18 @@ func CertificateText(b *Batch, p Person) []string {
 // particulars as a table, and the issuer, date and seal.
 func renderCertificate(w io.Writer, b *Batch, i int, f *Fonts, seal *Seal) (Layout, error) {
 	p := b.Approved[i]
-	r := &renderer{doc: pdfwrite.New(w), f: f, b: b, seal: seal, cols: columnsFor(b, f.Song)}
+	r := &renderer{doc: pdfkit.New(w), f: f, b: b, seal: seal, cols: columnsFor(b, f.Song)}
 	r.doc.SetLang("zh-CN")
 	r.doc.SetInfo(map[string]string{"Title": CertificateTitle, "Author": b.Authority, "Subject": b.DocNumber})
 	r.newPage()
 
 	// The masthead: the authority in red, the rule under it.
-	st := pdfwrite.TextStyle{Font: f.Song, Size: 12 * mmToPt, Color: red}
-	o := pdfwrite.TextOptions{Bold: 0.8}
-	if w := pdfwrite.TextWidth(b.Authority, st, o); w > blockW {
+	st := pdfkit.TextStyle{Font: f.Song, Size: 12 * mmToPt, Color: red}
+	o := pdfkit.TextOptions{Bold: 0.8}
+	if w := pdfkit.TextWidth(b.Authority, st, o); w > blockW {
 		o.HScale = math.Max(50, 100*blockW/w)
 	}
-	mw := pdfwrite.TextWidth(b.Authority, st, o)
+	mw := pdfkit.TextWidth(b.Authority, st, o)
 	base := blockTop - (1-emDescent)*st.Size
 	r.c.TextWith(blockLeft+(blockW-mw)/2, base, b.Authority, st, o)
 	r.y = base - emDescent*st.Size - ruleGap
@@ -73,9 +73,9 @@ func renderCertificate(w io.Writer, b *Batch, i int, f *Fonts, seal *Seal) (Layo
 
 	// The heading, two lines under the rule, and the statement.
 	r.y -= 2 * pitch
-	ts := pdfwrite.TextStyle{Font: f.Song, Size: titleSize, Color: black}
-	to := pdfwrite.TextOptions{Bold: 0.45, CharSpacing: 0.3 * titleSize}
-	tw := pdfwrite.TextWidth(CertificateTitle, ts, to)
+	ts := pdfkit.TextStyle{Font: f.Song, Size: titleSize, Color: black}
+	to := pdfkit.TextOptions{Bold: 0.45, CharSpacing: 0.3 * titleSize}
+	tw := pdfkit.TextWidth(CertificateTitle, ts, to)
 	lh := math.Max(pitch, 1.4*titleSize)
 	r.c.TextWith(blockLeft+(blockW-tw)/2, baseline(r.y, lh, titleSize), CertificateTitle, ts, to)
 	r.y -= lh + pitch
@@ -88,16 +88,16 @@ func renderCertificate(w io.Writer, b *Batch, i int, f *Fonts, seal *Seal) (Layo
 	rows := [][2]string{{"姓名", p.Name}, {"工作单位", p.Employer}, {"系列", SeriesZH(p.Series)}, {"专业", p.Speciality},
 		{"资格名称", p.Qualification}}
 	labelW, valueW := 30*mmToPt, blockW-30*mmToPt
-	hs := pdfwrite.TextStyle{Font: f.Hei, Size: tableSize + 2, Color: black}
-	vs := pdfwrite.TextStyle{Font: f.Song, Size: tableSize + 2, Color: black}
+	hs := pdfkit.TextStyle{Font: f.Hei, Size: tableSize + 2, Color: black}
+	vs := pdfkit.TextStyle{Font: f.Song, Size: tableSize + 2, Color: black}
 	rowH := 9 * mmToPt
 	r.c.Line(blockLeft, r.y, blockRight, r.y, gridWidth, black)
 	top := r.y
 	for _, row := range rows {
 		bl := baseline(r.y, rowH, hs.Size)
-		r.c.Text(blockLeft+(labelW-pdfwrite.TextWidth(row[0], hs, pdfwrite.TextOptions{}))/2, bl, row[0], hs)
-		vo := pdfwrite.TextOptions{}
-		if w := pdfwrite.TextWidth(row[1], vs, vo); w > valueW-2*cellPadX {
+		r.c.Text(blockLeft+(labelW-pdfkit.TextWidth(row[0], hs, pdfkit.TextOptions{}))/2, bl, row[0], hs)
+		vo := pdfkit.TextOptions{}
+		if w := pdfkit.TextWidth(row[1], vs, vo); w > valueW-2*cellPadX {
 			vo.HScale = math.Max(minOneLineScale*100, 100*(valueW-2*cellPadX)/w)
 		}
 		r.c.TextWith(blockLeft+labelW+cellPadX, bl, row[1], vs, vo)

@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // dss is what a document security store holds (ISO 32000-2 12.8.4.3,
@@ -54,31 +56,31 @@ func addDER(list *[][]byte, der []byte) int {
 // byte range is untouched: an update that adds only validation data is the
 // one kind of change after signing that PAdES allows (B-LT).
 func appendDSS(signed []byte, d *dss) ([]byte, error) {
-	xrefAt, eof, err := lastStartxref(signed)
+	xrefAt, eof, err := pdfkit.LastStartxref(signed)
 	if err != nil {
 		return nil, fmt.Errorf("result: DSS: %w", err)
 	}
 	if eof != len(bytes.TrimRight(signed, "\r\n")) {
 		return nil, errors.New("result: DSS: data after the signed file's %%EOF")
 	}
-	x, err := readXref(signed, xrefAt)
+	x, err := pdfkit.ReadXref(signed, xrefAt)
 	if err != nil {
 		return nil, fmt.Errorf("result: DSS: the signed file's cross-reference section: %w", err)
 	}
-	root, ok := x.trailer.vals["Root"].(pdfRef)
-	size, ok2 := x.trailer.vals["Size"].(int64)
+	root, ok := x.Trailer.Vals["Root"].(pdfkit.ObjRef)
+	size, ok2 := x.Trailer.Vals["Size"].(int64)
 	if !ok || !ok2 {
 		return nil, errors.New("result: DSS: trailer without /Root or /Size")
 	}
-	cat, err := lookup(signed, xrefAt, root.num)
+	cat, err := pdfkit.LookupObject(signed, xrefAt, root.Num)
 	if err != nil {
 		return nil, fmt.Errorf("result: DSS: catalog: %w", err)
 	}
-	catalog, ok := cat.value.(*pdfDict)
+	catalog, ok := cat.Value.(*pdfkit.ObjDict)
 	if !ok {
 		return nil, errors.New("result: DSS: the catalog is not a dictionary")
 	}
-	if _, has := catalog.vals["DSS"]; has {
+	if _, has := catalog.Vals["DSS"]; has {
 		return nil, errors.New("result: DSS: the file has a document security store already")
 	}
 
@@ -95,7 +97,7 @@ func appendDSS(signed []byte, d *dss) ([]byte, error) {
 		body()
 		b.WriteString("\nendobj\n")
 	}
-	stream := func(der []byte) pdfRef {
+	stream := func(der []byte) pdfkit.ObjRef {
 		num := next
 		next++
 		writeObj(num, func() {
@@ -103,7 +105,7 @@ func appendDSS(signed []byte, d *dss) ([]byte, error) {
 			b.Write(der)
 			b.WriteString("\nendstream")
 		})
-		return pdfRef{num, 0}
+		return pdfkit.ObjRef{Num: num}
 	}
 	refs := func(list [][]byte) []any {
 		out := make([]any, 0, len(list))
@@ -114,18 +116,18 @@ func appendDSS(signed []byte, d *dss) ([]byte, error) {
 	}
 	certs, crls, ocsps := refs(d.certs), refs(d.crls), refs(d.ocsps)
 
-	dict := newDict()
-	dict.set("Type", pdfName("DSS"))
+	dict := pdfkit.NewObjDict()
+	dict.Set("Type", pdfkit.ObjName("DSS"))
 	for _, l := range []struct {
 		key  string
 		refs []any
 	}{{"Certs", certs}, {"CRLs", crls}, {"OCSPs", ocsps}} {
 		if len(l.refs) > 0 {
-			dict.set(l.key, l.refs)
+			dict.Set(l.key, l.refs)
 		}
 	}
 	if len(d.vri) > 0 {
-		vri := newDict()
+		vri := pdfkit.NewObjDict()
 		keys := make([]string, 0, len(d.vri))
 		for k := range d.vri {
 			keys = append(keys, k)
@@ -133,7 +135,7 @@ func appendDSS(signed []byte, d *dss) ([]byte, error) {
 		slices.Sort(keys)
 		for _, k := range keys {
 			e := d.vri[k]
-			ed := newDict()
+			ed := pdfkit.NewObjDict()
 			pick := func(name string, idx []int, all []any) {
 				if len(idx) == 0 {
 					return
@@ -142,50 +144,50 @@ func appendDSS(signed []byte, d *dss) ([]byte, error) {
 				for _, i := range idx {
 					arr = append(arr, all[i])
 				}
-				ed.set(name, arr)
+				ed.Set(name, arr)
 			}
 			pick("Cert", e.certs, certs)
 			pick("CRL", e.crls, crls)
 			pick("OCSP", e.ocsps, ocsps)
 			if !e.at.IsZero() {
-				ed.set("TU", []byte(pdfDate(e.at)))
+				ed.Set("TU", []byte(pdfDate(e.at)))
 			}
-			vri.set(k, ed)
+			vri.Set(k, ed)
 		}
-		dict.set("VRI", vri)
+		dict.Set("VRI", vri)
 	}
 	dssNum := next
 	next++
-	writeObj(dssNum, func() { writeValue(&b, dict) })
+	writeObj(dssNum, func() { pdfkit.WriteValue(&b, dict) })
 
 	// The catalog again, under its own number, with /DSS added.
-	newCat := newDict()
-	for _, k := range catalog.keys {
-		newCat.set(k, catalog.vals[k])
+	newCat := pdfkit.NewObjDict()
+	for _, k := range catalog.Keys {
+		newCat.Set(k, catalog.Vals[k])
 	}
-	newCat.set("DSS", pdfRef{dssNum, 0})
-	writeObj(root.num, func() { writeValue(&b, newCat) })
+	newCat.Set("DSS", pdfkit.ObjRef{Num: dssNum})
+	writeObj(root.Num, func() { pdfkit.WriteValue(&b, newCat) })
 
 	// A classic cross-reference section: the catalog alone, then the new
 	// objects in one run.
 	xrefStart := b.Len()
 	b.WriteString("xref\n")
-	fmt.Fprintf(&b, "%d 1\n%010d %05d n\r\n", root.num, offsets[root.num], root.gen)
+	fmt.Fprintf(&b, "%d 1\n%010d %05d n\r\n", root.Num, offsets[root.Num], root.Gen)
 	fmt.Fprintf(&b, "%d %d\n", size, next-int(size))
 	for n := int(size); n < next; n++ {
 		fmt.Fprintf(&b, "%010d 00000 n\r\n", offsets[n])
 	}
-	trailer := newDict()
-	trailer.set("Size", int64(next))
-	trailer.set("Root", root)
+	trailer := pdfkit.NewObjDict()
+	trailer.Set("Size", int64(next))
+	trailer.Set("Root", root)
 	for _, k := range []string{"Info", "ID"} {
-		if v, ok := x.trailer.vals[k]; ok {
-			trailer.set(k, v)
+		if v, ok := x.Trailer.Vals[k]; ok {
+			trailer.Set(k, v)
 		}
 	}
-	trailer.set("Prev", int64(xrefAt))
+	trailer.Set("Prev", int64(xrefAt))
 	b.WriteString("trailer\n")
-	writeValue(&b, trailer)
+	pdfkit.WriteValue(&b, trailer)
 	fmt.Fprintf(&b, "\nstartxref\n%d\n%%%%EOF\n", xrefStart)
 	return b.Bytes(), nil
 }
@@ -210,32 +212,32 @@ func readUpdates(data []byte, signedEnd int) (*dss, error) {
 	if len(bytes.TrimSpace(data[signedEnd:])) == 0 {
 		return nil, nil
 	}
-	prevXref, eof, err := lastStartxref(data[:signedEnd])
+	prevXref, eof, err := pdfkit.LastStartxref(data[:signedEnd])
 	if err != nil || len(bytes.TrimSpace(data[eof:signedEnd])) > 0 {
 		return nil, errors.New("the signed bytes do not end with a complete revision")
 	}
-	x, err := readXref(data[:signedEnd], prevXref)
+	x, err := pdfkit.ReadXref(data[:signedEnd], prevXref)
 	if err != nil {
 		return nil, fmt.Errorf("the signed revision's cross-reference section: %w", err)
 	}
-	root, ok := x.trailer.vals["Root"].(pdfRef)
-	size, ok2 := x.trailer.vals["Size"].(int64)
+	root, ok := x.Trailer.Vals["Root"].(pdfkit.ObjRef)
+	size, ok2 := x.Trailer.Vals["Size"].(int64)
 	if !ok || !ok2 {
 		return nil, errors.New("the signed revision's trailer has no /Root or /Size")
 	}
-	prevTrailer := x.trailer
-	cat, err := lookup(data[:signedEnd], prevXref, root.num)
+	prevTrailer := x.Trailer
+	cat, err := pdfkit.LookupObject(data[:signedEnd], prevXref, root.Num)
 	if err != nil {
 		return nil, fmt.Errorf("the signed revision's catalog: %w", err)
 	}
-	catalog, ok := cat.value.(*pdfDict)
+	catalog, ok := cat.Value.(*pdfkit.ObjDict)
 	if !ok {
 		return nil, errors.New("the signed revision's catalog is not a dictionary")
 	}
-	if _, has := catalog.vals["DSS"]; has {
+	if _, has := catalog.Vals["DSS"]; has {
 		return nil, errors.New("the signed revision has a document security store already")
 	}
-	added := map[int]*object{} // every object the updates add
+	added := map[int]*pdfkit.Object{} // every object the updates add
 	p := signedEnd
 	for n := 0; ; n++ {
 		for p < len(data) && isSpace(data[p]) {
@@ -248,42 +250,42 @@ func readUpdates(data []byte, signedEnd int) (*dss, error) {
 			return nil, errors.New("more than 16 updates after the signature")
 		}
 		// Objects up to the cross-reference section.
-		objs := map[int]*object{}
+		objs := map[int]*pdfkit.Object{}
 		for !bytes.HasPrefix(data[p:], []byte("xref")) {
-			o, err := readObject(data, p)
+			o, err := pdfkit.ReadObject(data, p)
 			if err != nil {
 				return nil, fmt.Errorf("update %d: %w", n+1, err)
 			}
-			if _, dup := objs[o.num]; dup || o.gen != 0 {
-				return nil, fmt.Errorf("update %d: object %d written twice or with a generation", n+1, o.num)
+			if _, dup := objs[o.Num]; dup || o.Gen != 0 {
+				return nil, fmt.Errorf("update %d: object %d written twice or with a generation", n+1, o.Num)
 			}
-			objs[o.num] = o
-			for p = o.end; p < len(data) && isSpace(data[p]); p++ {
+			objs[o.Num] = o
+			for p = o.End; p < len(data) && isSpace(data[p]); p++ {
 			}
 		}
-		xs, err := readXref(data, p)
+		xs, err := pdfkit.ReadXref(data, p)
 		if err != nil {
 			return nil, fmt.Errorf("update %d: %w", n+1, err)
 		}
-		if len(xs.entries) != len(objs) {
-			return nil, fmt.Errorf("update %d: its cross-reference section lists %d objects, it has %d", n+1, len(xs.entries), len(objs))
+		if len(xs.Entries) != len(objs) {
+			return nil, fmt.Errorf("update %d: its cross-reference section lists %d objects, it has %d", n+1, len(xs.Entries), len(objs))
 		}
-		for num, off := range xs.entries {
-			if o, ok := objs[num]; !ok || int64(o.start) != off {
+		for num, off := range xs.Entries {
+			if o, ok := objs[num]; !ok || int64(o.Start) != off {
 				return nil, fmt.Errorf("update %d: cross-reference entry of object %d points elsewhere", n+1, num)
 			}
 		}
 		// The trailer: same root, info and id; Prev the previous section.
-		t := xs.trailer
-		newSize, _ := t.vals["Size"].(int64)
-		if prev, _ := t.vals["Prev"].(int64); prev != int64(prevXref) {
+		t := xs.Trailer
+		newSize, _ := t.Vals["Size"].(int64)
+		if prev, _ := t.Vals["Prev"].(int64); prev != int64(prevXref) {
 			return nil, fmt.Errorf("update %d: /Prev is not the signed revision's cross-reference section", n+1)
 		}
-		for _, k := range t.keys {
+		for _, k := range t.Keys {
 			switch k {
 			case "Size", "Prev":
 			case "Root", "Info", "ID":
-				if !equalValue(t.vals[k], prevTrailer.vals[k]) {
+				if !pdfkit.EqualValues(t.Vals[k], prevTrailer.Vals[k]) {
 					return nil, fmt.Errorf("update %d: trailer /%s changed", n+1, k)
 				}
 			default:
@@ -291,34 +293,34 @@ func readUpdates(data []byte, signedEnd int) (*dss, error) {
 			}
 		}
 		for _, k := range []string{"Root", "Info", "ID"} {
-			if _, ok := prevTrailer.vals[k]; ok {
-				if _, ok := t.vals[k]; !ok {
+			if _, ok := prevTrailer.Vals[k]; ok {
+				if _, ok := t.Vals[k]; !ok {
 					return nil, fmt.Errorf("update %d: trailer drops /%s", n+1, k)
 				}
 			}
 		}
-		sx, end, err := startxrefAt(data, xs.end)
+		sx, end, err := pdfkit.StartxrefAt(data, xs.End)
 		if err != nil || sx != p {
 			return nil, fmt.Errorf("update %d: startxref does not name its cross-reference section", n+1)
 		}
 		// What the objects may be.
 		for num, o := range objs {
 			switch {
-			case num == root.num:
-				nc, ok := o.value.(*pdfDict)
+			case num == root.Num:
+				nc, ok := o.Value.(*pdfkit.ObjDict)
 				if !ok {
 					return nil, fmt.Errorf("update %d: the catalog is not a dictionary", n+1)
 				}
-				for _, k := range nc.keys {
+				for _, k := range nc.Keys {
 					if k == "DSS" {
 						continue
 					}
-					if old, ok := catalog.vals[k]; !ok || !equalValue(old, nc.vals[k]) {
+					if old, ok := catalog.Vals[k]; !ok || !pdfkit.EqualValues(old, nc.Vals[k]) {
 						return nil, fmt.Errorf("update %d: the catalog's /%s changed after signing", n+1, k)
 					}
 				}
-				for _, k := range catalog.keys {
-					if _, ok := nc.vals[k]; !ok && k != "DSS" {
+				for _, k := range catalog.Keys {
+					if _, ok := nc.Vals[k]; !ok && k != "DSS" {
 						return nil, fmt.Errorf("update %d: the catalog's /%s was removed after signing", n+1, k)
 					}
 				}
@@ -343,21 +345,21 @@ func isSpace(c byte) bool {
 
 // dssOf reads the store the catalog names from the objects the updates
 // added; every added object must belong to it.
-func dssOf(catalog *pdfDict, added map[int]*object) (*dss, error) {
+func dssOf(catalog *pdfkit.ObjDict, added map[int]*pdfkit.Object) (*dss, error) {
 	used := map[int]bool{}
-	deref := func(v any) (*object, error) {
-		r, ok := v.(pdfRef)
+	deref := func(v any) (*pdfkit.Object, error) {
+		r, ok := v.(pdfkit.ObjRef)
 		if !ok {
 			return nil, errors.New("document security store: want a reference")
 		}
-		o, ok := added[r.num]
-		if !ok || r.gen != 0 {
-			return nil, fmt.Errorf("document security store: object %d is not one added after signing", r.num)
+		o, ok := added[r.Num]
+		if !ok || r.Gen != 0 {
+			return nil, fmt.Errorf("document security store: object %d is not one added after signing", r.Num)
 		}
-		used[r.num] = true
+		used[r.Num] = true
 		return o, nil
 	}
-	ref, ok := catalog.vals["DSS"]
+	ref, ok := catalog.Vals["DSS"]
 	if !ok {
 		if len(added) > 0 {
 			return nil, errors.New("objects were added after signing but the catalog has no document security store")
@@ -368,14 +370,14 @@ func dssOf(catalog *pdfDict, added map[int]*object) (*dss, error) {
 	if err != nil {
 		return nil, err
 	}
-	dict, ok := o.value.(*pdfDict)
-	if !ok || o.stream != nil {
+	dict, ok := o.Value.(*pdfkit.ObjDict)
+	if !ok || o.Stream != nil {
 		return nil, errors.New("document security store is not a dictionary")
 	}
 	d := &dss{vri: map[string]vriEntry{}}
 	index := map[int]int{} // object number → position in its list
 	readList := func(key string, list *[][]byte) error {
-		v, ok := dict.vals[key]
+		v, ok := dict.Vals[key]
 		if !ok {
 			return nil
 		}
@@ -392,15 +394,15 @@ func dssOf(catalog *pdfDict, added map[int]*object) (*dss, error) {
 			if err != nil {
 				return fmt.Errorf("document security store: /%s: %w", key, err)
 			}
-			index[s.num] = len(*list)
+			index[s.Num] = len(*list)
 			*list = append(*list, der)
 		}
 		return nil
 	}
-	for _, k := range dict.keys {
+	for _, k := range dict.Keys {
 		switch k {
 		case "Type":
-			if dict.vals[k] != pdfName("DSS") {
+			if dict.Vals[k] != pdfkit.ObjName("DSS") {
 				return nil, errors.New("document security store: /Type is not /DSS")
 			}
 		case "Certs":
@@ -410,7 +412,7 @@ func dssOf(catalog *pdfDict, added map[int]*object) (*dss, error) {
 		case "OCSPs":
 			err = readList(k, &d.ocsps)
 		case "VRI":
-			err = readVRI(dict.vals[k], d, index, deref)
+			err = readVRI(dict.Vals[k], d, index, deref)
 		default:
 			err = fmt.Errorf("document security store: unexpected /%s", k)
 		}
@@ -426,40 +428,40 @@ func dssOf(catalog *pdfDict, added map[int]*object) (*dss, error) {
 	return d, nil
 }
 
-func readVRI(v any, d *dss, index map[int]int, deref func(any) (*object, error)) error {
-	if r, ok := v.(pdfRef); ok {
+func readVRI(v any, d *dss, index map[int]int, deref func(any) (*pdfkit.Object, error)) error {
+	if r, ok := v.(pdfkit.ObjRef); ok {
 		o, err := deref(r)
 		if err != nil {
 			return err
 		}
-		v = o.value
+		v = o.Value
 	}
-	vri, ok := v.(*pdfDict)
-	if !ok || len(vri.keys) > maxDSSItems {
+	vri, ok := v.(*pdfkit.ObjDict)
+	if !ok || len(vri.Keys) > maxDSSItems {
 		return errors.New("document security store: /VRI is not a dictionary")
 	}
-	for _, key := range vri.keys {
+	for _, key := range vri.Keys {
 		if len(key) != 40 {
 			return fmt.Errorf("document security store: VRI key %q is not a SHA-1", key)
 		}
-		ev := vri.vals[key]
-		if r, ok := ev.(pdfRef); ok {
+		ev := vri.Vals[key]
+		if r, ok := ev.(pdfkit.ObjRef); ok {
 			o, err := deref(r)
 			if err != nil {
 				return err
 			}
-			ev = o.value
+			ev = o.Value
 		}
-		ed, ok := ev.(*pdfDict)
+		ed, ok := ev.(*pdfkit.ObjDict)
 		if !ok {
 			return errors.New("document security store: a VRI entry is not a dictionary")
 		}
 		var e vriEntry
-		for _, k := range ed.keys {
+		for _, k := range ed.Keys {
 			switch k {
 			case "Type":
 			case "Cert", "CRL", "OCSP":
-				arr, ok := ed.vals[k].([]any)
+				arr, ok := ed.Vals[k].([]any)
 				if !ok || len(arr) > maxDSSItems {
 					return fmt.Errorf("document security store: VRI /%s is not an array", k)
 				}
@@ -468,7 +470,7 @@ func readVRI(v any, d *dss, index map[int]int, deref func(any) (*object, error))
 					if err != nil {
 						return err
 					}
-					i, ok := index[s.num]
+					i, ok := index[s.Num]
 					if !ok {
 						return fmt.Errorf("document security store: VRI /%s names an object not in the store's lists", k)
 					}
@@ -482,7 +484,7 @@ func readVRI(v any, d *dss, index map[int]int, deref func(any) (*object, error))
 					}
 				}
 			case "TU":
-				s, ok := ed.vals[k].([]byte)
+				s, ok := ed.Vals[k].([]byte)
 				if !ok {
 					return errors.New("document security store: VRI /TU is not a date")
 				}
@@ -499,37 +501,37 @@ func readVRI(v any, d *dss, index map[int]int, deref func(any) (*object, error))
 // decodeStream returns the data of a store's stream: as it stands, or
 // inflated when it is /FlateDecode (as other tools write them), never more
 // than maxDSSItemBytes.
-func decodeStream(o *object) ([]byte, error) {
-	dict, ok := o.value.(*pdfDict)
-	if !ok || o.stream == nil {
-		return nil, fmt.Errorf("object %d is not a stream", o.num)
+func decodeStream(o *pdfkit.Object) ([]byte, error) {
+	dict, ok := o.Value.(*pdfkit.ObjDict)
+	if !ok || o.Stream == nil {
+		return nil, fmt.Errorf("object %d is not a stream", o.Num)
 	}
-	for _, k := range dict.keys {
+	for _, k := range dict.Keys {
 		if k != "Length" && k != "Filter" {
-			return nil, fmt.Errorf("object %d: unexpected /%s", o.num, k)
+			return nil, fmt.Errorf("object %d: unexpected /%s", o.Num, k)
 		}
 	}
-	switch f := dict.vals["Filter"]; f {
+	switch f := dict.Vals["Filter"]; f {
 	case nil:
-		if len(o.stream) > maxDSSItemBytes {
-			return nil, fmt.Errorf("object %d: more than %d bytes", o.num, maxDSSItemBytes)
+		if len(o.Stream) > maxDSSItemBytes {
+			return nil, fmt.Errorf("object %d: more than %d bytes", o.Num, maxDSSItemBytes)
 		}
-		return o.stream, nil
-	case pdfName("FlateDecode"):
-		zr, err := zlib.NewReader(bytes.NewReader(o.stream))
+		return o.Stream, nil
+	case pdfkit.ObjName("FlateDecode"):
+		zr, err := zlib.NewReader(bytes.NewReader(o.Stream))
 		if err != nil {
-			return nil, fmt.Errorf("object %d: %v", o.num, err)
+			return nil, fmt.Errorf("object %d: %v", o.Num, err)
 		}
 		data, err := io.ReadAll(io.LimitReader(zr, maxDSSItemBytes+1))
 		if err != nil {
-			return nil, fmt.Errorf("object %d: %v", o.num, err)
+			return nil, fmt.Errorf("object %d: %v", o.Num, err)
 		}
 		if len(data) > maxDSSItemBytes {
-			return nil, fmt.Errorf("object %d: inflates past %d bytes", o.num, maxDSSItemBytes)
+			return nil, fmt.Errorf("object %d: inflates past %d bytes", o.Num, maxDSSItemBytes)
 		}
 		return data, nil
 	}
-	return nil, fmt.Errorf("object %d: filter other than FlateDecode", o.num)
+	return nil, fmt.Errorf("object %d: filter other than FlateDecode", o.Num)
 }
 
 // parseCerts parses DER certificates, skipping none: a store entry that is

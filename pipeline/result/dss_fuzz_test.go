@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // updateFuzzSeed rewrites the committed seed of FuzzReadUpdates:
@@ -31,7 +31,7 @@ func fuzzBase(t testing.TB) (signed, update []byte) {
 		t.Fatal(err)
 	}
 	var unsigned bytes.Buffer
-	d := pdfwrite.New(&unsigned)
+	d := pdfkit.New(&unsigned)
 	d.AddPage(595, 842, d.NewCanvas())
 	if err := d.Close(); err != nil {
 		t.Fatal(err)

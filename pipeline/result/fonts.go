@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // FontConfig says which TrueType fonts set the document. The zero value
@@ -43,7 +43,7 @@ type fontFile struct {
 // Fonts are the loaded fonts of a document, shared by every document a
 // process issues.
 type Fonts struct {
-	Song, Hei *pdfwrite.Font
+	Song, Hei *pdfkit.Font
 	// SongPath and HeiPath say which files were used.
 	SongPath, HeiPath string
 }
@@ -72,7 +72,7 @@ func LoadFonts(cfg FontConfig) (*Fonts, error) {
 
 type loaded struct {
 	path string
-	pdf  *pdfwrite.Font
+	pdf  *pdfkit.Font
 }
 
 func firstFont(cands []fontFile) (loaded, error) {
@@ -84,7 +84,7 @@ func firstFont(cands []fontFile) (loaded, error) {
 			}
 			continue
 		}
-		f, err := pdfwrite.LoadFont(c.path, c.index)
+		f, err := pdfkit.LoadFont(c.path, c.index)
 		if err != nil {
 			return loaded{}, fmt.Errorf("%s: %w", c.path, err)
 		}

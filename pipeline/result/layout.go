@@ -9,7 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // Measures of GB/T 9704-2012 (党政机关公文格式), in points unless named mm.
@@ -56,8 +56,8 @@ const (
 // conversion maps that back to about M80 Y75: close to the standard's red
 // on paper and a clear red on screen.
 var (
-	red   = pdfwrite.Color{R: 1, G: 0.2, B: 0.2}
-	black = pdfwrite.Color{}
+	red   = pdfkit.Color{R: 1, G: 0.2, B: 0.2}
+	black = pdfkit.Color{}
 )
 
 // Layout says where the rendering put what the signer needs to know.
@@ -110,7 +110,7 @@ var columns = []column{
 
 // columnsFor sets the name column's width for the names of b: the same on
 // every page of the document.
-func columnsFor(b *Batch, font *pdfwrite.Font) []column {
+func columnsFor(b *Batch, font *pdfkit.Font) []column {
 	cols := slices.Clone(columns)
 	widest := 0.0
 	for _, p := range b.Approved {
@@ -137,33 +137,33 @@ const (
 
 // renderer holds the state of one document being set.
 type renderer struct {
-	doc   *pdfwrite.Doc
+	doc   *pdfkit.Doc
 	f     *Fonts
 	b     *Batch
 	seal  *Seal
-	c     *pdfwrite.Canvas
+	c     *pdfkit.Canvas
 	cols  []column // the table's columns, sized for this batch
 	y     float64  // top of the next line box
 	pages int
 	out   Layout
 }
 
-func (r *renderer) body() pdfwrite.TextStyle {
-	return pdfwrite.TextStyle{Font: r.f.Song, Size: bodySize, Color: black}
+func (r *renderer) body() pdfkit.TextStyle {
+	return pdfkit.TextStyle{Font: r.f.Song, Size: bodySize, Color: black}
 }
 
 // bodyOpts fits a full-width character to the grid exactly.
-func (r *renderer) bodyOpts() pdfwrite.TextOptions {
-	return pdfwrite.TextOptions{CharSpacing: gridChar - r.f.Song.Width("国", bodySize)}
+func (r *renderer) bodyOpts() pdfkit.TextOptions {
+	return pdfkit.TextOptions{CharSpacing: gridChar - r.f.Song.Width("国", bodySize)}
 }
 
 func (r *renderer) measureBody(s string) float64 {
-	return pdfwrite.TextWidth(s, r.body(), r.bodyOpts())
+	return pdfkit.TextWidth(s, r.body(), r.bodyOpts())
 }
 
 // render sets the whole document, unsigned, with the seal drawn in.
 func render(w io.Writer, b *Batch, f *Fonts, seal *Seal) (Layout, error) {
-	r := &renderer{doc: pdfwrite.New(w), f: f, b: b, seal: seal, cols: columnsFor(b, f.Song)}
+	r := &renderer{doc: pdfkit.New(w), f: f, b: b, seal: seal, cols: columnsFor(b, f.Song)}
 	r.doc.SetLang("zh-CN")
 	// What the file says, for machines: the standard keys, and ours for
 	// what has none (date, campaign, how many persons). The signature
@@ -195,7 +195,7 @@ func (r *renderer) newPage() {
 // on the right, even pages on the left, each one character in from the
 // block's edge, as the standard sets it for double-sided printing.
 func (r *renderer) finishPage() {
-	st := pdfwrite.TextStyle{Font: r.f.Song, Size: numberSize, Color: black}
+	st := pdfkit.TextStyle{Font: r.f.Song, Size: numberSize, Color: black}
 	label := "— " + strconv.Itoa(r.pages) + " —"
 	y := blockBottom - pageNumDrop - 0.3*numberSize
 	if r.pages%2 == 1 {
@@ -225,18 +225,18 @@ func (r *renderer) head() {
 	mark := r.b.Authority + "文件"
 	// 小标宋 is a heavy Song; a stroked outline thickens the Song face.
 	size := 15 * mmToPt
-	st := pdfwrite.TextStyle{Font: r.f.Song, Size: size, Color: red}
-	o := pdfwrite.TextOptions{Bold: 0.9}
-	natural := pdfwrite.TextWidth(mark, st, o)
+	st := pdfkit.TextStyle{Font: r.f.Song, Size: size, Color: red}
+	o := pdfkit.TextOptions{Bold: 0.9}
+	natural := pdfkit.TextWidth(mark, st, o)
 	// Long names are condensed rather than set small, as printed mastheads
 	// are; below half width the type gets smaller instead.
 	if natural > blockW {
 		o.HScale = math.Max(50, 100*blockW/natural)
-		if w := pdfwrite.TextWidth(mark, st, o); w > blockW {
+		if w := pdfkit.TextWidth(mark, st, o); w > blockW {
 			st.Size *= blockW / w
 		}
 	}
-	w := pdfwrite.TextWidth(mark, st, o)
+	w := pdfkit.TextWidth(mark, st, o)
 	base := blockTop - markTopGap - (1-emDescent)*st.Size
 	r.c.TextWith(blockLeft+(blockW-w)/2, base, mark, st, o)
 	r.y = base - emDescent*st.Size - 2*pitch
@@ -254,9 +254,9 @@ func (r *renderer) head() {
 // lines, with a blank line after it.
 func (r *renderer) title() {
 	r.y -= 2 * pitch
-	st := pdfwrite.TextStyle{Font: r.f.Song, Size: titleSize, Color: black}
-	o := pdfwrite.TextOptions{Bold: 0.45}
-	measure := func(s string) float64 { return pdfwrite.TextWidth(s, st, o) }
+	st := pdfkit.TextStyle{Font: r.f.Song, Size: titleSize, Color: black}
+	o := pdfkit.TextOptions{Bold: 0.45}
+	measure := func(s string) float64 { return pdfkit.TextWidth(s, st, o) }
 	lh := math.Max(pitch, 1.4*titleSize)
 	for _, line := range wrapTitle(r.b.Title, blockW-2*gridChar, measure) {
 		r.ensure(lh)
@@ -309,7 +309,7 @@ type row struct {
 	h      float64
 }
 
-func (r *renderer) measureRow(texts []string, font *pdfwrite.Font) row {
+func (r *renderer) measureRow(texts []string, font *pdfkit.Font) row {
 	measure := func(s string) float64 { return font.Width(s, tableSize) }
 	rw := row{cells: make([][]string, len(r.cols)), hscale: make([]float64, len(r.cols)), size: make([]float64, len(r.cols))}
 	n := 1
@@ -442,7 +442,7 @@ func (r *renderer) drawRow(rw row, header bool) {
 	}
 	x := blockLeft
 	for j, c := range r.cols {
-		st := pdfwrite.TextStyle{Font: font, Size: tableSize, Color: black}
+		st := pdfkit.TextStyle{Font: font, Size: tableSize, Color: black}
 		if rw.size[j] > 0 {
 			st.Size = rw.size[j]
 		}
@@ -450,13 +450,13 @@ func (r *renderer) drawRow(rw row, header bool) {
 		lines := rw.cells[j]
 		textH := float64(len(lines)) * cellLine
 		top := r.y - (rw.h-textH)/2
-		o := pdfwrite.TextOptions{HScale: rw.hscale[j]}
+		o := pdfkit.TextOptions{HScale: rw.hscale[j]}
 		for k, line := range lines {
 			b := baseline(top-float64(k)*cellLine, cellLine, st.Size)
 			if c.align < 0 {
 				r.c.TextWith(x+cellPadX, b, line, st, o)
 			} else {
-				r.c.TextWith(x+(cw-pdfwrite.TextWidth(line, st, o))/2, b, line, st, o)
+				r.c.TextWith(x+(cw-pdfkit.TextWidth(line, st, o))/2, b, line, st, o)
 			}
 		}
 		x += cw
@@ -511,8 +511,8 @@ func (r *renderer) colophonLines() []string {
 	if len(r.b.CopyTo) == 0 {
 		return nil
 	}
-	st := pdfwrite.TextStyle{Font: r.f.Song, Size: colophonSize}
-	measure := func(s string) float64 { return pdfwrite.TextWidth(s, st, pdfwrite.TextOptions{}) }
+	st := pdfkit.TextStyle{Font: r.f.Song, Size: colophonSize}
+	measure := func(s string) float64 { return pdfkit.TextWidth(s, st, pdfkit.TextOptions{}) }
 	indent := colophonSize // one character in from the left
 	avail := blockW - 2*indent - measure(colophonLabel)
 	return wrap(strings.Join(r.b.CopyTo, "，")+"。", avail, avail, measure)
@@ -530,12 +530,12 @@ func (r *renderer) colophon() {
 		r.finishPage()
 		r.newPage()
 	}
-	st := pdfwrite.TextStyle{Font: r.f.Song, Size: colophonSize, Color: black}
+	st := pdfkit.TextStyle{Font: r.f.Song, Size: colophonSize, Color: black}
 	indent := colophonSize
 	top := blockBottom + h
 	r.c.Line(blockLeft, top, blockRight, top, thickRule, black)
 	y := top
-	labelW := pdfwrite.TextWidth(colophonLabel, st, pdfwrite.TextOptions{})
+	labelW := pdfkit.TextWidth(colophonLabel, st, pdfkit.TextOptions{})
 	for i, line := range cc {
 		b := baseline(y, pitch, colophonSize)
 		if i == 0 {
@@ -552,9 +552,9 @@ func (r *renderer) colophon() {
 	r.c.TextRight(blockRight-indent, b, date, st)
 	// A long office name is condensed to leave a character's space before
 	// the date, as a masthead is.
-	name, o := r.b.PrinterName(), pdfwrite.TextOptions{}
-	room := blockW - 3*indent - pdfwrite.TextWidth(date, st, o)
-	if w := pdfwrite.TextWidth(name, st, o); w > room {
+	name, o := r.b.PrinterName(), pdfkit.TextOptions{}
+	room := blockW - 3*indent - pdfkit.TextWidth(date, st, o)
+	if w := pdfkit.TextWidth(name, st, o); w > room {
 		o.HScale = 100 * room / w
 	}
 	r.c.TextWith(blockLeft+indent, b, name, st, o)
@@ -567,7 +567,7 @@ func (r *renderer) colophon() {
 // before the file is published, not show as a blank.
 func missingGlyphs(b *Batch, f *Fonts) []Problem {
 	var ps []Problem
-	check := func(field, s string, font *pdfwrite.Font) {
+	check := func(field, s string, font *pdfkit.Font) {
 		var miss []string
 		seen := map[rune]bool{}
 		for _, ch := range s {

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/internal/devtsa"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/testenv"
 )
 
@@ -414,11 +415,11 @@ func TestUpdatesAfterSigning(t *testing.T) {
 // appendObject appends an incremental update that redefines object num.
 func appendObject(t *testing.T, file []byte, num int, body string) []byte {
 	t.Helper()
-	xrefAt, _, err := lastStartxref(file)
+	xrefAt, _, err := pdfkit.LastStartxref(file)
 	if err != nil {
 		t.Fatal(err)
 	}
-	x, err := readXref(file, xrefAt)
+	x, err := pdfkit.ReadXref(file, xrefAt)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -428,12 +429,12 @@ func appendObject(t *testing.T, file []byte, num int, body string) []byte {
 	fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", num, body)
 	xs := b.Len()
 	fmt.Fprintf(&b, "xref\n%d 1\n%010d 00000 n\r\ntrailer\n", num, off)
-	tr := newDict()
-	for _, k := range x.trailer.keys {
-		tr.set(k, x.trailer.vals[k])
+	tr := pdfkit.NewObjDict()
+	for _, k := range x.Trailer.Keys {
+		tr.Set(k, x.Trailer.Vals[k])
 	}
-	tr.set("Prev", int64(xrefAt))
-	writeValue(&b, tr)
+	tr.Set("Prev", int64(xrefAt))
+	pdfkit.WriteValue(&b, tr)
 	fmt.Fprintf(&b, "\nstartxref\n%d\n%%%%EOF\n", xs)
 	return b.Bytes()
 }

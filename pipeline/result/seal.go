@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/image/vector"
 
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // SealSpec says what the round seal shows.
@@ -100,11 +100,11 @@ func star(r float64) outline {
 
 // glyphSource gives character outlines, in ems with y up, and advances.
 type glyphSource struct {
-	f       *pdfwrite.Font
+	f       *pdfkit.Font
 	descent float64 // ems below the baseline of the em box
 }
 
-func newGlyphSource(f *pdfwrite.Font) *glyphSource {
+func newGlyphSource(f *pdfkit.Font) *glyphSource {
 	d := f.Descent(1)
 	if d <= 0 || d > 0.4 {
 		d = 0.12 // the usual ideographic em box
@@ -126,8 +126,8 @@ func (g *glyphSource) glyph(r rune) (outline, float64, error) {
 		if len(c) == 0 {
 			continue
 		}
-		pt := func(p pdfwrite.OutlinePoint) point { return point{p.X, p.Y} }
-		mid := func(a, b pdfwrite.OutlinePoint) point { return point{(a.X + b.X) / 2, (a.Y + b.Y) / 2} }
+		pt := func(p pdfkit.OutlinePoint) point { return point{p.X, p.Y} }
+		mid := func(a, b pdfkit.OutlinePoint) point { return point{(a.X + b.X) / 2, (a.Y + b.Y) / 2} }
 		// Start on an on-curve point, or the midpoint of two off-curve ones.
 		first := -1
 		for i, p := range c {
@@ -178,7 +178,7 @@ func (g *glyphSource) glyph(r rune) (outline, float64, error) {
 // NewSeal lays out a seal. Proportions follow common practice for a 42 mm
 // official seal: a 1.2 mm ring, a star 14 mm across, the name in tall
 // characters along up to 250° of the top, all scaled with the diameter.
-func NewSeal(spec SealSpec, f *pdfwrite.Font) (*Seal, error) {
+func NewSeal(spec SealSpec, f *pdfkit.Font) (*Seal, error) {
 	d := spec.Diameter
 	if d == 0 {
 		d = 42
@@ -296,9 +296,9 @@ func (s *Seal) placeGlyph(gs *glyphSource, r rune, w, h float64, place func(u, v
 }
 
 // Draw paints the seal into a page centred on (cx, cy), in points.
-func (s *Seal) Draw(c *pdfwrite.Canvas, cx, cy float64, col pdfwrite.Color) {
+func (s *Seal) Draw(c *pdfkit.Canvas, cx, cy float64, col pdfkit.Color) {
 	pt := func(p point) point { return point{cx + p.x*mmToPt, cy + p.y*mmToPt} }
-	plain, glyphs := &pdfwrite.Path{}, &pdfwrite.Path{}
+	plain, glyphs := &pdfkit.Path{}, &pdfkit.Path{}
 	for _, o := range s.plain {
 		addPath(plain, o.transform(pt))
 	}
@@ -311,7 +311,7 @@ func (s *Seal) Draw(c *pdfwrite.Canvas, cx, cy float64, col pdfwrite.Color) {
 	c.StrokePath(glyphs, 2*s.bold*mmToPt, col)
 }
 
-func addPath(p *pdfwrite.Path, o outline) {
+func addPath(p *pdfkit.Path, o outline) {
 	for _, s := range o {
 		switch s.op {
 		case 'M':

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // gridMeasure counts CJK characters as one unit and ASCII as half.
@@ -121,9 +121,9 @@ func TestWrapTitle(t *testing.T) {
 // that the lines are balanced.
 func TestWrapTitleWords(t *testing.T) {
 	f, _ := fixture(t)
-	st := pdfwrite.TextStyle{Font: f.Song, Size: titleSize}
-	o := pdfwrite.TextOptions{Bold: 0.45}
-	measure := func(s string) float64 { return pdfwrite.TextWidth(s, st, o) }
+	st := pdfkit.TextStyle{Font: f.Song, Size: titleSize}
+	o := pdfkit.TextOptions{Bold: 0.45}
+	measure := func(s string) float64 { return pdfkit.TextWidth(s, st, o) }
 	width := blockW - 2*gridChar
 	for _, tt := range []struct {
 		title string

@@ -1,6 +1,6 @@
 package scan
 
-import "github.com/blindpack/blindpack/pipeline/internal/pdflex"
+import "github.com/blindpack/blindpack/internal/pdfkit"
 
 // A content stream is read only far enough to learn what a page shows: which
 // images are painted with which matrix, and whether anything else visible is
@@ -68,14 +68,14 @@ func interpret(content []byte, ctm matrix, resolve xobjectResolver, pc *pageCont
 	}
 	st := gstate{ctm: ctm}
 	var stack []gstate
-	var ops []pdflex.Token
-	lex := pdflex.New(content)
+	var ops []pdfkit.Token
+	lex := pdfkit.NewLexer(content)
 	for {
 		tok, ok := lex.Next()
 		if !ok {
 			return
 		}
-		if tok.Kind != pdflex.Operator {
+		if tok.Kind != pdfkit.TokOperator {
 			ops = append(ops, tok)
 			if len(ops) > 64 { // operands of no operator we read; keep memory bounded
 				ops = ops[len(ops)-64:]
@@ -88,7 +88,7 @@ func interpret(content []byte, ctm matrix, resolve xobjectResolver, pc *pageCont
 			}
 			out := make([]float64, n)
 			for i, o := range ops[len(ops)-n:] {
-				if o.Kind != pdflex.Number {
+				if o.Kind != pdfkit.TokNumber {
 					return nil, false
 				}
 				out[i] = o.Num
@@ -140,7 +140,7 @@ func interpret(content []byte, ctm matrix, resolve xobjectResolver, pc *pageCont
 		case "ID":
 			lex.SkipInlineImage()
 		case "Do":
-			if len(ops) == 0 || ops[len(ops)-1].Kind != pdflex.Name {
+			if len(ops) == 0 || ops[len(ops)-1].Kind != pdfkit.TokName {
 				break
 			}
 			name := ops[len(ops)-1].Text

@@ -16,8 +16,8 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/internal/pdfread"
 )
 
 var disableConfigDir sync.Once
@@ -114,7 +114,7 @@ func (f *pdfFile) page(n int, lim Limits) (p *Page, err error) {
 		return nil, finding.Errorf(finding.MalformedPDF, n, "", fmt.Errorf("page /Rotate %d", inh.Rotate))
 	}
 
-	content, err := pdfread.Contents(f.ctx.XRefTable, d, maxContentBytes)
+	content, err := pdfkit.PageContents(f.ctx.XRefTable, d, maxContentBytes)
 	if err != nil {
 		return nil, pdfErr(err, n)
 	}
@@ -261,7 +261,7 @@ func (p *Page) place(ctm matrix, box *types.Rectangle, rot int) error {
 
 // decode applies a stream's filters with an output limit.
 func (f *pdfFile) decode(sd *types.StreamDict, limit int64) ([]byte, error) {
-	return pdfread.Decode(sd, limit)
+	return pdfkit.DecodeStream(sd, limit)
 }
 
 // resolver looks XObject names up in a resource dictionary.

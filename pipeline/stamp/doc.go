@@ -4,7 +4,7 @@
 // gets a visible stamp naming the reviewer and the time the copy was made
 // (“评审专家 E-0042 · 2024-10-03 09:15Z · 仅供评审”), so that a printed,
 // photographed or forwarded page says whose copy it was. The packet is
-// stamped, not rebuilt: pdfwrite.Stamp copies its images and every other
+// stamped, not rebuilt: pdfkit.Stamp copies its images and every other
 // object byte for byte and adds one content stream per page and one small
 // font subset, so a copy of a 60-page packet costs milliseconds and no
 // image is decoded. The copy is a single revision, so the packet verifier

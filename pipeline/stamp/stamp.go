@@ -9,8 +9,8 @@ import (
 	"math"
 	"time"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 )
 
 // ErrInvalidMark is returned (wrapped) for a mark that cannot be stamped.
@@ -67,7 +67,7 @@ type Result struct {
 // Ink and opacity of the stamp: the packet's own stamp red, darker, so
 // that the reviewer line stands apart from the campaign watermark.
 var (
-	ink     = pdfwrite.Color{R: 0.55, G: 0.05, B: 0.05}
+	ink     = pdfkit.Color{R: 0.55, G: 0.05, B: 0.05}
 	opaque  = 0.9
 	diffuse = 0.12
 )
@@ -78,7 +78,7 @@ var (
 // page on the diagonal the packet's watermark does not use, so that no
 // crop of a page removes all three. font sets the stamp (the packet's
 // font, WenQuanYi Zen Hei, in production).
-func Copy(w io.Writer, src io.ReaderAt, size int64, m Mark, font *pdfwrite.Font) (Result, error) {
+func Copy(w io.Writer, src io.ReaderAt, size int64, m Mark, font *pdfkit.Font) (Result, error) {
 	if err := m.Validate(); err != nil {
 		return Result{}, err
 	}
@@ -96,13 +96,13 @@ func Copy(w io.Writer, src io.ReaderAt, size int64, m Mark, font *pdfwrite.Font)
 	packetSHA := hex.EncodeToString(sum.Sum(nil))
 	id := FileID(m.Reviewer, packetSHA)
 	diagonal := "评审专家 " + m.Reviewer
-	res, err := pdfwrite.Stamp(w, src, size, pdfwrite.Overlay{
-		Fonts:  []*pdfwrite.Font{font},
+	res, err := pdfkit.Stamp(w, src, size, pdfkit.Overlay{
+		Fonts:  []*pdfkit.Font{font},
 		Alphas: []float64{opaque, diffuse},
 		FileID: id[:],
-		Draw: func(_ int, pw, ph float64, c *pdfwrite.Canvas) {
+		Draw: func(_ int, pw, ph float64, c *pdfkit.Canvas) {
 			size := math.Max(6, math.Min(10, pw/60))
-			line := pdfwrite.TextStyle{Font: font, Size: size, Color: ink, Alpha: opaque}
+			line := pdfkit.TextStyle{Font: font, Size: size, Color: ink, Alpha: opaque}
 			c.TextCentered(pw/2, ph-1.6*size, text, line)
 			vertical := line
 			vertical.Angle = 90
@@ -114,7 +114,7 @@ func Copy(w io.Writer, src io.ReaderAt, size int64, m Mark, font *pdfwrite.Font)
 			tw := font.Width(diagonal, big)
 			x := pw/2 - math.Cos(angle)*tw/2 + math.Sin(angle)*big/3
 			y := ph/2 - math.Sin(angle)*tw/2 - math.Cos(angle)*big/3
-			c.Text(x, y, diagonal, pdfwrite.TextStyle{Font: font, Size: big, Color: ink, Alpha: diffuse, Angle: angle * 180 / math.Pi})
+			c.Text(x, y, diagonal, pdfkit.TextStyle{Font: font, Size: big, Color: ink, Alpha: diffuse, Angle: angle * 180 / math.Pi})
 		},
 	})
 	if err != nil {

@@ -11,15 +11,15 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/internal/pdfcheck"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/samplepacket"
 	"github.com/blindpack/blindpack/internal/synth"
 	"github.com/blindpack/blindpack/pipeline"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/stamp"
 	"github.com/blindpack/blindpack/pipeline/verify"
 )
 
-func loadFont(t testing.TB) *pdfwrite.Font { return samplepacket.Font(t) }
+func loadFont(t testing.TB) *pdfkit.Font { return samplepacket.Font(t) }
 
 // packet runs the pipeline on a committed sample.
 var packet = samplepacket.Build

@@ -16,11 +16,11 @@ import (
 
 	"golang.org/x/text/encoding/simplifiedchinese"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/internal/rawpdf"
 	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline"
 	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/pdfwrite"
 	"github.com/blindpack/blindpack/pipeline/verify"
 )
 
@@ -31,7 +31,7 @@ import (
 // each mutant differs from the good packet by exactly one thing.
 
 // utf16Hex is a PDF text string, as our writer makes them.
-var utf16Hex = pdfwrite.TextString
+var utf16Hex = pdfkit.TextString
 
 // packetMap locates things in a packet for the edits.
 type packetMap struct {

@@ -8,9 +8,8 @@ import (
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/internal/pdflex"
-	"github.com/blindpack/blindpack/pipeline/internal/pdfread"
 	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
@@ -37,7 +36,7 @@ func (v *verifier) pages() {
 			continue
 		}
 		fonts := v.resources(res, i)
-		content, err := pdfread.Contents(xt, d, 64<<20)
+		content, err := pdfkit.PageContents(xt, d, 64<<20)
 		if err != nil {
 			v.add(finding.UnverifiablePacket, i, "content: %v", err)
 			continue
@@ -105,19 +104,19 @@ func (v *verifier) content(content []byte, fonts map[string]toUnicode, page int)
 	type state struct{ ctm [6]float64 }
 	st := state{ctm: [6]float64{1, 0, 0, 1, 0, 0}}
 	var stack []state
-	var ops []pdflex.Token
+	var ops []pdfkit.Token
 	var text bytes.Buffer
 	var font toUnicode
 	var images []drawn
-	lex := pdflex.New(content)
+	lex := pdfkit.NewLexer(content)
 	for {
 		tok, ok := lex.Next()
 		if !ok {
 			break
 		}
-		if tok.Kind != pdflex.Operator {
+		if tok.Kind != pdfkit.TokOperator {
 			ops = append(ops, tok)
-			if tok.Kind == pdflex.String {
+			if tok.Kind == pdfkit.TokString {
 				v.text(tok.Str, fmt.Sprintf("page %d content string", page))
 			}
 			continue
@@ -144,15 +143,15 @@ func (v *verifier) content(content []byte, fonts map[string]toUnicode, page int)
 				st.ctm = multiply(m, st.ctm)
 			}
 		case "Tf":
-			if len(ops) >= 2 && ops[len(ops)-2].Kind == pdflex.Name {
+			if len(ops) >= 2 && ops[len(ops)-2].Kind == pdfkit.TokName {
 				font = fonts[ops[len(ops)-2].Text]
 			}
 		case "Tj":
-			if len(ops) >= 1 && ops[len(ops)-1].Kind == pdflex.String {
+			if len(ops) >= 1 && ops[len(ops)-1].Kind == pdfkit.TokString {
 				text.WriteString(font.decode(ops[len(ops)-1].Str))
 			}
 		case "Do":
-			if len(ops) >= 1 && ops[len(ops)-1].Kind == pdflex.Name {
+			if len(ops) >= 1 && ops[len(ops)-1].Kind == pdfkit.TokName {
 				images = append(images, drawn{name: ops[len(ops)-1].Text, ctm: st.ctm})
 			}
 		}

@@ -3,7 +3,7 @@ package verify
 import (
 	"unicode/utf16"
 
-	"github.com/blindpack/blindpack/pipeline/internal/pdflex"
+	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // maxRangeDst is the longest destination string of a bfrange, in bytes:
@@ -20,8 +20,8 @@ func parseToUnicode(data []byte) toUnicode {
 	// a bound, a hostile file would make the verifier build gigabytes of
 	// strings. The budget is 16 times every 2-byte code.
 	rangeBudget := 1 << 20
-	lex := pdflex.New(data)
-	var ops []pdflex.Token
+	lex := pdfkit.NewLexer(data)
+	var ops []pdfkit.Token
 	code := func(b []byte) uint16 {
 		var c uint16
 		for _, x := range b {
@@ -41,23 +41,23 @@ func parseToUnicode(data []byte) toUnicode {
 		if !ok {
 			return m
 		}
-		if tok.Kind != pdflex.Operator {
+		if tok.Kind != pdfkit.TokOperator {
 			ops = append(ops, tok)
 			continue
 		}
 		switch tok.Text {
 		case "endbfchar":
 			for i := 0; i+1 < len(ops); i += 2 {
-				if ops[i].Kind == pdflex.String && ops[i+1].Kind == pdflex.String {
+				if ops[i].Kind == pdfkit.TokString && ops[i+1].Kind == pdfkit.TokString {
 					m[code(ops[i].Str)] = text(ops[i+1].Str)
 				}
 			}
 		case "endbfrange":
 			for i := 0; i+2 < len(ops); {
 				lo, hi := code(ops[i].Str), code(ops[i+1].Str)
-				if ops[i+2].Kind == pdflex.Open {
+				if ops[i+2].Kind == pdfkit.TokOpen {
 					j := i + 3
-					for c := lo; j < len(ops) && ops[j].Kind == pdflex.String; c, j = c+1, j+1 {
+					for c := lo; j < len(ops) && ops[j].Kind == pdfkit.TokString; c, j = c+1, j+1 {
 						m[c] = text(ops[j].Str)
 					}
 					i = j + 1

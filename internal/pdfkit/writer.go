@@ -1,4 +1,4 @@
-package pdfwrite
+package pdfkit
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ type Ref int
 func (r Ref) String() string { return strconv.Itoa(int(r)) + " 0 R" }
 
 // ErrWritten is returned when an object is written twice.
-var ErrWritten = errors.New("pdfwrite: object already written")
+var ErrWritten = errors.New("pdfkit: object already written")
 
 // objWriter is the low-level file writer: it numbers objects, records their
 // byte offsets and hashes everything it writes, so that the trailer's /ID is a
@@ -48,7 +48,7 @@ func (ow *objWriter) write(p []byte) {
 	ow.n += int64(n)
 	ow.sum.Write(p[:n])
 	if err != nil {
-		ow.err = fmt.Errorf("pdfwrite: write: %w", err)
+		ow.err = fmt.Errorf("pdfkit: write: %w", err)
 	}
 }
 
@@ -105,7 +105,7 @@ func deflate(data []byte, level int) []byte {
 func (ow *objWriter) finish(root Ref) error {
 	for i, off := range ow.offsets[1:] {
 		if off < 0 && ow.err == nil {
-			ow.err = fmt.Errorf("pdfwrite: object %d reserved but never written", i+1)
+			ow.err = fmt.Errorf("pdfkit: object %d reserved but never written", i+1)
 		}
 	}
 	if ow.err != nil {

@@ -1,4 +1,4 @@
-package pdflex
+package pdfkit
 
 import "testing"
 
@@ -8,7 +8,7 @@ import "testing"
 // runs off the end.
 func FuzzLexer(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
-		l := New(data)
+		l := NewLexer(data)
 		n := 0
 		for {
 			tok, ok := l.Next()
@@ -21,7 +21,7 @@ func FuzzLexer(f *testing.F) {
 			if len(tok.Str) > len(data) || len(tok.Text) > len(data) {
 				t.Fatalf("token longer than the input")
 			}
-			if tok.Kind == Operator && tok.Text == "ID" {
+			if tok.Kind == TokOperator && tok.Text == "ID" {
 				l.SkipInlineImage()
 			}
 			if l.p > len(data)+1 {

@@ -1,4 +1,4 @@
-package pdfwrite
+package pdfkit
 
 import (
 	"bytes"
@@ -11,6 +11,8 @@ import (
 // dictionary: dictionaries and arrays are taken apart, references are
 // recognised, and everything else (numbers, names, strings, booleans) is
 // kept as the bytes it was written as, so that it is written back exactly.
+// (ReadObject's values, in object.go, are decoded instead: they serve
+// comparisons, not byte-exact copies.)
 type pobj struct {
 	kind byte   // 'd' dictionary, 'a' array, 'r' reference, 'v' any other value
 	raw  []byte // 'v': the token as written
@@ -121,12 +123,6 @@ func parseObject(b []byte) (pobj, error) {
 	return ps.value()
 }
 
-func isSpace(c byte) bool {
-	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
-}
-
-func isDelim(c byte) bool { return strings.IndexByte("()<>[]{}/%", c) >= 0 }
-
 func (ps *objParser) skip() {
 	for ps.p < len(ps.b) {
 		c := ps.b[ps.p]
@@ -144,7 +140,7 @@ func (ps *objParser) skip() {
 }
 
 func (ps *objParser) errorf(format string, a ...any) error {
-	return fmt.Errorf("pdfwrite: parse object at byte %d: %s", ps.p, fmt.Sprintf(format, a...))
+	return fmt.Errorf("pdfkit: parse object at byte %d: %s", ps.p, fmt.Sprintf(format, a...))
 }
 
 func (ps *objParser) value() (pobj, error) {

@@ -1,4 +1,4 @@
-package pdfwrite
+package pdfkit
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 // ErrNotStampable is returned (wrapped) by Stamp for a source file that is
 // not a single-revision PDF with a classic cross-reference table, as this
 // package writes them.
-var ErrNotStampable = errors.New("pdfwrite: cannot stamp this file")
+var ErrNotStampable = errors.New("pdfkit: cannot stamp this file")
 
 // Overlay is what Stamp draws over every page of a document.
 type Overlay struct {
@@ -59,7 +59,7 @@ const stampPrefix = "BPStamp"
 // same way twice gives the same bytes.
 func Stamp(w io.Writer, src io.ReaderAt, size int64, o Overlay) (StampResult, error) {
 	if o.Draw == nil {
-		return StampResult{}, errors.New("pdfwrite: stamp: no Draw function")
+		return StampResult{}, errors.New("pdfkit: stamp: no Draw function")
 	}
 	s, err := readSource(src, size)
 	if err != nil {
@@ -124,7 +124,7 @@ func Stamp(w io.Writer, src io.ReaderAt, size int64, o Overlay) (StampResult, er
 		w, h := p.box[2]-p.box[0], p.box[3]-p.box[1]
 		o.Draw(i, w, h, c)
 		if len(c.xobj) > 0 || len(c.fontID) != len(fontNames) || len(c.gs) != len(gsNames) {
-			return StampResult{}, errors.New("pdfwrite: stamp: Draw used an image, or a font or opacity not declared in the Overlay")
+			return StampResult{}, errors.New("pdfkit: stamp: Draw used an image, or a font or opacity not declared in the Overlay")
 		}
 		var content bytes.Buffer
 		content.WriteString("Q\n")
@@ -162,7 +162,7 @@ func (ow *objWriter) copyFrom(r io.Reader) error {
 			break
 		}
 		if err != nil {
-			return fmt.Errorf("pdfwrite: stamp: read source: %w", err)
+			return fmt.Errorf("pdfkit: stamp: read source: %w", err)
 		}
 	}
 	return ow.err
@@ -174,7 +174,7 @@ func (ow *objWriter) copyFrom(r io.Reader) error {
 func (ow *objWriter) finishStamped(root Ref, info int, fileID []byte) ([2]string, error) {
 	for i, off := range ow.offsets[1:] {
 		if off < 0 && ow.err == nil {
-			ow.err = fmt.Errorf("pdfwrite: object %d reserved but never written", i+1)
+			ow.err = fmt.Errorf("pdfkit: object %d reserved but never written", i+1)
 		}
 	}
 	if ow.err != nil {
@@ -233,7 +233,7 @@ func readSource(r io.ReaderAt, size int64) (*source, error) {
 	tailLen := min(size, 1024)
 	tail := make([]byte, tailLen)
 	if _, err := r.ReadAt(tail, size-tailLen); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("pdfwrite: stamp: read source: %w", err)
+		return nil, fmt.Errorf("pdfkit: stamp: read source: %w", err)
 	}
 	i := bytes.LastIndex(tail, []byte("startxref"))
 	if i < 0 || !bytes.Contains(tail[i:], []byte("%%EOF")) {
@@ -249,7 +249,7 @@ func readSource(r io.ReaderAt, size int64) (*source, error) {
 	}
 	sec := make([]byte, size-xrefAt)
 	if _, err := r.ReadAt(sec, xrefAt); err != nil && err != io.EOF {
-		return nil, fmt.Errorf("pdfwrite: stamp: read source: %w", err)
+		return nil, fmt.Errorf("pdfkit: stamp: read source: %w", err)
 	}
 	if !bytes.HasPrefix(sec, []byte("xref")) {
 		return nil, notStampable("no classic cross-reference table (a cross-reference stream?)")
@@ -365,7 +365,7 @@ func (s *source) object(n int) (pobj, error) {
 	}
 	b := make([]byte, sp.end-sp.start)
 	if _, err := s.r.ReadAt(b, sp.start); err != nil && err != io.EOF {
-		return pobj{}, fmt.Errorf("pdfwrite: stamp: read object %d: %w", n, err)
+		return pobj{}, fmt.Errorf("pdfkit: stamp: read object %d: %w", n, err)
 	}
 	hdr := strconv.Itoa(n) + " 0 obj"
 	if !bytes.HasPrefix(b, []byte(hdr)) {

@@ -1,6 +1,7 @@
-// Package pdfread holds the few reading steps over pdfcpu's model that both
-// package scan (uploads) and package verify (finished packets) need.
-package pdfread
+package pdfkit
+
+// The few reading steps over pdfcpu's model that both package scan
+// (uploads) and package verify (finished packets) need.
 
 import (
 	"bytes"
@@ -11,9 +12,9 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 )
 
-// Decode applies a stream's filters with an output limit. A copy is
+// DecodeStream applies a stream's filters with an output limit. A copy is
 // decoded so that pdfcpu's shared object stays as it was read.
-func Decode(sd *types.StreamDict, limit int64) ([]byte, error) {
+func DecodeStream(sd *types.StreamDict, limit int64) ([]byte, error) {
 	c := *sd
 	c.Content = nil
 	if err := c.DecodeWithLimit(limit); err != nil {
@@ -25,9 +26,9 @@ func Decode(sd *types.StreamDict, limit int64) ([]byte, error) {
 	return c.Content, nil
 }
 
-// Contents returns a page's content streams decoded and joined, at most
+// PageContents returns a page's content streams decoded and joined, at most
 // limit bytes in all.
-func Contents(xt *model.XRefTable, page types.Dict, limit int64) ([]byte, error) {
+func PageContents(xt *model.XRefTable, page types.Dict, limit int64) ([]byte, error) {
 	o, found := page.Find("Contents")
 	if !found || o == nil {
 		return nil, nil
@@ -53,7 +54,7 @@ func Contents(xt *model.XRefTable, page types.Dict, limit int64) ([]byte, error)
 		if err != nil || sd == nil {
 			return nil, fmt.Errorf("content stream: %v", err)
 		}
-		data, err := Decode(sd, limit)
+		data, err := DecodeStream(sd, limit)
 		if err != nil {
 			return nil, err
 		}

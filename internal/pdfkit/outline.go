@@ -1,4 +1,4 @@
-package pdfwrite
+package pdfkit
 
 import (
 	"encoding/binary"

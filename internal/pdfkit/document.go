@@ -1,4 +1,4 @@
-package pdfwrite
+package pdfkit
 
 import (
 	"compress/zlib"
@@ -126,7 +126,7 @@ func (d *Doc) AddPage(width, height float64, c *Canvas) int {
 func (d *Doc) SetPage(i int, width, height float64, c *Canvas) {
 	if i < 0 || i >= len(d.pages) || d.filled[i] {
 		if d.ow.err == nil {
-			d.ow.err = fmt.Errorf("pdfwrite: page %d is not reserved or already written", i)
+			d.ow.err = fmt.Errorf("pdfkit: page %d is not reserved or already written", i)
 		}
 		return
 	}

@@ -1,32 +1,34 @@
-// Package pdflex splits PDF content streams into operands and operators.
-// Package scan uses it to learn what an uploaded page paints; package
-// verify uses it to read back what a finished packet shows.
-package pdflex
+package pdfkit
+
+// The content-stream lexer: it splits PDF content streams into operands
+// and operators. Package scan uses it to learn what an uploaded page
+// paints; package verify uses it to read back what a finished packet
+// shows; package result reads whole objects with it.
 
 import (
 	"bytes"
 	"strconv"
 )
 
-// Kind of token.
-type Kind byte
+// TokenKind is the kind of a Token.
+type TokenKind byte
 
 // Token kinds.
 const (
-	Number   Kind = 'n'
-	Name     Kind = '/'
-	Operator Kind = 'o'
-	String   Kind = 's' // literal or hex string; Str holds its bytes
-	Open     Kind = '['
-	Close    Kind = ']'
-	// Dict is << or >> (Text says which); in content streams dictionaries
-	// only occur in inline images and marked content.
-	Dict Kind = 'd'
+	TokNumber   TokenKind = 'n'
+	TokName     TokenKind = '/'
+	TokOperator TokenKind = 'o'
+	TokString   TokenKind = 's' // literal or hex string; Str holds its bytes
+	TokOpen     TokenKind = '['
+	TokClose    TokenKind = ']'
+	// TokDict is << or >> (Text says which); in content streams
+	// dictionaries only occur in inline images and marked content.
+	TokDict TokenKind = 'd'
 )
 
 // Token is one lexical element of a content stream.
 type Token struct {
-	Kind Kind
+	Kind TokenKind
 	Num  float64
 	Text string // name (without /) or operator
 	Str  []byte // decoded string bytes
@@ -38,8 +40,8 @@ type Lexer struct {
 	p int
 }
 
-// New starts a lexer on b.
-func New(b []byte) *Lexer { return &Lexer{b: b} }
+// NewLexer starts a lexer on b.
+func NewLexer(b []byte) *Lexer { return &Lexer{b: b} }
 
 // Pos is the offset of the next byte the lexer reads: a reader of whole
 // objects uses it to find where a stream's data starts.
@@ -49,48 +51,48 @@ func (l *Lexer) Pos() int { return l.p }
 // stream's data, or back to re-read a token.
 func (l *Lexer) Seek(p int) { l.p = max(0, min(p, len(l.b))) }
 
-// IsSpace reports PDF white space.
-func IsSpace(c byte) bool {
+// isSpace reports PDF white space.
+func isSpace(c byte) bool {
 	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
 }
 
-// IsDelim reports PDF delimiters.
-func IsDelim(c byte) bool { return bytes.IndexByte([]byte("()<>[]{}/%"), c) >= 0 }
+// isDelim reports PDF delimiters.
+func isDelim(c byte) bool { return bytes.IndexByte([]byte("()<>[]{}/%"), c) >= 0 }
 
 // Next returns the next token, or false at the end.
 func (l *Lexer) Next() (Token, bool) {
 	for l.p < len(l.b) {
 		c := l.b[l.p]
 		switch {
-		case IsSpace(c):
+		case isSpace(c):
 			l.p++
 		case c == '%':
 			for l.p < len(l.b) && l.b[l.p] != '\n' && l.b[l.p] != '\r' {
 				l.p++
 			}
 		case c == '(':
-			return Token{Kind: String, Str: l.literal()}, true
+			return Token{Kind: TokString, Str: l.literal()}, true
 		case c == '<' && l.p+1 < len(l.b) && l.b[l.p+1] == '<', c == '>' && l.p+1 < len(l.b) && l.b[l.p+1] == '>':
 			l.p += 2
-			return Token{Kind: Dict, Text: string(l.b[l.p-2 : l.p])}, true
+			return Token{Kind: TokDict, Text: string(l.b[l.p-2 : l.p])}, true
 		case c == '<':
-			return Token{Kind: String, Str: l.hex()}, true
+			return Token{Kind: TokString, Str: l.hex()}, true
 		case c == '[':
 			l.p++
-			return Token{Kind: Open}, true
+			return Token{Kind: TokOpen}, true
 		case c == ']':
 			l.p++
-			return Token{Kind: Close}, true
+			return Token{Kind: TokClose}, true
 		case c == '/':
 			start := l.p + 1
 			l.p++
-			for l.p < len(l.b) && !IsSpace(l.b[l.p]) && !IsDelim(l.b[l.p]) {
+			for l.p < len(l.b) && !isSpace(l.b[l.p]) && !isDelim(l.b[l.p]) {
 				l.p++
 			}
-			return Token{Kind: Name, Text: string(l.b[start:l.p])}, true
+			return Token{Kind: TokName, Text: string(l.b[start:l.p])}, true
 		default:
 			start := l.p
-			for l.p < len(l.b) && !IsSpace(l.b[l.p]) && !IsDelim(l.b[l.p]) {
+			for l.p < len(l.b) && !isSpace(l.b[l.p]) && !isDelim(l.b[l.p]) {
 				l.p++
 			}
 			if l.p == start { // a stray delimiter: ) > { }
@@ -99,9 +101,9 @@ func (l *Lexer) Next() (Token, bool) {
 			}
 			word := string(l.b[start:l.p])
 			if f, err := strconv.ParseFloat(word, 64); err == nil && (word[0] == '-' || word[0] == '+' || word[0] == '.' || (word[0] >= '0' && word[0] <= '9')) {
-				return Token{Kind: Number, Num: f}, true
+				return Token{Kind: TokNumber, Num: f}, true
 			}
-			return Token{Kind: Operator, Text: word}, true
+			return Token{Kind: TokOperator, Text: word}, true
 		}
 	}
 	return Token{}, false
@@ -212,8 +214,8 @@ func (l *Lexer) SkipInlineImage() {
 			return
 		}
 		l.p += i
-		before := l.p == 0 || IsSpace(l.b[l.p-1])
-		after := l.p+2 == len(l.b) || IsSpace(l.b[l.p+2]) || IsDelim(l.b[l.p+2])
+		before := l.p == 0 || isSpace(l.b[l.p-1])
+		after := l.p+2 == len(l.b) || isSpace(l.b[l.p+2]) || isDelim(l.b[l.p+2])
 		l.p += 2
 		if before && after {
 			return

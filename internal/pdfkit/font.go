@@ -1,4 +1,4 @@
-package pdfwrite
+package pdfkit
 
 import (
 	"crypto/sha256"
@@ -11,7 +11,7 @@ import (
 )
 
 // ErrFont is returned (wrapped) for a font file that cannot be embedded.
-var ErrFont = errors.New("pdfwrite: unusable font")
+var ErrFont = errors.New("pdfkit: unusable font")
 
 // Font is a TrueType font, parsed once and shared by every document and
 // goroutine of a process. Only TrueType outlines (glyf) are supported:
@@ -45,7 +45,7 @@ type glyph struct {
 func LoadFont(path string, index int) (*Font, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("pdfwrite: load font: %w", err)
+		return nil, fmt.Errorf("pdfkit: load font: %w", err)
 	}
 	return ParseFont(data, index)
 }
