@@ -468,18 +468,24 @@ func (r *run) material(ctx context.Context, i int) error {
 		// A JPEG page is measured from a reduced decode of its luminance,
 		// which also proves the file whole, and decoded in full only when
 		// masks are to be burned into it; otherwise the packet rewrites it
-		// from its coefficients (scan.CanonicalJPEG). Other pages are
-		// decoded once, for both.
+		// from its coefficients (scan.CanonicalJPEG), read once for both
+		// (scan.MeasureRewritePage). Other pages are decoded once, for both.
 		var img image.Image
 		var m scan.Measures
 		start := time.Now()
-		if page.Encoding == scan.EncJPEG {
+		toPacket := forReviewers && len(r.findings) == 0
+		switch {
+		case page.Encoding == scan.EncJPEG && toPacket && len(masks[pg]) == 0:
+			m, err = scan.MeasureRewritePage(page, r.b.JPEGQuality())
+		case page.Encoding == scan.EncJPEG:
 			m, err = scan.MeasurePage(page)
-			if err == nil && forReviewers && len(r.findings) == 0 && len(masks[pg]) > 0 {
+			if err == nil && toPacket {
 				img, err = page.Decode()
 			}
-		} else if img, err = page.Decode(); err == nil {
-			m = scan.Measure(img, page)
+		default:
+			if img, err = page.Decode(); err == nil {
+				m = scan.Measure(img, page)
+			}
 		}
 		if err != nil {
 			if err := r.fileErr(i, spec, err); err != nil {

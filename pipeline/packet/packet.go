@@ -86,6 +86,10 @@ func New(w io.Writer, hdr Header, opts Options) (*Builder, error) {
 	return b, nil
 }
 
+// JPEGQuality is the quality masked JPEG pages are encoded at, and
+// scan.CanonicalJPEG's for unmasked ones.
+func (b *Builder) JPEGQuality() int { return b.opts.JPEGQuality }
+
 // BeginMaterial starts the pages of a material with pages pages.
 func (b *Builder) BeginMaterial(material int, typ, titleZH, titleEN string, pages int) {
 	b.index = append(b.index, Entry{Material: material, Type: typ, TitleZH: titleZH, TitleEN: titleEN})

@@ -1,6 +1,7 @@
 package scan
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"image/color"
@@ -106,7 +107,19 @@ func Measure(img image.Image, p *Page) Measures {
 // colour scan altogether. Other pages, and every page without
 // libjpeg-turbo, are decoded whole and measured by Measure. Bad data
 // returns a *finding.Error.
-func MeasurePage(p *Page) (Measures, error) {
+func MeasurePage(p *Page) (Measures, error) { return measurePage(p, false, 0) }
+
+// MeasureRewritePage is MeasurePage for a JPEG page that is to go into a
+// packet without masks: with libjpeg-turbo the page's coefficients are
+// read once, for the clarity measures (the same reduced luminance, computed
+// from them) and for the page's canonical stream, which the page keeps for
+// CanonicalJPEG. quality is CanonicalJPEG's. Other pages, and every page
+// without libjpeg-turbo, are measured as MeasurePage does.
+func MeasureRewritePage(p *Page, quality int) (Measures, error) {
+	return measurePage(p, true, quality)
+}
+
+func measurePage(p *Page, rewrite bool, quality int) (Measures, error) {
 	if p.Encoding != EncJPEG || p.pixels != nil || !jpegcodec.Native() {
 		img, err := p.Decode()
 		if err != nil {
@@ -121,7 +134,18 @@ func MeasurePage(p *Page) (Measures, error) {
 	num := min(8, max(1, int(math.Ceil(8*WorkingPPI/math.Min(ppiX, ppiY)-1e-9))))
 	buf := workPool.Get().(*workBuf)
 	defer workPool.Put(buf)
-	g, err := jpegcodec.DecodeGrayScaled(p.JPEG, num, buf.gray)
+	var g *image.Gray
+	var err error
+	if rewrite {
+		var out bytes.Buffer
+		out.Grow(len(p.JPEG))
+		if g, err = jpegcodec.CanonicalGray(&out, p.JPEG, num, buf.gray, quality); err == nil {
+			p.canonical = &canonicalJPEG{quality: quality}
+			p.canonical.data, p.canonical.info, p.canonical.err = canonicalForm(p, out.Bytes())
+		}
+	} else {
+		g, err = jpegcodec.DecodeGrayScaled(p.JPEG, num, buf.gray)
+	}
 	if err != nil {
 		return Measures{}, finding.Errorf(finding.CorruptFile, p.Number, "", err)
 	}

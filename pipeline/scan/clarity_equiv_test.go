@@ -1,9 +1,11 @@
 package scan
 
 import (
+	"bytes"
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/blindpack/blindpack/internal/synth"
@@ -105,6 +107,12 @@ func TestMeasurePageAgreesWithMeasure(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// The page going into a packet unmasked: its luminance computed
+		// from the coefficients it is rewritten from, the same samples.
+		rw, err := MeasureRewritePage(p, 90)
+		if err != nil {
+			t.Fatal(err)
+		}
 		img, err := p.Decode()
 		if err != nil {
 			t.Fatal(err)
@@ -119,6 +127,9 @@ func TestMeasurePageAgreesWithMeasure(t *testing.T) {
 		}
 		if a, b := codes(fast), codes(full); a != b {
 			t.Errorf("%s: reduced decode says %q, full decode %q\nreduced %+v\nfull    %+v", c.Name, a, b, fast, full)
+		}
+		if rw != fast {
+			t.Errorf("%s: luminance from the coefficients gives\n%+v, the reduced decode\n%+v", c.Name, rw, fast)
 		}
 		rel := func(name string, a, b float64) {
 			d := math.Abs(a-b) / math.Max(1, math.Abs(b))
@@ -140,5 +151,57 @@ func TestMeasurePageAgreesWithMeasure(t *testing.T) {
 		if worst[name] > limit {
 			t.Errorf("%s differs by up to %.1f%% between the paths; at most %.1f%% keeps the thresholds' meaning", name, 100*worst[name], 100*limit)
 		}
+	}
+}
+
+// TestMeasureRewritePageKeepsTheRewrite: a page measured for a packet
+// hands CanonicalJPEG the stream made from the same reading, the one a
+// rewrite of its own would make, and measures as MeasurePage does.
+func TestMeasureRewritePageKeepsTheRewrite(t *testing.T) {
+	c := synth.ClaritySet()[0]
+	data, err := c.Draw()
+	if err != nil {
+		t.Fatal(err)
+	}
+	open := func() *Page {
+		f, err := Open(data, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.Page(1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	p := open()
+	if p.Encoding != EncJPEG {
+		t.Fatalf("%s is not a JPEG page", c.Name)
+	}
+	rw, err := MeasureRewritePage(p, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if jpegcodec.Native() && p.canonical == nil {
+		t.Error("no rewrite kept")
+	}
+	kept, info, err := CanonicalJPEG(p, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := open()
+	m, err := MeasurePage(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m != rw {
+		t.Errorf("MeasureRewritePage %+v, MeasurePage %+v", rw, m)
+	}
+	want, info2, err := CanonicalJPEG(fresh, 90)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(kept, want) || !reflect.DeepEqual(info, info2) {
+		t.Errorf("kept rewrite (%d bytes) differs from a fresh one (%d bytes)", len(kept), len(want))
 	}
 }

@@ -133,9 +133,10 @@ type Page struct {
 	// pixels are made.
 	Text []Glyph
 
-	raw    []byte                      // the original image file, for decoding
-	pixels image.Image                 // decoded samples for EncPixels
-	decode func() (image.Image, error) // how a page of image.go's formats is decoded
+	raw       []byte                      // the original image file, for decoding
+	pixels    image.Image                 // decoded samples for EncPixels
+	decode    func() (image.Image, error) // how a page of image.go's formats is decoded
+	canonical *canonicalJPEG              // the rewrite MeasureRewritePage made, for CanonicalJPEG
 }
 
 // ErrEngine is wrapped by the errors of a decoding or rendering engine that

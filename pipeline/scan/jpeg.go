@@ -62,14 +62,33 @@ var errJPEG = errors.New("malformed JPEG")
 // that no byte of an upload that a viewer skips reaches a reviewer. It
 // returns the new data and what the segment walk learns of it; quality is
 // used only where the image has to be encoded again (builds without
-// libjpeg-turbo). A file the codec refuses is a *finding.Error.
+// libjpeg-turbo). A file the codec refuses is a *finding.Error. A page
+// measured by MeasureRewritePage at the same quality has its rewrite
+// already, from the same reading of its coefficients.
 func CanonicalJPEG(p *Page, quality int) ([]byte, JPEGInfo, error) {
+	if c := p.canonical; c != nil && c.quality == quality {
+		return c.data, c.info, c.err
+	}
 	var buf bytes.Buffer
 	buf.Grow(len(p.JPEG))
 	if err := jpegcodec.Canonical(&buf, p.JPEG, quality); err != nil {
 		return nil, JPEGInfo{}, finding.Errorf(finding.CorruptFile, p.Number, "", err)
 	}
-	out, info, err := StripJPEG(buf.Bytes())
+	return canonicalForm(p, buf.Bytes())
+}
+
+// canonicalJPEG is a page's rewrite made while it was measured.
+type canonicalJPEG struct {
+	quality int
+	data    []byte
+	info    JPEGInfo
+	err     error
+}
+
+// canonicalForm checks what the codec wrote for p: a JPEG the segment
+// walk reads, of the page's size.
+func canonicalForm(p *Page, data []byte) ([]byte, JPEGInfo, error) {
+	out, info, err := StripJPEG(data)
 	if err != nil {
 		return nil, info, fmt.Errorf("scan: canonical JPEG unreadable: %w", err)
 	}

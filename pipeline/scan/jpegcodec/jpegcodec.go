@@ -123,6 +123,29 @@ func Canonical(w io.Writer, data []byte, quality int) error {
 	return Encode(w, img, quality)
 }
 
+// CanonicalGray does what Canonical and DecodeGrayScaled do, reading the
+// entropy-coded data once for both: with libjpeg-turbo the luminance at
+// num/8 of the size is computed from the coefficients that the canonical
+// stream is written from (the reduced inverse DCTs the scaled decode uses,
+// in floating point: a sample may differ from DecodeGrayScaled's by a
+// level). Without libjpeg-turbo, or for a file whose luminance is not a
+// component of its own (RGB, CMYK), it calls the two in turn. The canonical
+// stream is written to w only when the file decodes.
+func CanonicalGray(w io.Writer, data []byte, num int, dst []byte, quality int) (*image.Gray, error) {
+	num = min(8, max(1, num))
+	if useTurbo() {
+		g, err := turboCanonicalGray(w, data, num, dst)
+		if !errors.Is(err, errUnsupported) {
+			return g, err
+		}
+	}
+	g, err := DecodeGrayScaled(data, num, dst)
+	if err != nil {
+		return nil, err
+	}
+	return g, Canonical(w, data, quality)
+}
+
 // errUnsupported sends a request libjpeg-turbo cannot serve to image/jpeg.
 var errUnsupported = errors.New("jpegcodec: not for libjpeg-turbo")
 

@@ -9,6 +9,9 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"maps"
+	"os/exec"
+	"slices"
 	"testing"
 
 	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
@@ -216,6 +219,20 @@ func BenchmarkCodec(b *testing.B) {
 				}
 			}
 		})
+		// What an unmasked page costs: the reduced decode of the clarity
+		// check and the canonical rewrite, from one reading.
+		b.Run(name+"/canonical+grey-half", func(b *testing.B) {
+			var out bytes.Buffer
+			var dst []byte
+			for b.Loop() {
+				out.Reset()
+				g, err := jpegcodec.CanonicalGray(&out, enc.Bytes(), 4, dst, 90)
+				if err != nil {
+					b.Fatal(err)
+				}
+				dst = g.Pix
+			}
+		})
 		b.Run(name+"/encode-q90", func(b *testing.B) {
 			var out bytes.Buffer
 			for b.Loop() {
@@ -379,6 +396,97 @@ func TestCanonicalCorrupt(t *testing.T) {
 		for name, d := range map[string][]byte{"truncated": data[:len(data)/2], "empty": {}, "not jpeg": []byte("GIF89a")} {
 			if err := jpegcodec.Canonical(io.Discard, d, 90); !errors.Is(err, jpegcodec.ErrCorrupt) {
 				t.Errorf("%s: %v, want ErrCorrupt", name, err)
+			}
+		}
+	})
+}
+
+// pageLike draws w×h of dark strokes on light, slightly noisy paper: the
+// kind of block a scanned page has, where the inverse DCT has work to do.
+func pageLike(w, h int, colour bool) image.Image {
+	g := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			v := 235 + (x*7919+y*104729)%13
+			if (y/9)%3 != 2 && ((x/3+y/4)%5 == 0 || (x*x+y)%29 < 3) {
+				v = 20 + (x+y)%40
+			}
+			g.Pix[y*g.Stride+x] = uint8(v)
+		}
+	}
+	if !colour {
+		return g
+	}
+	c := image.NewRGBA(g.Rect)
+	for i, v := range g.Pix {
+		copy(c.Pix[4*i:], []byte{v, uint8(int(v) * 9 / 10), 255 - v/3, 255})
+	}
+	return c
+}
+
+// TestCanonicalGray: one reading of a JPEG gives the canonical stream
+// Canonical writes and the luminance DecodeGrayScaled gives at every
+// scale, byte for byte.
+func TestCanonicalGray(t *testing.T) {
+	inputs := map[string][]byte{}
+	for _, colour := range []bool{false, true} {
+		for _, size := range [][2]int{{301, 197}, {256, 128}, {17, 9}} {
+			img := pageLike(size[0], size[1], colour)
+			name := fmt.Sprintf("%dx%d colour=%v", size[0], size[1], colour)
+			inputs[name+" image/jpeg"] = encodeGo(t, img)
+			var b bytes.Buffer
+			if err := jpegcodec.Encode(&b, img, 85); err != nil {
+				t.Fatal(err)
+			}
+			inputs[name+" "+jpegcodec.Backend()] = b.Bytes()
+		}
+	}
+	if path, err := exec.LookPath("jpegtran"); err == nil {
+		for _, name := range slices.Collect(maps.Keys(inputs)) {
+			cmd := exec.Command(path, "-progressive")
+			cmd.Stdin = bytes.NewReader(inputs[name])
+			out, err := cmd.Output()
+			if err != nil {
+				t.Fatal(err)
+			}
+			inputs[name+" progressive"] = out
+		}
+	}
+	backends(t, func(t *testing.T) {
+		for name, data := range inputs {
+			var want bytes.Buffer
+			if err := jpegcodec.Canonical(&want, data, 90); err != nil {
+				t.Fatal(err)
+			}
+			for num := 1; num <= 8; num++ {
+				ref, err := jpegcodec.DecodeGrayScaled(data, num, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var have bytes.Buffer
+				dst := make([]byte, 0, 320*200)
+				g, err := jpegcodec.CanonicalGray(&have, data, num, dst, 90)
+				if err != nil {
+					t.Fatalf("%s at %d/8: %v", name, num, err)
+				}
+				if !bytes.Equal(have.Bytes(), want.Bytes()) {
+					t.Errorf("%s at %d/8: canonical stream differs from Canonical's", name, num)
+				}
+				if g.Rect != ref.Rect {
+					t.Fatalf("%s at %d/8: %v, DecodeGrayScaled %v", name, num, g.Rect, ref.Rect)
+				}
+				if jpegcodec.Native() && len(g.Pix) > 0 && &g.Pix[0] != &dst[:1][0] {
+					t.Errorf("%s: dst not reused", name)
+				}
+				if !bytes.Equal(g.Pix, ref.Pix) {
+					off := 0
+					for i := range g.Pix {
+						if g.Pix[i] != ref.Pix[i] {
+							off++
+						}
+					}
+					t.Errorf("%s at %d/8: %d of %d samples differ from DecodeGrayScaled's", name, num, off, len(g.Pix))
+				}
 			}
 		}
 	})

@@ -16,3 +16,7 @@ func turboDecodeGray([]byte, int, []byte) (*image.Gray, error) { return nil, err
 func turboEncode(io.Writer, image.Image, int) error { return errUnsupported }
 
 func turboCanonical(io.Writer, []byte) error { return errUnsupported }
+
+func turboCanonicalGray(io.Writer, []byte, int, []byte) (*image.Gray, error) {
+	return nil, errUnsupported
+}

@@ -8,6 +8,7 @@ package jpegcodec
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
+#define JPEG_INTERNALS // struct jpeg_inverse_dct: see bp_gray_scaled
 #include <jpeglib.h>
 
 // Errors unwind with longjmp to the C function that set the jump: never
@@ -180,6 +181,73 @@ static void bp_cos_init(void) {
 	}
 }
 
+// bp_gray_scaled decodes the first component (the luminance of a grey or
+// YCbCr JPEG, sampled at the frame's full rate) at n/8 of its size from
+// its coefficients into out, w × h samples of stride bytes, with the very
+// inverse DCT libjpeg-turbo's reduced decode uses (its SIMD one where it
+// has one): that of a second decompressor, set up on tiny, a small grey
+// JPEG, given the page's luminance quantisation table before its output
+// pass begins. The samples are those DecodeGrayScaled gives, bit for bit.
+// Returns 0, or 1 with msg set.
+static int bp_gray_scaled(struct jpeg_decompress_struct *d, jvirt_barray_ptr *coefs, int n,
+		const unsigned char *tiny, unsigned long ntiny,
+		unsigned char *out, int w, int h, int stride, char *msg) {
+	jpeg_component_info *cp = d->comp_info;
+	if (cp->quant_table == NULL) { // no scan had it: a decoder shows mid-grey
+		for (int y = 0; y < h; y++) memset(out + (size_t)y * stride, 128, w);
+		return 0;
+	}
+	struct jpeg_decompress_struct t;
+	bp_err e;
+	bp_init_err(&e, &t);
+	if (setjmp(e.jb)) {
+		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
+		jpeg_destroy_decompress(&t);
+		return 1;
+	}
+	jpeg_create_decompress(&t);
+	jpeg_mem_src(&t, tiny, ntiny);
+	jpeg_read_header(&t, TRUE);
+	if (t.num_components != 1 || t.quant_tbl_ptrs[0] == NULL || t.comp_info[0].quant_tbl_no != 0) {
+		snprintf(msg, JMSG_LENGTH_MAX, "tiny JPEG not as made");
+		jpeg_destroy_decompress(&t);
+		return 1;
+	}
+	// Latched into the component when the output pass is set up.
+	memcpy(t.quant_tbl_ptrs[0]->quantval, cp->quant_table->quantval, sizeof(cp->quant_table->quantval));
+	t.scale_num = n;
+	t.scale_denom = 8;
+	t.out_color_space = JCS_GRAYSCALE;
+	t.dct_method = JDCT_ISLOW;
+	jpeg_start_decompress(&t);
+	jpeg_component_info *tc = t.comp_info;
+	if (tc->DCT_scaled_size != n) {
+		snprintf(msg, JMSG_LENGTH_MAX, "IDCT of %d for %d/8", tc->DCT_scaled_size, n);
+		jpeg_destroy_decompress(&t);
+		return 1;
+	}
+	inverse_DCT_method_ptr idct = t.idct->inverse_DCT[0];
+	JSAMPLE edge[8][8];
+	JSAMPROW rows[8];
+	for (int by = 0; by < (int)cp->height_in_blocks && by * n < h; by++) {
+		JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[0], by, 1, FALSE);
+		int oh = h - by * n < n ? h - by * n : n;
+		for (int bx = 0; bx < (int)cp->width_in_blocks && bx * n < w; bx++) {
+			int ow = w - bx * n < n ? w - bx * n : n;
+			if (ow == n && oh == n) {
+				for (int y = 0; y < n; y++) rows[y] = out + (size_t)(by * n + y) * stride;
+				idct(&t, tc, row[0][bx], rows, bx * n);
+				continue;
+			}
+			for (int y = 0; y < n; y++) rows[y] = edge[y];
+			idct(&t, tc, row[0][bx], rows, 0);
+			for (int y = 0; y < oh; y++) memcpy(out + (size_t)(by * n + y) * stride + bx * n, edge[y], ow);
+		}
+	}
+	jpeg_destroy_decompress(&t);
+	return 0;
+}
+
 // bp_edge_block re-encodes one block of which only vw columns and vh rows
 // (1–8) are visible. q is the quantisation table in natural order.
 static void bp_edge_block(JCOEF *blk, const UINT16 *q, int vw, int vh) {
@@ -245,7 +313,14 @@ static void bp_edges(struct jpeg_decompress_struct *d, jvirt_barray_ptr *coefs) 
 // sequential scan, no JFIF, APPn or comment segment, nothing after the
 // end of the image; an Adobe marker only where the colour transform needs
 // it (RGB, CMYK, YCCK). *outbuf is malloc'd; the caller frees it.
+//
+// With gray set, it first decodes the luminance at num/8 of its size from
+// the same coefficients into gray (gw × gh samples, stride bytes a row):
+// one reading of the entropy-coded data for both. It returns 2, before
+// reading any, for a file whose luminance is not its first component at
+// the full rate (RGB, CMYK, YCCK, an unusual sampling).
 static int bp_canonical(const unsigned char *data, unsigned long n,
+		int num, const unsigned char *tiny, unsigned long ntiny, unsigned char *gray, int gw, int gh, int stride,
 		unsigned char **outbuf, unsigned long *outlen, char *msg) {
 	struct jpeg_decompress_struct d;
 	struct jpeg_compress_struct c;
@@ -265,12 +340,27 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 	jpeg_create_compress(&c);
 	jpeg_mem_src(&d, data, n);
 	jpeg_read_header(&d, TRUE);
+	if (gray != NULL) {
+		jpeg_component_info *y = d.comp_info;
+		int lum = d.num_components == 1 || (d.num_components == 3 && d.jpeg_color_space == JCS_YCbCr);
+		if (!lum || y->h_samp_factor != d.max_h_samp_factor || y->v_samp_factor != d.max_v_samp_factor ||
+				(int)((d.image_width * num + 7) / 8) != gw || (int)((d.image_height * num + 7) / 8) != gh) {
+			jpeg_destroy_compress(&c);
+			jpeg_destroy_decompress(&d);
+			return 2;
+		}
+	}
 	jvirt_barray_ptr *coefs = jpeg_read_coefficients(&d);
 	if (e.warnings > 0) {
 		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
 		jpeg_destroy_compress(&c);
 		jpeg_destroy_decompress(&d);
 		return 1;
+	}
+	if (gray != NULL && bp_gray_scaled(&d, coefs, num, tiny, ntiny, gray, gw, gh, stride, msg) != 0) {
+		jpeg_destroy_compress(&c);
+		jpeg_destroy_decompress(&d);
+		return 3;
 	}
 	jpeg_copy_critical_parameters(&d, &c);
 	c.write_JFIF_header = FALSE;
@@ -298,6 +388,7 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 import "C"
 
 import (
+	"bytes"
 	"fmt"
 	"image"
 	"io"
@@ -306,7 +397,18 @@ import (
 
 const haveTurbo = true
 
-func init() { C.bp_cos_init() }
+// tinyJPEG is an 8×8 grey JPEG whose decompressor lends its inverse DCT
+// to turboCanonicalGray.
+var tinyJPEG []byte
+
+func init() {
+	C.bp_cos_init()
+	var b bytes.Buffer
+	if err := turboEncode(&b, image.NewGray(image.Rect(0, 0, 8, 8)), 50); err != nil {
+		panic("jpegcodec: " + err.Error())
+	}
+	tinyJPEG = b.Bytes()
+}
 
 // maxJPEGBytes keeps lengths within C's unsigned long on every platform
 // cgo builds for; uploads are far smaller.
@@ -419,10 +521,43 @@ func turboCanonical(wr io.Writer, data []byte) error {
 	var out *C.uchar
 	var n C.ulong
 	msg := make([]C.char, C.JMSG_LENGTH_MAX)
-	if C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), &out, &n, &msg[0]) != 0 {
+	if C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), 0, nil, 0, nil, 0, 0, 0, &out, &n, &msg[0]) != 0 {
 		return fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
 	}
 	defer C.free(unsafe.Pointer(out))
 	_, err := wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
 	return err
+}
+
+func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte) (*image.Gray, error) {
+	w, h, comps, cs, err := turboInfo(data, num, true)
+	if err != nil {
+		return nil, err
+	}
+	if !grayable(comps, cs) || cs == C.JCS_RGB || w <= 0 || h <= 0 {
+		return nil, errUnsupported
+	}
+	g := &image.Gray{Pix: dst[:0], Stride: w, Rect: image.Rect(0, 0, w, h)}
+	if cap(dst) >= w*h {
+		g.Pix = dst[:w*h]
+	} else {
+		g.Pix = make([]byte, w*h)
+	}
+	var out *C.uchar
+	var n C.ulong
+	msg := make([]C.char, C.JMSG_LENGTH_MAX)
+	switch C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num),
+		(*C.uchar)(unsafe.Pointer(&tinyJPEG[0])), C.ulong(len(tinyJPEG)),
+		(*C.uchar)(unsafe.Pointer(&g.Pix[0])), C.int(w), C.int(h), C.int(g.Stride), &out, &n, &msg[0]) {
+	case 0:
+	case 2:
+		return nil, errUnsupported
+	case 3:
+		return nil, fmt.Errorf("jpegcodec: reduced inverse DCT: %s", cmsg(msg))
+	default:
+		return nil, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
+	}
+	defer C.free(unsafe.Pointer(out))
+	_, err = wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
+	return g, err
 }
