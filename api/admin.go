@@ -176,14 +176,14 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// failures lists what needs an administrator: archived tasks of every
-// queue, webhook deliveries included (retries exhausted, or a payload
-// nobody can act on), and
+// failures lists what needs an administrator (workers.ListFailures, as
+// the console does): archived tasks of every queue, webhook deliveries
+// included (retries exhausted, or a payload nobody can act on), and
 // applications that are returned, abandoned or whose latest submission was
 // refused (state.Attention), filtered by ?campaign, series, level, status,
 // code, since, until (RFC 3339) and at most ?limit (default 100) of each;
 // the applications a page at a time from ?offset, with their total and
-// the counts of their codes over all of them.
+// the counts of their codes over all of them (?code aside).
 func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 	q := r.URL.Query()
 	limit, offset := 100, 0
@@ -217,22 +217,17 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 			*t.dst = at
 		}
 	}
-	archived, err := workers.ListArchived(s.d.Inspector, limit)
+	fl, err := workers.ListFailures(r.Context(), s.d.State, s.d.Inspector, workers.FailureQuery{Filter: f, TasksPerQueue: limit})
 	if err != nil {
-		s.internalError(w, r, "archived tasks", err)
+		s.internalError(w, r, "failures", err)
 		return
 	}
-	tasks := make([]wire.ArchivedTask, 0, len(archived))
-	for _, t := range archived {
+	tasks := make([]wire.ArchivedTask, 0, len(fl.Tasks))
+	for _, t := range fl.Tasks {
 		tasks = append(tasks, wire.ArchivedTask{ID: t.ID, Queue: t.Queue, Type: t.Type, Retried: t.Retried, LastFailedAt: t.LastFailedAt.UTC(),
 			LastError: t.LastErr, Campaign: t.Campaign, ApplicantID: t.ApplicantID, SubmissionID: t.SubmissionID, BatchKey: t.BatchKey})
 	}
-	apps, err := s.d.State.Attention(r.Context(), f, 0)
-	if err != nil {
-		s.internalError(w, r, "attention", err)
-		return
-	}
-	page := apps[min(offset, len(apps)):min(offset+limit, len(apps))]
+	page := fl.Page(offset, limit)
 	views := make([]wire.Attention, 0, len(page))
 	for _, a := range page {
 		listed, _ := a.Listed()
@@ -245,7 +240,7 @@ func (s *Server) failures(w http.ResponseWriter, r *http.Request, _ Principal) {
 		}
 		views = append(views, v)
 	}
-	writeJSON(w, http.StatusOK, wire.Failures{ArchivedTasks: tasks, Applications: views, ApplicationsTotal: len(apps), Codes: state.CodeCounts(apps)})
+	writeJSON(w, http.StatusOK, wire.Failures{ArchivedTasks: tasks, Applications: views, ApplicationsTotal: len(fl.Applications), Codes: fl.Codes})
 }
 
 // issueResult stores a blindpack/batch@1 document and queues its signing

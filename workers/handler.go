@@ -92,13 +92,23 @@ func (h *Handler) log() *slog.Logger {
 	return h.Log
 }
 
-// process runs one submission. Its outputs are written last and whole: the
-// packet first (its bytes depend only on the inputs, so a re-run rewrites
-// the same object), then the report, which is the sign that the submission
-// is done.
+// process runs one submission as named steps:
+//
+//	fetch   read the submission document — or a rejection report for a
+//	        document nobody can read
+//	admit   the return loop: a refusal report for a submission the rules
+//	        do not take (returned too often, past its deadline)
+//	build   the pipeline, writing the packet to an unlinked temp file
+//	deliver an accepted packet staged for the OCR gate, which decides the
+//	        rest, or published; a rejection's contact sheet
+//	decide  record the outcome, write the report, notify the webhooks
+//
+// Its outputs are written last and whole: the packet first (its bytes
+// depend only on the inputs, so a re-run rewrites the same object), then
+// the report, which is the sign that the submission is done.
 func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 	began := time.Now()
-	sub, rep, err := h.loadSubmission(ctx, p)
+	sub, rep, err := h.fetch(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -108,48 +118,13 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 		}
 	}
 	if sub != nil && rep == nil {
-		tmp, err := os.CreateTemp(h.TempDir, "blindpack-packet-*.pdf")
-		if err != nil {
-			return fmt.Errorf("workers: temp file: %w", err)
-		}
-		// Unlinked at once: the open file keeps its bytes until closed, and
-		// a worker killed in the middle (SIGKILL, the OOM killer) leaves no
-		// partial packet behind in the temp dir. Where an open file cannot be
-		// removed, the deferred Remove does it.
-		os.Remove(tmp.Name())
-		defer func() {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}()
-		rep, err = h.Pipeline.ProcessWith(ctx, sub, Source(h.Buckets.Uploads), tmp, pipeline.Options{Overrides: p.Overrides, Observe: h.Metrics.observe})
-		if errors.Is(err, pipeline.ErrBadOverride) {
-			return classify(badPayload(err))
-		}
-		if err != nil {
+		var staged bool
+		if rep, staged, err = h.build(ctx, p, sub); err != nil {
 			return err
 		}
-		if rep.Status == pipeline.Accepted && h.gated() {
-			// Staged, not published: no reviewer sees the packet, and the
-			// report is not written, until the OCR gate has read it.
-			if err := h.stage(ctx, p, tmp, rep); err != nil {
-				return err
-			}
+		if staged {
 			h.Metrics.took(time.Since(began))
 			return nil
-		}
-		if rep.Status == pipeline.Accepted {
-			if err := h.publishUnlessSuperseded(ctx, p, tmp, rep); err != nil {
-				return err
-			}
-		} else if err := h.contactSheet(ctx, sub, rep); err != nil {
-			return err
-		}
-		if h.gated() {
-			// An earlier run's packet waiting for its reading is not this
-			// run's: without its staged report the reading decides nothing.
-			if err := h.Buckets.Uploads.Delete(ctx, storage.StagedReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)); err != nil && !errors.Is(err, storage.ErrNotFound) {
-				return fmt.Errorf("workers: drop staged report: %w", err)
-			}
 		}
 	}
 	if err := h.decide(ctx, runOf(ctx, p.SubmissionID), p, sub, rep); err != nil {
@@ -157,6 +132,60 @@ func (h *Handler) process(ctx context.Context, p ProcessPayload) error {
 	}
 	h.Metrics.took(time.Since(began))
 	return nil
+}
+
+// build runs the pipeline on an admitted submission and delivers what it
+// made. staged says the packet waits for the OCR gate: the run ends there,
+// without a report.
+func (h *Handler) build(ctx context.Context, p ProcessPayload, sub *pipeline.Submission) (rep *pipeline.Report, staged bool, err error) {
+	tmp, err := os.CreateTemp(h.TempDir, "blindpack-packet-*.pdf")
+	if err != nil {
+		return nil, false, fmt.Errorf("workers: temp file: %w", err)
+	}
+	// Unlinked at once: the open file keeps its bytes until closed, and a
+	// worker killed in the middle (SIGKILL, the OOM killer) leaves no
+	// partial packet behind in the temp dir. Where an open file cannot be
+	// removed, the deferred Remove does it.
+	os.Remove(tmp.Name())
+	defer func() {
+		tmp.Close()
+		os.Remove(tmp.Name())
+	}()
+	rep, err = h.Pipeline.ProcessWith(ctx, sub, Source(h.Buckets.Uploads), tmp, pipeline.Options{Overrides: p.Overrides, Observe: h.Metrics.observe})
+	if errors.Is(err, pipeline.ErrBadOverride) {
+		return nil, false, classify(badPayload(err))
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	staged, err = h.deliver(ctx, p, sub, tmp, rep)
+	return rep, staged, err
+}
+
+// deliver puts a run's output where it goes. An accepted packet is staged,
+// not published, when the OCR gate is on: no reviewer sees it, and the
+// report is not written, until the gate has read it. Otherwise the packet
+// is published, or a rejection gets its contact sheet, and a packet an
+// earlier run staged is dropped: without its staged report the reading
+// decides nothing.
+func (h *Handler) deliver(ctx context.Context, p ProcessPayload, sub *pipeline.Submission, packet *os.File, rep *pipeline.Report) (staged bool, err error) {
+	switch {
+	case rep.Status == pipeline.Accepted && h.gated():
+		return true, h.stage(ctx, p, packet, rep)
+	case rep.Status == pipeline.Accepted:
+		err = h.publishUnlessSuperseded(ctx, p, packet, rep)
+	default:
+		err = h.contactSheet(ctx, sub, rep)
+	}
+	if err != nil {
+		return false, err
+	}
+	if h.gated() {
+		if err := h.Buckets.Uploads.Delete(ctx, storage.StagedReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return false, fmt.Errorf("workers: drop staged report: %w", err)
+		}
+	}
+	return false, nil
 }
 
 // decide records a submission's outcome, writes its report and tells the
@@ -172,6 +201,16 @@ func (h *Handler) decide(ctx context.Context, run string, p ProcessPayload, sub 
 			return err
 		}
 	}
+	if err := h.writeReport(ctx, p, rep); err != nil {
+		return err
+	}
+	// After the report: a receiver that reads it on the event finds it.
+	return h.Webhooks.SubmissionDecided(ctx, run, rep, app, h.Pipeline.Policy().Returns.MaxReturns)
+}
+
+// writeReport stores the report, in one PUT: the sign that the submission
+// is done.
+func (h *Handler) writeReport(ctx context.Context, p ProcessPayload, rep *pipeline.Report) error {
 	data := rep.Marshal()
 	key := storage.ReportKey(p.Campaign, p.ApplicantID, p.SubmissionID)
 	if err := h.Buckets.Reports.Put(ctx, key, bytes.NewReader(data), int64(len(data)), storage.PutOptions{ContentType: "application/json"}); err != nil {
@@ -180,8 +219,7 @@ func (h *Handler) decide(ctx context.Context, run string, p ProcessPayload, sub 
 	h.log().Info("report written", "submission", p.SubmissionID, "campaign", p.Campaign, "status", rep.Status,
 		"findings", len(rep.Findings), "anon_code", rep.AnonCode)
 	h.Metrics.decided(rep)
-	// After the report: a receiver that reads it on the event finds it.
-	return h.Webhooks.SubmissionDecided(ctx, run, rep, app, h.Pipeline.Policy().Returns.MaxReturns)
+	return nil
 }
 
 // runOf names the task run ctx belongs to: its asynq task id, or the
@@ -193,10 +231,10 @@ func runOf(ctx context.Context, submissionID string) string {
 	return submissionID
 }
 
-// loadSubmission reads and parses the submission document. A document that
+// fetch reads and parses the submission document. A document that
 // is missing, malformed or about another submission gives a rejection
 // report instead of a submission.
-func (h *Handler) loadSubmission(ctx context.Context, p ProcessPayload) (*pipeline.Submission, *pipeline.Report, error) {
+func (h *Handler) fetch(ctx context.Context, p ProcessPayload) (*pipeline.Submission, *pipeline.Report, error) {
 	rep := pipeline.NewReport(p.Campaign, p.ApplicantID, p.SubmissionID)
 	rc, _, err := h.Buckets.Uploads.Get(ctx, p.SubmissionKey)
 	switch {

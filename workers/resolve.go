@@ -170,7 +170,7 @@ func (h *Handler) resolve(ctx context.Context, p ResolvePayload) error {
 		return nil
 	}
 	pp := ProcessPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID, SubmissionKey: p.SubmissionKey, Actor: p.Actor}
-	sub, bad, err := h.loadSubmission(ctx, pp)
+	sub, bad, err := h.fetch(ctx, pp)
 	if err != nil {
 		return err
 	}

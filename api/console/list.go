@@ -126,18 +126,18 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 		lv.Ignored = append(lv.Ignored, "page")
 	}
 	page = max(page, 1)
-	var apps []state.Application
-	if status != string(pipeline.Failed) {
-		var err error
-		// Counts are over every code of the applications the other
-		// filters select, so that choosing a code does not hide the rest.
-		if apps, err = c.d.State.Attention(ctx, f, 0); err != nil {
-			c.internalError(w, r, "attention", err)
-			return
-		}
+	// Failed tasks have a campaign and a time, nothing else to filter by.
+	fq := workers.FailureQuery{Filter: f, SkipApplications: status == string(pipeline.Failed)}
+	fq.Filter.Code = code
+	if (status == "" || status == string(pipeline.Failed)) && f.Series == "" && f.Level == "" && code == "" {
+		fq.TasksPerQueue = archivedShown
 	}
-	counts := state.CodeCounts(apps)
-	for cd, n := range counts {
+	fl, err := workers.ListFailures(ctx, c.d.State, c.d.Inspector, fq)
+	if err != nil {
+		c.internalError(w, r, "failures", err)
+		return
+	}
+	for cd, n := range fl.Codes {
 		href := filterHref(q, "code", cd)
 		if cd == code {
 			href = filterHref(q, "code", "")
@@ -145,13 +145,10 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 		lv.Counts = append(lv.Counts, codeCount{Code: cd, ZH: codeZH(cd), N: n, Href: href, Active: cd == code})
 	}
 	slices.SortFunc(lv.Counts, func(a, b codeCount) int { return cmp.Or(b.N-a.N, cmp.Compare(a.Code, b.Code)) })
-	if code != "" {
-		apps = slices.DeleteFunc(apps, func(a state.Application) bool { return !slices.Contains(a.Meta.Codes, code) })
-	}
-	lv.Total = len(apps)
+	lv.Total = len(fl.Applications)
 	lv.Pages = max(1, (lv.Total+pageSize-1)/pageSize)
 	lv.Page = min(page, lv.Pages)
-	for _, a := range apps[min((lv.Page-1)*pageSize, len(apps)):min(lv.Page*pageSize, len(apps))] {
+	for _, a := range fl.Page((lv.Page-1)*pageSize, pageSize) {
 		lv.Apps = append(lv.Apps, c.appRow(a))
 	}
 	lv.Shown = len(lv.Apps)
@@ -161,28 +158,15 @@ func (c *Console) list(w http.ResponseWriter, r *http.Request, v *visitor) {
 	if lv.Page < lv.Pages {
 		lv.NextHref = filterHref(q, "page", pageParam(lv.Page+1))
 	}
-
-	// Failed tasks have a campaign and a time, nothing else to filter by.
-	if (status == "" || status == string(pipeline.Failed)) && f.Series == "" && f.Level == "" && code == "" {
-		tasks, err := workers.ListArchived(c.d.Inspector, archivedShown)
-		if err != nil {
-			c.internalError(w, r, "archived tasks", err)
-			return
-		}
-		for _, t := range tasks {
-			if (f.Campaign != "" && t.Campaign != f.Campaign) || (!f.Since.IsZero() && t.LastFailedAt.Before(f.Since)) ||
-				(!f.Until.IsZero() && t.LastFailedAt.After(f.Until)) {
-				continue
+	for _, t := range fl.Tasks {
+		row := taskRow{ID: t.ID, Queue: t.Queue, Type: t.Type, Error: clip(t.LastErr, 300),
+			FailedAt: beijing(t.LastFailedAt), Retried: t.Retried}
+		if t.SubmissionID != "" && pipeline.ValidID(t.SubmissionID) {
+			if _, err := c.d.State.Locate(ctx, t.SubmissionID); err == nil {
+				row.Submission = t.SubmissionID
 			}
-			row := taskRow{ID: t.ID, Queue: t.Queue, Type: t.Type, Error: clip(t.LastErr, 300),
-				FailedAt: beijing(t.LastFailedAt), Retried: t.Retried}
-			if t.SubmissionID != "" && pipeline.ValidID(t.SubmissionID) {
-				if _, err := c.d.State.Locate(ctx, t.SubmissionID); err == nil {
-					row.Submission = t.SubmissionID
-				}
-			}
-			lv.Tasks = append(lv.Tasks, row)
 		}
+		lv.Tasks = append(lv.Tasks, row)
 	}
 
 	c.listOptions(lv, f, status)

@@ -131,7 +131,8 @@ type Failures struct {
 	// ApplicationsTotal is every application the filters select;
 	// Applications is one page of them (?offset, ?limit).
 	ApplicationsTotal int `json:"applications_total"`
-	// Codes counts all the selected applications by finding code.
+	// Codes counts all the selected applications by finding code, with
+	// ?code left out so that choosing a code does not hide the others.
 	Codes map[string]int `json:"codes"`
 }
 
