@@ -47,17 +47,23 @@ func pageHash(pix []uint8, w, h int, o Orientation) PageHash {
 	// the cell its centre maps to.
 	var sum [hashGrid][hashGrid]int
 	var rows, cols [hashGrid]int // pixels in each row and column of cells
-	col := make([]uint8, w)
-	for x := range col {
-		col[x] = uint8(x * hashGrid / w)
-		cols[col[x]]++
+	var start [hashGrid + 1]int  // the first column of each column of cells
+	for x := range w {
+		cols[x*hashGrid/w]++
+	}
+	for cx := range hashGrid {
+		start[cx+1] = start[cx] + cols[cx]
 	}
 	for y := range h {
 		cy := y * hashGrid / h
 		rows[cy]++
 		row := pix[y*w : y*w+w]
-		for x, v := range row {
-			sum[cy][col[x]] += int(v)
+		for cx := range hashGrid {
+			s := 0
+			for _, v := range row[start[cx]:start[cx+1]] {
+				s += int(v)
+			}
+			sum[cy][cx] += s
 		}
 	}
 	var disp [hashGrid][hashGrid]int

@@ -10,6 +10,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
 // imageForm checks that an image XObject is in the form blindpack writes,
@@ -89,7 +90,8 @@ func flateForm(data []byte, n int64) error {
 // quantisation and Huffman tables, each destination defined once and used
 // by the frame or a scan; one baseline or extended sequential frame of the
 // image dictionary's size and components; scans whose entropy-coded data
-// holds no marker; the end of the image as the last two bytes. The only
+// holds no marker, padding blocks as libjpeg writes them (jpegcodec.CheckPadding);
+// the end of the image as the last two bytes. The only
 // APPn segment allowed is the fixed-form Adobe marker a colour transform
 // needs; APPn and comment segments are reported as metadata, anything
 // else as non-canonical.
@@ -106,6 +108,9 @@ func (v *verifier) jpegForm(data []byte, w, h, comps, page int, name string) {
 	var usedQuant [4]bool
 	var usedHuff [2][4]bool
 	frames, scans := 0, 0
+	var dht [][]byte       // DHT bodies, for jpegPadding
+	var frame, scan []byte // the SOF and SOS bodies
+	var entropy []byte     // the scan's entropy-coded data
 	p := 2
 	for {
 		if p+2 > len(data) || data[p] != 0xFF {
@@ -154,6 +159,7 @@ func (v *verifier) jpegForm(data []byte, w, h, comps, page int, name string) {
 				body = body[size:]
 			}
 		case m == 0xC4:
+			dht = append(dht, body)
 			for len(body) >= 17 {
 				class, id := body[0]>>4, body[0]&0x0F
 				count := 0
@@ -179,6 +185,7 @@ func (v *verifier) jpegForm(data []byte, w, h, comps, page int, name string) {
 				bad("frame header")
 				return
 			}
+			frame = body
 			fh, fw, nc := int(binary.BigEndian.Uint16(body[1:])), int(binary.BigEndian.Uint16(body[3:])), int(body[5])
 			if fw != w || fh != h {
 				bad("frame is %dx%d, the image %dx%d", fw, fh, w, h)
@@ -202,6 +209,8 @@ func (v *verifier) jpegForm(data []byte, w, h, comps, page int, name string) {
 				t := body[2+2*i]
 				usedHuff[0][(t>>4)&3], usedHuff[1][t&3] = true, true
 			}
+			scan = body
+			start := p
 			// Entropy-coded data: 0xFF only as a stuffed 0xFF 0x00.
 			for {
 				i := bytes.IndexByte(data[p:], 0xFF)
@@ -215,12 +224,16 @@ func (v *verifier) jpegForm(data []byte, w, h, comps, page int, name string) {
 				}
 				p += 2
 			}
+			entropy = data[start:p]
 		default:
 			bad("segment %#02x", m)
 		}
 	}
-	if frames != 1 || scans == 0 {
+	if frames != 1 || scans != 1 {
+		// blindpack writes one sequential scan of every component.
 		bad("%d frames, %d scans", frames, scans)
+	} else if err := jpegcodec.CheckPadding(dht, frame, scan, entropy); err != nil {
+		bad("%v", err)
 	}
 	for i := range 4 {
 		if quant[i] && !usedQuant[i] {

@@ -6,9 +6,12 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"image"
+	"image/jpeg"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -181,6 +184,38 @@ func mutations(sub *pipeline.Submission, unmaskedJPEG []byte) []mutation {
 				var h int
 				fmt.Sscan(dict[i:j], &h)
 				must(t, e.Replace(im, dict[i-8:j], fmt.Sprintf("/Height %d", h-5)))
+			}},
+		{name: "pixels in a JPEG's padding blocks", want: []finding.Code{finding.NoncanonicalImage},
+			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {
+				// A colour JPEG (image/jpeg, 4:2:0) black where it shows and
+				// a checkerboard in the luminance block column of its last
+				// MCU column that lies wholly outside its declared width.
+				im := pm.image(t, e, pm.masked)
+				dict := string(e.Object(im))
+				dict = dict[2:strings.Index(dict, " /Length")]
+				var w, h int
+				fmt.Sscan(dict[strings.Index(dict, "/Width ")+7:], &w)
+				fmt.Sscan(dict[strings.Index(dict, "/Height ")+8:], &h)
+				if (w+7)/8%2 == 0 {
+					w -= 8 // an odd number of blocks: the last MCU has a padding column
+				}
+				img := image.NewRGBA(image.Rect(0, 0, (w+15)/16*16, h))
+				for y := range h {
+					for x := range img.Rect.Dx() {
+						v := uint8(0)
+						if x >= w {
+							v = uint8((x + y) % 2 * 255)
+						}
+						copy(img.Pix[img.PixOffset(x, y):], []byte{v, v, v, 255})
+					}
+				}
+				var b bytes.Buffer
+				must(t, jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}))
+				jpg := b.Bytes()
+				binary.BigEndian.PutUint16(jpg[bytes.Index(jpg, []byte{0xFF, 0xC0})+7:], uint16(w))
+				dict = regexp.MustCompile(`/Width \d+`).ReplaceAllString(dict, fmt.Sprintf("/Width %d", w))
+				dict = regexp.MustCompile(`/ColorSpace /Device\w+`).ReplaceAllString(dict, "/ColorSpace /DeviceRGB")
+				e.Set(im, rawpdf.StreamBody(dict, jpg))
 			}},
 		{name: "name after a zlib image stream", want: []finding.Code{finding.NoncanonicalImage, finding.IdentityLeak},
 			edit: func(t *testing.T, e *rawpdf.Editor, pm packetMap) {

@@ -91,7 +91,13 @@ func Encode(w io.Writer, img image.Image, quality int) error {
 	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: quality}); err != nil {
 		return fmt.Errorf("jpegcodec: encode: %w", err)
 	}
-	_, err := w.Write(buf.Bytes())
+	// image/jpeg fills the padding blocks of a colour image with its edge
+	// pixels; libjpeg's form is the one the packet verifier accepts.
+	out, err := padLikeLibjpeg(buf.Bytes())
+	if err != nil {
+		return fmt.Errorf("jpegcodec: encode: %w", err)
+	}
+	_, err = w.Write(out)
 	return err
 }
 
