@@ -28,6 +28,7 @@ func runOCR(ctx context.Context, args []string) error {
 	dpi := fs.Int("dpi", ocr.DefaultDPI, "rendering resolution")
 	pages := fs.Int("workers", runtime.NumCPU(), "pages read at once")
 	tesseract := fs.String("tesseract", "tesseract", "tesseract `program`")
+	fullRead := fs.Bool("ocr-full-read", false, "OCR: read every line of every page instead of only the lines a cheap first pass finds the identity's characters on (slower; the reference the first pass is measured against)")
 	psm := fs.Int("psm", ocr.DefaultPSM, "tesseract page segmentation mode")
 	policyFile := fs.String("policy", "", "policy `file` (YAML) naming the materials; default: the policy built in")
 	if err := parse(fs, args); err != nil {
@@ -49,7 +50,7 @@ func runOCR(ctx context.Context, args []string) error {
 	if err := engine.Check(ctx); err != nil {
 		return err
 	}
-	h := &workers.OCRHandler{Engine: engine, DPI: *dpi, Workers: *pages, Policy: pol}
+	h := &workers.OCRHandler{Engine: ocrEngine(engine, *fullRead), DPI: *dpi, Workers: *pages, Policy: pol}
 	doc, err := h.Check(ctx, sub, rep, *packetFile)
 	if err != nil {
 		return err
@@ -107,4 +108,13 @@ func readOCRInputs(subFile, repFile, packetFile string) (*pipeline.Submission, *
 		return nil, nil, errors.New("ocr: the report describes another packet (SHA-256 differs)")
 	}
 	return sub, rep, nil
+}
+
+// ocrEngine is e, marked to read every line of every page when full
+// (--ocr-full-read).
+func ocrEngine(e ocr.Engine, full bool) ocr.Engine {
+	if full {
+		return ocr.FullRead(e)
+	}
+	return e
 }

@@ -6,7 +6,7 @@
 #                          the demo runs on an embedded Redis and a local directory.
 #   install-deps.sh test   (the default) what `make test` needs: the demo's, and from apt
 #                          redis-server, poppler-utils (pdftotext, pdfimages, pdftoppm, pdfsig), qpdf,
-#                          fonts-arphic-uming, and for tests that make or check files with other tools:
+#                          fonts-arphic-uming, fonts-arphic-ukai (the OCR screen's Kai), and for tests that make or check files with other tools:
 #                          libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs, img2pdf,
 #                          libnss3-tools, tesseract-ocr with tesseract-ocr-chi-sim, chromium,
 #                          libtiff-tools, libheif-examples, webp (TIFF, HEIC and WebP inputs),
@@ -55,6 +55,7 @@ if [ "$set_name" = test ]; then
   want img2pdf command -v img2pdf
   want libnss3-tools command -v certutil
   want fonts-arphic-uming test -e /usr/share/fonts/truetype/arphic/uming.ttc
+  want fonts-arphic-ukai test -e /usr/share/fonts/truetype/arphic/ukai.ttc  # Kai templates of the OCR screen
   want tesseract-ocr command -v tesseract
   want tesseract-ocr-chi-sim test -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata
   want chromium command -v chromium

@@ -205,3 +205,57 @@ func (f *Font) composite(data []byte, depth int) ([][]OutlinePoint, error) {
 		}
 	}
 }
+
+// Walk calls move once at the start of each contour, then line and quad
+// for its pieces, closing it back to its start. TrueType contours are
+// quadratic splines whose consecutive off-curve points imply an on-curve
+// point halfway between them; Walk makes those explicit.
+func (o GlyphOutline) Walk(move, line func(x, y float64), quad func(cx, cy, x, y float64)) {
+	for _, c := range o.Contours {
+		n := len(c)
+		if n == 0 {
+			continue
+		}
+		// Start on an on-curve point, or, when every point is off-curve,
+		// at the implied point before c[0].
+		first := -1
+		for i, p := range c {
+			if p.OnCurve {
+				first = i
+				break
+			}
+		}
+		var sx, sy float64
+		if first >= 0 {
+			sx, sy = c[first].X, c[first].Y
+		} else {
+			sx, sy = (c[n-1].X+c[0].X)/2, (c[n-1].Y+c[0].Y)/2
+		}
+		move(sx, sy)
+		var ctrl *OutlinePoint
+		for k := 1; k <= n; k++ {
+			i := first + k
+			if first < 0 {
+				i = k - 1
+			}
+			p := c[i%n]
+			switch {
+			case p.OnCurve && ctrl == nil:
+				line(p.X, p.Y)
+			case p.OnCurve:
+				quad(ctrl.X, ctrl.Y, p.X, p.Y)
+				ctrl = nil
+			case ctrl == nil:
+				q := p
+				ctrl = &q
+			default:
+				quad(ctrl.X, ctrl.Y, (ctrl.X+p.X)/2, (ctrl.Y+p.Y)/2)
+				q := p
+				ctrl = &q
+			}
+		}
+		if ctrl != nil {
+			quad(ctrl.X, ctrl.Y, sx, sy)
+		}
+	}
+}

@@ -72,14 +72,26 @@ func childCPU(tb testing.TB) time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// selfCPU is the user and system time of this process so far: the
+// screen, Prepare and the matcher run in it.
+func selfCPU(tb testing.TB) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		tb.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // pageByPage hides an engine's batch mode: the way pages were read before
 // batches.
 type pageByPage struct{ ocr.Engine }
 
 // BenchmarkPacketCPU reads a whole packet of the eight page kinds of the
 // OCR measurement (150-ppi scans, every identity box masked), as a worker
-// does, once page by page (a tesseract process each) and once in batches;
-// child-cpu-s/page is the CPU the programs took per page. Run it with
+// does: every line page by page (a tesseract process each), every line in
+// batches, and in batches through the screen (the default);
+// child-cpu-s/page is the CPU the programs took per page, self-cpu-s/page
+// this process's (rendering's decode, Prepare, the screen, matching). Run it with
 // -benchtime=1x: one packet is about ten seconds of CPU.
 func BenchmarkPacketCPU(b *testing.B) {
 	engine := requireTesseract(b)
@@ -116,9 +128,9 @@ func BenchmarkPacketCPU(b *testing.B) {
 	for _, tc := range []struct {
 		name   string
 		engine ocr.Engine
-	}{{"page-by-page", pageByPage{engine}}, {"batch", engine}} {
+	}{{"page-by-page-full-read", ocr.FullRead(pageByPage{engine})}, {"batch-full-read", ocr.FullRead(engine)}, {"batch-screened", engine}} {
 		b.Run(tc.name, func(b *testing.B) {
-			start := childCPU(b)
+			start, self := childCPU(b), selfCPU(b)
 			for b.Loop() {
 				hits, _, err := ocr.CheckPacket(context.Background(), path, pps, id, ocr.PacketOptions{Engine: tc.engine})
 				if err != nil {
@@ -129,6 +141,7 @@ func BenchmarkPacketCPU(b *testing.B) {
 				}
 			}
 			b.ReportMetric((childCPU(b)-start).Seconds()/float64(b.N*len(pps)), "child-cpu-s/page")
+			b.ReportMetric((selfCPU(b)-self).Seconds()/float64(b.N*len(pps)), "self-cpu-s/page")
 		})
 	}
 }

@@ -40,7 +40,8 @@ import (
 // check still lets through (about 1000 readings, 15 minutes on 2 cores);
 // the default is the small CI set. BLINDPACK_OCR_DPI sets the rendering
 // resolution (default ocr.DefaultDPI), BLINDPACK_OCR_PSM Tesseract's page
-// segmentation mode (default ocr.DefaultPSM).
+// segmentation mode (default ocr.DefaultPSM); BLINDPACK_OCR_READ=full
+// reads every line (ocr.FullRead) instead of the lines the screen picks.
 
 // measureIDs are the fictional applicants of the measurement.
 var measureIDs = synth.MeasureApplicants
@@ -137,6 +138,10 @@ func TestMeasureDetection(t *testing.T) {
 		t.Fatal(measureFontErr)
 	}
 	scans, ids, kinds, seeds := measureSet(full)
+	var reader ocr.Engine = engine
+	if os.Getenv("BLINDPACK_OCR_READ") == "full" {
+		reader = ocr.FullRead(engine)
+	}
 
 	var cases []measureCase
 	for _, sc := range scans {
@@ -175,7 +180,7 @@ func TestMeasureDetection(t *testing.T) {
 	for range runtime.GOMAXPROCS(0) {
 		wg.Go(func() {
 			for i := range next {
-				results[i] = measureOne(t, engine, kindByName[cases[i].kind], cases[i], dpi)
+				results[i] = measureOne(t, reader, kindByName[cases[i].kind], cases[i], dpi)
 			}
 		})
 	}
@@ -190,6 +195,9 @@ func TestMeasureDetection(t *testing.T) {
 		}
 	}
 	table := measureTable(results, dpi, engine.PSM)
+	if reader != ocr.Engine(engine) {
+		table = "every line read (BLINDPACK_OCR_READ=full)\n" + table
+	}
 	t.Log("\n" + table)
 	// The programs' CPU time (getrusage of the children), not wall time:
 	// the machine may be shared.

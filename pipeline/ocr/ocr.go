@@ -132,28 +132,31 @@ func (h Hit) Finding(a finding.Args) finding.Finding {
 // Before reading, each page is prepared (see Prepare): masks painted
 // white and table rules removed, because Tesseract otherwise skips the
 // text in the cells of a ruled form — exactly where a name is written.
+// Then a cheap first pass, the screen (screen.go), picks the lines that
+// may hold the identity, and the engine reads only those, unless e was
+// made with FullRead.
 func Check(ctx context.Context, e Engine, pages []PageImage, id Identity, masks map[int][]Rect) ([]Hit, error) {
 	m := NewMatcher(id)
-	var hits []Hit
-	be, batch := e.(BatchEngine)
-	if !batch {
-		for _, p := range pages {
-			ph, err := CheckPage(ctx, e, m, p, masks[p.Page])
-			if err != nil {
-				return nil, err
-			}
-			hits = append(hits, ph...)
-		}
-		return hits, nil
+	rd := newReader(e, id)
+	size := 1
+	if _, ok := e.(BatchEngine); ok {
+		size = MaxBatch
 	}
-	for i := 0; i < len(pages); i += MaxBatch {
-		run := pages[i:min(i+MaxBatch, len(pages))]
-		imgs := make([]image.Image, len(run))
+	var hits []Hit
+	for i := 0; i < len(pages); i += size {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("ocr: check page %d: %w", pages[i].Page, err)
+		}
+		run := pages[i:min(i+size, len(pages))]
+		imgs := make([]*image.Gray, len(run))
 		for j, p := range run {
 			imgs[j] = Prepare(p.Image, masks[p.Page])
 		}
-		words, err := be.RecognizeAll(ctx, imgs)
+		words, err := rd.read(ctx, imgs)
 		if err != nil {
+			if len(run) == 1 {
+				return nil, fmt.Errorf("ocr: check page %d: %w", run[0].Page, err)
+			}
 			return nil, fmt.Errorf("ocr: check pages %d–%d: %w", run[0].Page, run[len(run)-1].Page, err)
 		}
 		for j, p := range run {
@@ -163,32 +166,21 @@ func Check(ctx context.Context, e Engine, pages []PageImage, id Identity, masks 
 	return hits, nil
 }
 
-// CheckPage is Check for one page, with a matcher made once for the
-// identity.
-func CheckPage(ctx context.Context, e Engine, m *Matcher, p PageImage, masks []Rect) ([]Hit, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("ocr: check page %d: %w", p.Page, err)
-	}
-	img := Prepare(p.Image, masks)
-	words, err := e.Recognize(ctx, img)
-	if err != nil {
-		return nil, fmt.Errorf("ocr: check page %d: %w", p.Page, err)
-	}
-	return pageHits(m, p.Page, words, img.Bounds(), masks), nil
-}
-
-// pageHits turns the words read on a prepared page into hits: the matches
-// of the identity not mostly under a mask, top to bottom.
-func pageHits(m *Matcher, page int, words []Word, b image.Rectangle, masks []Rect) []Hit {
+// pageHits turns the words read on a prepared page, in groups that are
+// never joined into one line, into hits: the matches of the identity not
+// mostly under a mask, top to bottom.
+func pageHits(m *Matcher, page int, groups [][]Word, b image.Rectangle, masks []Rect) []Hit {
 	var hits []Hit
-	for _, mt := range m.Find(words) {
-		box := toFractions(mt.Box, b)
-		if maskedFraction(box, masks) >= 0.5 {
-			// Mostly under a mask: what OCR made of the mask's edge, or
-			// of text the mask hides, is not a leak.
-			continue
+	for _, words := range groups {
+		for _, mt := range m.Find(words) {
+			box := toFractions(mt.Box, b)
+			if maskedFraction(box, masks) >= 0.5 {
+				// Mostly under a mask: what OCR made of the mask's edge, or
+				// of text the mask hides, is not a leak.
+				continue
+			}
+			hits = append(hits, Hit{Page: page, Kind: mt.Kind, Form: mt.Form, Box: box, Distance: mt.Distance})
 		}
-		hits = append(hits, Hit{Page: page, Kind: mt.Kind, Form: mt.Form, Box: box, Distance: mt.Distance})
 	}
 	slices.SortStableFunc(hits, func(a, b Hit) int {
 		return cmp.Or(cmp.Compare(a.Box[1], b.Box[1]), cmp.Compare(a.Box[0], b.Box[0]))

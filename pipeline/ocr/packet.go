@@ -69,6 +69,7 @@ func CheckPacket(ctx context.Context, pdfPath string, pages []PacketPage, id Ide
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := NewMatcher(id)
+	rd := newReader(o.Engine, id)
 	hits := make([][]Hit, len(pages))
 	stats := make([]PageStat, len(pages))
 	ctx, cancel := context.WithCancel(ctx)
@@ -89,7 +90,7 @@ func CheckPacket(ctx context.Context, pdfPath string, pages []PacketPage, id Ide
 	for range workers {
 		wg.Go(func() {
 			for r := range next {
-				h, st, err := checkPacketPages(ctx, pdfPath, pages[r[0]:r[1]], m, o)
+				h, st, err := checkPacketPages(ctx, pdfPath, pages[r[0]:r[1]], m, rd, o)
 				if err != nil {
 					errOnce.Do(func() { firstErr = err; cancel() })
 					continue
@@ -126,24 +127,13 @@ feed:
 	return all, stats, nil
 }
 
-// checkPacketPages reads a run of pages: with a batch engine, rendered and
-// prepared one by one and read in one go (each page's Recognize is then
-// its share of the batch); otherwise page by page.
-func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *Matcher, o PacketOptions) ([][]Hit, []PageStat, error) {
+// checkPacketPages reads a run of pages, rendered and prepared one by
+// one and read in one go (with a batch engine, one process; each page's
+// Recognize is then its share of the run).
+func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *Matcher, rd reader, o PacketOptions) ([][]Hit, []PageStat, error) {
 	hits := make([][]Hit, len(pps))
 	stats := make([]PageStat, len(pps))
-	be, ok := o.Engine.(BatchEngine)
-	if !ok || len(pps) == 1 {
-		for i, pp := range pps {
-			h, st, err := checkPacketPage(ctx, pdfPath, pp, m, o)
-			if err != nil {
-				return nil, nil, err
-			}
-			hits[i], stats[i] = h, st
-		}
-		return hits, stats, nil
-	}
-	imgs := make([]image.Image, len(pps))
+	imgs := make([]*image.Gray, len(pps))
 	for i, pp := range pps {
 		stats[i].PacketPage = pp.PacketPage
 		start := time.Now()
@@ -155,7 +145,7 @@ func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *
 		imgs[i] = Prepare(img, pp.Masks)
 	}
 	start := time.Now()
-	words, err := be.RecognizeAll(ctx, imgs)
+	words, err := rd.read(ctx, imgs)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ocr: packet pages %d–%d: %w", pps[0].PacketPage, pps[len(pps)-1].PacketPage, err)
 	}
@@ -165,18 +155,4 @@ func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *
 		hits[i] = pageHits(m, pp.PacketPage, words[i], imgs[i].Bounds(), pp.Masks)
 	}
 	return hits, stats, nil
-}
-
-func checkPacketPage(ctx context.Context, pdfPath string, pp PacketPage, m *Matcher, o PacketOptions) ([]Hit, PageStat, error) {
-	st := PageStat{PacketPage: pp.PacketPage}
-	start := time.Now()
-	img, err := o.Renderer.Render(ctx, pdfPath, pp.PacketPage, o.DPI)
-	if err != nil {
-		return nil, st, fmt.Errorf("ocr: packet page %d: %w", pp.PacketPage, err)
-	}
-	st.Render = time.Since(start)
-	start = time.Now()
-	h, err := CheckPage(ctx, o.Engine, m, PageImage{Page: pp.PacketPage, Image: img}, pp.Masks)
-	st.Recognize = time.Since(start)
-	return h, st, err
 }

@@ -113,65 +113,17 @@ func newGlyphSource(f *pdfkit.Font) *glyphSource {
 }
 
 // glyph returns the outline of r in ems (y up, baseline at 0) as
-// segments, and its advance in ems. TrueType contours are quadratic
-// splines whose consecutive off-curve points imply an on-curve point
-// halfway between them.
+// segments, and its advance in ems.
 func (g *glyphSource) glyph(r rune) (outline, float64, error) {
 	gl, err := g.f.Outline(r)
 	if err != nil {
 		return nil, 0, fmt.Errorf("%w: seal character %q: %v", ErrConfig, r, err)
 	}
 	var o outline
-	for _, c := range gl.Contours {
-		if len(c) == 0 {
-			continue
-		}
-		pt := func(p pdfkit.OutlinePoint) point { return point{p.X, p.Y} }
-		mid := func(a, b pdfkit.OutlinePoint) point { return point{(a.X + b.X) / 2, (a.Y + b.Y) / 2} }
-		// Start on an on-curve point, or the midpoint of two off-curve ones.
-		first := -1
-		for i, p := range c {
-			if p.OnCurve {
-				first = i
-				break
-			}
-		}
-		var start point
-		if first >= 0 {
-			start = pt(c[first])
-		} else {
-			// Every point is off-curve: begin at the implied point before c[0].
-			start = mid(c[len(c)-1], c[0])
-		}
-		o = append(o, seg{op: 'M', p: [3]point{start}})
-		n := len(c)
-		var ctrl *point
-		for k := 1; k <= n; k++ {
-			i := first + k
-			if first < 0 {
-				i = k - 1
-			}
-			p := c[((i%n)+n)%n]
-			switch {
-			case p.OnCurve && ctrl == nil:
-				o = append(o, seg{op: 'L', p: [3]point{pt(p)}})
-			case p.OnCurve:
-				o = append(o, seg{op: 'Q', p: [3]point{*ctrl, pt(p)}})
-				ctrl = nil
-			case ctrl == nil:
-				q := pt(p)
-				ctrl = &q
-			default:
-				m := point{(ctrl.x + p.X) / 2, (ctrl.y + p.Y) / 2}
-				o = append(o, seg{op: 'Q', p: [3]point{*ctrl, m}})
-				q := pt(p)
-				ctrl = &q
-			}
-		}
-		if ctrl != nil {
-			o = append(o, seg{op: 'Q', p: [3]point{*ctrl, start}})
-		}
-	}
+	gl.Walk(
+		func(x, y float64) { o = append(o, seg{op: 'M', p: [3]point{{x, y}}}) },
+		func(x, y float64) { o = append(o, seg{op: 'L', p: [3]point{{x, y}}}) },
+		func(cx, cy, x, y float64) { o = append(o, seg{op: 'Q', p: [3]point{{cx, cy}, {x, y}}}) })
 	return o, gl.Advance, nil
 }
 

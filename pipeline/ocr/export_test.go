@@ -1,0 +1,22 @@
+package ocr
+
+import "image"
+
+// ScreenScores runs the screen alone on prepared page g for id, for
+// TestMeasureScreen: every pair it sees scoring at least thr (its strip
+// and score), and the page's lines.
+func ScreenScores(id Identity, g *image.Gray, thr float32) (strips []image.Rectangle, scores []float32, lines []image.Rectangle) {
+	s, ok := newScreen(id)
+	if !ok {
+		return nil, nil, nil
+	}
+	ls, _, _ := layout(g)
+	for _, o := range s.occurrences(g, ls, thr) {
+		strips = append(strips, o.strip)
+		scores = append(scores, o.score)
+	}
+	for _, l := range ls {
+		lines = append(lines, l.box)
+	}
+	return strips, scores, lines
+}

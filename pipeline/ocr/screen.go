@@ -1,0 +1,452 @@
+package ocr
+
+import (
+	"image"
+	"slices"
+	"unicode"
+
+	"github.com/blindpack/blindpack/pipeline/identity"
+)
+
+// The screen is the cheap first pass: it finds the text lines of a
+// prepared page by projection profiles, compares every character-sized
+// window of every line with the identity's characters drawn in the common
+// typefaces (normalised correlation of 16×16 shapes), and picks the
+// places where two characters of one form of the identity stand side by
+// side, in order. Only those strips, and whatever the screen could not
+// make sense of, are read by the engine. Recall is what matters — a
+// missed line is a leak that reaches a reviewer — so the threshold is
+// low and a page the screen is unsure of is read in full.
+
+// ScreenThreshold is the correlation above which a window is taken for
+// one of the identity's characters. Both characters of a pair must reach
+// it. Set from the measurement set with a margin (see README).
+var ScreenThreshold float32 = 0.55
+
+// inkLevel separates ink from paper on a prepared page (paper 255, ink
+// 0): the packet's watermark, drawn at 22% opacity, stays lighter.
+const inkLevel = 150
+
+// screen holds an identity's character templates and the pairs to look
+// for.
+type screen struct {
+	runes []rune  // the identity's distinct characters that have templates
+	tmpl  [][]vec // tmpl[i]: runes[i] in each typeface
+	pairs []screenPair
+}
+
+// screenPair is two characters of a form, d apart in it (1 or 2: the
+// second allows the character between them to be misread), and how far
+// the strip to read must reach on each side of them, in characters.
+type screenPair struct {
+	a, b          int // indexes in screen.runes
+	d             int
+	before, after int
+}
+
+// newScreen prepares the screen for id. ok is false when the identity
+// cannot be screened — no typeface, or a form without two characters the
+// screen can compare (Latin letters and digits are too narrow for its
+// square windows): the caller then reads every page in full.
+func newScreen(id Identity) (*screen, bool) {
+	fonts, err := screenFonts()
+	if err != nil {
+		return nil, false
+	}
+	s := &screen{}
+	index := map[rune]int{}
+	idx := func(r rune) int {
+		if i, ok := index[r]; ok {
+			return i
+		}
+		var ts []vec
+		if unicode.Is(unicode.Han, r) {
+			for _, f := range fonts {
+				if vs, ok := f.templates(r); ok {
+					ts = append(ts, vs...)
+				}
+			}
+		}
+		if len(ts) == 0 {
+			index[r] = -1
+			return -1
+		}
+		s.runes = append(s.runes, r)
+		s.tmpl = append(s.tmpl, ts)
+		index[r] = len(s.runes) - 1
+		return index[r]
+	}
+	// The employer's region and legal form ("新疆", "有限公司") stand in
+	// many employers' names: a pair of two of their characters says
+	// little, and each would cost a long strip. A form cannot match
+	// without a pair that holds a character of the rest, which is what
+	// the screen looks for.
+	forms := identity.Forms(id)
+	empLen, region, legal := 0, 0, 0
+	for _, f := range forms {
+		switch f.Name {
+		case identity.FormEmployer:
+			empLen = len([]rune(f.Text))
+		case identity.FormEmployerCore:
+			legal = f.After
+		case identity.FormEmployerShort:
+			region = f.Before
+		}
+	}
+	common := func(f identity.Form, i int) bool {
+		if f.Kind != identity.KindEmployer {
+			return false
+		}
+		at := f.Before + i
+		return at < region || at >= empLen-legal
+	}
+	for _, f := range forms {
+		rs := []rune(identity.Normalize(f.Text))
+		n := 0
+		for i := range rs {
+			for d := 1; d <= 2 && i+d < len(rs); d++ {
+				if d == 2 && len(rs) < 3 {
+					continue
+				}
+				a, b := idx(rs[i]), idx(rs[i+d])
+				if a < 0 || b < 0 || (common(f, i) && common(f, i+d)) {
+					continue
+				}
+				s.pairs = append(s.pairs, screenPair{a: a, b: b, d: d, before: i, after: len(rs) - 1 - i - d})
+				n++
+			}
+		}
+		if n == 0 {
+			return nil, false
+		}
+	}
+	return s, true
+}
+
+// textLine is a run of text of one height on a page: its ink's box.
+type textLine struct {
+	box  image.Rectangle
+	band int // which horizontal band of the page it lies in
+}
+
+// layout finds the text lines of a prepared page. Rows with ink make
+// bands; a band is cut at wide gaps into pieces, and each piece's own
+// rows with ink into lines, so that text of different sizes side by side
+// gets its own height. Lines much taller than the page's usual line
+// (photographs, seals, large headings, handwriting, lines run together)
+// and lines too small to compare come back as unsure, to be read as they
+// are.
+func layout(g *image.Gray) (lines []textLine, unsure []image.Rectangle, inkPx int) {
+	b := g.Bounds()
+	w, h := b.Dx(), b.Dy()
+	ink := func(x, y int) bool { return g.Pix[y*g.Stride+x] < inkLevel }
+	// A row (column) inked across most of a region at least ruleSpan
+	// long is a rule Prepare left (a double frame): neither text nor a
+	// bridge between lines. Set once the usual line height is known.
+	ruleSpan := w + h
+	rowRuns := func(x0, x1, y0, y1 int) [][2]int {
+		var out [][2]int
+		start := -1
+		for y := y0; y < y1; y++ {
+			n := 0
+			for x := x0; x < x1; x++ {
+				if ink(x, y) {
+					n++
+				}
+			}
+			// A row inked across most of the region is a rule left by
+			// Prepare (a double frame): not text, and no bridge.
+			has := n > 0 && (x1-x0 < ruleSpan || 5*n < 4*(x1-x0))
+			switch {
+			case has && start < 0:
+				start = y
+			case !has && start >= 0:
+				out = append(out, [2]int{start, y})
+				start = -1
+			}
+		}
+		if start >= 0 {
+			out = append(out, [2]int{start, y1})
+		}
+		return out
+	}
+	colRuns := func(x0, x1, y0, y1, gap int) [][2]int {
+		var out [][2]int
+		start, last := -1, -1
+		for x := x0; x < x1; x++ {
+			n := 0
+			for y := y0; y < y1; y++ {
+				if ink(x, y) {
+					n++
+				}
+			}
+			inkPx += n
+			has := n > 0 && (y1-y0 < ruleSpan || 5*n < 4*(y1-y0))
+			if !has {
+				continue
+			}
+			if start >= 0 && x-last > gap {
+				out = append(out, [2]int{start, last + 1})
+				start = -1
+			}
+			if start < 0 {
+				start = x
+			}
+			last = x
+		}
+		if start >= 0 {
+			out = append(out, [2]int{start, last + 1})
+		}
+		return out
+	}
+	// The usual line height: the median of the row runs of a plausible
+	// text height (a frame round a certificate makes one run of the whole
+	// page, cut below).
+	var hs []int
+	for _, r := range rowRuns(0, w, 0, h) {
+		if d := r[1] - r[0]; d >= h/200 && d <= h/25 {
+			hs = append(hs, d)
+		}
+	}
+	usual := max(h/80, 8)
+	if len(hs) > 0 {
+		usual = median(hs)
+	}
+	ruleSpan = 6 * usual
+	minH := max(8, h/220)          // below about 6 pt: read as is
+	tall := max(3*usual, usual+24) // above: read as is, unless it can be cut
+	band := 0
+	// cut finds the lines in x0..x1 × y0..y1: its row runs are lines, or,
+	// when too tall, cut at columns without ink into pieces that are cut
+	// again.
+	var cut func(x0, x1, y0, y1, depth int)
+	cut = func(x0, x1, y0, y1, depth int) {
+		for _, r := range rowRuns(x0, x1, y0, y1) {
+			lh := r[1] - r[0]
+			if lh > tall && depth < 6 {
+				pieces := colRuns(x0, x1, r[0], r[1], usual)
+				if len(pieces) > 1 || (len(pieces) == 1 && (pieces[0][0] > x0 || pieces[0][1] < x1)) {
+					for _, p := range pieces {
+						cut(p[0], p[1], r[0], r[1], depth+1)
+					}
+					continue
+				}
+			}
+			band++
+			for _, piece := range colRuns(x0, x1, r[0], r[1], max(lh, usual)) {
+				for _, rr := range rowRuns(piece[0], piece[1], r[0], r[1]) {
+					// The ink's horizontal extent in these rows.
+					lx0, lx1 := piece[1], piece[0]
+					for y := rr[0]; y < rr[1]; y++ {
+						for x := piece[0]; x < piece[1]; x++ {
+							if ink(x, y) {
+								lx0, lx1 = min(lx0, x), max(lx1, x+1)
+							}
+						}
+					}
+					box := image.Rect(lx0, rr[0], lx1, rr[1]).Add(b.Min)
+					lh := rr[1] - rr[0]
+					switch {
+					case lh < 3 && lx1-lx0 < 3*minH:
+						// A speck of dust or a dot.
+					case lh > 8*(lx1-lx0) && lx1-lx0 < minH:
+						// What is left of a vertical rule or a frame.
+					case lh < minH || lh > tall:
+						unsure = append(unsure, box)
+					default:
+						lines = append(lines, textLine{box: box, band: band})
+					}
+				}
+			}
+		}
+	}
+	cut(0, w, 0, h, 0)
+	return lines, unsure, inkPx
+}
+
+// window is a character-sized square on a line and how well it matches
+// each of the screen's characters.
+type window struct {
+	cx     int // centre, page pixels
+	scores []float32
+}
+
+// candidates returns the strips of page g to read: around every pair of
+// the identity's characters the screen saw, and every unsure region.
+// full is true when the page should be read whole instead.
+func (s *screen) candidates(g *image.Gray) (strips []image.Rectangle, full bool) {
+	lines, unsure, inkPx := layout(g)
+	if inkPx > 0 && len(lines) == 0 {
+		return nil, true
+	}
+	for _, o := range s.occurrences(g, lines, ScreenThreshold) {
+		strips = append(strips, o.strip)
+	}
+	strips = append(strips, unsure...)
+	strips = mergeStrips(strips)
+	for i := range strips {
+		strips[i] = strips[i].Intersect(g.Bounds())
+	}
+	// Reading most of the page in strips costs more than reading it.
+	area, pageArea := 0, g.Bounds().Dx()*g.Bounds().Dy()
+	for _, r := range strips {
+		area += r.Dx() * r.Dy()
+	}
+	if 2*area > pageArea {
+		return nil, true
+	}
+	return strips, false
+}
+
+// similarLines reports whether two lines of a band can hold one form:
+// heights within a third of each other, overlapping vertically by half.
+func similarLines(a, b image.Rectangle) bool {
+	ha, hb := a.Dy(), b.Dy()
+	if 3*max(ha, hb) > 4*min(ha, hb) {
+		return false
+	}
+	ov := min(a.Max.Y, b.Max.Y) - max(a.Min.Y, b.Min.Y)
+	return 2*ov >= min(ha, hb)
+}
+
+// windows samples line l of g in squares as high as the line, every
+// eighth of its height, and scores each against the screen's characters.
+func (s *screen) windows(g *image.Gray, l image.Rectangle) []window {
+	h := l.Dy()
+	step := max(1, h/6)
+	var out []window
+	for cx := l.Min.X + h/2 - step; cx <= l.Max.X-h/2+step; cx += step {
+		v, ok := sample(g, image.Rect(cx-h/2, l.Min.Y, cx-h/2+h, l.Max.Y))
+		if !ok {
+			continue
+		}
+		w := window{cx: cx, scores: make([]float32, len(s.runes))}
+		for i, ts := range s.tmpl {
+			for t := range ts {
+				w.scores[i] = max(w.scores[i], dot(&v, &ts[t]))
+			}
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// sample reads r of g (outside the page is paper) into a shape vector:
+// each of the cell×cell samples is the mean ink of the pixels under it,
+// or of the one nearest when a line is fewer pixels high than cell. ok
+// is false for a window with almost no ink.
+func sample(g *image.Gray, r image.Rectangle) (vec, bool) {
+	if r.Dx() <= 0 || r.Dy() <= 0 {
+		return vec{}, false
+	}
+	b := g.Bounds()
+	span := func(c, n int) (int, int) {
+		lo := c * n / cell
+		return lo, max((c+1)*n/cell, lo+1)
+	}
+	at := func(x, y int) float32 {
+		if x < b.Min.X || x >= b.Max.X || y < b.Min.Y || y >= b.Max.Y {
+			return 0
+		}
+		return float32(255-g.Pix[(y-b.Min.Y)*g.Stride+x-b.Min.X]) / 255
+	}
+	var raw [cell * cell]float32
+	var total float32
+	for cy := range cell {
+		y0, y1 := span(cy, r.Dy())
+		for cx := range cell {
+			x0, x1 := span(cx, r.Dx())
+			var sum float32
+			for y := y0; y < y1; y++ {
+				for x := x0; x < x1; x++ {
+					sum += at(r.Min.X+x, r.Min.Y+y)
+				}
+			}
+			v := sum / float32((y1-y0)*(x1-x0))
+			raw[cy*cell+cx] = v
+			total += v
+		}
+	}
+	if total < cell*cell/50 {
+		return vec{}, false
+	}
+	return finish(&raw), true
+}
+
+// occurrence is a place where a pair of the identity's characters seems
+// to stand: the strip to read around it and the lesser of its two
+// characters' scores.
+type occurrence struct {
+	strip image.Rectangle
+	score float32
+}
+
+// occurrences returns every place on the lines of g where the first
+// character of one of the screen's pairs stands, and its second follows
+// on the same line (or a line of the same band and height) one to two
+// and a half characters per step later, both scoring at least thr.
+func (s *screen) occurrences(g *image.Gray, lines []textLine, thr float32) []occurrence {
+	type hit struct {
+		cx    int
+		score float32
+	}
+	// hits[line][rune]: the windows of the line that match the character.
+	hits := make([][][]hit, len(lines))
+	for li, l := range lines {
+		hits[li] = make([][]hit, len(s.runes))
+		for _, w := range s.windows(g, l.box) {
+			for ri, sc := range w.scores {
+				if sc >= thr {
+					hits[li][ri] = append(hits[li][ri], hit{w.cx, sc})
+				}
+			}
+		}
+	}
+	var out []occurrence
+	for li, la := range lines {
+		for lj, lb := range lines {
+			if lb.band != la.band || !similarLines(la.box, lb.box) {
+				continue
+			}
+			h := min(la.box.Dy(), lb.box.Dy())
+			pitch := 8 * h / 5 // reach over the rest of the form generously
+			for _, p := range s.pairs {
+				lo, hi := 7*h*p.d/10, (5*h*p.d)/4+8*h/5
+				for _, a := range hits[li][p.a] {
+					for _, b := range hits[lj][p.b] {
+						if b.cx-a.cx < lo || b.cx-a.cx > hi {
+							continue
+						}
+						out = append(out, occurrence{
+							strip: image.Rect(a.cx-h/2-pitch*(p.before+1), min(la.box.Min.Y, lb.box.Min.Y)-h/4,
+								b.cx+h/2+pitch*(p.after+1), max(la.box.Max.Y, lb.box.Max.Y)+h/4),
+							score: (a.score + b.score) / 2,
+						})
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+// mergeStrips joins strips that overlap or nearly touch into their union,
+// until none do.
+func mergeStrips(rs []image.Rectangle) []image.Rectangle {
+	out := slices.Clone(rs)
+	for changed := true; changed; {
+		changed = false
+		for i := 0; i < len(out); i++ {
+			for j := i + 1; j < len(out); j++ {
+				a, b := out[i], out[j]
+				if a.Inset(-2).Overlaps(b) {
+					out[i] = a.Union(b)
+					out = slices.Delete(out, j, j+1)
+					changed = true
+					j--
+				}
+			}
+		}
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package ocr_test
+
+import (
+	"context"
+	"fmt"
+	"image"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/blindpack/blindpack/internal/synth"
+	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/pipeline/ocr"
+)
+
+// TestMeasureScreen is how ocr.ScreenThreshold was set: the screen alone
+// (no Tesseract) on the OCR measurement's pages, 150-ppi plain scans of
+// the 8 kinds for 2 identities, built into packets and rendered as a
+// worker does. For every identity box on the page with nothing masked it
+// takes the best score of a pair the screen saw over the box; for every
+// line of the page with every box masked, the best score of a pair on
+// it. Printed: boxes found and clean lines picked, by threshold.
+// BLINDPACK_SCREEN_MEASURE=1 runs it; =other leaves out the Hei
+// templates, the typeface the pages are drawn in, to see the screen on a
+// typeface it has no templates for.
+func TestMeasureScreen(t *testing.T) {
+	mode := os.Getenv("BLINDPACK_SCREEN_MEASURE")
+	if mode == "" {
+		t.Skip("BLINDPACK_SCREEN_MEASURE not set")
+	}
+	testenv.Tool(t, "pdftoppm")
+	if mode == "other" {
+		ocr.ScreenFonts = ocr.ScreenFonts[1:]
+	}
+	measureFontOnce.Do(func() { measureFont, measureFontErr = loadFont() })
+	if measureFontErr != nil {
+		t.Fatal(measureFontErr)
+	}
+	var boxBest, lineBest []float32
+	for _, k := range measureKinds {
+		for idi := range measureIDs[:2] {
+			p, err := k.Draw(measureIDs[idi], synth.Options{PPI: 150})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var boxes []ocr.Rect
+			for _, r := range append(slices.Clone(p.Name), p.Employer...) {
+				boxes = append(boxes, ocr.Rect(r))
+			}
+			id := ocr.Identity{Name: measureIDs[idi].Name, Employer: measureIDs[idi].Employer}
+			for pass, masks := range [][]ocr.Rect{nil, boxes} {
+				pdf, err := onePagePacket(p, masks, 85)
+				if err != nil {
+					t.Fatal(err)
+				}
+				path := filepath.Join(t.TempDir(), "p.pdf")
+				if err := os.WriteFile(path, pdf, 0o600); err != nil {
+					t.Fatal(err)
+				}
+				img, err := (&ocr.Poppler{}).Render(context.Background(), path, 2, ocr.DefaultDPI)
+				if err != nil {
+					t.Fatal(err)
+				}
+				g := ocr.Prepare(img, masks)
+				b := g.Bounds()
+				strips, scores, lines := ocr.ScreenScores(id, g, 0.4)
+				if pass == 0 {
+					for _, bx := range boxes {
+						px := image.Rect(int(bx[0]*float64(b.Dx())), int(bx[1]*float64(b.Dy())), int(bx[2]*float64(b.Dx())), int(bx[3]*float64(b.Dy())))
+						cy := (px.Min.Y + px.Max.Y) / 2
+						var best float32
+						for i, r := range strips {
+							if cy >= r.Min.Y && cy < r.Max.Y && 10*(min(r.Max.X, px.Max.X)-max(r.Min.X, px.Min.X)) >= 9*px.Dx() {
+								best = max(best, scores[i])
+							}
+						}
+						boxBest = append(boxBest, best)
+						t.Logf("%s/%d box %v: %.2f", k.Name, idi, bx, best)
+					}
+					continue
+				}
+				for _, l := range lines {
+					var best float32
+					cy := (l.Min.Y + l.Max.Y) / 2
+					for i, r := range strips {
+						if cy >= r.Min.Y && cy < r.Max.Y && r.Overlaps(l) {
+							best = max(best, scores[i])
+						}
+					}
+					lineBest = append(lineBest, best)
+				}
+			}
+		}
+	}
+	var out strings.Builder
+	for _, thr := range []float32{0.5, 0.55, 0.6, 0.65, 0.7, 0.75} {
+		nb, nl := 0, 0
+		for _, v := range boxBest {
+			if v >= thr {
+				nb++
+			}
+		}
+		for _, v := range lineBest {
+			if v >= thr {
+				nl++
+			}
+		}
+		fmt.Fprintf(&out, "threshold %.2f: identity boxes found %d/%d, lines of masked pages picked %d/%d\n", thr, nb, len(boxBest), nl, len(lineBest))
+	}
+	t.Log("\n" + out.String())
+}
