@@ -101,7 +101,7 @@ var codeNames = map[finding.Code]string{
 	finding.UnsupportedImageEncoding: "图像编码不支持", finding.IdentityLeak: "身份信息泄露", finding.MaskNotApplied: "遮盖未生效",
 	pipeline.TooManyReturns: "退回超过3次", pipeline.ResubmissionOverdue: "逾期重交", pipeline.ApplicationAbandoned: "已视为放弃",
 	pipeline.AlreadyAccepted: "已通过", pipeline.OutsideSubmissionWindow: "不在申报期", pipeline.UnknownCampaign: "未知年度",
-	finding.RenderFailed: "无法转换为图像",
+	finding.RenderFailed: "无法转换为图像", finding.FontNotEmbedded: "字体未嵌入",
 }
 
 // codeZH names a finding code in Chinese ("" when there is no name).

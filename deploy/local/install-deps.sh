@@ -10,7 +10,8 @@
 #                          libimage-exiftool-perl, imagemagick, libjpeg-turbo-progs, img2pdf,
 #                          libnss3-tools, tesseract-ocr with tesseract-ocr-chi-sim, chromium,
 #                          libtiff-tools, libheif-examples, webp (TIFF, HEIC and WebP inputs),
-#                          libreoffice-writer-nogui (typed PDFs for the render path); from the
+#                          libreoffice-writer-nogui (typed PDFs for the render path), poppler-data
+#                          (poppler's CJK cmaps, to read PDFs whose Chinese font is not embedded); from the
 #                          Go module proxy the Apache-2.0 versitygw S3 gateway, built once and cached.
 #   install-deps.sh --list demo|test   prints the set's Debian packages, installs nothing.
 # Anything already present is left alone, so a second run costs nothing.
@@ -67,6 +68,8 @@ if [ "$set_name" = test ]; then
   want webp command -v cwebp
   # Typed PDFs made as applicants make them (soffice --convert-to pdf), for the render path.
   want libreoffice-writer-nogui command -v soffice
+  # poppler's Adobe-GB1 cmaps: pdftotext/pdffonts/pdftoppm read a PDF whose Chinese font is not embedded.
+  want poppler-data test -e /usr/share/poppler/cMap/Adobe-GB1/UniGB-UCS2-H
 fi
 if $list; then
   exit 0

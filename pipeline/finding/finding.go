@@ -99,6 +99,12 @@ const (
 // blank_page, as for scans.
 const RenderFailed Code = "render_failed"
 
+// FontNotEmbedded: a PDF page has Chinese, Japanese or Korean text in a
+// font the file does not embed, and the renderer has no fallback font to
+// draw it with; accepting it would give reviewers the page without that
+// text. Workers with the fallback fonts draw such pages instead.
+const FontNotEmbedded Code = "font_not_embedded"
+
 // AmbiguousOrientation: a file says which way up it is in more than one
 // place (HEIC irot beside an EXIF orientation, two EXIF blocks, repeated
 // TIFF tags) and the places disagree. Viewers pick different ones, so
@@ -225,6 +231,7 @@ var messages = map[Code]text{
 	UnverifiablePacket:       {"材料包无法校验（{v}），材料包未发布，管理员将核查处理。", "The packet could not be checked ({v}); it was not published and an administrator will look into it."},
 	NoncanonicalImage:        {"材料包校验未通过：图像数据不是本系统生成的规范格式（{v}），材料包未发布，管理员将核查处理。", "Packet check failed: an image is not in the form blindpack writes ({v}); the packet was not published and an administrator will look into it."},
 	UnsupportedImageEncoding: {"{m}第{p}页的图像编码不受支持（{v}），请以普通JPEG或PNG格式重新扫描。", "Page {p} of the {m} uses an unsupported image encoding ({v}); scan it again as plain JPEG or PNG."},
+	FontNotEmbedded:          {"{m}第{p}页的中文（或日文、韩文）文字使用了未嵌入文件的字体，无法按原样显示，请在导出PDF时选择“嵌入字体”（或用“打印为PDF”）后重新上传。", "Page {p} of the {m} has Chinese (or Japanese, Korean) text in a font that is not embedded in the file, so it cannot be shown as written; export the PDF again with \"embed fonts\" chosen (or with \"Print to PDF\") and upload it."},
 	RenderFailed:             {"{m}第{p}页无法转换为图像（{v}），请用其他软件重新导出PDF（如“打印为PDF”）后上传。", "Page {p} of the {m} could not be drawn into an image ({v}); export the PDF again from another program (e.g. \"Print to PDF\") and upload it."},
 	ImageTooComplex:          {"{m}第{p}页图像的内部结构过于复杂（{v}），无法处理，请用常用软件另存为普通JPEG或PNG后重新上传。", "Page {p} of the {m} is built of too many parts ({v}) to be processed; save it again as a plain JPEG or PNG with common software and upload it again."},
 	RepeatedPageUnmasked:     {"{m}第{p}页与{v}内容相同，但{v}已做遮盖而此页没有，请同样遮盖此页的姓名和单位，或删除重复的页面后重新提交。", "Page {p} of the {m} repeats {v}, which has masks while this copy has none; mask the name and employer on this copy too, or remove the repeated page, and submit again."},

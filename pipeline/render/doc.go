@@ -1,6 +1,7 @@
 // Package render draws a PDF page into pixels, and reads its text layer,
 // with pdfium compiled to WebAssembly and run under wazero: memory-safe, no
-// cgo, and given neither a file system nor a network. It is the path for
+// cgo, and given no network and no file system but a read-only view of the
+// fallback fonts that draw a font a PDF does not embed (fonts.go). It is the path for
 // every PDF page that is not one scanned image (typed text, vector
 // drawing, image bands, MRC masks, clipped images, JBIG2, JPEG 2000).
 //

@@ -16,3 +16,9 @@ var ErrTimeout = errors.New("render: page passed its deadline")
 // ErrTooLarge is returned (wrapped, together with ErrPage) when a page at
 // the asked resolution would have more pixels than allowed.
 var ErrTooLarge = errors.New("render: page has too many pixels")
+
+// ErrFontMissing is returned (wrapped, together with ErrPage) when a page
+// has Chinese, Japanese or Korean text in a font the file does not embed
+// and the renderer has no fallback font to draw it with: the page would be
+// drawn without that text.
+var ErrFontMissing = errors.New("render: text in a font that is not embedded, and no fallback font")

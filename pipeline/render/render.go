@@ -12,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unicode"
 
 	"github.com/klippa-app/go-pdfium"
 	"github.com/klippa-app/go-pdfium/references"
@@ -35,6 +36,15 @@ type Config struct {
 	// os.UserCacheDir()/blindpack/wazero, in memory when there is none).
 	// Compiling pdfium takes seconds; loading it from the cache a fraction.
 	CacheDir string
+	// Fonts are host font files (TrueType or OpenType, .ttf/.ttc/.otf)
+	// pdfium may draw a font with that a PDF names but does not embed;
+	// nil means those of DefaultFonts that exist. They are shown to the
+	// module read-only, and nothing else of the host.
+	Fonts []string
+	// NoFonts gives the module no fallback font: a page whose Chinese,
+	// Japanese or Korean text is in a font it does not embed then fails
+	// with ErrFontMissing instead of drawing blank.
+	NoFonts bool
 }
 
 // Validate checks the configuration.
@@ -115,11 +125,15 @@ type Glyph struct {
 type Renderer struct {
 	pool  pdfium.Pool
 	cache wazero.CompilationCache
+	// fonts says the module has fallback fonts, so a font a PDF does not
+	// embed is drawn (pdfium picks the closest by name and character set).
+	fonts bool
 }
 
 // New compiles pdfium (or loads it from the cache) and makes a pool of
-// instances. The module is given no file system, no network, no clock
-// beyond wall time, and a memory cap.
+// instances. The module is given no file system but a read-only view of
+// the fallback fonts, no network, no clock beyond wall time, and a memory
+// cap.
 func New(cfg Config) (*Renderer, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -140,13 +154,24 @@ func New(cfg Config) (*Renderer, error) {
 		WithMemoryLimitPages(uint32(min(65536, cfg.MemoryBytes>>16))).
 		WithCloseOnContextDone(true).
 		WithCompilationCache(cache)
+	// go-pdfium mounts the host's root directory unless given a file
+	// system configuration: this one has the fonts, or nothing at all.
+	fsc := wazero.NewFSConfig()
+	var fonts *fontFS
+	if !cfg.NoFonts {
+		paths := cfg.Fonts
+		if paths == nil {
+			paths = DefaultFonts
+		}
+		if fonts = newFontFS(paths); fonts != nil {
+			fsc = fsc.WithFSMount(fonts, "/")
+		}
+	}
 	pool, err := webassembly.Init(webassembly.Config{
-		MinIdle:  0,
-		MaxIdle:  cfg.Instances,
-		MaxTotal: cfg.Instances,
-		// go-pdfium mounts the host's root directory unless given a file
-		// system configuration: an empty one gives the module none.
-		FSConfig:      wazero.NewFSConfig(),
+		MinIdle:       0,
+		MaxIdle:       cfg.Instances,
+		MaxTotal:      cfg.Instances,
+		FSConfig:      fsc,
 		RuntimeConfig: rc,
 		Stdout:        discard{},
 		Stderr:        discard{},
@@ -156,7 +181,7 @@ func New(cfg Config) (*Renderer, error) {
 		cache.Close(context.Background())
 		return nil, fmt.Errorf("render: start pdfium: %w", err)
 	}
-	return &Renderer{pool: pool, cache: cache}, nil
+	return &Renderer{pool: pool, cache: cache, fonts: fonts != nil}, nil
 }
 
 // discard swallows the module's stdout and stderr: pdfium's messages may
@@ -213,7 +238,7 @@ func (r *Renderer) Render(ctx context.Context, data []byte, n int, opt Options) 
 		killed.Store(true)
 		inst.Kill() // interrupts the running call: WithCloseOnContextDone
 	})
-	page, err := draw(inst, data, n, opt)
+	page, err := draw(inst, data, n, opt, r.fonts)
 	if !stop() {
 		// The deadline (or ctx) fired: the instance is gone, whatever draw
 		// returned.
@@ -236,7 +261,7 @@ func (r *Renderer) Render(ctx context.Context, data []byte, n int, opt Options) 
 }
 
 // draw runs pdfium on one page. Every failure is the page's.
-func draw(inst pdfium.Pdfium, data []byte, n int, opt Options) (page *Page, err error) {
+func draw(inst pdfium.Pdfium, data []byte, n int, opt Options, fonts bool) (page *Page, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			page, err = nil, fmt.Errorf("%w: pdfium panic: %v", ErrPage, p)
@@ -284,7 +309,10 @@ func draw(inst pdfium.Pdfium, data []byte, n int, opt Options) (page *Page, err 
 	if !(px >= 1 && py >= 1) || px*py > float64(opt.MaxPixels) {
 		return nil, fmt.Errorf("%w: %w: %.0f×%.0f", ErrPage, ErrTooLarge, px, py)
 	}
-	if out.Glyphs, err = glyphs(inst, lp.Page); err != nil {
+	if out.Glyphs, err = glyphs(inst, lp.Page, fonts); err != nil {
+		if errors.Is(err, ErrFontMissing) {
+			return nil, fmt.Errorf("%w: %w", ErrPage, err)
+		}
 		return nil, fail("text layer", err)
 	}
 	res, err := inst.RenderPageInPixels(&requests.RenderPageInPixels{Page: ref, Width: int(px), Height: int(py)})
@@ -365,7 +393,10 @@ func grey(img *image.RGBA) bool {
 const deviceSize = 1 << 20
 
 // glyphs reads the page's text layer with the boxes on the displayed page.
-func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE) ([]Glyph, error) {
+// Without fallback fonts, a Chinese, Japanese or Korean character in a
+// font the file does not embed is ErrFontMissing: pdfium would draw it
+// blank.
+func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE, fonts bool) ([]Glyph, error) {
 	ref := requests.Page{ByReference: &page}
 	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: ref})
 	if err != nil {
@@ -393,6 +424,7 @@ func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE) ([]Glyph, error) {
 		return m[0][0] + ax*x + bx*y, m[0][1] + ay*x + by*y
 	}
 	out := make([]Glyph, 0, cnt.Count)
+	checked := map[references.FPDF_PAGEOBJECT]bool{}
 	for i := range cnt.Count {
 		u, err := inst.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp.TextPage, Index: i})
 		if err != nil {
@@ -404,6 +436,11 @@ func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE) ([]Glyph, error) {
 			continue // pdfium ends a line with "\r\n"; one '\n' is enough
 		case c == 0 || c > 0x10FFFF:
 			c = 0xFFFD
+		}
+		if !fonts && cjk(c) {
+			if err := embedded(inst, tp.TextPage, i, checked); err != nil {
+				return nil, err
+			}
 		}
 		g := Glyph{Char: c}
 		if c > ' ' && c != 0xA0 && c != 0x3000 {
@@ -428,3 +465,32 @@ func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE) ([]Glyph, error) {
 }
 
 func clamp(v float64) float64 { return math.Max(0, math.Min(1, v)) }
+
+// cjk reports whether c is a Chinese, Japanese or Korean letter or
+// punctuation mark: pdfium has no built-in font with its glyph.
+func cjk(c rune) bool {
+	return unicode.In(c, unicode.Han, unicode.Hiragana, unicode.Katakana, unicode.Hangul, unicode.Bopomofo) ||
+		(c >= 0x3000 && c <= 0x303F) || (c >= 0xFF00 && c <= 0xFFEF)
+}
+
+// embedded returns ErrFontMissing when character i is drawn in a font the
+// file does not embed. checked remembers the text objects already seen.
+func embedded(inst pdfium.Pdfium, tp references.FPDF_TEXTPAGE, i int, checked map[references.FPDF_PAGEOBJECT]bool) error {
+	obj, err := inst.FPDFText_GetTextObject(&requests.FPDFText_GetTextObject{TextPage: tp, Index: i})
+	if err != nil || checked[obj.TextObject] {
+		return err
+	}
+	checked[obj.TextObject] = true
+	font, err := inst.FPDFTextObj_GetFont(&requests.FPDFTextObj_GetFont{PageObject: obj.TextObject})
+	if err != nil {
+		return err
+	}
+	e, err := inst.FPDFFont_GetIsEmbedded(&requests.FPDFFont_GetIsEmbedded{Font: font.Font})
+	if err != nil {
+		return err
+	}
+	if !e.IsEmbedded {
+		return ErrFontMissing
+	}
+	return nil
+}

@@ -16,13 +16,18 @@ import (
 // onePage writes a one-page PDF with a Helvetica font resource F1: page
 // holds extra page-dictionary entries, content the content stream.
 func onePage(page, content string) []byte {
-	objs := []string{
+	return pdfOf([]string{
 		"<< /Type /Catalog /Pages 2 0 R >>",
 		"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
 		"<< /Type /Page /Parent 2 0 R " + page + " /Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
 		"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
 		fmt.Sprintf("<< /Length %d >>\nstream\n%s\nendstream", len(content), content),
-	}
+	})
+}
+
+// pdfOf lays out objs as objects 1, 2, … with a cross-reference table;
+// object 1 is the catalog.
+func pdfOf(objs []string) []byte {
 	var b strings.Builder
 	b.WriteString("%PDF-1.4\n")
 	offs := make([]int, len(objs))

@@ -55,6 +55,8 @@ func (f *pdfFile) renderPage(n int, d types.Dict, box *types.Rectangle, photogra
 	switch {
 	case errors.Is(err, render.ErrTooLarge):
 		return nil, finding.Errorf(finding.ImageTooLarge, n, "", err)
+	case errors.Is(err, render.ErrFontMissing):
+		return nil, finding.Errorf(finding.FontNotEmbedded, n, "", err)
 	case errors.Is(err, render.ErrTimeout):
 		return nil, finding.Errorf(finding.RenderFailed, n, "deadline passed", err)
 	case errors.Is(err, render.ErrPage):
