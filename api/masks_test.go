@@ -73,7 +73,9 @@ func TestSuggestMasks(t *testing.T) {
 	e := newEnv(t)
 	var logs bytes.Buffer
 	d := e.deps
-	d.MaskOCR = fixedEngine{}
+	// FullRead: the fake engine "reads" words on a blank page, which the
+	// screen would rightly skip.
+	d.MaskOCR = ocr.FullRead(fixedEngine{})
 	d.Log = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := e.serve(api.Config{TempDir: t.TempDir()}, d)
 	scanJPG := blankScan(t)
