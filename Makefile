@@ -68,7 +68,7 @@ FUZZ_TARGETS := \
 	./pipeline/scan:FuzzOpenPDF ./pipeline/scan:FuzzOpenTIFF ./pipeline/scan:FuzzOpenHEIC \
 	./pipeline/scan:FuzzParseHEIF ./pipeline/scan:FuzzOpenWebP ./pipeline/scan:FuzzOpenBMP \
 	./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \
-	./internal/pdfkit:FuzzLexer ./pipeline/verify:FuzzToUnicode \
+	./internal/pdfkit:FuzzLexer ./internal/pdfkit:FuzzToUnicode \
 	./pipeline/result:FuzzReadUpdates ./internal/strictjson:FuzzDecode \
 	./pipeline/render:FuzzRender
 fuzz:

@@ -97,7 +97,8 @@ func (h *Handler) log() *slog.Logger {
 //	fetch   read the submission document — or a rejection report for a
 //	        document nobody can read
 //	admit   the return loop: a refusal report for a submission the rules
-//	        do not take (returned too often, past its deadline)
+//	        do not take (accepted or abandoned already, returned too
+//	        often, overdue, outside the submission window)
 //	build   the pipeline, writing the packet to an unlinked temp file
 //	deliver an accepted packet staged for the OCR gate, which decides the
 //	        rest, or published; a rejection's contact sheet

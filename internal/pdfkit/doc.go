@@ -7,7 +7,8 @@
 //
 //   - a small, streaming writer (Doc, Canvas, Font, Stamp) — writer.go,
 //     document.go, canvas.go, path.go, font.go, stamp.go;
-//   - a content-stream lexer (Lexer, Token) — lex.go;
+//   - a content-stream lexer (Lexer, Token) — lex.go, and a reader of
+//     ToUnicode CMaps built on it — tounicode.go;
 //   - a reader and writer of plain indirect objects and classic
 //     cross-reference sections (ReadObject, ReadXref, WriteValue), for
 //     incremental updates to a signed file — object.go;

@@ -51,8 +51,8 @@ func (l *Lexer) Pos() int { return l.p }
 // stream's data, or back to re-read a token.
 func (l *Lexer) Seek(p int) { l.p = max(0, min(p, len(l.b))) }
 
-// isSpace reports PDF white space.
-func isSpace(c byte) bool {
+// IsSpace reports PDF white space.
+func IsSpace(c byte) bool {
 	return c == 0 || c == '\t' || c == '\n' || c == '\f' || c == '\r' || c == ' '
 }
 
@@ -64,7 +64,7 @@ func (l *Lexer) Next() (Token, bool) {
 	for l.p < len(l.b) {
 		c := l.b[l.p]
 		switch {
-		case isSpace(c):
+		case IsSpace(c):
 			l.p++
 		case c == '%':
 			for l.p < len(l.b) && l.b[l.p] != '\n' && l.b[l.p] != '\r' {
@@ -86,13 +86,13 @@ func (l *Lexer) Next() (Token, bool) {
 		case c == '/':
 			start := l.p + 1
 			l.p++
-			for l.p < len(l.b) && !isSpace(l.b[l.p]) && !isDelim(l.b[l.p]) {
+			for l.p < len(l.b) && !IsSpace(l.b[l.p]) && !isDelim(l.b[l.p]) {
 				l.p++
 			}
 			return Token{Kind: TokName, Text: string(l.b[start:l.p])}, true
 		default:
 			start := l.p
-			for l.p < len(l.b) && !isSpace(l.b[l.p]) && !isDelim(l.b[l.p]) {
+			for l.p < len(l.b) && !IsSpace(l.b[l.p]) && !isDelim(l.b[l.p]) {
 				l.p++
 			}
 			if l.p == start { // a stray delimiter: ) > { }
@@ -214,8 +214,8 @@ func (l *Lexer) SkipInlineImage() {
 			return
 		}
 		l.p += i
-		before := l.p == 0 || isSpace(l.b[l.p-1])
-		after := l.p+2 == len(l.b) || isSpace(l.b[l.p+2]) || isDelim(l.b[l.p+2])
+		before := l.p == 0 || IsSpace(l.b[l.p-1])
+		after := l.p+2 == len(l.b) || IsSpace(l.b[l.p+2]) || isDelim(l.b[l.p+2])
 		l.p += 2
 		if before && after {
 			return

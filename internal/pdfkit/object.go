@@ -316,7 +316,7 @@ func StartxrefAt(data []byte, at int) (xref, eof int, err error) {
 	}
 	// The lexer takes %%EOF for a comment: look for it by hand.
 	q := p.lex.Pos()
-	for q < len(data) && isSpace(data[q]) {
+	for q < len(data) && IsSpace(data[q]) {
 		q++
 	}
 	if !bytes.HasPrefix(data[q:], []byte("%%EOF")) {

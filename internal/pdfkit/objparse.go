@@ -127,7 +127,7 @@ func (ps *objParser) skip() {
 	for ps.p < len(ps.b) {
 		c := ps.b[ps.p]
 		switch {
-		case isSpace(c):
+		case IsSpace(c):
 			ps.p++
 		case c == '%':
 			for ps.p < len(ps.b) && ps.b[ps.p] != '\n' && ps.b[ps.p] != '\r' {
@@ -234,7 +234,7 @@ func (ps *objParser) value() (pobj, error) {
 		gen := ps.token()
 		ps.skip()
 		if g, err := strconv.Atoi(string(gen)); err == nil && ps.p < len(ps.b) && ps.b[ps.p] == 'R' &&
-			(ps.p+1 == len(ps.b) || isSpace(ps.b[ps.p+1]) || isDelim(ps.b[ps.p+1])) {
+			(ps.p+1 == len(ps.b) || IsSpace(ps.b[ps.p+1]) || isDelim(ps.b[ps.p+1])) {
 			ps.p++
 			if g != 0 {
 				return pobj{}, ps.errorf("reference to generation %d", g)
@@ -252,7 +252,7 @@ func (ps *objParser) token() []byte {
 	if ps.p < len(ps.b) && ps.b[ps.p] == '/' {
 		ps.p++
 	}
-	for ps.p < len(ps.b) && !isSpace(ps.b[ps.p]) && !isDelim(ps.b[ps.p]) {
+	for ps.p < len(ps.b) && !IsSpace(ps.b[ps.p]) && !isDelim(ps.b[ps.p]) {
 		ps.p++
 	}
 	return ps.b[start:ps.p]

@@ -240,7 +240,7 @@ func readUpdates(data []byte, signedEnd int) (*dss, error) {
 	added := map[int]*pdfkit.Object{} // every object the updates add
 	p := signedEnd
 	for n := 0; ; n++ {
-		for p < len(data) && isSpace(data[p]) {
+		for p < len(data) && pdfkit.IsSpace(data[p]) {
 			p++
 		}
 		if p == len(data) {
@@ -260,7 +260,7 @@ func readUpdates(data []byte, signedEnd int) (*dss, error) {
 				return nil, fmt.Errorf("update %d: object %d written twice or with a generation", n+1, o.Num)
 			}
 			objs[o.Num] = o
-			for p = o.End; p < len(data) && isSpace(data[p]); p++ {
+			for p = o.End; p < len(data) && pdfkit.IsSpace(data[p]); p++ {
 			}
 		}
 		xs, err := pdfkit.ReadXref(data, p)
@@ -337,10 +337,6 @@ func readUpdates(data []byte, signedEnd int) (*dss, error) {
 		p = end
 	}
 	return dssOf(catalog, added)
-}
-
-func isSpace(c byte) bool {
-	return c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == '\f' || c == 0
 }
 
 // dssOf reads the store the catalog names from the objects the updates

@@ -50,10 +50,10 @@ func (v *verifier) pages() {
 
 // resources checks a page's resources and returns its fonts' ToUnicode
 // maps by resource name.
-func (v *verifier) resources(res types.Dict, page int) map[string]toUnicode {
+func (v *verifier) resources(res types.Dict, page int) map[string]pdfkit.ToUnicode {
 	xt := v.ctx.XRefTable
 	v.unexpectedKeys(res, resourceKeys, page, "resources")
-	fonts := map[string]toUnicode{}
+	fonts := map[string]pdfkit.ToUnicode{}
 	if fd, err := xt.DereferenceDict(res["Font"]); err == nil {
 		for name, o := range fd {
 			f, err := xt.DereferenceDict(o)
@@ -67,7 +67,7 @@ func (v *verifier) resources(res types.Dict, page int) map[string]toUnicode {
 			}
 			c := *sd
 			if err := c.DecodeWithLimit(4 << 20); err == nil {
-				fonts[name] = parseToUnicode(c.Content)
+				fonts[name] = pdfkit.ParseToUnicode(c.Content)
 			}
 		}
 	}
@@ -100,13 +100,13 @@ func (v *verifier) resources(res types.Dict, page int) map[string]toUnicode {
 // content reads a page's content: only blindpack's operators, its text as a
 // reader extracts it (searched for the identity as one string, so a name
 // split across operators is still found), and the images it paints.
-func (v *verifier) content(content []byte, fonts map[string]toUnicode, page int) []drawn {
+func (v *verifier) content(content []byte, fonts map[string]pdfkit.ToUnicode, page int) []drawn {
 	type state struct{ ctm [6]float64 }
 	st := state{ctm: [6]float64{1, 0, 0, 1, 0, 0}}
 	var stack []state
 	var ops []pdfkit.Token
 	var text bytes.Buffer
-	var font toUnicode
+	var font pdfkit.ToUnicode
 	var images []drawn
 	lex := pdfkit.NewLexer(content)
 	for {
@@ -148,7 +148,7 @@ func (v *verifier) content(content []byte, fonts map[string]toUnicode, page int)
 			}
 		case "Tj":
 			if len(ops) >= 1 && ops[len(ops)-1].Kind == pdfkit.TokString {
-				text.WriteString(font.decode(ops[len(ops)-1].Str))
+				text.WriteString(font.Decode(ops[len(ops)-1].Str))
 			}
 		case "Do":
 			if len(ops) >= 1 && ops[len(ops)-1].Kind == pdfkit.TokName {

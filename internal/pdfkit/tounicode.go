@@ -1,27 +1,25 @@
-package verify
+package pdfkit
 
 import (
 	"unicode/utf16"
-
-	"github.com/blindpack/blindpack/internal/pdfkit"
 )
 
 // maxRangeDst is the longest destination string of a bfrange, in bytes:
 // the PDF specification allows 512 (ISO 32000-1, 9.10.3).
 const maxRangeDst = 512
 
-// toUnicode maps 2-byte character codes to text, from a ToUnicode CMap.
-type toUnicode map[uint16]string
+// ToUnicode maps 2-byte character codes to text, from a ToUnicode CMap.
+type ToUnicode map[uint16]string
 
-// parseToUnicode reads the bfchar and bfrange sections of a CMap.
-func parseToUnicode(data []byte) toUnicode {
-	m := toUnicode{}
+// ParseToUnicode reads the bfchar and bfrange sections of a CMap.
+func ParseToUnicode(data []byte) ToUnicode {
+	m := ToUnicode{}
 	// A range maps up to 65536 codes from a few bytes of the CMap: without
-	// a bound, a hostile file would make the verifier build gigabytes of
+	// a bound, a hostile file would make its reader build gigabytes of
 	// strings. The budget is 16 times every 2-byte code.
 	rangeBudget := 1 << 20
-	lex := pdfkit.NewLexer(data)
-	var ops []pdfkit.Token
+	lex := NewLexer(data)
+	var ops []Token
 	code := func(b []byte) uint16 {
 		var c uint16
 		for _, x := range b {
@@ -41,23 +39,23 @@ func parseToUnicode(data []byte) toUnicode {
 		if !ok {
 			return m
 		}
-		if tok.Kind != pdfkit.TokOperator {
+		if tok.Kind != TokOperator {
 			ops = append(ops, tok)
 			continue
 		}
 		switch tok.Text {
 		case "endbfchar":
 			for i := 0; i+1 < len(ops); i += 2 {
-				if ops[i].Kind == pdfkit.TokString && ops[i+1].Kind == pdfkit.TokString {
+				if ops[i].Kind == TokString && ops[i+1].Kind == TokString {
 					m[code(ops[i].Str)] = text(ops[i+1].Str)
 				}
 			}
 		case "endbfrange":
 			for i := 0; i+2 < len(ops); {
 				lo, hi := code(ops[i].Str), code(ops[i+1].Str)
-				if ops[i+2].Kind == pdfkit.TokOpen {
+				if ops[i+2].Kind == TokOpen {
 					j := i + 3
-					for c := lo; j < len(ops) && ops[j].Kind == pdfkit.TokString; c, j = c+1, j+1 {
+					for c := lo; j < len(ops) && ops[j].Kind == TokString; c, j = c+1, j+1 {
 						m[c] = text(ops[j].Str)
 					}
 					i = j + 1
@@ -82,9 +80,9 @@ func parseToUnicode(data []byte) toUnicode {
 	}
 }
 
-// decode turns a shown string into text; codes without a mapping are kept
+// Decode turns a shown string into text; codes without a mapping are kept
 // as raw bytes so that nothing is lost from the search.
-func (t toUnicode) decode(b []byte) string {
+func (t ToUnicode) Decode(b []byte) string {
 	if t == nil {
 		return string(b)
 	}

@@ -1,4 +1,4 @@
-package verify
+package pdfkit
 
 import (
 	"runtime"
@@ -12,7 +12,7 @@ func FuzzToUnicode(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
-		m := parseToUnicode(data)
+		m := ParseToUnicode(data)
 		runtime.ReadMemStats(&after)
 		if len(m) > 1<<16 {
 			t.Fatalf("%d entries", len(m))
@@ -20,7 +20,7 @@ func FuzzToUnicode(f *testing.F) {
 		if got := after.TotalAlloc - before.TotalAlloc; got > 64<<20+256*uint64(len(data)) {
 			t.Fatalf("allocated %d MiB for a %d-byte CMap", got>>20, len(data))
 		}
-		m.decode(data)
-		toUnicode(nil).decode(data)
+		m.Decode(data)
+		ToUnicode(nil).Decode(data)
 	})
 }
