@@ -66,6 +66,14 @@ type jpegBits struct {
 }
 
 func (r *jpegBits) fill() {
+	if r.pos+8 <= len(r.b) {
+		// Eight bytes at once; the bits beyond the whole bytes taken are
+		// the ones the next fill puts in the same places.
+		r.acc |= binary.BigEndian.Uint64(r.b[r.pos:]) >> r.n
+		r.pos += int(63-r.n) >> 3
+		r.n |= 56
+		return
+	}
 	for r.n <= 56 {
 		var x byte
 		if r.pos < len(r.b) {
