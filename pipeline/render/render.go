@@ -326,18 +326,12 @@ func opaque(src *image.RGBA, transparent bool) image.Image {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
 	rect := image.Rect(0, 0, w, h)
-	if !transparent && grey(src) {
-		// The common case, a typed page: one pass to see it is grey, one
-		// to copy a channel.
-		gray := image.NewGray(rect)
-		for y := range h {
-			s := src.Pix[y*src.Stride:][:4*w]
-			d := gray.Pix[y*gray.Stride:][:w]
-			for x := range d {
-				d[x] = s[4*x]
-			}
+	if !transparent {
+		// The common case, a typed page: one pass copies a channel and
+		// sees that it is grey.
+		if gray := greyCopy(src); gray != nil {
+			return gray
 		}
-		return gray
 	}
 	rgb := image.NewRGBA(rect)
 	for y := range h {
@@ -363,6 +357,25 @@ func opaque(src *image.RGBA, transparent bool) image.Image {
 		return gray
 	}
 	return rgb
+}
+
+// greyCopy returns img as grey, or nil at the first pixel whose red,
+// green and blue differ.
+func greyCopy(img *image.RGBA) *image.Gray {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	gray := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		s := img.Pix[y*img.Stride:][:4*w]
+		d := gray.Pix[y*gray.Stride:][:w]
+		for x := range d {
+			p := s[4*x : 4*x+3 : 4*x+3]
+			if p[0] != p[1] || p[1] != p[2] {
+				return nil
+			}
+			d[x] = p[0]
+		}
+	}
+	return gray
 }
 
 // grey reports whether every pixel of img has equal red, green and blue.
