@@ -93,6 +93,7 @@ func displayMaterial(ctx context.Context, sub *Submission, src Source, lim scan.
 	if err != nil {
 		return unreadable(err), nil
 	}
+	f.SetTextNeed(scan.TextNeed{Skip: true}) // a page drawn for a person: no text searched
 	var out []DisplayedPage
 	for n := 1; n <= f.NumPages(); n++ {
 		if only != 0 && n != only {

@@ -447,6 +447,7 @@ func (r *run) material(ctx context.Context, i int) error {
 		masks[mk.Page] = append(masks[mk.Page], mk.Rect)
 	}
 	forReviewers := spec.Audience == policy.Reviewers
+	f.SetTextNeed(r.textNeed(forReviewers))
 	if forReviewers && len(r.findings) == 0 {
 		r.b.BeginMaterial(i, m.Type, spec.ShortZH, spec.EN, n)
 	}

@@ -70,6 +70,8 @@ func SuggestMasks(ctx context.Context, data []byte, id Identity, opts SuggestOpt
 	}
 	ident := identity.Identity{Name: id.Name, Employer: id.Employer}
 	text := identity.NewMatcher(ident)
+	// Boxes only where the identity is: the masks are made from those.
+	f.SetTextNeed(scan.TextNeed{Boxes: text.Ranges})
 	var shown []ocr.PageImage // pages to read with OCR
 	s := &Suggestion{Pages: f.NumPages(), Masks: []Mask{}}
 	for n := 1; n <= f.NumPages(); n++ {

@@ -77,13 +77,29 @@ func (r *run) checkText(i int, spec policy.Material, page *scan.Page, masks []ma
 	if len(page.Text) == 0 {
 		return
 	}
-	if r.identity == nil {
-		r.identity = identity.NewMatcher(identity.Identity{Name: r.sub.Identity.Name, Employer: r.sub.Identity.Employer})
-	}
 	a := finding.Args{MaterialZH: spec.ShortZH, MaterialEN: spec.EN, Page: page.Number}
-	for _, f := range unmaskedInText(r.identity, page.Text, masks, a) {
+	for _, f := range unmaskedInText(r.matcher(), page.Text, masks, a) {
 		f.Material, f.Type = &i, r.sub.Materials[i].Type
 		r.findings = append(r.findings, f)
 		r.log.Info("finding", "material", i, "type", f.Type, "page", f.Page, "code", f.Code)
 	}
+}
+
+// matcher is the submission's identity matcher, made on first use.
+func (r *run) matcher() *identity.Matcher {
+	if r.identity == nil {
+		r.identity = identity.NewMatcher(identity.Identity{Name: r.sub.Identity.Name, Employer: r.sub.Identity.Employer})
+	}
+	return r.identity
+}
+
+// textNeed is what a material's rendered pages read of their text layer:
+// for reviewers' materials, the text and the boxes of the identity's
+// occurrences in it (all checkText looks at); for the others nothing, as
+// nobody but an administrator sees them.
+func (r *run) textNeed(forReviewers bool) scan.TextNeed {
+	if !forReviewers {
+		return scan.TextNeed{Skip: true}
+	}
+	return scan.TextNeed{Boxes: r.matcher().Ranges}
 }

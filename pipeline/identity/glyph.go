@@ -49,16 +49,11 @@ type Match struct {
 // reading order. A match may cross spaces, punctuation and line breaks:
 // they are not letters or digits, so they are skipped, as in Normalize.
 func (m *Matcher) Find(gs []Glyph) []Match {
-	var text []rune
-	var owner []int // the glyph each rune of text comes from
-	var buf []rune
+	chars := make([]rune, len(gs))
 	for i, g := range gs {
-		buf = normRune(g.Char, buf[:0])
-		for _, r := range buf {
-			text = append(text, r)
-			owner = append(owner, i)
-		}
+		chars[i] = g.Char
 	}
+	text, owner := normalized(chars)
 	var out []Match
 	for _, s := range m.Spans(text, Exact) {
 		mt := Match{Kind: s.Kind, Form: s.Form}
@@ -86,6 +81,34 @@ func (m *Matcher) Find(gs []Glyph) []Match {
 		}
 	}
 	return out
+}
+
+// Ranges returns where Find would find the identity in a text layer of
+// these characters, before their boxes are known: the ranges [start, end)
+// of chars that hold an occurrence, for a reader that fetches boxes only
+// where they are needed. Find on the glyphs, with those boxes, gives the
+// matches.
+func (m *Matcher) Ranges(chars []rune) [][2]int {
+	text, owner := normalized(chars)
+	var out [][2]int
+	for _, s := range m.Spans(text, Exact) {
+		out = append(out, [2]int{owner[s.Start], owner[s.End-1] + 1})
+	}
+	return out
+}
+
+// normalized is chars normalised as Find matches them (see Normalize),
+// and for each rune of it the index of the character it comes from.
+func normalized(chars []rune) (text []rune, owner []int) {
+	var buf []rune
+	for i, c := range chars {
+		buf = normRune(c, buf[:0])
+		for _, r := range buf {
+			text = append(text, r)
+			owner = append(owner, i)
+		}
+	}
+	return text, owner
 }
 
 // sameLine reports whether b continues the line whose box so far is l:

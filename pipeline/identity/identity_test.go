@@ -106,6 +106,32 @@ func TestFind(t *testing.T) {
 					t.Errorf("match %d = %+v, want %s at %v on %d line(s)", i, got[i], c.forms[i], c.boxes[i], c.lines)
 				}
 			}
+			// Ranges names the glyphs whose boxes Find needs: with only
+			// those boxes, Find finds the same.
+			chars := make([]rune, len(c.gs))
+			for i, g := range c.gs {
+				chars[i] = g.Char
+			}
+			ranges := m.Ranges(chars)
+			if len(ranges) != len(c.forms) {
+				t.Fatalf("Ranges = %v, want %d", ranges, len(c.forms))
+			}
+			some := make([]identity.Glyph, len(c.gs))
+			for _, r := range ranges {
+				copy(some[r[0]:r[1]], c.gs[r[0]:r[1]])
+			}
+			for i := range some {
+				some[i].Char = c.gs[i].Char
+			}
+			again := m.Find(some)
+			for i := range again {
+				if again[i].Form != got[i].Form || again[i].Box != got[i].Box || len(again[i].Lines) != len(got[i].Lines) {
+					t.Errorf("with the boxes of Ranges %v only, match %d = %+v, want %+v", ranges, i, again[i], got[i])
+				}
+			}
+			if len(again) != len(got) {
+				t.Errorf("with the boxes of Ranges only, %d matches, want %d", len(again), len(got))
+			}
 		})
 	}
 }

@@ -84,6 +84,15 @@ type Options struct {
 	// Timeout is the page's deadline (default 30 s); a page that loops is
 	// stopped there and its instance dropped.
 	Timeout time.Duration
+	// SkipText reads no text layer (Page.Glyphs stays nil), except as
+	// needed to refuse a font that cannot be drawn.
+	SkipText bool
+	// Boxes, when not nil, is given the page's text (one rune a character
+	// of Page.Glyphs) and returns the ranges [start, end) of it whose
+	// characters need their boxes: the others keep an empty box. Reading
+	// a box costs a call into the module per character; a caller looking
+	// for a few words asks for theirs only. Nil means every box.
+	Boxes func(text []rune) [][2]int
 }
 
 func (o Options) withDefaults() Options {
@@ -309,7 +318,7 @@ func draw(inst pdfium.Pdfium, data []byte, n int, opt Options, fonts bool) (page
 	if !(px >= 1 && py >= 1) || px*py > float64(opt.MaxPixels) {
 		return nil, fmt.Errorf("%w: %w: %.0f×%.0f", ErrPage, ErrTooLarge, px, py)
 	}
-	if out.Glyphs, err = glyphs(inst, lp.Page, fonts); err != nil {
+	if out.Glyphs, err = glyphs(inst, lp.Page, fonts, opt); err != nil {
 		if errors.Is(err, ErrFontMissing) {
 			return nil, fmt.Errorf("%w: %w", ErrPage, err)
 		}
@@ -335,18 +344,12 @@ func opaque(src *image.RGBA, transparent bool) image.Image {
 	b := src.Bounds()
 	w, h := b.Dx(), b.Dy()
 	rect := image.Rect(0, 0, w, h)
-	if !transparent && grey(src) {
-		// The common case, a typed page: one pass to see it is grey, one
-		// to copy a channel.
-		gray := image.NewGray(rect)
-		for y := range h {
-			s := src.Pix[y*src.Stride:][:4*w]
-			d := gray.Pix[y*gray.Stride:][:w]
-			for x := range d {
-				d[x] = s[4*x]
-			}
+	if !transparent {
+		// The common case, a typed page: one pass copies a channel and
+		// sees that it is grey.
+		if gray := greyCopy(src); gray != nil {
+			return gray
 		}
-		return gray
 	}
 	rgb := image.NewRGBA(rect)
 	for y := range h {
@@ -374,6 +377,25 @@ func opaque(src *image.RGBA, transparent bool) image.Image {
 	return rgb
 }
 
+// greyCopy returns img as grey, or nil at the first pixel whose red,
+// green and blue differ.
+func greyCopy(img *image.RGBA) *image.Gray {
+	w, h := img.Rect.Dx(), img.Rect.Dy()
+	gray := image.NewGray(image.Rect(0, 0, w, h))
+	for y := range h {
+		s := img.Pix[y*img.Stride:][:4*w]
+		d := gray.Pix[y*gray.Stride:][:w]
+		for x := range d {
+			p := s[4*x : 4*x+3 : 4*x+3]
+			if p[0] != p[1] || p[1] != p[2] {
+				return nil
+			}
+			d[x] = p[0]
+		}
+	}
+	return gray
+}
+
 // grey reports whether every pixel of img has equal red, green and blue.
 func grey(img *image.RGBA) bool {
 	w := img.Rect.Dx()
@@ -392,11 +414,14 @@ func grey(img *image.RGBA) bool {
 // so that pdfium's integer device coordinates lose nothing that matters.
 const deviceSize = 1 << 20
 
-// glyphs reads the page's text layer with the boxes on the displayed page.
-// Without fallback fonts, a Chinese, Japanese or Korean character in a
-// font the file does not embed is ErrFontMissing: pdfium would draw it
-// blank.
-func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE, fonts bool) ([]Glyph, error) {
+// glyphs reads the page's text layer: the text in one call, then the
+// boxes (on the displayed page) of the characters opt asks for. Without
+// fallback fonts, a Chinese, Japanese or Korean character in a font the
+// file does not embed is ErrFontMissing: pdfium would draw it blank.
+func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE, fonts bool, opt Options) ([]Glyph, error) {
+	if opt.SkipText && fonts {
+		return nil, nil
+	}
 	ref := requests.Page{ByReference: &page}
 	tp, err := inst.FPDFText_LoadPage(&requests.FPDFText_LoadPage{Page: ref})
 	if err != nil {
@@ -407,8 +432,110 @@ func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE, fonts bool) ([]Glyph,
 	if err != nil || cnt.Count <= 0 {
 		return nil, err
 	}
-	// pdfium's own page-to-device mapping (page box origin, /Rotate) at
-	// three points gives the affine map to displayed-page fractions.
+	chars, err := pageText(inst, tp.TextPage, cnt.Count)
+	if err != nil {
+		return nil, err
+	}
+	// gs[k] is character at[k]: pdfium ends a line with "\r\n", and one
+	// '\n' is enough.
+	gs := make([]Glyph, 0, len(chars))
+	at := make([]int, 0, len(chars))
+	checked := map[references.FPDF_PAGEOBJECT]bool{}
+	for i, c := range chars {
+		switch {
+		case c == '\r':
+			continue
+		case c == 0 || c > 0x10FFFF || (c >= 0xD800 && c < 0xE000):
+			c = 0xFFFD
+		}
+		if !fonts && cjk(c) {
+			if err := embedded(inst, tp.TextPage, i, checked); err != nil {
+				return nil, err
+			}
+		}
+		gs = append(gs, Glyph{Char: c})
+		at = append(at, i)
+	}
+	if opt.SkipText {
+		return nil, nil
+	}
+	ranges := [][2]int{{0, len(gs)}}
+	if opt.Boxes != nil {
+		text := make([]rune, len(gs))
+		for k, g := range gs {
+			text[k] = g.Char
+		}
+		ranges = opt.Boxes(text)
+	}
+	var toFrac func(x, y float64) (float64, float64)
+	outside := map[int]bool{}
+	for _, rg := range ranges {
+		for k := max(rg[0], 0); k < min(rg[1], len(gs)); k++ {
+			c := gs[k].Char
+			if c <= ' ' || c == 0xA0 || c == 0x3000 || gs[k].Box != ([4]float64{}) {
+				continue
+			}
+			if toFrac == nil {
+				if toFrac, err = pageToFrac(inst, ref); err != nil {
+					return nil, err
+				}
+			}
+			b, err := inst.FPDFText_GetLooseCharBox(&requests.FPDFText_GetLooseCharBox{TextPage: tp.TextPage, Index: at[k]})
+			if err != nil {
+				return nil, err
+			}
+			r := b.Rect
+			x0, y0 := toFrac(float64(r.Left), float64(r.Top))
+			x1, y1 := toFrac(float64(r.Right), float64(r.Bottom))
+			box := [4]float64{min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)}
+			if box[2] <= 0 || box[3] <= 0 || box[0] >= 1 || box[1] >= 1 {
+				outside[k] = true // outside the displayed page: not seen, not kept
+				continue
+			}
+			for j := range box {
+				box[j] = clamp(box[j])
+			}
+			gs[k].Box = box
+		}
+	}
+	if len(outside) > 0 {
+		kept := gs[:0]
+		for k, g := range gs {
+			if !outside[k] {
+				kept = append(kept, g)
+			}
+		}
+		gs = kept
+	}
+	return gs, nil
+}
+
+// pageText returns the n characters of the text page, one rune each: in
+// one call when pdfium's text buffer has exactly one code point a
+// character (the usual case), else character by character.
+func pageText(inst pdfium.Pdfium, tp references.FPDF_TEXTPAGE, n int) ([]rune, error) {
+	t, err := inst.FPDFText_GetText(&requests.FPDFText_GetText{TextPage: tp, StartIndex: 0, Count: n})
+	if err != nil {
+		return nil, err
+	}
+	if rs := []rune(t.Text); len(rs) == n {
+		return rs, nil
+	}
+	rs := make([]rune, n)
+	for i := range n {
+		u, err := inst.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp, Index: i})
+		if err != nil {
+			return nil, err
+		}
+		rs[i] = rune(u.Unicode)
+	}
+	return rs, nil
+}
+
+// pageToFrac is pdfium's own page-to-device mapping (page box origin,
+// /Rotate), taken at three points, as the affine map from page space to
+// displayed-page fractions.
+func pageToFrac(inst pdfium.Pdfium, ref requests.Page) (func(x, y float64) (float64, float64), error) {
 	var m [3][2]float64
 	for i, pt := range [3][2]float64{{0, 0}, {1000, 0}, {0, 1000}} {
 		d, err := inst.FPDF_PageToDevice(&requests.FPDF_PageToDevice{Page: ref, SizeX: deviceSize, SizeY: deviceSize,
@@ -420,48 +547,9 @@ func glyphs(inst pdfium.Pdfium, page references.FPDF_PAGE, fonts bool) ([]Glyph,
 	}
 	ax, ay := (m[1][0]-m[0][0])/1000, (m[1][1]-m[0][1])/1000
 	bx, by := (m[2][0]-m[0][0])/1000, (m[2][1]-m[0][1])/1000
-	toFrac := func(x, y float64) (float64, float64) {
+	return func(x, y float64) (float64, float64) {
 		return m[0][0] + ax*x + bx*y, m[0][1] + ay*x + by*y
-	}
-	out := make([]Glyph, 0, cnt.Count)
-	checked := map[references.FPDF_PAGEOBJECT]bool{}
-	for i := range cnt.Count {
-		u, err := inst.FPDFText_GetUnicode(&requests.FPDFText_GetUnicode{TextPage: tp.TextPage, Index: i})
-		if err != nil {
-			return nil, err
-		}
-		c := rune(u.Unicode)
-		switch {
-		case c == '\r':
-			continue // pdfium ends a line with "\r\n"; one '\n' is enough
-		case c == 0 || c > 0x10FFFF:
-			c = 0xFFFD
-		}
-		if !fonts && cjk(c) {
-			if err := embedded(inst, tp.TextPage, i, checked); err != nil {
-				return nil, err
-			}
-		}
-		g := Glyph{Char: c}
-		if c > ' ' && c != 0xA0 && c != 0x3000 {
-			b, err := inst.FPDFText_GetLooseCharBox(&requests.FPDFText_GetLooseCharBox{TextPage: tp.TextPage, Index: i})
-			if err != nil {
-				return nil, err
-			}
-			r := b.Rect
-			x0, y0 := toFrac(float64(r.Left), float64(r.Top))
-			x1, y1 := toFrac(float64(r.Right), float64(r.Bottom))
-			g.Box = [4]float64{min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)}
-			if g.Box[2] <= 0 || g.Box[3] <= 0 || g.Box[0] >= 1 || g.Box[1] >= 1 {
-				continue // outside the displayed page: not seen, not kept
-			}
-			for k := range g.Box {
-				g.Box[k] = clamp(g.Box[k])
-			}
-		}
-		out = append(out, g)
-	}
-	return out, nil
+	}, nil
 }
 
 func clamp(v float64) float64 { return math.Max(0, math.Min(1, v)) }

@@ -222,16 +222,36 @@ func typedPage() []byte {
 	return onePage("/MediaBox [0 0 595 842]", c.String())
 }
 
-// BenchmarkRenderTypedPage draws a typed A4 page at 200 ppi with its text
-// layer: the render path's cost per page (report CPU time with -cpu 1).
+// BenchmarkRenderTypedPage draws a typed A4 page at 200 ppi: the render
+// path's cost per page (report CPU time with -cpu 1). "all boxes" reads
+// the text layer with every character's box, "match boxes" the text and
+// the boxes of one word (what the identity check asks for), "no text"
+// only draws (a material reviewers do not see).
 func BenchmarkRenderTypedPage(b *testing.B) {
 	r := renderer(b)
 	pdf := typedPage()
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := r.Render(context.Background(), pdf, 1, Options{PPI: 200}); err != nil {
-			b.Fatal(err)
-		}
+	for _, bb := range []struct {
+		name string
+		opt  Options
+	}{
+		{"all boxes", Options{PPI: 200}},
+		{"match boxes", Options{PPI: 200, Boxes: func(text []rune) [][2]int {
+			if i := strings.Index(string(text), "lazy"); i >= 0 {
+				n := len([]rune(string(text)[:i]))
+				return [][2]int{{n, n + 4}}
+			}
+			return nil
+		}}},
+		{"no text", Options{PPI: 200, SkipText: true}},
+	} {
+		b.Run(bb.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := r.Render(context.Background(), pdf, 1, bb.opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }
 

@@ -210,6 +210,27 @@ func Open(data []byte, lim Limits) (*File, error) {
 // NumPages is the number of pages in the file.
 func (f *File) NumPages() int { return f.pages }
 
+// TextNeed says how much of a rendered page's text layer Page reads. The
+// zero value reads every character with its box.
+type TextNeed struct {
+	// Skip reads none: Page.Text stays nil (for a page nobody searches).
+	Skip bool
+	// Boxes, when not nil, is given the page's text (one rune a glyph)
+	// and returns the ranges [start, end) of it whose glyphs need their
+	// boxes; the others keep an empty box. Reading a box costs the
+	// renderer a call per character, so a caller looking for a few words
+	// (identity.Matcher.Ranges) asks for theirs only.
+	Boxes func(text []rune) [][2]int
+}
+
+// SetTextNeed sets what Page reads of the text layer of the PDF pages it
+// renders from now on (other pages have none, or none worth reading).
+func (f *File) SetTextNeed(n TextNeed) {
+	if f.pdf != nil {
+		f.pdf.text = n
+	}
+}
+
 // Page returns page n (1-based). Its pixels are not decoded yet.
 func (f *File) Page(n int) (*Page, error) {
 	if n < 1 || n > f.pages {

@@ -48,6 +48,7 @@ type pdfFile struct {
 	numPages int
 	limits   Limits
 	data     []byte // the file, for the renderer
+	text     TextNeed
 }
 
 // pdfErr turns a pdfcpu failure into a finding: decompression bombs and

@@ -51,7 +51,8 @@ func (f *pdfFile) renderPage(n int, d types.Dict, box *types.Rectangle, photogra
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrEngine, err)
 	}
-	rp, err := r.Render(context.Background(), f.data, n, render.Options{PPI: ppi * uu, MaxPixels: int64(maxPix), Timeout: lim.RenderTimeout})
+	rp, err := r.Render(context.Background(), f.data, n, render.Options{PPI: ppi * uu, MaxPixels: int64(maxPix), Timeout: lim.RenderTimeout,
+		SkipText: f.text.Skip, Boxes: f.text.Boxes})
 	switch {
 	case errors.Is(err, render.ErrTooLarge):
 		return nil, finding.Errorf(finding.ImageTooLarge, n, "", err)
