@@ -44,7 +44,9 @@ func gateEnv(t *testing.T, eng ocr.Engine, configure ...func(*workers.Handler)) 
 	}
 	e := newEnvWith(t, nil, clk.Now, func(h *workers.Handler) {
 		h.OCRQueue = ocrQueue
-		h.OCR = &workers.OCRHandler{Engine: eng, Renderer: &blankRenderer{}}
+		// FullRead: the fake engines "read" words on blank pages, which the
+		// screen would skip.
+		h.OCR = &workers.OCRHandler{Engine: ocr.FullRead(eng), Renderer: &blankRenderer{}}
 		h.Webhooks = &workers.Webhooks{Config: hooks, Queue: ocrQueue, Now: clk.Now}
 		for _, c := range configure {
 			c(h)
