@@ -39,6 +39,7 @@ func TestMeasureScreen(t *testing.T) {
 		t.Fatal(measureFontErr)
 	}
 	var boxBest, lineBest []float32
+	total, readBoxes := 0, 0
 	for _, k := range measureKinds {
 		for idi := range measureIDs[:2] {
 			p, err := k.Draw(measureIDs[idi], synth.Options{PPI: 150})
@@ -67,6 +68,26 @@ func TestMeasureScreen(t *testing.T) {
 				b := g.Bounds()
 				strips, scores, lines := ocr.ScreenScores(id, g, 0.4)
 				if pass == 0 {
+					// What is read at the set threshold: strips, the
+					// regions left unscreened, or the whole page.
+					read, whole := ocr.ScreenRead(id, g)
+					for _, bx := range boxes {
+						total++
+						px := image.Rect(int(bx[0]*float64(b.Dx())), int(bx[1]*float64(b.Dy())), int(bx[2]*float64(b.Dx())), int(bx[3]*float64(b.Dy())))
+						// Read: a strip holds the middle half of the box's
+						// height over 95% of its width (the box has a margin
+						// round the ink).
+						in := whole
+						for _, r := range read {
+							in = in || (r.Min.Y <= px.Min.Y+px.Dy()/4 && r.Max.Y >= px.Max.Y-px.Dy()/4 &&
+								20*(min(r.Max.X, px.Max.X)-max(r.Min.X, px.Min.X)) >= 19*px.Dx())
+						}
+						if in {
+							readBoxes++
+						} else {
+							t.Logf("%s/%d box %v not read", k.Name, idi, bx)
+						}
+					}
 					for _, bx := range boxes {
 						px := image.Rect(int(bx[0]*float64(b.Dx())), int(bx[1]*float64(b.Dy())), int(bx[2]*float64(b.Dx())), int(bx[3]*float64(b.Dy())))
 						cy := (px.Min.Y + px.Max.Y) / 2
@@ -109,5 +130,6 @@ func TestMeasureScreen(t *testing.T) {
 		}
 		fmt.Fprintf(&out, "threshold %.2f: identity boxes found %d/%d, lines of masked pages picked %d/%d\n", thr, nb, len(boxBest), nl, len(lineBest))
 	}
+	fmt.Fprintf(&out, "at the set threshold %.2f, identity boxes wholly inside what is read: %d/%d\n", ocr.ScreenThreshold, readBoxes, total)
 	t.Log("\n" + out.String())
 }
