@@ -219,7 +219,8 @@ func TestMeasureDetection(t *testing.T) {
 	for _, r := range results {
 		switch {
 		case r.c.leakKind == "" && r.strays > 0:
-			if !full || !(r.c.kind == "patent" && r.c.id == 3) {
+			// (The CI set has no patent page of 王建; scan150 has.)
+			if !(r.c.kind == "patent" && r.c.id == 3) {
 				t.Errorf("clean page flagged: %s", r.variant)
 			}
 		case r.c.leakKind != "":
