@@ -20,3 +20,13 @@ func ScreenScores(id Identity, g *image.Gray, thr float32) (strips []image.Recta
 	}
 	return strips, scores, lines
 }
+
+// ScreenRead returns what the engine would read of prepared page g for
+// id: the strips, or whole.
+func ScreenRead(id Identity, g *image.Gray) (strips []image.Rectangle, whole bool) {
+	s, ok := newScreen(id)
+	if !ok {
+		return nil, true
+	}
+	return s.candidates(g)
+}

@@ -18,10 +18,15 @@ import (
 // missed line is a leak that reaches a reviewer — so the threshold is
 // low and a page the screen is unsure of is read in full.
 
-// ScreenThreshold is the correlation above which a window is taken for
-// one of the identity's characters. Both characters of a pair must reach
-// it. Set from the measurement set with a margin (see README).
+// ScreenThreshold is the mean correlation with their characters that two
+// windows standing as a pair of the identity's characters must reach for
+// their line to be read; each must reach screenFloor. Set from the
+// measurement set with a margin (TestMeasureScreen, README).
 var ScreenThreshold float32 = 0.55
+
+// screenFloor is the least correlation a window must have with a
+// character to count as one half of a pair.
+const screenFloor = 0.4
 
 // inkLevel separates ink from paper on a prepared page (paper 255, ink
 // 0): the packet's watermark, drawn at 22% opacity, stays lighter.
@@ -279,8 +284,10 @@ func (s *screen) candidates(g *image.Gray) (strips []image.Rectangle, full bool)
 	if inkPx > 0 && len(lines) == 0 {
 		return nil, true
 	}
-	for _, o := range s.occurrences(g, lines, ScreenThreshold) {
-		strips = append(strips, o.strip)
+	for _, o := range s.occurrences(g, lines, screenFloor) {
+		if o.score >= ScreenThreshold {
+			strips = append(strips, o.strip)
+		}
 	}
 	strips = append(strips, unsure...)
 	strips = mergeStrips(strips)

@@ -39,6 +39,7 @@ func TestMeasureScreen(t *testing.T) {
 		t.Fatal(measureFontErr)
 	}
 	var boxBest, lineBest []float32
+	total, readBoxes := 0, 0
 	for _, k := range measureKinds {
 		for idi := range measureIDs[:2] {
 			p, err := k.Draw(measureIDs[idi], synth.Options{PPI: 150})
@@ -51,22 +52,21 @@ func TestMeasureScreen(t *testing.T) {
 			}
 			id := ocr.Identity{Name: measureIDs[idi].Name, Employer: measureIDs[idi].Employer}
 			for pass, masks := range [][]ocr.Rect{nil, boxes} {
-				pdf, err := onePagePacket(p, masks, 85)
-				if err != nil {
-					t.Fatal(err)
-				}
-				path := filepath.Join(t.TempDir(), "p.pdf")
-				if err := os.WriteFile(path, pdf, 0o600); err != nil {
-					t.Fatal(err)
-				}
-				img, err := (&ocr.Poppler{}).Render(context.Background(), path, 2, ocr.DefaultDPI)
-				if err != nil {
-					t.Fatal(err)
-				}
-				g := ocr.Prepare(img, masks)
+				g := renderPrepared(t, p, masks, 85)
 				b := g.Bounds()
 				strips, scores, lines := ocr.ScreenScores(id, g, 0.4)
 				if pass == 0 {
+					// What is read at the set threshold: strips, the
+					// regions left unscreened, or the whole page.
+					read, whole := ocr.ScreenRead(id, g)
+					for _, bx := range boxes {
+						total++
+						if whole || isRead(toPixels(bx, b), read) {
+							readBoxes++
+						} else {
+							t.Logf("%s/%d box %v not read", k.Name, idi, bx)
+						}
+					}
 					for _, bx := range boxes {
 						px := image.Rect(int(bx[0]*float64(b.Dx())), int(bx[1]*float64(b.Dy())), int(bx[2]*float64(b.Dx())), int(bx[3]*float64(b.Dy())))
 						cy := (px.Min.Y + px.Max.Y) / 2
@@ -109,5 +109,87 @@ func TestMeasureScreen(t *testing.T) {
 		}
 		fmt.Fprintf(&out, "threshold %.2f: identity boxes found %d/%d, lines of masked pages picked %d/%d\n", thr, nb, len(boxBest), nl, len(lineBest))
 	}
+	fmt.Fprintf(&out, "at the set threshold %.2f, identity boxes wholly inside what is read: %d/%d\n", ocr.ScreenThreshold, readBoxes, total)
 	t.Log("\n" + out.String())
+}
+
+// TestMeasureScreenScans is the screen's recall under each scan setting
+// of the detection measurement (150 and 300 ppi, blur, grey JPEG): the
+// identity boxes of the 8 kinds × 2 applicants, nothing masked, that lie
+// inside what the engine is given (a strip, a region left unscreened, or
+// the whole page). BLINDPACK_SCREEN_MEASURE=scans runs it.
+func TestMeasureScreenScans(t *testing.T) {
+	if os.Getenv("BLINDPACK_SCREEN_MEASURE") != "scans" {
+		t.Skip("BLINDPACK_SCREEN_MEASURE=scans not set")
+	}
+	testenv.Tool(t, "pdftoppm")
+	measureFontOnce.Do(func() { measureFont, measureFontErr = loadFont() })
+	if measureFontErr != nil {
+		t.Fatal(measureFontErr)
+	}
+	scans, _, _, _ := measureSet(true)
+	var out strings.Builder
+	for _, sc := range scans {
+		cond := conditions[sc.cond]
+		total, read := 0, 0
+		for _, k := range measureKinds {
+			for idi := range measureIDs[:2] {
+				p, err := k.Draw(measureIDs[idi], synth.Options{PPI: sc.ppi})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if cond.degrade != nil {
+					p.Image = cond.degrade(p.Image, sc.ppi)
+				}
+				g := renderPrepared(t, p, nil, cond.quality)
+				b := g.Bounds()
+				strips, whole := ocr.ScreenRead(ocr.Identity{Name: measureIDs[idi].Name, Employer: measureIDs[idi].Employer}, g)
+				for _, r := range append(slices.Clone(p.Name), p.Employer...) {
+					total++
+					if whole || isRead(toPixels(ocr.Rect(r), b), strips) {
+						read++
+					} else {
+						t.Logf("%d ppi %s %s/%d box %v not read", sc.ppi, cond.name, k.Name, idi, r)
+					}
+				}
+			}
+		}
+		fmt.Fprintf(&out, "%d ppi %s: identity boxes inside what is read %d/%d\n", sc.ppi, cond.name, read, total)
+	}
+	t.Log("\n" + out.String())
+}
+
+// renderPrepared builds page p into a one-page packet with masks burned
+// in, renders it as a worker does and prepares it for reading.
+func renderPrepared(t *testing.T, p synth.Page, masks []ocr.Rect, quality int) *image.Gray {
+	t.Helper()
+	pdf, err := onePagePacket(p, masks, quality)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "p.pdf")
+	if err := os.WriteFile(path, pdf, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	img, err := (&ocr.Poppler{}).Render(context.Background(), path, 2, ocr.DefaultDPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ocr.Prepare(img, masks)
+}
+
+func toPixels(r ocr.Rect, b image.Rectangle) image.Rectangle {
+	return image.Rect(int(r[0]*float64(b.Dx())), int(r[1]*float64(b.Dy())), int(r[2]*float64(b.Dx())), int(r[3]*float64(b.Dy())))
+}
+
+// isRead reports whether a strip holds the middle half of box px's height
+// over 95% of its width (the box has a margin round the ink).
+func isRead(px image.Rectangle, strips []image.Rectangle) bool {
+	for _, s := range strips {
+		if s.Min.Y <= px.Min.Y+px.Dy()/4 && s.Max.Y >= px.Max.Y-px.Dy()/4 &&
+			20*(min(s.Max.X, px.Max.X)-max(s.Min.X, px.Min.X)) >= 19*px.Dx() {
+			return true
+		}
+	}
+	return false
 }
