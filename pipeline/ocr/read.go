@@ -8,7 +8,8 @@ import (
 
 // FullRead returns e marked to read every line of every page, the way
 // the stage read before the screen: the reference the screen is measured
-// against, and a way out if it is ever in doubt (`--ocr-full-read`).
+// against, and what the gate's commands use unless told --ocr-screen (the
+// screen's detection is not yet shown equal on soft scans).
 func FullRead(e Engine) Engine {
 	if be, ok := e.(BatchEngine); ok {
 		return fullReadBatch{be}
