@@ -268,7 +268,7 @@ func TestRenderDrawsAnnotations(t *testing.T) {
 	widget := b.Add(fmt.Sprintf("<</Type /Annot /Subtype /Widget /FT /Tx /T (name) /V (Zhang San) /Rect [100 700 300 730] /F 4 /AP <</N %d 0 R>>>>", field))
 	stamp := b.Add(fmt.Sprintf("<</Type /Annot /Subtype /Stamp /Rect [100 400 300 430] /F 4 /AP <</N %d 0 R>>>>", ink))
 	hidden := b.Add(fmt.Sprintf("<</Type /Annot /Subtype /Stamp /Rect [100 200 300 230] /F 2 /AP <</N %d 0 R>>>>", ink))
-	pdf := b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842", Content: fmt.Sprintf("BT /F1 12 Tf 100 800 Td (Form) Tj ET"),
+	pdf := b.Bytes([]rawpdf.Page{{MediaBox: "0 0 595 842", Content: "BT /F1 12 Tf 100 800 Td (Form) Tj ET",
 		Resources: fmt.Sprintf("<</Font <</F1 %d 0 R>>>>", font), Extra: fmt.Sprintf(" /Annots [%d 0 R %d 0 R %d 0 R]", widget, stamp, hidden)}},
 		fmt.Sprintf(" /AcroForm <</Fields [%d 0 R]>>", widget))
 	p, err := renderer(t).Render(context.Background(), pdf, 1, Options{PPI: 72})

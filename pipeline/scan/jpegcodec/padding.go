@@ -50,7 +50,7 @@ func newJPEGHuff(counts []byte, vals []byte) (*jpegHuff, error) {
 			h.maxcode[l] = code - 1
 		}
 		if code > 1<<l {
-			return nil, errors.New("Huffman table with too many codes")
+			return nil, errors.New("a Huffman table with too many codes")
 		}
 		code <<= 1
 	}
