@@ -93,6 +93,10 @@ func (o *OCRHandler) gate(ctx context.Context, p OCRPayload, sub *pipeline.Submi
 		return err
 	}
 	pp := ProcessPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID, SubmissionKey: p.SubmissionKey}
+	// Looked up once: the superseded check and the record both order by it.
+	if pp.SubmittedAt, err = h.submittedAt(ctx, pp); err != nil {
+		return err
+	}
 	if len(doc.Hits) == 0 {
 		f, err := os.Open(tmp)
 		if err != nil {

@@ -170,6 +170,10 @@ func (h *Handler) resolve(ctx context.Context, p ResolvePayload) error {
 		return nil
 	}
 	pp := ProcessPayload{Campaign: p.Campaign, ApplicantID: p.ApplicantID, SubmissionID: p.SubmissionID, SubmissionKey: p.SubmissionKey, Actor: p.Actor}
+	// Looked up once: the superseded check and the record both order by it.
+	if pp.SubmittedAt, err = h.submittedAt(ctx, pp); err != nil {
+		return err
+	}
 	sub, bad, err := h.fetch(ctx, pp)
 	if err != nil {
 		return err
