@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"image"
+	"image/jpeg"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -264,4 +265,26 @@ func FuzzCanonicalStreamed(f *testing.F) {
 		sameRewrite(t, "input", data, 0)
 		sameRewrite(t, "input", data, 3)
 	})
+}
+
+// BenchmarkRewrite compares the streamed and whole-image rewrites (with
+// the luminance at half size, as an unmasked page has them) of an A4 page
+// at 300 ppi of text-like strokes.
+func BenchmarkRewrite(b *testing.B) {
+	var enc bytes.Buffer
+	if err := jpeg.Encode(&enc, pageLike(2480, 3508, false), &jpeg.Options{Quality: 85}); err != nil {
+		b.Fatal(err)
+	}
+	for _, mode := range []struct {
+		name  string
+		whole bool
+	}{{"streamed", false}, {"whole-image", true}} {
+		b.Run(mode.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, _, _, err := jpegcodec.Rewrite(enc.Bytes(), 4, mode.whole); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
