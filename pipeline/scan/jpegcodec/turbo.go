@@ -8,7 +8,7 @@ package jpegcodec
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
-#define JPEG_INTERNALS // struct jpeg_inverse_dct: see bp_gray_scaled
+#define JPEG_INTERNALS // struct jpeg_inverse_dct (bp_gray), jpeg_input_controller (bp_stream_start)
 #include <jpeglib.h>
 
 // Errors unwind with longjmp to the C function that set the jump: never
