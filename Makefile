@@ -35,6 +35,7 @@ deps-demo:
 test: deps
 	$(GO) vet ./...
 	deploy/local/with-services.sh $(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -count=1 github.com/tetratelabs/wazero/internal/engine/wazevo  # the patched copy's own check (third_party/wazero)
 	$(GO) test -count=1 -tags dev -run 'TestDemo|TestFlags' ./cmd/blindpack
 
 # Fast tests only: what needs Redis or S3 is skipped.

@@ -1,12 +1,13 @@
 package pdfkit
 
 import (
-	"compress/zlib"
 	"fmt"
 	"image"
 	"io"
 	"sort"
 	"strings"
+
+	"github.com/klauspost/compress/zlib"
 )
 
 // Doc is a PDF document being written to an io.Writer. Pages and images are
@@ -81,6 +82,12 @@ func (d *Doc) AddImage(img image.Image) Image {
 	switch m := img.(type) {
 	case *image.Gray:
 		cs = DeviceGray
+		if m.Stride == w {
+			// Rows that follow each other (a rendered page): compressed
+			// where they are.
+			raw = m.Pix[m.PixOffset(b.Min.X, b.Min.Y):][:w*h]
+			break
+		}
 		raw = make([]byte, 0, w*h)
 		for y := b.Min.Y; y < b.Max.Y; y++ {
 			i := m.PixOffset(b.Min.X, y)

@@ -161,6 +161,8 @@ func New(cfg Config) (*Renderer, error) {
 		// The bundled module lowers setjmp/longjmp to exception handling.
 		WithCoreFeatures(api.CoreFeaturesV2 | experimental.CoreFeaturesExceptionHandling).
 		WithMemoryLimitPages(uint32(min(65536, cfg.MemoryBytes>>16))).
+		// A page's deadline stops a loop: the compiled code checks it
+		// every 1024th loop iteration (third_party/wazero/BLINDPACK.md).
 		WithCloseOnContextDone(true).
 		WithCompilationCache(cache)
 	// go-pdfium mounts the host's root directory unless given a file

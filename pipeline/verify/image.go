@@ -2,11 +2,12 @@ package verify
 
 import (
 	"bytes"
-	"compress/zlib"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 
+	"github.com/klauspost/compress/zlib"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
 	"github.com/blindpack/blindpack/pipeline/finding"
@@ -54,7 +55,14 @@ func (v *verifier) imageForm(sd *types.StreamDict, page int, name string) {
 		if sd.Dict["Decode"] != nil {
 			bad("decode array")
 		}
-		if err := flateForm(sd.Raw, int64(*w)*int64(*h)*int64(comps)); err != nil {
+		n := int64(*w) * int64(*h) * int64(comps)
+		var err error
+		if end, ok := v.inflatedEnd(sd); ok {
+			err = end.form(n)
+		} else {
+			err = flateForm(sd.Raw, n)
+		}
+		if err != nil {
 			bad("%v", err)
 		}
 	default:
@@ -62,28 +70,86 @@ func (v *verifier) imageForm(sd *types.StreamDict, page int, name string) {
 	}
 }
 
+// flateEnd is how a Flate stream ended when inflated.
+type flateEnd struct {
+	n   int64 // bytes inflated
+	err error // nil when one zlib stream ended, checksum and all, where the data ends
+}
+
+// form checks that the stream is one zlib stream that inflates to exactly
+// n bytes and ends with the data.
+func (e flateEnd) form(n int64) error {
+	if e.err != nil {
+		return e.err
+	}
+	if e.n != n {
+		return fmt.Errorf("%d bytes of samples, %d expected", e.n, n)
+	}
+	return nil
+}
+
+// inflatedEnd returns how stream found sd's data to end, if it inflated it.
+func (v *verifier) inflatedEnd(sd *types.StreamDict) (flateEnd, bool) {
+	if len(sd.Raw) == 0 {
+		return flateEnd{}, false
+	}
+	end, ok := v.inflated[&sd.Raw[0]]
+	return end, ok
+}
+
+// plainFlate reports whether a stream has one filter, FlateDecode, with no
+// parameters: its data is a zlib stream and nothing else.
+func plainFlate(sd *types.StreamDict) bool {
+	return len(sd.FilterPipeline) == 1 && sd.FilterPipeline[0].Name == "FlateDecode" && sd.FilterPipeline[0].DecodeParms == nil
+}
+
+// sampleBytes is the size of an image's samples as its dictionary states
+// it (0 when it does not, or is not an image): room to inflate it into.
+func sampleBytes(sd *types.StreamDict) int {
+	w, h := sd.Dict.IntEntry("Width"), sd.Dict.IntEntry("Height")
+	cs := sd.Dict.NameEntry("ColorSpace")
+	if w == nil || h == nil || cs == nil || *w <= 0 || *h <= 0 || *w > 65535 || *h > 65535 {
+		return 0
+	}
+	return *w * *h * map[string]int{"DeviceGray": 1, "DeviceRGB": 3, "DeviceCMYK": 4}[*cs]
+}
+
+// inflate decodes a plain Flate stream once for both uses: the data as a
+// PDF reader (pdfcpu) reads it, which tolerates a stream cut short, for
+// the identity search; and how the stream ended, for the image form
+// check. err is what makes the stream unreadable: a bad header or
+// checksum, corrupt data, more than limit bytes. size is the expected
+// length: room is made for it, as far as the raw data can inflate to.
+func inflate(raw []byte, limit int64, size int) (data []byte, end flateEnd, err error) {
+	br := bytes.NewReader(raw)
+	zr, err := zlib.NewReader(br)
+	if err != nil {
+		return nil, flateEnd{}, err
+	}
+	// Deflate inflates at most 1032 to 1.
+	buf := bytes.NewBuffer(make([]byte, 0, min(int64(size), 1032*int64(len(raw)), limit)))
+	n, err := buf.ReadFrom(io.LimitReader(zr, limit+1))
+	switch {
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return buf.Bytes(), flateEnd{n: n, err: err}, nil
+	case err != nil:
+		return nil, flateEnd{}, err
+	case n > limit:
+		return nil, flateEnd{}, fmt.Errorf("inflates to more than %d bytes", limit)
+	case br.Len() > 0:
+		return buf.Bytes(), flateEnd{n: n, err: fmt.Errorf("%d bytes after the zlib stream", br.Len())}, nil
+	}
+	return buf.Bytes(), flateEnd{n: n}, nil
+}
+
 // flateForm checks that data is one zlib stream that inflates to exactly
 // n bytes and ends with the data.
 func flateForm(data []byte, n int64) error {
-	br := bytes.NewReader(data)
-	zr, err := zlib.NewReader(br)
+	_, end, err := inflate(data, n, 0)
 	if err != nil {
 		return err
 	}
-	got, err := io.Copy(io.Discard, io.LimitReader(zr, n+1))
-	if err != nil {
-		return err
-	}
-	if got != n {
-		return fmt.Errorf("%d bytes of samples, %d expected", got, n)
-	}
-	if _, err := zr.Read(make([]byte, 1)); err != io.EOF {
-		return fmt.Errorf("zlib stream not ended: %v", err)
-	}
-	if br.Len() > 0 {
-		return fmt.Errorf("%d bytes after the zlib stream", br.Len())
-	}
-	return nil
+	return end.form(n)
 }
 
 // jpegForm checks a JPEG as blindpack's codec writes it: start of image;

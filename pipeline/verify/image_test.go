@@ -54,6 +54,7 @@ func TestFlateForm(t *testing.T) {
 		"long":          {good, 99, false},
 		"trailing data": {append(bytes.Clone(good), "name"...), 100, false},
 		"not zlib":      {[]byte("name"), 100, false},
+		"cut short":     {good[:len(good)-6], 100, false},
 	} {
 		if err := flateForm(c.data, c.n); (err == nil) != c.ok {
 			t.Errorf("%s: %v", name, err)

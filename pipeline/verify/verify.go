@@ -95,7 +95,8 @@ func Packet(ctx context.Context, r io.ReaderAt, size int64, exp Expect) ([]Probl
 
 // check is Packet without the slot.
 func check(r io.ReaderAt, size int64, exp Expect) []Problem {
-	v := &verifier{r: r, size: size, exp: exp, needles: identityNeedles(exp.Identity), seen: map[Problem]bool{}}
+	v := &verifier{r: r, size: size, exp: exp, needles: identityNeedles(exp.Identity), seen: map[Problem]bool{},
+		inflated: map[*byte]flateEnd{}}
 	if err := v.run(); err != nil {
 		return []Problem{{Code: finding.UnverifiablePacket, Where: "read: " + err.Error()}}
 	}
@@ -120,6 +121,11 @@ type verifier struct {
 	ctx      *model.Context
 	problems []Problem
 	seen     map[Problem]bool
+	// inflated holds how the plain Flate streams that stream inflated
+	// ended, by the first byte of their raw data (which every copy of the
+	// stream's dictionary shares): imageForm checks an image's form from it
+	// instead of inflating the image a second time.
+	inflated map[*byte]flateEnd
 }
 
 func (v *verifier) add(code finding.Code, page int, where string, a ...any) {
@@ -376,6 +382,14 @@ func (v *verifier) stream(sd *types.StreamDict, where string) {
 			return
 		}
 		data = c.Raw
+	} else if plainFlate(&c) && len(c.Raw) > 0 {
+		var end flateEnd
+		var err error
+		if data, end, err = inflate(c.Raw, maxDecode, sampleBytes(&c)); err != nil {
+			v.add(finding.UnverifiablePacket, 0, "%s: %v", where, err)
+			return
+		}
+		v.inflated[&sd.Raw[0]] = end
 	} else if err := c.DecodeWithLimit(maxDecode); err != nil {
 		v.add(finding.UnverifiablePacket, 0, "%s: %v", where, err)
 		return
