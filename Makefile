@@ -64,7 +64,7 @@ calibrate:
 FUZZTIME ?= 2m
 FUZZ_TARGETS := \
 	./pipeline/scan:FuzzStripJPEG ./pipeline/scan:FuzzParsePNG ./pipeline/scan:FuzzOpen \
-	./pipeline/scan:FuzzCanonicalJPEG \
+	./pipeline/scan:FuzzCanonicalJPEG ./pipeline/scan/jpegcodec:FuzzCanonicalStreamed \
 	./pipeline/scan:FuzzOpenPDF ./pipeline/scan:FuzzOpenTIFF ./pipeline/scan:FuzzOpenHEIC \
 	./pipeline/scan:FuzzParseHEIF ./pipeline/scan:FuzzOpenWebP ./pipeline/scan:FuzzOpenBMP \
 	./pipeline:FuzzParseSubmission ./pipeline/mask:FuzzStored \

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"github.com/blindpack/blindpack/pipeline/clarity"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
@@ -10,8 +11,8 @@ import (
 // threshold, for each check it fails. It reports whether the page passed.
 // Every page is measured, administrators' materials too: an unreadable
 // identity card is as much a reason to send the application back.
-func (r *run) clarity(i int, spec policy.Material, page *scan.Page, m scan.Measures) bool {
-	errs := scan.Check(m, r.p.cfg.Policy.Clarity)
+func (r *run) clarity(i int, spec policy.Material, page *scan.Page, m clarity.Measures) bool {
+	errs := clarity.Check(m, r.p.cfg.Policy.Clarity)
 	if o := r.overrides[[2]int{i, page.Number}]; o != nil {
 		// A person looked at the page and judged it fine; what the checks
 		// said is kept in the report beside their name and reason.

@@ -19,6 +19,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/blindpack/blindpack/internal/pdfkit"
+	"github.com/blindpack/blindpack/pipeline/clarity"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/identity"
 	"github.com/blindpack/blindpack/pipeline/mask"
@@ -472,7 +473,7 @@ func (r *run) material(ctx context.Context, i int) error {
 		// from its coefficients (scan.CanonicalJPEG), read once for both
 		// (scan.MeasureRewritePage). Other pages are decoded once, for both.
 		var img image.Image
-		var m scan.Measures
+		var m clarity.Measures
 		start := time.Now()
 		toPacket := forReviewers && len(r.findings) == 0
 		switch {

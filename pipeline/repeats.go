@@ -3,16 +3,16 @@ package pipeline
 import (
 	"fmt"
 
+	"github.com/blindpack/blindpack/pipeline/clarity"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/policy"
-	"github.com/blindpack/blindpack/pipeline/scan"
 )
 
 // seenPage is what a run remembers of each page it measured, to find the
 // pages that repeat one another.
 type seenPage struct {
 	material, page int
-	hash           scan.PageHash
+	hash           clarity.PageHash
 	masked         bool
 	// forReviewers: the page goes into the packet.
 	forReviewers bool

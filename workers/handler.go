@@ -19,37 +19,50 @@ import (
 	"github.com/blindpack/blindpack/storage"
 )
 
-// Handler processes TypeProcessSubmission tasks.
+// Handler processes TypeProcessSubmission tasks, and is what NewMux builds
+// the handlers of the other task types from. Its fields fall in five parts:
+// what builds a packet; where files come from and go; where a decision is
+// recorded and told; what else this worker does (the OCR gate, reading
+// packets, signing results); what it tells the operator. Processing needs
+// Pipeline and Buckets; every other field's zero value is a default or
+// turns its part off.
 type Handler struct {
+	// Pipeline builds a submission's packet and report.
 	Pipeline *pipeline.Pipeline
-	Buckets  storage.Buckets
+	// TempDir holds packets while they are built (default os.TempDir()).
+	TempDir string
+
+	// Buckets are where submissions and their files are read, and where
+	// packets, reports and contact sheets are written.
+	Buckets storage.Buckets
 	// PacketsBucket names the packets bucket in report locations
 	// (default "packets").
 	PacketsBucket string
-	// TempDir holds packets while they are built (default os.TempDir()).
-	TempDir string
-	Log     *slog.Logger
-	// Result handles TypeIssueResult; nil on a worker without signing keys.
-	Result *ResultHandler
-	// OCR handles TypeOCRSubmission; nil on a worker that does not run
-	// OCR. Fields it leaves zero are taken from this Handler.
-	OCR *OCRHandler
+
 	// State keeps applications' returns, deadlines and audit trail. Nil
 	// turns the return loop off: every submission is processed, nothing is
 	// recorded (tests of the pipeline alone).
 	State *state.Store
 	// Actor names this worker in the audit trail (default "worker").
 	Actor string
-	// OCRQueue, when set, turns the OCR gate on: an accepted packet is
-	// staged, not published, and its reading queued on the OCR queue; the
-	// reading publishes it or holds the submission for an administrator.
-	OCRQueue *asynq.Client
-	// Metrics, when set, counts outcomes and times jobs and stages.
-	Metrics *Metrics
 	// Webhooks, when set, tells the configured endpoints about every
 	// report written (submission.accepted, .returned, .refused) and every
 	// result issued.
 	Webhooks *Webhooks
+
+	// OCRQueue, when set, turns the OCR gate on: an accepted packet is
+	// staged, not published, and its reading queued on the OCR queue; the
+	// reading publishes it or holds the submission for an administrator.
+	OCRQueue *asynq.Client
+	// OCR handles TypeOCRSubmission; nil on a worker that does not run
+	// OCR. Fields it leaves zero are taken from this Handler.
+	OCR *OCRHandler
+	// Result handles TypeIssueResult; nil on a worker without signing keys.
+	Result *ResultHandler
+
+	Log *slog.Logger
+	// Metrics, when set, counts outcomes and times jobs and stages.
+	Metrics *Metrics
 }
 
 // maxSubmissionBytes bounds a submission document; a real one is a few KiB.

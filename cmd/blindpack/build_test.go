@@ -22,7 +22,7 @@ var devPackages = []string{
 	"github.com/blindpack/blindpack/internal/synth.",
 	"github.com/blindpack/blindpack/internal/rawpdf.",
 	"github.com/blindpack/blindpack/internal/bench.",
-	"github.com/blindpack/blindpack/internal/claritycal.",
+	"github.com/blindpack/blindpack/pipeline/clarity/calibrate.",
 	"github.com/alicebob/miniredis/v2.",
 }
 

@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/blindpack/blindpack/internal/claritycal"
+	"github.com/blindpack/blindpack/pipeline/clarity/calibrate"
 )
 
 // runCalibrate checks the labelled synthetic clarity set against the
@@ -30,9 +30,9 @@ func runCalibrate(ctx context.Context, args []string) error {
 		return err
 	}
 	start := time.Now()
-	run := claritycal.Run
+	run := calibrate.Run
 	if *photos {
-		run = claritycal.RunPhotos
+		run = calibrate.RunPhotos
 	}
 	res, err := run(ctx, pol.Clarity, *workers)
 	if err != nil {

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/blindpack/blindpack/pipeline/clarity"
 )
 
 func TestDefaultClarity(t *testing.T) {
 	c := Default().Clarity
-	want := Clarity{MinPPI: 100, MinSharpness: 31, MinPaper: 100, MaxInkLevel: 200, MinContrast: 45, MinInkPercent: 0.05, MinJPEGQuality: 20,
+	want := clarity.Thresholds{MinPPI: 100, MinSharpness: 31, MinPaper: 100, MaxInkLevel: 200, MinContrast: 45, MinInkPercent: 0.05, MinJPEGQuality: 20,
 		MaxSkewDegrees: 14, MaxCutOffPercent: 3}
 	if c != want {
 		t.Errorf("default clarity %+v, want %+v", c, want)
@@ -29,11 +31,11 @@ func TestClarityDefaultsFillGaps(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		doc  string
-		want func(*Clarity)
+		want func(*clarity.Thresholds)
 	}{
-		{"no clarity section", "", func(*Clarity) {}},
-		{"one threshold changed", "\nclarity:\n  min_ppi: 150\n", func(c *Clarity) { c.MinPPI = 150 }},
-		{"a check turned off", "\nclarity:\n  min_jpeg_quality: 0\n", func(c *Clarity) { c.MinJPEGQuality = 0 }},
+		{"no clarity section", "", func(*clarity.Thresholds) {}},
+		{"one threshold changed", "\nclarity:\n  min_ppi: 150\n", func(c *clarity.Thresholds) { c.MinPPI = 150 }},
+		{"a check turned off", "\nclarity:\n  min_jpeg_quality: 0\n", func(c *clarity.Thresholds) { c.MinJPEGQuality = 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			p, err := Parse([]byte(withoutClarity(t) + tc.doc))

@@ -7,8 +7,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/blindpack/blindpack/pipeline/clarity"
 )
 
 //go:embed default.yaml
@@ -57,7 +60,7 @@ type Policy struct {
 	PacketOrder  []string            `yaml:"packet_order"`
 	// Clarity holds the thresholds of the per-page clarity check. Fields a
 	// policy file leaves out keep the values of the built-in default.
-	Clarity Clarity `yaml:"clarity"`
+	Clarity clarity.Thresholds `yaml:"clarity"`
 	// Returns are the rules on returned applications.
 	Returns Returns `yaml:"returns"`
 	// Campaigns are the calendars of the campaigns open for submissions,
@@ -86,6 +89,19 @@ func Default() *Policy {
 	}
 	return p
 }
+
+// defaultClarity is the clarity section of the built-in policy, which
+// fills in whatever a loaded policy file does not say: a deployment that
+// replaces the policy to change its materials keeps checking clarity.
+var defaultClarity = sync.OnceValue(func() clarity.Thresholds {
+	var doc struct {
+		Clarity clarity.Thresholds `yaml:"clarity"`
+	}
+	if err := yaml.NewDecoder(strings.NewReader(string(defaultYAML))).Decode(&doc); err != nil {
+		panic("policy: embedded default.yaml: " + err.Error())
+	}
+	return doc.Clarity
+})
 
 // Load reads and checks a policy file.
 func Load(path string) (*Policy, error) {
@@ -199,7 +215,7 @@ func (p *Policy) Validate() error {
 		return err
 	}
 	if err := p.Clarity.Validate(); err != nil {
-		return err
+		return fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	return nil
 }

@@ -10,6 +10,9 @@
 // /Rotate and the image matrix for PDF pages, the orientation tag for TIFF.
 // TIFF, HEIC (decoded by libheif in the WebAssembly sandbox of package
 // heif), WebP and BMP pages exist only as decoded pixels: nothing else of
-// those files is kept. A phone photo's sheet is found in the frame and
-// measured alone (sheet.go).
+// those files is kept.
+//
+// A page is measured for clarity (MeasurePage) by package clarity, to which
+// scan hands the page's luminance, decoded no larger than the measures need,
+// and what the page is: its size, resolution and orientation.
 package scan

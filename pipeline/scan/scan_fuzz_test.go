@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"testing"
 
+	"github.com/blindpack/blindpack/pipeline/clarity"
 	"github.com/blindpack/blindpack/pipeline/finding"
 	"github.com/blindpack/blindpack/pipeline/scan/heif"
 )
@@ -186,7 +187,7 @@ func openAll(t *testing.T, data []byte) {
 		// to the working resolution to be measured, up to 9 Mpx a page: a
 		// second of CPU that fuzzing would spend on every mutation of such
 		// a file. Its reading and decoding are still exercised.
-		if x, y := storedPPI(p, p.Width, p.Height); min(x, y) >= WorkingPPI/4 {
+		if x, y := storedPPI(p, p.Width, p.Height); min(x, y) >= clarity.WorkingPPI/4 {
 			if _, err := MeasurePage(p); err != nil {
 				isFinding(err)
 				continue

@@ -117,7 +117,7 @@ func Encode(w io.Writer, img image.Image, quality int) error {
 // quality, which loses a little and turns CMYK into YCbCr.
 func Canonical(w io.Writer, data []byte, quality int) error {
 	if useTurbo() {
-		err := turboCanonical(w, data)
+		_, err := turboCanonical(w, data, rewriteStream)
 		if !errors.Is(err, errUnsupported) {
 			return err
 		}
@@ -140,7 +140,7 @@ func Canonical(w io.Writer, data []byte, quality int) error {
 func CanonicalGray(w io.Writer, data []byte, num int, dst []byte, quality int) (*image.Gray, error) {
 	num = min(8, max(1, num))
 	if useTurbo() {
-		g, err := turboCanonicalGray(w, data, num, dst)
+		g, _, err := turboCanonicalGray(w, data, num, dst, rewriteStream)
 		if !errors.Is(err, errUnsupported) {
 			return g, err
 		}

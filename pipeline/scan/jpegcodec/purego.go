@@ -15,8 +15,15 @@ func turboDecodeGray([]byte, int, []byte) (*image.Gray, error) { return nil, err
 
 func turboEncode(io.Writer, image.Image, int) error { return errUnsupported }
 
-func turboCanonical(io.Writer, []byte) error { return errUnsupported }
+type rewriteMode int
 
-func turboCanonicalGray(io.Writer, []byte, int, []byte) (*image.Gray, error) {
-	return nil, errUnsupported
+const (
+	rewriteStream rewriteMode = iota
+	rewriteWhole
+)
+
+func turboCanonical(io.Writer, []byte, rewriteMode) (bool, error) { return false, errUnsupported }
+
+func turboCanonicalGray(io.Writer, []byte, int, []byte, rewriteMode) (*image.Gray, bool, error) {
+	return nil, false, errUnsupported
 }

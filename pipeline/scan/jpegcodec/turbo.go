@@ -8,7 +8,7 @@ package jpegcodec
 #include <stdlib.h>
 #include <string.h>
 #include <setjmp.h>
-#define JPEG_INTERNALS // struct jpeg_inverse_dct: see bp_gray_scaled
+#define JPEG_INTERNALS // struct jpeg_inverse_dct (bp_gray), jpeg_input_controller (bp_stream_start)
 #include <jpeglib.h>
 
 // Errors unwind with longjmp to the C function that set the jump: never
@@ -181,71 +181,95 @@ static void bp_cos_init(void) {
 	}
 }
 
-// bp_gray_scaled decodes the first component (the luminance of a grey or
-// YCbCr JPEG, sampled at the frame's full rate) at n/8 of its size from
-// its coefficients into out, w × h samples of stride bytes, with the very
+// bp_gray decodes the first component (the luminance of a grey or YCbCr
+// JPEG, sampled at the frame's full rate) at n/8 of its size from its
+// coefficients into out, w × h samples of stride bytes, with the very
 // inverse DCT libjpeg-turbo's reduced decode uses (its SIMD one where it
-// has one): that of a second decompressor, set up on tiny, a small grey
+// has one): that of a second decompressor t, set up on tiny, a small grey
 // JPEG, given the page's luminance quantisation table before its output
 // pass begins. The samples are those DecodeGrayScaled gives, bit for bit.
-// Returns 0, or 1 with msg set.
-static int bp_gray_scaled(struct jpeg_decompress_struct *d, jvirt_barray_ptr *coefs, int n,
+// It works a block row at a time, so that a streamed rewrite can feed it.
+typedef struct {
+	struct jpeg_decompress_struct t;
+	int live;  // t is created: the rewrite's error handler destroys it
+	int flat;  // no scan had the quantisation table: a decoder shows mid-grey
+	inverse_DCT_method_ptr idct;
+	int n, w, h, stride;
+	unsigned char *out;
+} bp_gray;
+
+// bp_gray_open sets up g for the first component of d, whose quantisation
+// table is latched (its scan has begun). Errors of t's set-up go to a
+// handler of their own (returns 1 with msg set); once set up, t shares
+// d's error manager, and whoever handles d's errors calls bp_gray_close.
+static int bp_gray_open(bp_gray *g, struct jpeg_decompress_struct *d, int n,
 		const unsigned char *tiny, unsigned long ntiny,
 		unsigned char *out, int w, int h, int stride, char *msg) {
 	jpeg_component_info *cp = d->comp_info;
-	if (cp->quant_table == NULL) { // no scan had it: a decoder shows mid-grey
+	g->n = n; g->w = w; g->h = h; g->stride = stride; g->out = out;
+	if (cp->quant_table == NULL) {
+		g->flat = 1;
 		for (int y = 0; y < h; y++) memset(out + (size_t)y * stride, 128, w);
 		return 0;
 	}
-	struct jpeg_decompress_struct t;
+	struct jpeg_decompress_struct *t = &g->t;
 	bp_err e;
-	bp_init_err(&e, &t);
+	bp_init_err(&e, t);
 	if (setjmp(e.jb)) {
 		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
-		jpeg_destroy_decompress(&t);
+		jpeg_destroy_decompress(t);
 		return 1;
 	}
-	jpeg_create_decompress(&t);
-	jpeg_mem_src(&t, tiny, ntiny);
-	jpeg_read_header(&t, TRUE);
-	if (t.num_components != 1 || t.quant_tbl_ptrs[0] == NULL || t.comp_info[0].quant_tbl_no != 0) {
+	jpeg_create_decompress(t);
+	jpeg_mem_src(t, tiny, ntiny);
+	jpeg_read_header(t, TRUE);
+	if (t->num_components != 1 || t->quant_tbl_ptrs[0] == NULL || t->comp_info[0].quant_tbl_no != 0) {
 		snprintf(msg, JMSG_LENGTH_MAX, "tiny JPEG not as made");
-		jpeg_destroy_decompress(&t);
+		jpeg_destroy_decompress(t);
 		return 1;
 	}
 	// Latched into the component when the output pass is set up.
-	memcpy(t.quant_tbl_ptrs[0]->quantval, cp->quant_table->quantval, sizeof(cp->quant_table->quantval));
-	t.scale_num = n;
-	t.scale_denom = 8;
-	t.out_color_space = JCS_GRAYSCALE;
-	t.dct_method = JDCT_ISLOW;
-	jpeg_start_decompress(&t);
-	jpeg_component_info *tc = t.comp_info;
-	if (tc->DCT_scaled_size != n) {
-		snprintf(msg, JMSG_LENGTH_MAX, "IDCT of %d for %d/8", tc->DCT_scaled_size, n);
-		jpeg_destroy_decompress(&t);
+	memcpy(t->quant_tbl_ptrs[0]->quantval, cp->quant_table->quantval, sizeof(cp->quant_table->quantval));
+	t->scale_num = n;
+	t->scale_denom = 8;
+	t->out_color_space = JCS_GRAYSCALE;
+	t->dct_method = JDCT_ISLOW;
+	jpeg_start_decompress(t);
+	if (t->comp_info->DCT_scaled_size != n) {
+		snprintf(msg, JMSG_LENGTH_MAX, "IDCT of %d for %d/8", t->comp_info->DCT_scaled_size, n);
+		jpeg_destroy_decompress(t);
 		return 1;
 	}
-	inverse_DCT_method_ptr idct = t.idct->inverse_DCT[0];
+	g->idct = t->idct->inverse_DCT[0];
+	t->err = d->err;
+	g->live = 1;
+	return 0;
+}
+
+// bp_gray_row decodes block row by of the first component.
+static void bp_gray_row(bp_gray *g, struct jpeg_decompress_struct *d, JBLOCKROW row, int by) {
+	int n = g->n, w = g->w, h = g->h;
+	if (g->flat || by >= (int)d->comp_info->height_in_blocks || by * n >= h) return;
+	jpeg_component_info *tc = g->t.comp_info;
 	JSAMPLE edge[8][8];
 	JSAMPROW rows[8];
-	for (int by = 0; by < (int)cp->height_in_blocks && by * n < h; by++) {
-		JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[0], by, 1, FALSE);
-		int oh = h - by * n < n ? h - by * n : n;
-		for (int bx = 0; bx < (int)cp->width_in_blocks && bx * n < w; bx++) {
-			int ow = w - bx * n < n ? w - bx * n : n;
-			if (ow == n && oh == n) {
-				for (int y = 0; y < n; y++) rows[y] = out + (size_t)(by * n + y) * stride;
-				idct(&t, tc, row[0][bx], rows, bx * n);
-				continue;
-			}
-			for (int y = 0; y < n; y++) rows[y] = edge[y];
-			idct(&t, tc, row[0][bx], rows, 0);
-			for (int y = 0; y < oh; y++) memcpy(out + (size_t)(by * n + y) * stride + bx * n, edge[y], ow);
+	int oh = h - by * n < n ? h - by * n : n;
+	for (int bx = 0; bx < (int)d->comp_info->width_in_blocks && bx * n < w; bx++) {
+		int ow = w - bx * n < n ? w - bx * n : n;
+		if (ow == n && oh == n) {
+			for (int y = 0; y < n; y++) rows[y] = g->out + (size_t)(by * n + y) * g->stride;
+			g->idct(&g->t, tc, row[bx], rows, bx * n);
+			continue;
 		}
+		for (int y = 0; y < n; y++) rows[y] = edge[y];
+		g->idct(&g->t, tc, row[bx], rows, 0);
+		for (int y = 0; y < oh; y++) memcpy(g->out + (size_t)(by * n + y) * g->stride + bx * n, edge[y], ow);
 	}
-	jpeg_destroy_decompress(&t);
-	return 0;
+}
+
+static void bp_gray_close(bp_gray *g) {
+	if (g->live) jpeg_destroy_decompress(&g->t);
+	g->live = 0;
 }
 
 // bp_edge_block re-encodes one block of which only vw columns and vh rows
@@ -287,24 +311,184 @@ static void bp_edge_block(JCOEF *blk, const UINT16 *q, int vw, int vh) {
 		}
 }
 
-static void bp_edges(struct jpeg_decompress_struct *d, jvirt_barray_ptr *coefs) {
+// bp_edge_rows reports whether block row by of component cp has blocks
+// that straddle its right or bottom edge; bp_edge_row re-encodes them.
+static int bp_edge_rows(jpeg_component_info *cp, int by, int *vw, int *vh) {
+	int bw = cp->width_in_blocks, bh = cp->height_in_blocks;
+	int lastvh = cp->downsampled_height - 8 * (bh - 1); // visible rows of the last block row
+	*vw = cp->downsampled_width - 8 * (bw - 1);         // visible columns of the last block column
+	*vh = by == bh - 1 ? lastvh : 8;
+	if (cp->quant_table == NULL || by >= bh) return 0;
+	if (*vw < 1 || *vw > 8 || lastvh < 1 || lastvh > 8) return 0; // cannot happen for a valid header
+	return *vw < 8 || *vh < 8;
+}
+
+static void bp_edge_row(jpeg_component_info *cp, JBLOCKROW row, int vw, int vh) {
+	int bw = cp->width_in_blocks;
+	const UINT16 *q = cp->quant_table->quantval;
+	if (vw < 8) bp_edge_block(row[bw - 1], q, vw, vh);
+	if (vh < 8) {
+		for (int bx = 0; bx < bw - (vw < 8 ? 1 : 0); bx++) bp_edge_block(row[bx], q, 8, vh);
+	}
+}
+
+// bp_dest collects the rewritten JPEG in one malloc'd buffer, sized for
+// about the input at the start so that it rarely grows.
+typedef struct {
+	struct jpeg_destination_mgr pub;
+	unsigned char *buf;
+	size_t cap;
+} bp_dest;
+
+static void bp_dest_init(j_compress_ptr c) {
+	bp_dest *d = (bp_dest *)c->dest;
+	d->pub.next_output_byte = d->buf;
+	d->pub.free_in_buffer = d->cap;
+}
+
+static boolean bp_dest_grow(j_compress_ptr c) {
+	bp_dest *d = (bp_dest *)c->dest;
+	unsigned char *b = realloc(d->buf, 2 * d->cap);
+	if (b == NULL) ERREXIT1(c, JERR_OUT_OF_MEMORY, 10);
+	d->buf = b;
+	d->pub.next_output_byte = b + d->cap;
+	d->pub.free_in_buffer = d->cap;
+	d->cap *= 2;
+	return TRUE;
+}
+
+static void bp_dest_term(j_compress_ptr c) {}
+
+// A streamed rewrite (a sequential file with one scan of every component,
+// Huffman-coded: what scanners write) holds one iMCU row of coefficients
+// instead of the whole image's. libjpeg's transcoding API is used as it
+// is, with its memory manager's virtual coefficient arrays replaced by
+// bp_rows: the compressor pulls iMCU row r (jctrans.c compress_output), and
+// bp_rows_out runs the decoder (jdcoefct.c consume_data, one iMCU row per
+// call) until it has written row r into the same buffer, which then gets
+// the luminance and the edges as the whole-image path applies them. The
+// output is byte for byte that path's (TestCanonicalStreamed,
+// FuzzCanonicalStreamed).
+typedef struct {
+	JBLOCKARRAY rows; // the iMCU row: maxaccess block rows
+	JDIMENSION width, nrows;
+	JDIMENSION first; // block row of rows[0]
+	int held;         // rows hold the decoder's blocks of first…
+	int done;         // …and the luminance and edges have been applied
+	int ci;
+} bp_rows;
+
+typedef struct {
+	struct jpeg_decompress_struct d;
+	struct jpeg_compress_struct c;
+	bp_err e;
+	bp_gray g;
+	bp_dest dest;
+	// Streaming: the first jpeg_read_coefficients suspends for want of
+	// data (it sets up the decoder and returns), then the data is given.
+	boolean (*fill)(j_decompress_ptr);
+	int holding;
+	size_t withheld;
+	jvirt_barray_ptr arrays[MAX_COMPONENTS];
+	int narrays;
+	int gray; // bp_rows_out feeds g
+} bp_job;
+
+static boolean bp_fill_held(j_decompress_ptr d) {
+	bp_job *j = (bp_job *)d->client_data;
+	return j->holding ? FALSE : (*j->fill)(d);
+}
+
+static jvirt_barray_ptr bp_rows_request(j_common_ptr cinfo, int pool, boolean pre_zero,
+		JDIMENSION width, JDIMENSION height, JDIMENSION maxaccess) {
+	bp_job *j = (bp_job *)cinfo->client_data;
+	if (j->narrays == MAX_COMPONENTS) ERREXIT(cinfo, JERR_BAD_VIRTUAL_ACCESS);
+	bp_rows *r = (*cinfo->mem->alloc_small)(cinfo, pool, sizeof(bp_rows));
+	r->rows = (*cinfo->mem->alloc_barray)(cinfo, pool, width, maxaccess);
+	r->width = width;
+	r->nrows = maxaccess;
+	r->held = 0;
+	r->ci = j->narrays;
+	j->arrays[j->narrays++] = (jvirt_barray_ptr)r;
+	return (jvirt_barray_ptr)r;
+}
+
+// bp_rows_in is the decoder's access: a new iMCU row starts zeroed, as in
+// a pre-zeroed virtual array (the Huffman decoder writes only non-zero
+// coefficients); the same row again (after a suspension) is kept.
+static JBLOCKARRAY bp_rows_in(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENSION first,
+		JDIMENSION n, boolean writable) {
+	bp_rows *r = (bp_rows *)ptr;
+	if (n > r->nrows || !writable) ERREXIT(cinfo, JERR_BAD_VIRTUAL_ACCESS);
+	if (!r->held || r->first != first) {
+		for (JDIMENSION i = 0; i < r->nrows; i++) memset(r->rows[i], 0, r->width * sizeof(JBLOCK));
+		r->first = first;
+		r->held = 1;
+		r->done = 0;
+	}
+	return r->rows;
+}
+
+// bp_rows_out is the compressor's access: it reads the input until the
+// decoder has completed the iMCU row asked for.
+static JBLOCKARRAY bp_rows_out(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENSION first,
+		JDIMENSION n, boolean writable) {
+	bp_job *j = (bp_job *)cinfo->client_data;
+	bp_rows *r = (bp_rows *)ptr;
+	struct jpeg_decompress_struct *d = &j->d;
+	jpeg_component_info *cp = d->comp_info + r->ci;
+	JDIMENSION row = first / cp->v_samp_factor;
+	while (d->input_iMCU_row <= row) {
+		int rc = (*d->inputctl->consume_input)(d);
+		if (rc != JPEG_ROW_COMPLETED && rc != JPEG_SCAN_COMPLETED) break;
+	}
+	if (d->input_iMCU_row <= row || !r->held || r->first != first || n > r->nrows)
+		ERREXIT(cinfo, JERR_BAD_VIRTUAL_ACCESS);
+	if (!r->done) {
+		for (JDIMENSION i = 0; i < r->nrows; i++) {
+			int by = first + i, vw, vh;
+			if (r->ci == 0 && j->gray) bp_gray_row(&j->g, d, r->rows[i], by);
+			if (bp_edge_rows(cp, by, &vw, &vh)) bp_edge_row(cp, r->rows[i], vw, vh);
+		}
+		r->done = 1;
+	}
+	return r->rows;
+}
+
+// bp_stream_start sets up a streamed rewrite after jpeg_read_header, or
+// returns 0 for a file that needs the whole image (progressive, more than
+// one scan, arithmetic coding, which cannot suspend).
+static int bp_stream_start(bp_job *j) {
+	struct jpeg_decompress_struct *d = &j->d;
+	if (d->progressive_mode || d->arith_code || d->inputctl->has_multiple_scans) return 0;
+	d->client_data = j;
+	j->c.client_data = j;
+	j->fill = d->src->fill_input_buffer;
+	d->src->fill_input_buffer = bp_fill_held;
+	j->holding = 1;
+	j->withheld = d->src->bytes_in_buffer;
+	d->src->bytes_in_buffer = 0;
+	d->mem->request_virt_barray = bp_rows_request;
+	d->mem->access_virt_barray = bp_rows_in;
+	if (jpeg_read_coefficients(d) != NULL || j->narrays != d->num_components)
+		ERREXIT1(d, JERR_BAD_STATE, d->global_state);
+	j->holding = 0;
+	d->src->bytes_in_buffer = j->withheld;
+	return 1;
+}
+
+// bp_stream_finish reads the file to its end once the compressor has had
+// every row, and refuses what the whole-image path refuses after the scan:
+// a quantisation table redefined after the scan that used it
+// (jpeg_copy_critical_parameters, which that path calls at the end).
+static void bp_stream_finish(bp_job *j) {
+	struct jpeg_decompress_struct *d = &j->d;
+	if (jpeg_read_coefficients(d) == NULL) ERREXIT1(d, JERR_BAD_STATE, d->global_state);
 	for (int ci = 0; ci < d->num_components; ci++) {
 		jpeg_component_info *cp = d->comp_info + ci;
-		JQUANT_TBL *qt = cp->quant_table;
-		if (qt == NULL) continue;
-		int bw = cp->width_in_blocks, bh = cp->height_in_blocks;
-		int vw = cp->downsampled_width - 8 * (bw - 1);   // visible columns of the last block column
-		int vh = cp->downsampled_height - 8 * (bh - 1);  // visible rows of the last block row
-		if (vw < 1 || vw > 8 || vh < 1 || vh > 8) continue; // cannot happen for a valid header
-		for (int by = 0; by < bh; by++) {
-			int rows = by == bh - 1 ? vh : 8;
-			if (vw == 8 && rows == 8) continue;
-			JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[ci], by, 1, TRUE);
-			if (vw < 8) bp_edge_block(row[0][bw - 1], qt->quantval, vw, rows);
-			if (rows < 8) {
-				for (int bx = 0; bx < bw - (vw < 8 ? 1 : 0); bx++) bp_edge_block(row[0][bx], qt->quantval, 8, rows);
-			}
-		}
+		JQUANT_TBL *slot = d->quant_tbl_ptrs[cp->quant_tbl_no];
+		if (cp->quant_table != NULL && memcmp(cp->quant_table->quantval, slot->quantval, sizeof(slot->quantval)) != 0)
+			ERREXIT1(&j->c, JERR_MISMATCHED_QUANT_TABLE, cp->quant_tbl_no);
 	}
 }
 
@@ -314,74 +498,109 @@ static void bp_edges(struct jpeg_decompress_struct *d, jvirt_barray_ptr *coefs) 
 // end of the image; an Adobe marker only where the colour transform needs
 // it (RGB, CMYK, YCCK). *outbuf is malloc'd; the caller frees it.
 //
-// With gray set, it first decodes the luminance at num/8 of its size from
+// With gray set, it also decodes the luminance at num/8 of its size from
 // the same coefficients into gray (gw × gh samples, stride bytes a row):
 // one reading of the entropy-coded data for both. It returns 2, before
 // reading any, for a file whose luminance is not its first component at
 // the full rate (RGB, CMYK, YCCK, an unusual sampling).
+//
+// A file that allows it is streamed (bp_stream_start) unless whole is
+// set; *streamed says which way it went.
 static int bp_canonical(const unsigned char *data, unsigned long n,
 		int num, const unsigned char *tiny, unsigned long ntiny, unsigned char *gray, int gw, int gh, int stride,
-		unsigned char **outbuf, unsigned long *outlen, char *msg) {
-	struct jpeg_decompress_struct d;
-	struct jpeg_compress_struct c;
-	bp_err e;
-	bp_init_err(&e, &d);
-	c.err = d.err;
+		int whole, int *streamed, unsigned char **outbuf, unsigned long *outlen, char *msg) {
+	bp_job job;
+	bp_job *j = &job;
+	memset(j, 0, sizeof(*j));
+	bp_init_err(&j->e, &j->d);
+	j->c.err = j->d.err;
 	*outbuf = NULL;
 	*outlen = 0;
-	if (setjmp(e.jb)) {
-		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
-		jpeg_destroy_compress(&c);
-		jpeg_destroy_decompress(&d);
-		if (*outbuf) { free(*outbuf); *outbuf = NULL; }
+	*streamed = 0;
+	if (setjmp(j->e.jb)) {
+		strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
+		bp_gray_close(&j->g);
+		jpeg_destroy_compress(&j->c);
+		jpeg_destroy_decompress(&j->d);
+		free(j->dest.buf);
 		return 1;
 	}
-	jpeg_create_decompress(&d);
-	jpeg_create_compress(&c);
-	jpeg_mem_src(&d, data, n);
-	jpeg_read_header(&d, TRUE);
+	jpeg_create_decompress(&j->d);
+	jpeg_create_compress(&j->c);
+	jpeg_mem_src(&j->d, data, n);
+	jpeg_read_header(&j->d, TRUE);
+	struct jpeg_decompress_struct *d = &j->d;
 	if (gray != NULL) {
-		jpeg_component_info *y = d.comp_info;
-		int lum = d.num_components == 1 || (d.num_components == 3 && d.jpeg_color_space == JCS_YCbCr);
-		if (!lum || y->h_samp_factor != d.max_h_samp_factor || y->v_samp_factor != d.max_v_samp_factor ||
-				(int)((d.image_width * num + 7) / 8) != gw || (int)((d.image_height * num + 7) / 8) != gh) {
-			jpeg_destroy_compress(&c);
-			jpeg_destroy_decompress(&d);
+		jpeg_component_info *y = d->comp_info;
+		int lum = d->num_components == 1 || (d->num_components == 3 && d->jpeg_color_space == JCS_YCbCr);
+		if (!lum || y->h_samp_factor != d->max_h_samp_factor || y->v_samp_factor != d->max_v_samp_factor ||
+				(int)((d->image_width * num + 7) / 8) != gw || (int)((d->image_height * num + 7) / 8) != gh) {
+			jpeg_destroy_compress(&j->c);
+			jpeg_destroy_decompress(d);
 			return 2;
 		}
 	}
-	jvirt_barray_ptr *coefs = jpeg_read_coefficients(&d);
-	if (e.warnings > 0) {
-		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
-		jpeg_destroy_compress(&c);
-		jpeg_destroy_decompress(&d);
-		return 1;
+	jvirt_barray_ptr *coefs = j->arrays;
+	if (!whole && bp_stream_start(j)) {
+		*streamed = 1;
+	} else {
+		coefs = jpeg_read_coefficients(d);
+		if (j->e.warnings > 0) {
+			strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
+			jpeg_destroy_compress(&j->c);
+			jpeg_destroy_decompress(d);
+			return 1;
+		}
 	}
-	if (gray != NULL && bp_gray_scaled(&d, coefs, num, tiny, ntiny, gray, gw, gh, stride, msg) != 0) {
-		jpeg_destroy_compress(&c);
-		jpeg_destroy_decompress(&d);
-		return 3;
+	if (gray != NULL) {
+		if (bp_gray_open(&j->g, d, num, tiny, ntiny, gray, gw, gh, stride, msg) != 0) {
+			jpeg_destroy_compress(&j->c);
+			jpeg_destroy_decompress(d);
+			return 3;
+		}
+		j->gray = *streamed;
+		for (int by = 0; !*streamed && by < (int)d->comp_info->height_in_blocks; by++) {
+			JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[0], by, 1, FALSE);
+			bp_gray_row(&j->g, d, row[0], by);
+		}
 	}
-	jpeg_copy_critical_parameters(&d, &c);
-	c.write_JFIF_header = FALSE;
+	jpeg_copy_critical_parameters(d, &j->c);
+	j->c.write_JFIF_header = FALSE;
 	// The standard Huffman tables (jpeg_set_defaults): optimised ones would
 	// save a few per cent of bytes for a second pass over every block.
-	c.optimize_coding = FALSE;
-	c.restart_interval = 0;
-	c.restart_in_rows = 0;
-	bp_edges(&d, coefs);
-	jpeg_mem_dest(&c, outbuf, outlen);
-	jpeg_write_coefficients(&c, coefs);
-	jpeg_finish_compress(&c);
-	jpeg_destroy_compress(&c);
-	jpeg_finish_decompress(&d);
-	jpeg_destroy_decompress(&d);
-	if (e.warnings > 0) {
-		strncpy(msg, e.msg, JMSG_LENGTH_MAX);
-		free(*outbuf);
-		*outbuf = NULL;
+	j->c.optimize_coding = FALSE;
+	j->c.restart_interval = 0;
+	j->c.restart_in_rows = 0;
+	for (int ci = 0; !*streamed && ci < d->num_components; ci++) {
+		jpeg_component_info *cp = d->comp_info + ci;
+		for (int by = 0, vw, vh; by < (int)cp->height_in_blocks; by++) {
+			if (!bp_edge_rows(cp, by, &vw, &vh)) continue;
+			JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[ci], by, 1, TRUE);
+			bp_edge_row(cp, row[0], vw, vh);
+		}
+	}
+	if (*streamed) j->c.mem->access_virt_barray = bp_rows_out;
+	j->dest.cap = n + n / 8 + 4096;
+	j->dest.buf = malloc(j->dest.cap);
+	if (j->dest.buf == NULL) ERREXIT1(&j->c, JERR_OUT_OF_MEMORY, 10);
+	j->dest.pub.init_destination = bp_dest_init;
+	j->dest.pub.empty_output_buffer = bp_dest_grow;
+	j->dest.pub.term_destination = bp_dest_term;
+	j->c.dest = &j->dest.pub;
+	jpeg_write_coefficients(&j->c, coefs);
+	jpeg_finish_compress(&j->c);
+	if (*streamed) bp_stream_finish(j);
+	bp_gray_close(&j->g);
+	jpeg_destroy_compress(&j->c);
+	jpeg_finish_decompress(d);
+	jpeg_destroy_decompress(d);
+	if (j->e.warnings > 0) {
+		strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
+		free(j->dest.buf);
 		return 1;
 	}
+	*outbuf = j->dest.buf;
+	*outlen = j->dest.cap - j->dest.pub.free_in_buffer;
 	return 0;
 }
 */
@@ -514,28 +733,30 @@ func turboEncode(wr io.Writer, img image.Image, quality int) error {
 	return err
 }
 
-func turboCanonical(wr io.Writer, data []byte) error {
-	if len(data) == 0 || len(data) >= maxJPEGBytes {
-		return fmt.Errorf("%w: %d bytes", ErrCorrupt, len(data))
-	}
-	var out *C.uchar
-	var n C.ulong
-	msg := make([]C.char, C.JMSG_LENGTH_MAX)
-	if C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), 0, nil, 0, nil, 0, 0, 0, &out, &n, &msg[0]) != 0 {
-		return fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
-	}
-	defer C.free(unsafe.Pointer(out))
-	_, err := wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
-	return err
+// rewriteMode chooses how bp_canonical reads the coefficients.
+type rewriteMode int
+
+const (
+	// rewriteStream streams the files that allow it (bp_stream_start) and
+	// reads the others whole.
+	rewriteStream rewriteMode = iota
+	// rewriteWhole reads every file into libjpeg's whole-image arrays: the
+	// streamed rewrite's oracle in the tests.
+	rewriteWhole
+)
+
+func turboCanonical(wr io.Writer, data []byte, mode rewriteMode) (streamed bool, err error) {
+	_, streamed, err = turboRewrite(wr, data, 0, nil, mode)
+	return streamed, err
 }
 
-func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte) (*image.Gray, error) {
+func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte, mode rewriteMode) (*image.Gray, bool, error) {
 	w, h, comps, cs, err := turboInfo(data, num, true)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	if !grayable(comps, cs) || cs == C.JCS_RGB || w <= 0 || h <= 0 {
-		return nil, errUnsupported
+		return nil, false, errUnsupported
 	}
 	g := &image.Gray{Pix: dst[:0], Stride: w, Rect: image.Rect(0, 0, w, h)}
 	if cap(dst) >= w*h {
@@ -543,21 +764,40 @@ func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte) (*image.
 	} else {
 		g.Pix = make([]byte, w*h)
 	}
+	return turboRewrite(wr, data, num, g, mode)
+}
+
+// turboRewrite runs bp_canonical, computing g (at num/8) too when it is
+// not nil. streamed reports which path it took.
+func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewriteMode) (_ *image.Gray, streamed bool, err error) {
+	if len(data) == 0 || len(data) >= maxJPEGBytes {
+		return nil, false, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(data))
+	}
 	var out *C.uchar
 	var n C.ulong
+	var st C.int
 	msg := make([]C.char, C.JMSG_LENGTH_MAX)
+	var pix *C.uchar
+	var w, h, stride int
+	if g != nil {
+		pix, w, h, stride = (*C.uchar)(unsafe.Pointer(&g.Pix[0])), g.Rect.Dx(), g.Rect.Dy(), g.Stride
+	}
+	whole := C.int(0)
+	if mode == rewriteWhole {
+		whole = 1
+	}
 	switch C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num),
 		(*C.uchar)(unsafe.Pointer(&tinyJPEG[0])), C.ulong(len(tinyJPEG)),
-		(*C.uchar)(unsafe.Pointer(&g.Pix[0])), C.int(w), C.int(h), C.int(g.Stride), &out, &n, &msg[0]) {
+		pix, C.int(w), C.int(h), C.int(stride), whole, &st, &out, &n, &msg[0]) {
 	case 0:
 	case 2:
-		return nil, errUnsupported
+		return nil, false, errUnsupported
 	case 3:
-		return nil, fmt.Errorf("jpegcodec: reduced inverse DCT: %s", cmsg(msg))
+		return nil, false, fmt.Errorf("jpegcodec: reduced inverse DCT: %s", cmsg(msg))
 	default:
-		return nil, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
+		return nil, st != 0, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
 	}
 	defer C.free(unsafe.Pointer(out))
 	_, err = wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
-	return g, err
+	return g, st != 0, err
 }

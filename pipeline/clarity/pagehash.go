@@ -1,4 +1,4 @@
-package scan
+package clarity
 
 import "math/bits"
 
@@ -37,8 +37,8 @@ func (h PageHash) Repeats(o PageHash) bool {
 }
 
 // pageHash hashes a stored image's luminance (w × h, row stride w) as it is
-// displayed with orientation o.
-func pageHash(pix []uint8, w, h int, o Orientation) PageHash {
+// displayed, toDisplayed mapping a stored point to the displayed page.
+func pageHash(pix []uint8, w, h int, toDisplayed func(s, t float64) (u, v float64)) PageHash {
 	var h0 PageHash
 	if w < hashGrid || h < hashGrid {
 		return h0
@@ -69,7 +69,7 @@ func pageHash(pix []uint8, w, h int, o Orientation) PageHash {
 	var disp [hashGrid][hashGrid]int
 	for sy := range hashGrid {
 		for sx := range hashGrid {
-			u, v := o.ToDisplayed((float64(sx)+0.5)/hashGrid, (float64(sy)+0.5)/hashGrid)
+			u, v := toDisplayed((float64(sx)+0.5)/hashGrid, (float64(sy)+0.5)/hashGrid)
 			dx, dy := min(hashGrid-1, int(u*hashGrid)), min(hashGrid-1, int(v*hashGrid))
 			disp[dy][dx] = sum[sy][sx] / max(1, rows[sy]*cols[sx])
 		}

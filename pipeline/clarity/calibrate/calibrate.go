@@ -1,4 +1,4 @@
-package claritycal
+package calibrate
 
 import (
 	"cmp"
@@ -13,8 +13,8 @@ import (
 	"text/tabwriter"
 
 	"github.com/blindpack/blindpack/internal/synth"
+	"github.com/blindpack/blindpack/pipeline/clarity"
 	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/pipeline/scan"
 )
 
@@ -28,7 +28,7 @@ type Row struct {
 	// are all of them.
 	Got      string
 	Codes    []string
-	Measures scan.Measures
+	Measures clarity.Measures
 }
 
 // Result is the outcome on the whole set.
@@ -41,7 +41,7 @@ type Result struct {
 // Run draws every page of the set, reads it as an upload would be read
 // (scan.Open, Decode) and checks it against t, on workers goroutines (all
 // CPUs when workers < 1).
-func Run(ctx context.Context, t policy.Clarity, workers int) (*Result, error) {
+func Run(ctx context.Context, t clarity.Thresholds, workers int) (*Result, error) {
 	return run(ctx, synth.ClaritySet(), Reasons, t, workers)
 }
 
@@ -51,11 +51,11 @@ var PhotoReasons = append(slices.Clone(Reasons), string(finding.PageSkewed), str
 
 // RunPhotos is Run on the labelled phone photos (synth.PhotoSet), which
 // ImageMagick and heif-enc draw.
-func RunPhotos(ctx context.Context, t policy.Clarity, workers int) (*Result, error) {
+func RunPhotos(ctx context.Context, t clarity.Thresholds, workers int) (*Result, error) {
 	return run(ctx, synth.PhotoSet(), PhotoReasons, t, workers)
 }
 
-func run(ctx context.Context, cases []synth.ClarityCase, reasons []string, t policy.Clarity, workers int) (*Result, error) {
+func run(ctx context.Context, cases []synth.ClarityCase, reasons []string, t clarity.Thresholds, workers int) (*Result, error) {
 	if workers < 1 {
 		workers = runtime.GOMAXPROCS(0)
 	}
@@ -89,7 +89,7 @@ func run(ctx context.Context, cases []synth.ClarityCase, reasons []string, t pol
 	return &Result{Rows: rows, Reasons: reasons}, nil
 }
 
-func one(c synth.ClarityCase, t policy.Clarity) (Row, error) {
+func one(c synth.ClarityCase, t clarity.Thresholds) (Row, error) {
 	row := Row{Name: c.Name, Variant: c.Variant, Label: c.Label, Borderline: c.Borderline}
 	data, err := c.Draw()
 	if err != nil {
@@ -97,18 +97,18 @@ func one(c synth.ClarityCase, t policy.Clarity) (Row, error) {
 	}
 	f, err := scan.Open(data, scan.Limits{})
 	if err != nil {
-		return row, fmt.Errorf("claritycal: %s: %w", c.Name, err)
+		return row, fmt.Errorf("calibrate: %s: %w", c.Name, err)
 	}
 	page, err := f.Page(1)
 	if err != nil {
-		return row, fmt.Errorf("claritycal: %s: %w", c.Name, err)
+		return row, fmt.Errorf("calibrate: %s: %w", c.Name, err)
 	}
 	img, err := page.Decode()
 	if err != nil {
-		return row, fmt.Errorf("claritycal: %s: %w", c.Name, err)
+		return row, fmt.Errorf("calibrate: %s: %w", c.Name, err)
 	}
 	row.Measures = scan.Measure(img, page)
-	for _, fe := range scan.Check(row.Measures, t) {
+	for _, fe := range clarity.Check(row.Measures, t) {
 		row.Codes = append(row.Codes, string(fe.Code))
 	}
 	if len(row.Codes) > 0 {
@@ -268,18 +268,18 @@ func (r *Result) WriteTables(w io.Writer) error {
 			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s", v, label, len(rows),
-			span(rows, func(m scan.Measures) float64 { return m.PPI }, 0),
-			span(rows, func(m scan.Measures) float64 { return m.Sharpness }, 1),
-			span(rows, func(m scan.Measures) float64 { return m.Paper }, 0),
-			span(rows, func(m scan.Measures) float64 { return m.InkLevel }, 0),
-			span(rows, func(m scan.Measures) float64 { return m.Contrast }, 0),
-			span(rows, func(m scan.Measures) float64 { return m.InkPercent }, 3),
-			span(rows, func(m scan.Measures) float64 { return float64(m.JPEGQuality) }, 0))
+			span(rows, func(m clarity.Measures) float64 { return m.PPI }, 0),
+			span(rows, func(m clarity.Measures) float64 { return m.Sharpness }, 1),
+			span(rows, func(m clarity.Measures) float64 { return m.Paper }, 0),
+			span(rows, func(m clarity.Measures) float64 { return m.InkLevel }, 0),
+			span(rows, func(m clarity.Measures) float64 { return m.Contrast }, 0),
+			span(rows, func(m clarity.Measures) float64 { return m.InkPercent }, 3),
+			span(rows, func(m clarity.Measures) float64 { return float64(m.JPEGQuality) }, 0))
 		if photos {
 			fmt.Fprintf(tw, "\t%s\t%s\t%s",
-				span(rows, func(m scan.Measures) float64 { return m.SheetPercent }, 0),
-				span(rows, func(m scan.Measures) float64 { return m.Skew }, 1),
-				span(rows, func(m scan.Measures) float64 { return m.CutOff }, 1))
+				span(rows, func(m clarity.Measures) float64 { return m.SheetPercent }, 0),
+				span(rows, func(m clarity.Measures) float64 { return m.Skew }, 1),
+				span(rows, func(m clarity.Measures) float64 { return m.CutOff }, 1))
 		}
 		fmt.Fprintf(tw, "\t%d\n", rejected)
 	}
@@ -294,7 +294,7 @@ func percent(v float64, undefined bool) string {
 }
 
 // span formats the range of one measure over rows.
-func span(rows []Row, f func(scan.Measures) float64, digits int) string {
+func span(rows []Row, f func(clarity.Measures) float64, digits int) string {
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for _, r := range rows {
 		v := f(r.Measures)

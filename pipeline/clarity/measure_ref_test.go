@@ -1,6 +1,78 @@
-package scan
+package clarity
 
-import "math"
+import (
+	"bytes"
+	"fmt"
+	"image"
+	_ "image/jpeg"
+	_ "image/png"
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/blindpack/blindpack/internal/synth"
+	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
+)
+
+// TestMeasureMatchesReference: the measure code, rewritten for speed —
+// in Go, and in C where cgo is built in — gives exactly the numbers of the
+// code the thresholds were calibrated with (refMeasure), on pages of the
+// labelled set and on images made to reach the edge cases.
+func TestMeasureMatchesReference(t *testing.T) {
+	type tc struct {
+		name string
+		img  []uint8
+		w, h int
+	}
+	var cases []tc
+	rng := rand.New(rand.NewPCG(1, 2))
+	noise := func(w, h int) []uint8 {
+		b := make([]uint8, w*h)
+		for i := range b {
+			b[i] = uint8(rng.IntN(256))
+		}
+		return b
+	}
+	for _, sz := range [][2]int{{1, 1}, {1, 9}, {2, 2}, {4, 7}, {5, 5}, {17, 33}, {64, 3}, {101, 99}} {
+		cases = append(cases, tc{fmt.Sprintf("noise-%dx%d", sz[0], sz[1]), noise(sz[0], sz[1]), sz[0], sz[1]})
+	}
+	set := synth.ClaritySet()
+	step := 13
+	if testing.Short() {
+		step = 53
+	}
+	for i := 0; i < len(set); i += step {
+		c := set[i]
+		data, err := c.Draw()
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, _, err := image.Decode(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lum := grayPlane(Luminance(img))
+		g := make([]uint8, lum.w*lum.h)
+		for y := range lum.h {
+			copy(g[y*lum.w:(y+1)*lum.w], lum.pix[y*lum.stride:])
+		}
+		cases = append(cases, tc{c.Name, g, lum.w, lum.h})
+	}
+	defer jpegcodec.SetPureGo(false)
+	for _, pure := range []bool{false, true} {
+		jpegcodec.SetPureGo(pure)
+		for _, c := range cases {
+			t.Run(fmt.Sprintf("pure-go=%v/%s", pure, c.name), func(t *testing.T) {
+				var got, want Measures
+				new(workBuf).measure(c.img, c.w, c.h, &got)
+				new(workBuf).refMeasure(c.img, c.w, c.h, &want)
+				if got != want {
+					t.Errorf("got  %+v\nwant %+v", got, want)
+				}
+			})
+		}
+	}
+}
 
 // The measure code as it was before it was made faster, kept to prove the
 // faster code gives the same numbers, bit for bit.

@@ -1,12 +1,13 @@
-package scan_test
+package calibrate_test
 
 import (
 	"context"
 	"strings"
 	"testing"
 
-	"github.com/blindpack/blindpack/internal/claritycal"
 	"github.com/blindpack/blindpack/internal/testenv"
+	"github.com/blindpack/blindpack/pipeline/clarity"
+	"github.com/blindpack/blindpack/pipeline/clarity/calibrate"
 	"github.com/blindpack/blindpack/pipeline/policy"
 )
 
@@ -19,7 +20,7 @@ func TestClarityCalibration(t *testing.T) {
 	if testing.Short() {
 		t.Skip("draws and measures a few hundred pages (about half a minute on two cores)")
 	}
-	res := calibrate(t, claritycal.Run)
+	res := calibrateSet(t, calibrate.Run)
 	u := res.Unreadable()
 	if u.Support == 0 || u.Precision < 0.95 || u.Recall < 0.95 {
 		t.Errorf("unreadable pages: precision %.3f, recall %.3f over %d; want both ≥ 0.95", u.Precision, u.Recall, u.Support)
@@ -42,7 +43,7 @@ func TestPhotoCalibration(t *testing.T) {
 	}
 	testenv.Tool(t, "convert")
 	testenv.Tool(t, "heif-enc")
-	res := calibrate(t, claritycal.RunPhotos)
+	res := calibrateSet(t, calibrate.RunPhotos)
 	for _, row := range res.Rows {
 		if row.Label != "" && row.Got != row.Label {
 			t.Errorf("%s: got %q (%v), want %s (%+v)", row.Name, row.Got, row.Codes, row.Label, row.Measures)
@@ -50,9 +51,9 @@ func TestPhotoCalibration(t *testing.T) {
 	}
 }
 
-// calibrate runs a labelled set against the default thresholds, logs its
+// calibrateSet runs a labelled set against the default thresholds, logs its
 // tables and fails on every readable page rejected.
-func calibrate(t *testing.T, run func(context.Context, policy.Clarity, int) (*claritycal.Result, error)) *claritycal.Result {
+func calibrateSet(t *testing.T, run func(context.Context, clarity.Thresholds, int) (*calibrate.Result, error)) *calibrate.Result {
 	t.Helper()
 	res, err := run(context.Background(), policy.Default().Clarity, 0)
 	if err != nil {

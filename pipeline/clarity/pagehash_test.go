@@ -1,4 +1,4 @@
-package scan
+package clarity
 
 import (
 	"math/rand/v2"
@@ -52,6 +52,10 @@ func turn(pix []uint8, w, h int) []uint8 {
 	return out
 }
 
+// turnedRight is EXIF orientation 6: the stored image is shown turned 90°
+// clockwise.
+func turnedRight(s, t float64) (u, v float64) { return 1 - t, s }
+
 func TestPageHash(t *testing.T) {
 	const w, h = 620, 877
 	a, b := textPage(1, w, h), textPage(2, w, h)
@@ -59,24 +63,24 @@ func TestPageHash(t *testing.T) {
 	for i := range blank {
 		blank[i] = 240
 	}
-	ha := pageHash(a, w, h, 1)
+	ha := pageHash(a, w, h, asStored)
 	for _, c := range []struct {
 		name string
 		h    PageHash
 		want bool
 	}{
-		{"the same page", pageHash(a, w, h, 1), true},
-		{"the same page at half the size", pageHash(half(a, w, h), w/2, h/2, 1), true},
-		{"the same page stored turned, with its orientation", pageHash(turn(a, w, h), h, w, 6), true},
-		{"the same page stored turned, orientation ignored", pageHash(turn(a, w, h), h, w, 1), false},
-		{"another page of the same layout", pageHash(b, w, h, 1), false},
-		{"a blank page", pageHash(blank, w, h, 1), false},
+		{"the same page", pageHash(a, w, h, asStored), true},
+		{"the same page at half the size", pageHash(half(a, w, h), w/2, h/2, asStored), true},
+		{"the same page stored turned, with its orientation", pageHash(turn(a, w, h), h, w, turnedRight), true},
+		{"the same page stored turned, orientation ignored", pageHash(turn(a, w, h), h, w, asStored), false},
+		{"another page of the same layout", pageHash(b, w, h, asStored), false},
+		{"a blank page", pageHash(blank, w, h, asStored), false},
 	} {
 		if got := ha.Repeats(c.h); got != c.want {
 			t.Errorf("%s: repeats %v, want %v", c.name, got, c.want)
 		}
 	}
-	if hb := pageHash(blank, w, h, 1); hb.Repeats(hb) {
+	if hb := pageHash(blank, w, h, asStored); hb.Repeats(hb) {
 		t.Error("a blank page repeats itself: it has nothing to tell it by")
 	}
 }

@@ -2,81 +2,17 @@ package scan
 
 import (
 	"bytes"
-	"fmt"
+	"image"
+	"image/jpeg"
 	"math"
-	"math/rand/v2"
 	"reflect"
 	"testing"
 
 	"github.com/blindpack/blindpack/internal/synth"
+	"github.com/blindpack/blindpack/pipeline/clarity"
 	"github.com/blindpack/blindpack/pipeline/policy"
 	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
-
-// TestMeasureMatchesReference: the measure code, rewritten for speed —
-// in Go, and in C where cgo is built in — gives exactly the numbers of the
-// code the thresholds were calibrated with (clarity_ref_test.go), on pages
-// of the labelled set and on images made to reach the edge cases.
-func TestMeasureMatchesReference(t *testing.T) {
-	type tc struct {
-		name string
-		img  []uint8
-		w, h int
-	}
-	var cases []tc
-	rng := rand.New(rand.NewPCG(1, 2))
-	noise := func(w, h int) []uint8 {
-		b := make([]uint8, w*h)
-		for i := range b {
-			b[i] = uint8(rng.IntN(256))
-		}
-		return b
-	}
-	for _, sz := range [][2]int{{1, 1}, {1, 9}, {2, 2}, {4, 7}, {5, 5}, {17, 33}, {64, 3}, {101, 99}} {
-		cases = append(cases, tc{fmt.Sprintf("noise-%dx%d", sz[0], sz[1]), noise(sz[0], sz[1]), sz[0], sz[1]})
-	}
-	set := synth.ClaritySet()
-	step := 13
-	if testing.Short() {
-		step = 53
-	}
-	for i := 0; i < len(set); i += step {
-		c := set[i]
-		data, err := c.Draw()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := Open(data, Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, _ := f.Page(1)
-		img, err := p.Decode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		lum := luminance(img)
-		g := make([]uint8, lum.w*lum.h)
-		for y := range lum.h {
-			copy(g[y*lum.w:(y+1)*lum.w], lum.pix[y*lum.stride:])
-		}
-		cases = append(cases, tc{c.Name, g, lum.w, lum.h})
-	}
-	defer jpegcodec.SetPureGo(false)
-	for _, pure := range []bool{false, true} {
-		jpegcodec.SetPureGo(pure)
-		for _, c := range cases {
-			t.Run(fmt.Sprintf("pure-go=%v/%s", pure, c.name), func(t *testing.T) {
-				var got, want Measures
-				new(workBuf).measure(c.img, c.w, c.h, &got)
-				new(workBuf).refMeasure(c.img, c.w, c.h, &want)
-				if got != want {
-					t.Errorf("got  %+v\nwant %+v", got, want)
-				}
-			})
-		}
-	}
-}
 
 // TestMeasurePageAgreesWithMeasure: on every page of the labelled set the
 // thresholds were chosen on, measuring from libjpeg-turbo's reduced
@@ -118,9 +54,9 @@ func TestMeasurePageAgreesWithMeasure(t *testing.T) {
 			t.Fatal(err)
 		}
 		full := Measure(img, p)
-		codes := func(m Measures) string {
+		codes := func(m clarity.Measures) string {
 			var s string
-			for _, fe := range Check(m, th) {
+			for _, fe := range clarity.Check(m, th) {
 				s += string(fe.Code) + " "
 			}
 			return s
@@ -203,5 +139,61 @@ func TestMeasureRewritePageKeepsTheRewrite(t *testing.T) {
 	}
 	if !bytes.Equal(kept, want) || !reflect.DeepEqual(info, info2) {
 		t.Errorf("kept rewrite (%d bytes) differs from a fresh one (%d bytes)", len(kept), len(want))
+	}
+}
+
+// a4Page is the page of an A4 image file of w × h pixels.
+func a4Page(w, h int) *Page {
+	p := &Page{Number: 1, Width: w, Height: h, Orientation: 1, Placement: [4]float64{0, 0, 1, 1}}
+	p.WidthPt, p.HeightPt = fitA4(w, h)
+	return p
+}
+
+func TestEffectiveResolution(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		page *Page
+		w, h int
+		want float64
+	}{
+		{"A4 image at 150 ppi", a4Page(1240, 1754), 1240, 1754, 150},
+		{"A4 image at 300 ppi", a4Page(2480, 3508), 2480, 3508, 300},
+		{"landscape image", a4Page(1754, 1240), 1754, 1240, 150},
+		// Stored sideways, shown upright: the stored width spans the page's height.
+		{"turned by EXIF", &Page{Width: 1754, Height: 1240, Orientation: 6, Placement: [4]float64{0, 0, 1, 1}, WidthPt: a4Short, HeightPt: a4Long}, 1754, 1240, 150},
+		// A PDF page whose image covers its left half only: twice the pixels per inch across, the same down.
+		{"half-width placement", &Page{Width: 1240, Height: 1754, Orientation: 1, Placement: [4]float64{0, 0, 0.5, 1}, WidthPt: a4Short, HeightPt: a4Long}, 1240, 1754, 150},
+		{"thinner along one axis", &Page{Width: 1240, Height: 1000, Orientation: 1, Placement: [4]float64{0, 0, 1, 1}, WidthPt: a4Short, HeightPt: a4Long}, 1240, 1000, 1000 / (a4Long / 72)},
+		{"no page size: A4 assumed", &Page{Width: 620, Height: 877, Orientation: 1}, 620, 877, 75},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			img := image.NewGray(image.Rect(0, 0, tc.w, tc.h))
+			m := Measure(img, tc.page)
+			if math.Abs(m.PPI-tc.want) > 0.5 {
+				t.Errorf("PPI = %.2f, want %.2f", m.PPI, tc.want)
+			}
+		})
+	}
+}
+
+// TestMeasureReadsJPEGQuality: a JPEG page is measured with the quality
+// its luminance table tells; a page without one has none.
+func TestMeasureReadsJPEGQuality(t *testing.T) {
+	img := gradient(64, 64)
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 35}); err != nil {
+		t.Fatal(err)
+	}
+	_, info, err := StripJPEG(b.Bytes())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := a4Page(64, 64)
+	if m := Measure(img, p); m.JPEGQuality != 0 {
+		t.Errorf("JPEG quality %d of a page that is not a JPEG", m.JPEGQuality)
+	}
+	p.JPEGInfo = info
+	if m := Measure(img, p); m.JPEGQuality != 35 {
+		t.Errorf("JPEG quality %d, want 35", m.JPEGQuality)
 	}
 }

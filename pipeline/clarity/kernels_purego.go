@@ -1,6 +1,6 @@
 //go:build !cgo || purego
 
-package scan
+package clarity
 
 func nativeKernels() bool { return false }
 

@@ -1,6 +1,6 @@
 //go:build cgo && !purego
 
-package scan
+package clarity
 
 /*
 #cgo CFLAGS: -O3
@@ -9,7 +9,7 @@ package scan
 
 // The clarity measure's two hot loops in C, where the compiler vectorises
 // them (Go does not): the same integer arithmetic as pass1 and energies in
-// clarity.go, so the same numbers to the bit (TestMeasureMatchesReference
+// measure.go, so the same numbers to the bit (TestMeasureMatchesReference
 // checks it). On x86-64 an AVX2 version is chosen at run time where the
 // processor has it.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
@@ -18,7 +18,7 @@ package scan
 #define BP_CLONES
 #endif
 
-// A tile as Go lays out scan.tile: lo, hi, bg, class, one byte each.
+// A tile as Go lays out clarity.tile: lo, hi, bg, class, one byte each.
 typedef struct { uint8_t lo, hi, bg, cls; } bp_tile;
 
 enum { TILE = 16, OFF_PAGE = 2 };

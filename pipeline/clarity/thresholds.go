@@ -1,17 +1,12 @@
-package policy
+package clarity
 
-import (
-	"fmt"
-	"strings"
-	"sync"
+import "fmt"
 
-	"go.yaml.in/yaml/v3"
-)
-
-// Clarity holds the thresholds of the per-page clarity check; the measures
-// are defined in pipeline/scan (scan.Measures), and default.yaml says how
-// each default was chosen. A threshold of 0 turns its check off.
-type Clarity struct {
+// Thresholds are the limits Check judges Measures by. They are set in the
+// policy (the clarity: section of pipeline/policy/default.yaml, which says
+// how each default was chosen), hence the YAML names. A threshold of 0
+// turns its check off.
+type Thresholds struct {
 	// MinPPI is the lowest effective resolution, in pixels per inch.
 	MinPPI float64 `yaml:"min_ppi"`
 	// MinSharpness is the lowest sharpness score.
@@ -37,7 +32,7 @@ type Clarity struct {
 }
 
 // Validate checks that every threshold is within the range of its measure.
-func (c Clarity) Validate() error {
+func (c Thresholds) Validate() error {
 	for _, f := range []struct {
 		name     string
 		v, limit float64
@@ -53,21 +48,8 @@ func (c Clarity) Validate() error {
 		{"max_cut_off_percent", c.MaxCutOffPercent, 100},
 	} {
 		if !(f.v >= 0 && f.v <= f.limit) { // also refuses NaN
-			return fmt.Errorf("%w: clarity.%s %v is outside 0–%v", ErrInvalid, f.name, f.v, f.limit)
+			return fmt.Errorf("clarity.%s %v is outside 0–%v", f.name, f.v, f.limit)
 		}
 	}
 	return nil
 }
-
-// defaultClarity is the clarity section of the built-in policy, which
-// fills in whatever a loaded policy file does not say: a deployment that
-// replaces the policy to change its materials keeps checking clarity.
-var defaultClarity = sync.OnceValue(func() Clarity {
-	var doc struct {
-		Clarity Clarity `yaml:"clarity"`
-	}
-	if err := yaml.NewDecoder(strings.NewReader(string(defaultYAML))).Decode(&doc); err != nil {
-		panic("policy: embedded default.yaml: " + err.Error())
-	}
-	return doc.Clarity
-})

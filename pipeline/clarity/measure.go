@@ -1,16 +1,10 @@
-package scan
+package clarity
 
 import (
-	"bytes"
-	"fmt"
 	"image"
 	"image/color"
 	"math"
 	"sync"
-
-	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/policy"
-	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
 // Measures are what the clarity check knows of one page. Every measure is
@@ -20,8 +14,7 @@ type Measures struct {
 	// Page is the page number the measures are of.
 	Page int
 	// PPI is the effective resolution: image pixels per inch of the page's
-	// physical size, along whichever axis has fewer. Image files have no
-	// reliable physical size, so they are taken to be A4 (see fitA4).
+	// physical size, along whichever axis has fewer (see Source).
 	PPI float64
 	// Sharpness is 100 × sqrt(Σ lap² / Σ |∇|²) over the tiles that hold
 	// ink, where lap is the Laplacian and ∇ the gradient of the lightly
@@ -88,84 +81,47 @@ const (
 	inkDelta = 24
 )
 
-// Measure computes the clarity measures of a decoded page image. It reads
-// the luminance planes of *image.Gray and *image.YCbCr in place; other
-// image types are converted first.
-func Measure(img image.Image, p *Page) Measures {
-	lum := luminance(img)
+// Source describes the stored image a luminance plane was decoded from:
+// what the measures need to know of it besides its pixels.
+type Source struct {
+	// Page is the page number, copied into Measures.Page.
+	Page int
+	// Width and Height are the stored image's size in pixels. The plane
+	// measured may be smaller: a JPEG's luminance decoded at a reduced
+	// scale.
+	Width, Height int
+	// PPIX and PPIY are the stored image's resolution, in pixels per inch
+	// of the page, along its x and y axes. An image file has no reliable
+	// physical size: the reader takes it to be A4.
+	PPIX, PPIY float64
+	// LumaTable is a JPEG's luminance quantisation table, in the zigzag
+	// order of its DQT segment (see JPEGQuality); nil when the page is not
+	// a JPEG.
+	LumaTable *[64]uint16
+	// ToDisplayed maps a point (s, t) of the stored image, as fractions
+	// with the origin at the top left, to the displayed page: the page hash
+	// is taken as the page is displayed.
+	ToDisplayed func(s, t float64) (u, v float64)
+}
+
+// Measure computes the clarity measures of lum, the luminance of the
+// stored image src describes, decoded at its size or smaller (see
+// Luminance).
+func Measure(lum *image.Gray, src Source) Measures {
 	buf := workPool.Get().(*workBuf)
 	defer workPool.Put(buf)
-	return buf.measurePlane(lum, lum.w, lum.h, p)
+	return buf.measurePlane(grayPlane(lum), src)
 }
 
-// MeasurePage computes the clarity measures of a page, decoding only what
-// they need. With libjpeg-turbo (see package jpegcodec) a JPEG page's
-// luminance is decoded straight at the scale M/8 closest above the
-// working resolution — half size for a 300-ppi scan — which reads all of
-// the entropy-coded data, and so proves the file whole as a full decode
-// does, for about two thirds of the cost, and leaves out the chroma of a
-// colour scan altogether. Other pages, and every page without
-// libjpeg-turbo, are decoded whole and measured by Measure. Bad data
-// returns a *finding.Error.
-func MeasurePage(p *Page) (Measures, error) { return measurePage(p, false, 0) }
-
-// MeasureRewritePage is MeasurePage for a JPEG page that is to go into a
-// packet without masks: with libjpeg-turbo the page's coefficients are
-// read once, for the clarity measures (the same reduced luminance, computed
-// from them) and for the page's canonical stream, which the page keeps for
-// CanonicalJPEG. quality is CanonicalJPEG's. Other pages, and every page
-// without libjpeg-turbo, are measured as MeasurePage does.
-func MeasureRewritePage(p *Page, quality int) (Measures, error) {
-	return measurePage(p, true, quality)
-}
-
-func measurePage(p *Page, rewrite bool, quality int) (Measures, error) {
-	if p.Encoding != EncJPEG || p.pixels != nil || !jpegcodec.Native() {
-		img, err := p.Decode()
-		if err != nil {
-			return Measures{}, err
-		}
-		return Measure(img, p), nil
-	}
-	ppiX, ppiY := storedPPI(p, p.Width, p.Height)
-	// The smallest M with M/8 of the resolution still at or above the
-	// working one: the resampler then only ever shrinks, as it does from a
-	// full decode.
-	num := min(8, max(1, int(math.Ceil(8*WorkingPPI/math.Min(ppiX, ppiY)-1e-9))))
-	buf := workPool.Get().(*workBuf)
-	defer workPool.Put(buf)
-	var g *image.Gray
-	var err error
-	if rewrite {
-		var out bytes.Buffer
-		out.Grow(len(p.JPEG))
-		if g, err = jpegcodec.CanonicalGray(&out, p.JPEG, num, buf.gray, quality); err == nil {
-			p.canonical = &canonicalJPEG{quality: quality}
-			p.canonical.data, p.canonical.info, p.canonical.err = canonicalForm(p, out.Bytes())
-		}
-	} else {
-		g, err = jpegcodec.DecodeGrayScaled(p.JPEG, num, buf.gray)
-	}
-	if err != nil {
-		return Measures{}, finding.Errorf(finding.CorruptFile, p.Number, "", err)
-	}
-	lum := plane{g.Pix, g.Stride, g.Rect.Dx(), g.Rect.Dy()}
-	scaled := lum.w == (p.Width*num+7)/8 && lum.h == (p.Height*num+7)/8
-	if whole := lum.w == p.Width && lum.h == p.Height; !scaled && !whole { // whole: a CMYK file
-		return Measures{}, finding.Errorf(finding.CorruptFile, p.Number, "", fmt.Errorf("decoded %dx%d at %d/8, header says %dx%d", lum.w, lum.h, num, p.Width, p.Height))
-	}
-	buf.gray = g.Pix[:0]
-	return buf.measurePlane(lum, p.Width, p.Height, p), nil
-}
-
-// measurePlane measures lum, the luminance of a stored image of w × h
-// pixels, decoded at that size or smaller.
-func (buf *workBuf) measurePlane(lum plane, w, h int, p *Page) Measures {
-	m := Measures{Page: p.Number, JPEGQuality: JPEGQuality(p.JPEGInfo)}
+// measurePlane measures lum, the luminance of the stored image src
+// describes.
+func (buf *workBuf) measurePlane(lum plane, src Source) Measures {
+	m := Measures{Page: src.Page, JPEGQuality: JPEGQuality(src.LumaTable)}
+	w, h := src.Width, src.Height
 	if lum.w == 0 || lum.h == 0 || w == 0 || h == 0 {
 		return m
 	}
-	ppiX, ppiY := storedPPI(p, w, h)
+	ppiX, ppiY := src.PPIX, src.PPIY
 	m.PPI = math.Min(ppiX, ppiY)
 	fw, fh := float64(w)*WorkingPPI/ppiX, float64(h)*WorkingPPI/ppiY
 	if a := fw * fh; a > maxWorkPixels {
@@ -175,65 +131,9 @@ func (buf *workBuf) measurePlane(lum plane, w, h int, p *Page) Measures {
 	}
 	ww, wh := max(1, int(math.Round(fw))), max(1, int(math.Round(fh)))
 	work := buf.resample(lum, ww, wh)
-	m.Hash = pageHash(work, ww, wh, p.Orientation)
+	m.Hash = pageHash(work, ww, wh, src.ToDisplayed)
 	buf.measure(work, ww, wh, &m)
 	return m
-}
-
-// Check judges a page's measures against the policy's thresholds and
-// returns one finding per failing measure, each with the measured value
-// and the threshold. A failure that explains another measure's is reported
-// alone, so that the applicant hears about the cause: a blank page is only
-// blank; a page of too few pixels, enlarged for measuring, looks blurred and
-// is only low-resolution; blur lightens and greys thin strokes, so a blurry
-// page is not also called washed out or low in contrast; and a page too
-// dark or washed out has low contrast because of it.
-func Check(m Measures, t policy.Clarity) []*finding.Error {
-	fail := func(code finding.Code, measured, threshold float64, cmp string) *finding.Error {
-		mv, tv := finding.Num(measured), finding.Num(threshold)
-		return &finding.Error{Code: code, Page: m.Page, Value: fmt.Sprintf("%s %s %s", mv, cmp, tv), Measured: mv, Threshold: tv}
-	}
-	below := func(v, limit float64) bool { return limit > 0 && v < limit }
-	if below(m.InkPercent, t.MinInkPercent) {
-		return []*finding.Error{fail(finding.BlankPage, m.InkPercent, t.MinInkPercent, "<")}
-	}
-	// A photo taken at a steep angle, or that cuts the sheet, must be taken
-	// again whatever else is wrong with it: that is the one thing to say.
-	var retake []*finding.Error
-	if t.MaxSkewDegrees > 0 && m.Skew > t.MaxSkewDegrees {
-		retake = append(retake, fail(finding.PageSkewed, m.Skew, t.MaxSkewDegrees, ">"))
-	}
-	if t.MaxCutOffPercent > 0 && m.CutOff > t.MaxCutOffPercent {
-		retake = append(retake, fail(finding.PageCutOff, m.CutOff, t.MaxCutOffPercent, ">"))
-	}
-	if len(retake) > 0 {
-		return retake
-	}
-	var out []*finding.Error
-	lowRes := below(m.PPI, t.MinPPI)
-	if lowRes {
-		out = append(out, fail(finding.LowResolution, m.PPI, t.MinPPI, "<"))
-	}
-	if m.JPEGQuality > 0 && m.JPEGQuality < t.MinJPEGQuality {
-		out = append(out, fail(finding.HeavyCompression, float64(m.JPEGQuality), float64(t.MinJPEGQuality), "<"))
-	}
-	blurry := !lowRes && below(m.Sharpness, t.MinSharpness)
-	if blurry {
-		out = append(out, fail(finding.Blurry, m.Sharpness, t.MinSharpness, "<"))
-	}
-	exposure := false
-	if below(m.Paper, t.MinPaper) {
-		out = append(out, fail(finding.TooDark, m.Paper, t.MinPaper, "<"))
-		exposure = true
-	}
-	if !blurry && t.MaxInkLevel > 0 && m.InkLevel > t.MaxInkLevel {
-		out = append(out, fail(finding.Overexposed, m.InkLevel, t.MaxInkLevel, ">"))
-		exposure = true
-	}
-	if !blurry && !exposure && below(m.Contrast, t.MinContrast) {
-		out = append(out, fail(finding.LowContrast, m.Contrast, t.MinContrast, "<"))
-	}
-	return out
 }
 
 // plane is an 8-bit luminance plane.
@@ -243,20 +143,30 @@ type plane struct {
 	w, h   int
 }
 
-// luminance returns img's luminance, without copying where the image
-// already stores it. Transparent pixels are seen against white paper, as
-// a PDF viewer shows them.
-func luminance(img image.Image) plane {
+// grayPlane is the plane of g's pixels.
+func grayPlane(g *image.Gray) plane {
+	b := g.Rect
+	if b.Dx() <= 0 || b.Dy() <= 0 {
+		return plane{}
+	}
+	return plane{g.Pix[g.PixOffset(b.Min.X, b.Min.Y):], g.Stride, b.Dx(), b.Dy()}
+}
+
+// Luminance returns img's luminance, without copying where the image
+// already stores it (*image.Gray, and the Y plane of *image.YCbCr).
+// Transparent pixels are seen against white paper, as a PDF viewer shows
+// them.
+func Luminance(img image.Image) *image.Gray {
 	b := img.Bounds()
 	w, h := b.Dx(), b.Dy()
 	if w <= 0 || h <= 0 {
-		return plane{}
+		return &image.Gray{}
 	}
 	switch im := img.(type) {
 	case *image.Gray:
-		return plane{im.Pix[im.PixOffset(b.Min.X, b.Min.Y):], im.Stride, w, h}
+		return im
 	case *image.YCbCr:
-		return plane{im.Y[im.YOffset(b.Min.X, b.Min.Y):], im.YStride, w, h}
+		return &image.Gray{Pix: im.Y[im.YOffset(b.Min.X, b.Min.Y):], Stride: im.YStride, Rect: image.Rect(0, 0, w, h)}
 	}
 	out := make([]uint8, w*h)
 	switch im := img.(type) {
@@ -311,7 +221,7 @@ func luminance(img image.Image) plane {
 			}
 		}
 	}
-	return plane{out, w, w, h}
+	return &image.Gray{Pix: out, Stride: w, Rect: image.Rect(0, 0, w, h)}
 }
 
 // luma is the JFIF luminance of 8-bit RGB, as image/color computes it.
@@ -326,32 +236,9 @@ func onWhite(c color.Color) uint8 {
 	return luma((r+paper)>>8, (g+paper)>>8, (b+paper)>>8)
 }
 
-// storedPPI returns the resolution along the stored image's x and y axes.
-func storedPPI(p *Page, w, h int) (float64, float64) {
-	wPt, hPt := p.WidthPt, p.HeightPt
-	if wPt <= 0 || hPt <= 0 {
-		dw, dh := w, h
-		if p.Orientation.Swapped() {
-			dw, dh = h, w
-		}
-		wPt, hPt = fitA4(dw, dh)
-	}
-	// The displayed image spans the placement box of the displayed page.
-	pl := p.Placement
-	if pl[2] <= pl[0] || pl[3] <= pl[1] {
-		pl = [4]float64{0, 0, 1, 1}
-	}
-	inW, inH := (pl[2]-pl[0])*wPt/72, (pl[3]-pl[1])*hPt/72
-	if p.Orientation.Swapped() {
-		inW, inH = inH, inW
-	}
-	return float64(w) / inW, float64(h) / inH
-}
-
 // workBuf holds the scratch memory of one Measure call; pooled because a
 // worker measures page after page of the same size.
 type workBuf struct {
-	gray      []uint8 // a page's luminance decoded at reduced size
 	work      []uint8
 	smooth    []uint16 // the smoothed image, ×16
 	smooth8   []uint8  // one row of it, rounded to 8 bits
@@ -874,16 +761,15 @@ var ijgTables = sync.OnceValue(func() [][64]uint16 {
 })
 
 // JPEGQuality estimates the quality setting a JPEG was saved with: the IJG
-// quality whose scaled standard table is closest to the file's luminance
-// table, in the sum of log ratios so that the coarse high frequencies do not
-// outweigh everything else. An encoder with its own tables gets the IJG
-// quality that quantises about as coarsely. It returns 0 when info has no
-// luminance table.
-func JPEGQuality(info JPEGInfo) int {
-	if info.LumaTable < 0 || info.LumaTable > 3 || info.Quant[info.LumaTable] == nil {
+// quality whose scaled standard table is closest to q, the file's
+// luminance table in zigzag order, in the sum of log ratios so that the
+// coarse high frequencies do not outweigh everything else. An encoder with
+// its own tables gets the IJG quality that quantises about as coarsely. It
+// returns 0 when q is nil.
+func JPEGQuality(q *[64]uint16) int {
+	if q == nil {
 		return 0
 	}
-	q := info.Quant[info.LumaTable]
 	tables := ijgTables()
 	best, bestQ := math.Inf(1), 0
 	for quality := 1; quality <= 100; quality++ {

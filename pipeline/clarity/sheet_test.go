@@ -1,4 +1,4 @@
-package scan
+package clarity
 
 import (
 	"image"
@@ -10,65 +10,7 @@ import (
 	"github.com/disintegration/imaging"
 
 	"github.com/blindpack/blindpack/internal/synth"
-	"github.com/blindpack/blindpack/internal/testenv"
-	"github.com/blindpack/blindpack/pipeline/finding"
-	"github.com/blindpack/blindpack/pipeline/policy"
 )
-
-// TestDimDeskPhotoIsMeasuredOnTheSheet is the defect of issue 12: a
-// readable photo of a page on a desk in dim light was refused as too dark,
-// because over the whole frame the desk is most of the "paper". With the
-// sheet finder off the photos are too dark again; with it they pass, and
-// their paper is the sheet's.
-func TestDimDeskPhotoIsMeasuredOnTheSheet(t *testing.T) {
-	if testing.Short() {
-		t.Skip("draws photos with ImageMagick")
-	}
-	testenv.Tool(t, "convert")
-	var cases []synth.ClarityCase
-	for _, c := range synth.PhotoSet() {
-		if c.Variant == "desk-dim" {
-			cases = append(cases, c)
-		}
-	}
-	if len(cases) == 0 {
-		t.Fatal("the photo set has no desk-dim shot")
-	}
-	defer func() { sheetFinder = true }()
-	for _, c := range cases {
-		data, err := c.Draw()
-		if err != nil {
-			t.Fatal(err)
-		}
-		f, err := Open(data, Limits{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, _ := f.Page(1)
-		img, err := p.Decode()
-		if err != nil {
-			t.Fatal(err)
-		}
-		codes := func(on bool) ([]finding.Code, Measures) {
-			sheetFinder = on
-			m := Measure(img, p)
-			var out []finding.Code
-			for _, fe := range Check(m, policy.Default().Clarity) {
-				out = append(out, fe.Code)
-			}
-			return out, m
-		}
-		before, mb := codes(false)
-		after, ma := codes(true)
-		t.Logf("%s: whole frame paper %.0f %v; sheet (%.0f%% of the frame) paper %.0f %v", c.Name, mb.Paper, before, ma.SheetPercent, ma.Paper, after)
-		if !slices.Contains(before, finding.TooDark) {
-			t.Errorf("%s: measured over the whole frame it should be too dark (the desk), got %v", c.Name, before)
-		}
-		if len(after) != 0 || !ma.Photo || ma.Paper <= mb.Paper {
-			t.Errorf("%s: measured on the sheet it should pass with brighter paper, got %v (%+v)", c.Name, after, ma)
-		}
-	}
-}
 
 // framed lays a 150-ppi work-summary page, shrunk to scale, turned by angle
 // degrees and moved by (dx, dy) pixels, on a desk of grey level desk in a
@@ -94,7 +36,6 @@ func framed(t *testing.T, scale, angle float64, dx, dy int, desk uint8) *image.G
 // a sheet inside the frame is not cut, a sheet whose top runs out of the
 // frame with its title is, and a scan (no desk) has no sheet at all.
 func TestSheetGeometry(t *testing.T) {
-	p := &Page{Number: 1, Orientation: 1, Placement: [4]float64{0, 0, 1, 1}}
 	for _, c := range []struct {
 		name          string
 		img           *image.Gray
@@ -109,9 +50,7 @@ func TestSheetGeometry(t *testing.T) {
 		{"top cut", framed(t, 0.8, 1, 0, -420, 70), true, 0, 3, true},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			p.Width, p.Height = c.img.Rect.Dx(), c.img.Rect.Dy()
-			p.WidthPt, p.HeightPt = fitA4(p.Width, p.Height)
-			m := Measure(c.img, p)
+			m := measureAt(c.img, 150)
 			if m.Photo != c.photo || m.Skew < c.minSkew || m.Skew > c.maxS || (m.CutOff > 3) != c.cut {
 				t.Errorf("photo %v skew %.1f° cut %.1f%% (sheet %.0f%%); want photo %v, skew %.1f–%.1f°, cut %v",
 					m.Photo, m.Skew, m.CutOff, m.SheetPercent, c.photo, c.minSkew, c.maxS, c.cut)
@@ -126,9 +65,7 @@ func BenchmarkFindSheet(b *testing.B) {
 	img := framed(&testing.T{}, 0.7, 5, 0, 0, 70)
 	buf := new(workBuf)
 	var m Measures
-	p := &Page{Number: 1, Orientation: 1, Placement: [4]float64{0, 0, 1, 1}, Width: img.Rect.Dx(), Height: img.Rect.Dy()}
-	p.WidthPt, p.HeightPt = fitA4(p.Width, p.Height)
-	Measure(img, p)
+	measureAt(img, 150)
 	buf.measure(img.Pix, img.Rect.Dx(), img.Rect.Dy(), &m) // fills the tiles
 	tw, th := (img.Rect.Dx()+tileSize-1)/tileSize, (img.Rect.Dy()+tileSize-1)/tileSize
 	tiles := slices.Clone(buf.tiles)
