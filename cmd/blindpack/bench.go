@@ -19,6 +19,7 @@ import (
 
 	"github.com/blindpack/blindpack/internal/bench"
 	"github.com/blindpack/blindpack/pipeline"
+	"github.com/blindpack/blindpack/pipeline/ocr"
 	"github.com/blindpack/blindpack/pipeline/scan/jpegcodec"
 )
 
@@ -44,6 +45,7 @@ func runBench(ctx context.Context, args []string) error {
 	compare := fs.Bool("compare-pure-go", true, "also run blindpack with image/jpeg (the codec before libjpeg-turbo)")
 	typed := fs.Bool("typed", true, "also run blindpack on a typed-PDF workload (--applicants × --pages one-page typed PDFs, rendered at 200 ppi)")
 	fs.BoolVar(&w.Typed, "typed-set", false, "internal: draw typed PDF pages with --generate")
+	ocrRows := fs.Bool("ocr", true, "also run the OCR gate on (a)'s packets, every line and through its first pass (needs tesseract and pdftoppm)")
 	memPages := fs.Int("memory-pages", 200, "also measure peak RSS building --concurrency packets of this many pages at once (0: skip)")
 	jsonOut := fs.String("json", "", "also write the report as JSON to this `file`")
 	child := fs.Bool("child", false, "internal: run the in-process pipeline on --set and print its result as JSON")
@@ -176,6 +178,11 @@ func runBench(ctx context.Context, args []string) error {
 			}
 		}
 	}
+	if *ocrRows {
+		if err := benchOCR(ctx, &c, s, rep, *concurrency, log); err != nil {
+			return err
+		}
+	}
 	if *jsonOut != "" {
 		js, err := json.MarshalIndent(rep, "", "  ")
 		if err != nil {
@@ -250,12 +257,7 @@ func benchChild(ctx context.Context, c *common, set, codec string, concurrency i
 	if err != nil {
 		return err
 	}
-	font, err := c.font()
-	if err != nil {
-		return err
-	}
-	p, err := pipeline.New(pipeline.Config{Policy: bench.Policy(), AnonSecret: []byte(devSecret), Font: font,
-		Logger: slog.New(slog.DiscardHandler)})
+	p, err := benchPipeline(c)
 	if err != nil {
 		return err
 	}
@@ -285,4 +287,47 @@ func benchChild(ctx context.Context, c *common, set, codec string, concurrency i
 		return errors.New("bench: no packet written")
 	}
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// benchOCR measures the OCR gate on the packets of workload s, the way
+// a worker's OCR task reads them: every line (the default) and through
+// the first pass (--ocr-screen). Without Tesseract it says so and skips.
+func benchOCR(ctx context.Context, c *common, s *bench.Set, rep *bench.Report, concurrency int, log *slog.Logger) error {
+	engine := &ocr.Tesseract{}
+	if err := engine.Check(ctx); err != nil {
+		log.Warn("OCR rows skipped", "err", err)
+		return nil
+	}
+	p, err := benchPipeline(c)
+	if err != nil {
+		return err
+	}
+	dir, err := os.MkdirTemp("", "blindpack-bench-ocr-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	log.Info("building (a)'s packets for the OCR rows")
+	packets, err := bench.BuildPackets(ctx, s, p, dir)
+	if err != nil {
+		return err
+	}
+	log.Info("running the OCR gate, every line")
+	if rep.OCR, err = bench.RunOCR(ctx, packets, ocr.FullRead(engine), concurrency); err != nil {
+		return err
+	}
+	log.Info("running the OCR gate, first pass")
+	rep.OCRScreen, err = bench.RunOCR(ctx, packets, engine, concurrency)
+	return err
+}
+
+// benchPipeline is the pipeline the benchmark runs: the bench policy, the
+// development secret, the font loaded as a worker does at start-up.
+func benchPipeline(c *common) (*pipeline.Pipeline, error) {
+	font, err := c.font()
+	if err != nil {
+		return nil, err
+	}
+	return pipeline.New(pipeline.Config{Policy: bench.Policy(), AnonSecret: []byte(devSecret), Font: font,
+		Logger: slog.New(slog.DiscardHandler)})
 }

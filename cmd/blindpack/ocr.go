@@ -28,7 +28,7 @@ func runOCR(ctx context.Context, args []string) error {
 	dpi := fs.Int("dpi", ocr.DefaultDPI, "rendering resolution")
 	pages := fs.Int("workers", runtime.NumCPU(), "pages read at once")
 	tesseract := fs.String("tesseract", "tesseract", "tesseract `program`")
-	screened := fs.Bool("ocr-screen", false, "OCR gate: read only the lines a cheap first pass finds the identity's characters on (about 30% less CPU; not the default: on blurred and low-quality scans it has not yet been shown to find every name the full read finds)")
+	screened := fs.Bool("ocr-screen", false, ocrScreenUsage)
 	psm := fs.Int("psm", ocr.DefaultPSM, "tesseract page segmentation mode")
 	policyFile := fs.String("policy", "", "policy `file` (YAML) naming the materials; default: the policy built in")
 	if err := parse(fs, args); err != nil {
@@ -109,6 +109,10 @@ func readOCRInputs(subFile, repFile, packetFile string) (*pipeline.Submission, *
 	}
 	return sub, rep, nil
 }
+
+// ocrScreenUsage describes --ocr-screen, which worker, process and ocr
+// share.
+const ocrScreenUsage = "OCR gate: read only the lines a cheap first pass finds the identity's characters on (about half the CPU; not the default: end to end it found fewer names on blurred and grey scans than reading every line, README \"The first pass\")"
 
 // ocrEngine is the gate's engine: e marked to read every line of every
 // page, unless screened (--ocr-screen) lets the first pass pick the lines.

@@ -23,7 +23,7 @@ func runProcess(ctx context.Context, args []string) error {
 	outDir := fs.String("out", "", "`directory` for report.json and packet.pdf")
 	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
 	noOCR := fs.Bool("no-ocr", false, "skip the OCR gate on purpose: write the packet without reading it for names left unmasked")
-	screened := fs.Bool("ocr-screen", false, "OCR gate: read only the lines a cheap first pass finds the identity's characters on (about 30% less CPU; not the default: on blurred and low-quality scans it has not yet been shown to find every name the full read finds)")
+	screened := fs.Bool("ocr-screen", false, ocrScreenUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}

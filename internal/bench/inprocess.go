@@ -30,6 +30,9 @@ type Result struct {
 	// tools, of the process itself for the in-process pipeline.
 	CPU  time.Duration `json:"cpu"`
 	Wall time.Duration `json:"wall"`
+	// ChildCPU is the part of CPU the in-process pipeline's own child
+	// processes took (the OCR rows: pdftoppm and tesseract).
+	ChildCPU time.Duration `json:"child_cpu,omitempty"`
 	// GCCPU is the part of CPU the Go garbage collector took (in-process).
 	GCCPU time.Duration `json:"gc_cpu,omitempty"`
 	// PeakRSS in bytes: the process's high-water mark for the in-process
@@ -114,16 +117,6 @@ func processOne(ctx context.Context, s *Set, a Applicant, p *pipeline.Pipeline, 
 	if err != nil {
 		return 0, "", err
 	}
-	src := pipeline.SourceFunc(func(_ context.Context, file string) (io.ReadCloser, error) {
-		if !filepath.IsLocal(file) {
-			return nil, fmt.Errorf("%w: %s", pipeline.ErrInvalidFile, file)
-		}
-		f, err := os.Open(s.Path(a, file))
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s", pipeline.ErrFileNotFound, file)
-		}
-		return f, err
-	})
 	// A temporary file, as the worker does: the packet streams to disk.
 	out, err := os.CreateTemp(outDir, "packet-*.pdf")
 	if err != nil {
@@ -131,7 +124,7 @@ func processOne(ctx context.Context, s *Set, a Applicant, p *pipeline.Pipeline, 
 	}
 	defer os.Remove(out.Name())
 	defer out.Close()
-	rep, err := p.Process(ctx, sub, src, out)
+	rep, err := p.Process(ctx, sub, s.source(a), out)
 	if err != nil {
 		return 0, "", err
 	}
@@ -145,10 +138,29 @@ func processOne(ctx context.Context, s *Set, a Applicant, p *pipeline.Pipeline, 
 	return rep.Packet.Bytes, "", nil
 }
 
+// source reads applicant a's files from the set, as a worker reads uploads.
+func (s *Set) source(a Applicant) pipeline.Source {
+	return pipeline.SourceFunc(func(_ context.Context, file string) (io.ReadCloser, error) {
+		if !filepath.IsLocal(file) {
+			return nil, fmt.Errorf("%w: %s", pipeline.ErrInvalidFile, file)
+		}
+		f, err := os.Open(s.Path(a, file))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s", pipeline.ErrFileNotFound, file)
+		}
+		return f, err
+	})
+}
+
 // cpuTime is this process's user + system time.
-func cpuTime() time.Duration {
+func cpuTime() time.Duration { return rusageOf(syscall.RUSAGE_SELF) }
+
+// childCPU is the user + system time of this process's finished children.
+func childCPU() time.Duration { return rusageOf(syscall.RUSAGE_CHILDREN) }
+
+func rusageOf(who int) time.Duration {
 	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+	if err := syscall.Getrusage(who, &ru); err != nil {
 		return 0
 	}
 	return rusageCPU(&ru)

@@ -29,8 +29,13 @@ var ScreenThreshold float32 = 0.55
 const screenFloor = 0.4
 
 // inkLevel separates ink from paper on a prepared page (paper 255, ink
-// 0): the packet's watermark, drawn at 22% opacity, stays lighter.
-const inkLevel = 150
+// 0) for finding lines. The packet's watermark, drawn at 22% opacity,
+// must stay lighter, and Prepare's stretch darkens it on a soft scan
+// (whose ink it takes for lighter): on 0.25-mm blurred scans it came out
+// at 125–150, joined text lines across rows and hid long employer lines
+// from the screen (150 before; TestMeasureScreenScans, README). Stroke
+// cores stay far darker.
+const inkLevel = 80
 
 // screen holds an identity's character templates and the pairs to look
 // for.
@@ -320,7 +325,7 @@ func similarLines(a, b image.Rectangle) bool {
 // eighth of its height, and scores each against the screen's characters.
 func (s *screen) windows(g *image.Gray, l image.Rectangle) []window {
 	h := l.Dy()
-	step := max(1, h/6)
+	step := max(1, h/8)
 	var out []window
 	for cx := l.Min.X + h/2 - step; cx <= l.Max.X-h/2+step; cx += step {
 		v, ok := sample(g, image.Rect(cx-h/2, l.Min.Y, cx-h/2+h, l.Max.Y))
