@@ -73,9 +73,9 @@ func TestSuggestMasks(t *testing.T) {
 	e := newEnv(t)
 	var logs bytes.Buffer
 	d := e.deps
-	// FullRead: the fake engine "reads" words on a blank page, which the
-	// screen would rightly skip.
-	d.MaskOCR = ocr.FullRead(fixedEngine{})
+	// Not ocr.Screened, as serve makes it: the fake engine "reads" words
+	// on a blank page, which the screen would rightly skip.
+	d.MaskOCR = fixedEngine{}
 	d.Log = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	srv := e.serve(api.Config{TempDir: t.TempDir()}, d)
 	scanJPG := blankScan(t)

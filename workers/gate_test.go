@@ -44,9 +44,9 @@ func gateEnv(t *testing.T, eng ocr.Engine, configure ...func(*workers.Handler)) 
 	}
 	e := newEnvWith(t, nil, clk.Now, func(h *workers.Handler) {
 		h.OCRQueue = ocrQueue
-		// FullRead: the fake engines "read" words on blank pages, which the
-		// screen would skip.
-		h.OCR = &workers.OCRHandler{Engine: ocr.FullRead(eng), Renderer: &blankRenderer{}}
+		// Every line read (the default; the fake engines "read" words on
+		// blank pages, which the screen would skip).
+		h.OCR = &workers.OCRHandler{Engine: eng, Renderer: &blankRenderer{}}
 		h.Webhooks = &workers.Webhooks{Config: hooks, Queue: ocrQueue, Now: clk.Now}
 		for _, c := range configure {
 			c(h)

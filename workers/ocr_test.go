@@ -188,7 +188,7 @@ func TestOCRHandlerWritesDocument(t *testing.T) {
 	}
 	r := &blankRenderer{}
 	mux := asynq.NewServeMux()
-	mux.Handle(workers.TypeOCRSubmission, &workers.OCRHandler{Engine: ocr.FullRead(seeingEngine{}), Renderer: r, Buckets: b, TempDir: t.TempDir()})
+	mux.Handle(workers.TypeOCRSubmission, &workers.OCRHandler{Engine: seeingEngine{}, Renderer: r, Buckets: b, TempDir: t.TempDir()})
 	task, err := workers.NewOCRTask(p)
 	if err != nil {
 		t.Fatal(err)
@@ -242,7 +242,7 @@ func TestOCRHandlerNothingToRead(t *testing.T) {
 			t.Fatal(err)
 		}
 		r := &blankRenderer{}
-		h := &workers.OCRHandler{Engine: ocr.FullRead(seeingEngine{}), Renderer: r, Buckets: b, TempDir: t.TempDir()}
+		h := &workers.OCRHandler{Engine: seeingEngine{}, Renderer: r, Buckets: b, TempDir: t.TempDir()}
 		task, _ := workers.NewOCRTask(p)
 		if err := h.ProcessTask(ctx, task); err != nil {
 			t.Fatal(err)
@@ -266,7 +266,7 @@ func TestOCRHandlerNothingToRead(t *testing.T) {
 		if rep.Status != pipeline.Rejected {
 			t.Fatalf("status %s", rep.Status)
 		}
-		h := &workers.OCRHandler{Engine: ocr.FullRead(seeingEngine{}), Renderer: &blankRenderer{}, Buckets: b, TempDir: t.TempDir()}
+		h := &workers.OCRHandler{Engine: seeingEngine{}, Renderer: &blankRenderer{}, Buckets: b, TempDir: t.TempDir()}
 		task, _ := workers.NewOCRTask(p)
 		if err := h.ProcessTask(ctx, task); err != nil {
 			t.Fatal(err)
@@ -277,7 +277,7 @@ func TestOCRHandlerNothingToRead(t *testing.T) {
 func TestOCRHandlerErrors(t *testing.T) {
 	ctx := context.Background()
 	b := localBuckets(t)
-	h := &workers.OCRHandler{Engine: ocr.FullRead(seeingEngine{}), Renderer: &blankRenderer{}, Buckets: b, TempDir: t.TempDir()}
+	h := &workers.OCRHandler{Engine: seeingEngine{}, Renderer: &blankRenderer{}, Buckets: b, TempDir: t.TempDir()}
 	p := workers.OCRPayload{Campaign: "2024", ApplicantID: "A1", SubmissionID: "A1-r1",
 		SubmissionKey: "submissions/2024/A1/A1-r1.json", PacketKey: "2024/X/packet.pdf"}
 

@@ -42,7 +42,7 @@ func gatedEnv(t *testing.T) *env {
 	t.Cleanup(func() { ocrQueue.Close() })
 	return newEnvWith(t, func(h *workers.Handler) {
 		h.OCRQueue = ocrQueue
-		h.OCR = &workers.OCRHandler{Engine: ocr.FullRead(nameEngine{})} // every page read, whatever the screen would pick
+		h.OCR = &workers.OCRHandler{Engine: nameEngine{}} // every page read (not ocr.Screened)
 	})
 }
 

@@ -313,11 +313,11 @@ func benchOCR(ctx context.Context, c *common, s *bench.Set, rep *bench.Report, c
 		return err
 	}
 	log.Info("running the OCR gate, every line")
-	if rep.OCR, err = bench.RunOCR(ctx, packets, ocr.FullRead(engine), concurrency); err != nil {
+	if rep.OCR, err = bench.RunOCR(ctx, packets, engine, concurrency); err != nil {
 		return err
 	}
 	log.Info("running the OCR gate, first pass")
-	rep.OCRScreen, err = bench.RunOCR(ctx, packets, engine, concurrency)
+	rep.OCRScreen, err = bench.RunOCR(ctx, packets, ocr.Screened(engine), concurrency)
 	return err
 }
 

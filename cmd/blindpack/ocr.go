@@ -114,15 +114,14 @@ func readOCRInputs(subFile, repFile, packetFile string) (*pipeline.Submission, *
 // share.
 const ocrScreenUsage = "OCR gate: read only the lines a cheap first pass finds the identity's characters on (about half the CPU; not the default: end to end it found fewer names on blurred and grey scans than reading every line, README \"The first pass\")"
 
-// ocrEngine is the gate's engine: e marked to read every line of every
-// page, unless screened (--ocr-screen) lets the first pass pick the lines.
-// The gate is what stands between a name left in the pixels and a
-// reviewer: it reads everything until the screen's detection is shown to
-// equal the full read's on every row of the measurement (README, "The
-// first pass").
+// ocrEngine is the gate's engine: e, reading every line of every page,
+// unless screened (--ocr-screen) lets the first pass pick the lines. The
+// gate is what stands between a name left in the pixels and a reviewer:
+// it reads everything until the screen's detection is shown to equal the
+// full read's on every row of the measurement (README, "The first pass").
 func ocrEngine(e ocr.Engine, screened bool) ocr.Engine {
 	if screened {
-		return e
+		return ocr.Screened(e)
 	}
-	return ocr.FullRead(e)
+	return e
 }

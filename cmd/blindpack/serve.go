@@ -111,7 +111,7 @@ func runServe(ctx context.Context, args []string) error {
 		if err := t.Check(ctx); err != nil {
 			log.Warn("mask suggestions search text layers only: no usable Tesseract", "err", err)
 		} else {
-			maskOCR = t
+			maskOCR = ocr.Screened(t) // advice, checked by the gate later: the first pass serves it
 		}
 	}
 	srv, err := api.New(cfg, api.Deps{

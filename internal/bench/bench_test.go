@@ -196,7 +196,7 @@ func TestRunOCR(t *testing.T) {
 		t.Fatal(err)
 	}
 	engine := &ocr.Tesseract{}
-	for _, e := range []ocr.Engine{ocr.FullRead(engine), engine} {
+	for _, e := range []ocr.Engine{engine, ocr.Screened(engine)} {
 		r, err := RunOCR(context.Background(), packets, e, 2)
 		if err != nil {
 			t.Fatal(err)

@@ -128,7 +128,7 @@ func BenchmarkPacketCPU(b *testing.B) {
 	for _, tc := range []struct {
 		name   string
 		engine ocr.Engine
-	}{{"page-by-page-full-read", ocr.FullRead(pageByPage{engine})}, {"batch-full-read", ocr.FullRead(engine)}, {"batch-screened", engine}} {
+	}{{"page-by-page-full-read", pageByPage{engine}}, {"batch-full-read", engine}, {"batch-screened", ocr.Screened(engine)}} {
 		b.Run(tc.name, func(b *testing.B) {
 			start, self := childCPU(b), selfCPU(b)
 			for b.Loop() {

@@ -56,7 +56,7 @@ func TestCheckMasks(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			// Read whole: the page is blank, and the screen would read
 			// nothing of it.
-			e := ocr.FullRead(&fakeEngine{words: name})
+			e := &fakeEngine{words: name}
 			hits, err := ocr.Check(context.Background(), e, []ocr.PageImage{{Page: 3, Image: blank()}}, id, map[int][]ocr.Rect{3: c.masks})
 			if err != nil {
 				t.Fatal(err)
@@ -96,7 +96,7 @@ func TestCheckPreparesThePage(t *testing.T) {
 		}
 	}
 	e := &fakeEngine{}
-	if _, err := ocr.Check(context.Background(), ocr.FullRead(e), []ocr.PageImage{{Page: 1, Image: page}}, ocr.Identity{Name: "张三丰", Employer: "某公司"},
+	if _, err := ocr.Check(context.Background(), e, []ocr.PageImage{{Page: 1, Image: page}}, ocr.Identity{Name: "张三丰", Employer: "某公司"},
 		map[int][]ocr.Rect{1: {{0.2, 0.2, 0.4, 0.24}}}); err != nil {
 		t.Fatal(err)
 	}
@@ -119,7 +119,7 @@ func TestCheckPreparesThePage(t *testing.T) {
 
 func TestCheckEngineError(t *testing.T) {
 	boom := errors.New("boom")
-	_, err := ocr.Check(context.Background(), ocr.FullRead(&fakeEngine{err: boom}), []ocr.PageImage{{Page: 2, Image: blank()}}, ocr.Identity{Name: "张三丰"}, nil)
+	_, err := ocr.Check(context.Background(), &fakeEngine{err: boom}, []ocr.PageImage{{Page: 2, Image: blank()}}, ocr.Identity{Name: "张三丰"}, nil)
 	if !errors.Is(err, boom) || !strings.Contains(err.Error(), "page 2") {
 		t.Fatalf("err = %v", err)
 	}
@@ -184,11 +184,11 @@ func TestDocumentRoundTrip(t *testing.T) {
 	}
 }
 
-// TestCheckScreenSkipsBlank checks that through the screen (the default)
+// TestCheckScreenSkipsBlank checks that through the screen (ocr.Screened)
 // a page without ink is not given to the engine at all.
 func TestCheckScreenSkipsBlank(t *testing.T) {
 	e := &fakeEngine{err: errors.New("must not be called")}
-	hits, err := ocr.Check(context.Background(), e, []ocr.PageImage{{Page: 1, Image: blank()}}, ocr.Identity{Name: "张三丰", Employer: "新疆天山重工机械有限公司"}, nil)
+	hits, err := ocr.Check(context.Background(), ocr.Screened(e), []ocr.PageImage{{Page: 1, Image: blank()}}, ocr.Identity{Name: "张三丰", Employer: "新疆天山重工机械有限公司"}, nil)
 	if err != nil || len(hits) != 0 || len(e.seen) != 0 {
 		t.Fatalf("hits %v, err %v, %d images read", hits, err, len(e.seen))
 	}

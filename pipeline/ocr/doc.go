@@ -8,12 +8,13 @@
 // with boxes; Tesseract runs the tesseract program with the Simplified
 // Chinese data as a separate process per page or, as a BatchEngine, per
 // batch of pages, killed with its whole process group when its time is
-// up. Tesseract's cost follows the characters it reads, so by default it
-// reads only what a cheap first pass in Go, the screen, picks: the lines
+// up. Tesseract's cost follows the characters it reads, so an engine
+// marked Screened reads only what a cheap first pass in Go, the screen,
+// picks: the lines
 // where two characters of a form of the identity seem to stand side by
 // side (correlated with the characters drawn in Hei, Ming and Kai),
 // stacked into one image a page, and whatever the screen could not make
-// sense of; FullRead reads every line. A Matcher joins the words into lines
+// sense of; by default every line is read. A Matcher joins the words into lines
 // and looks for the same forms of the identity the verifier searches for
 // (the name, the given name of two characters or more, the employer with
 // and without its legal form and region), allowing one OCR error in forms

@@ -132,9 +132,8 @@ func (h Hit) Finding(a finding.Args) finding.Finding {
 // Before reading, each page is prepared (see Prepare): masks painted
 // white and table rules removed, because Tesseract otherwise skips the
 // text in the cells of a ruled form — exactly where a name is written.
-// Then a cheap first pass, the screen (screen.go), picks the lines that
-// may hold the identity, and the engine reads only those, unless e was
-// made with FullRead.
+// The engine reads every line, or, when e was made with Screened, only
+// the lines a cheap first pass (the screen, screen.go) picks.
 func Check(ctx context.Context, e Engine, pages []PageImage, id Identity, masks map[int][]Rect) ([]Hit, error) {
 	m := NewMatcher(id)
 	rd := newReader(e, id)

@@ -6,28 +6,31 @@ import (
 	"image/draw"
 )
 
-// FullRead returns e marked to read every line of every page, the way
-// the stage read before the screen: the reference the screen is measured
-// against, and what the gate's commands use unless told --ocr-screen (the
-// screen's detection is not yet shown equal on soft scans).
-func FullRead(e Engine) Engine {
+// Screened returns e marked to read only what the first pass, the
+// screen, picks: the lines that may hold the identity and what the screen
+// could not make sense of. An engine not so marked reads every line of
+// every page, which is the safe default: end to end, the screen found
+// fewer names than the full read on blurred and grey scans (README, "The
+// first pass"). Mask suggestions, advice the gate checks afterwards, use
+// it; the gate only when told --ocr-screen.
+func Screened(e Engine) Engine {
 	if be, ok := e.(BatchEngine); ok {
-		return fullReadBatch{be}
+		return screenedBatch{be}
 	}
-	return fullRead{e}
+	return screened{e}
 }
 
-type fullRead struct{ Engine }
-type fullReadBatch struct{ BatchEngine }
+type screened struct{ Engine }
+type screenedBatch struct{ BatchEngine }
 
-func (f fullRead) Info(ctx context.Context) (EngineInfo, error) { return Describe(ctx, f.Engine), nil }
-func (f fullReadBatch) Info(ctx context.Context) (EngineInfo, error) {
-	return Describe(ctx, f.BatchEngine), nil
+func (s screened) Info(ctx context.Context) (EngineInfo, error) { return Describe(ctx, s.Engine), nil }
+func (s screenedBatch) Info(ctx context.Context) (EngineInfo, error) {
+	return Describe(ctx, s.BatchEngine), nil
 }
 
-func isFullRead(e Engine) bool {
+func isScreened(e Engine) bool {
 	switch e.(type) {
-	case fullRead, fullReadBatch:
+	case screened, screenedBatch:
 		return true
 	}
 	return false
@@ -43,7 +46,7 @@ type reader struct {
 
 func newReader(e Engine, id Identity) reader {
 	r := reader{e: e}
-	if !isFullRead(e) {
+	if isScreened(e) {
 		if sc, ok := newScreen(id); ok {
 			r.sc = sc
 		}
