@@ -1,7 +1,7 @@
 # blindpack — see README.md.
 #   make test    install what the tests need, start Redis + versitygw on loopback, run every test, stop them
 #   make demo    one-command local run (embedded Redis, local directory storage; the development build)
-#   make bench   blindpack against a reference tool pipeline and the libjpeg-turbo floor, then per-page benchmarks
+#   make bench   blindpack against a reference tool pipeline and the libjpeg-turbo floor (and typed PDFs, the OCR gate), then per-page benchmarks
 #   make fuzz    every fuzz target of the untrusted-input parsers, 2 minutes each (not in CI)
 #   make load    scale-out: submissions through a private Redis + versitygw with 1, 2, 4 worker processes,
 #                then a 10,000-applicant campaign rehearsal

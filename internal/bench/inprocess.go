@@ -113,10 +113,6 @@ func RunInProcess(ctx context.Context, s *Set, p *pipeline.Pipeline, concurrency
 }
 
 func processOne(ctx context.Context, s *Set, a Applicant, p *pipeline.Pipeline, outDir string) (int64, string, error) {
-	sub, err := s.Submission(a)
-	if err != nil {
-		return 0, "", err
-	}
 	// A temporary file, as the worker does: the packet streams to disk.
 	out, err := os.CreateTemp(outDir, "packet-*.pdf")
 	if err != nil {
@@ -124,18 +120,36 @@ func processOne(ctx context.Context, s *Set, a Applicant, p *pipeline.Pipeline, 
 	}
 	defer os.Remove(out.Name())
 	defer out.Close()
-	rep, err := p.Process(ctx, sub, s.source(a), out)
+	_, rep, err := s.process(ctx, a, p, out)
 	if err != nil {
 		return 0, "", err
 	}
-	if rep.Status != pipeline.Accepted {
-		first := string(rep.Status)
-		if len(rep.Findings) > 0 {
-			first = fmt.Sprintf("%s: %s", rep.Findings[0].Code, rep.Findings[0].Detail)
-		}
-		return 0, first, nil
+	if rejected := rejection(rep); rejected != "" {
+		return 0, rejected, nil
 	}
 	return rep.Packet.Bytes, "", nil
+}
+
+// process runs p on applicant a's submission, the packet going to out.
+func (s *Set) process(ctx context.Context, a Applicant, p *pipeline.Pipeline, out pipeline.Output) (*pipeline.Submission, *pipeline.Report, error) {
+	sub, err := s.Submission(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	rep, err := p.Process(ctx, sub, s.source(a), out)
+	return sub, rep, err
+}
+
+// rejection is "" for an accepted report, else its status and first
+// finding: a benchmark of a run that rejects is void.
+func rejection(rep *pipeline.Report) string {
+	if rep.Status == pipeline.Accepted {
+		return ""
+	}
+	if len(rep.Findings) > 0 {
+		return fmt.Sprintf("%s: %s", rep.Findings[0].Code, rep.Findings[0].Detail)
+	}
+	return string(rep.Status)
 }
 
 // source reads applicant a's files from the set, as a worker reads uploads.

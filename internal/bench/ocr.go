@@ -26,24 +26,20 @@ type Packet struct {
 func BuildPackets(ctx context.Context, s *Set, p *pipeline.Pipeline, dir string) ([]Packet, error) {
 	var out []Packet
 	for _, a := range s.Applicants {
-		sub, err := s.Submission(a)
-		if err != nil {
-			return nil, err
-		}
 		path := filepath.Join(dir, a.ID+".pdf")
 		f, err := os.Create(path)
 		if err != nil {
 			return nil, fmt.Errorf("bench: %w", err)
 		}
-		rep, err := p.Process(ctx, sub, s.source(a), f)
+		sub, rep, err := s.process(ctx, a, p, f)
 		if cerr := f.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
 			return nil, fmt.Errorf("bench: %s: %w", a.ID, err)
 		}
-		if rep.Status != pipeline.Accepted || rep.Packet == nil {
-			return nil, fmt.Errorf("bench: %s: not accepted (%s)", a.ID, rep.Status)
+		if rejected := rejection(rep); rejected != "" {
+			return nil, fmt.Errorf("bench: %s: not accepted (%s)", a.ID, rejected)
 		}
 		out = append(out, Packet{Path: path, Sub: sub, Report: rep})
 	}

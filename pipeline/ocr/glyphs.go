@@ -34,8 +34,9 @@ var ScreenFonts = []FontFile{
 }
 
 // cell is the side, in samples, of the square a character is compared in:
-// 16×16 keeps a character's gross shape (where its strokes are) and loses
-// what distinguishes one typeface from another.
+// 32×32, blurred, keeps a character's strokes and loses most of what
+// distinguishes one typeface from another (16×16 alone did not separate
+// the identity's characters from the rest of a page, README).
 const cell = 32
 
 // vec is a character's shape: cell×cell ink levels, blurred, mean

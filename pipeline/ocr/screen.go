@@ -11,7 +11,7 @@ import (
 // The screen is the cheap first pass: it finds the text lines of a
 // prepared page by projection profiles, compares every character-sized
 // window of every line with the identity's characters drawn in the common
-// typefaces (normalised correlation of 16×16 shapes), and picks the
+// typefaces (normalised correlation of 32×32 shapes), and picks the
 // places where two characters of one form of the identity stand side by
 // side, in order. Only those strips, and whatever the screen could not
 // make sense of, are read by the engine. Recall is what matters — a
