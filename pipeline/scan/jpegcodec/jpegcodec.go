@@ -94,6 +94,9 @@ func Encode(w io.Writer, img image.Image, quality int) error {
 	// image/jpeg fills the padding blocks of a colour image with its edge
 	// pixels; libjpeg's form is the one the packet verifier accepts.
 	out, err := padLikeLibjpeg(buf.Bytes())
+	if err == nil {
+		out, err = dropUnusedQuant(out)
+	}
 	if err != nil {
 		return fmt.Errorf("jpegcodec: encode: %w", err)
 	}

@@ -93,9 +93,30 @@ func TestEncodeWritesNoMetadata(t *testing.T) {
 				if _, got := back.(*image.Gray); got != grey {
 					t.Errorf("grey in, %T out", back)
 				}
+				// No table the frame does not use (the packet verifier
+				// refuses one): one quantisation table for grey, two else.
+				if n, want := quantTables(b.Bytes()), map[bool]int{true: 1, false: 2}[grey]; n != want {
+					t.Errorf("%d quantisation tables, want %d", n, want)
+				}
 			})
 		}
 	})
+}
+
+// quantTables counts the quantisation tables of a JPEG's DQT segments.
+func quantTables(jpg []byte) int {
+	n := 0
+	for p := 2; p+4 <= len(jpg) && jpg[p] == 0xFF && jpg[p+1] != 0xDA; {
+		l := int(jpg[p+2])<<8 | int(jpg[p+3])
+		if jpg[p+1] == 0xDB {
+			for q := p + 4; q < p+2+l; {
+				n++
+				q += map[bool]int{true: 65, false: 129}[jpg[q]>>4 == 0]
+			}
+		}
+		p += 2 + l
+	}
+	return n
 }
 
 func TestDecode(t *testing.T) {

@@ -386,3 +386,58 @@ func padLikeLibjpeg(jpg []byte) ([]byte, error) {
 	}
 	return nil, errors.New("jpegcodec: padding: no scan")
 }
+
+// dropUnusedQuant removes from a JPEG's DQT segments the quantisation
+// tables its frame does not use: image/jpeg always writes a luminance and
+// a chrominance table, and a grey image uses only the first, while the
+// packet verifier refuses a table no component uses.
+func dropUnusedQuant(jpg []byte) ([]byte, error) {
+	type seg struct{ at, end int }
+	var dqts []seg
+	var used [4]bool
+	p := 2
+	for p+4 <= len(jpg) && jpg[p] == 0xFF && jpg[p+1] != 0xDA {
+		n := int(binary.BigEndian.Uint16(jpg[p+2:]))
+		if n < 2 || p+2+n > len(jpg) {
+			return nil, errors.New("jpegcodec: quantisation tables: truncated segment")
+		}
+		body := jpg[p+4 : p+2+n]
+		switch jpg[p+1] {
+		case 0xDB:
+			dqts = append(dqts, seg{p, p + 2 + n})
+		case 0xC0, 0xC1:
+			if len(body) < 6 || len(body) < 6+3*int(body[5]) {
+				return nil, errors.New("jpegcodec: quantisation tables: short frame")
+			}
+			for c := range int(body[5]) {
+				used[body[6+3*c+2]&3] = true
+			}
+		}
+		p += 2 + n
+	}
+	out := jpg[:2:2]
+	last := 2
+	for _, s := range dqts {
+		out = append(out, jpg[last:s.at]...)
+		var tables []byte
+		for q := s.at + 4; q < s.end; {
+			size := 65
+			if jpg[q]>>4 != 0 {
+				size = 129
+			}
+			if q+size > s.end {
+				return nil, errors.New("jpegcodec: quantisation tables: truncated table")
+			}
+			if used[jpg[q]&3] {
+				tables = append(tables, jpg[q:q+size]...)
+			}
+			q += size
+		}
+		if len(tables) > 0 {
+			out = append(out, 0xFF, 0xDB, byte((len(tables)+2)>>8), byte(len(tables)+2))
+			out = append(out, tables...)
+		}
+		last = s.end
+	}
+	return append(out, jpg[last:]...), nil
+}
