@@ -147,6 +147,31 @@ func TestSamplesMakeCleanPackets(t *testing.T) {
 	}
 }
 
+// TestSamplesPureGo runs the samples (grey JPEG pages, masked and not)
+// through the pure-Go codec, what a CGO_ENABLED=0 worker runs: accepted,
+// and the packet passes the same independent checks. (image/jpeg wrote a
+// chrominance quantisation table into grey pages, which the verifier
+// refuses: every grey page came back returned, and only make bench's a0
+// row saw it.)
+func TestSamplesPureGo(t *testing.T) {
+	if !jpegcodec.Native() {
+		t.Skip("this build has only the pure-Go codec; the other tests run it")
+	}
+	jpegcodec.SetPureGo(true)
+	defer jpegcodec.SetPureGo(false)
+	p := newPipeline(t)
+	for _, name := range synth.SampleDirs {
+		t.Run(name, func(t *testing.T) {
+			dir, sub := sample(t, name)
+			rep, pdf := process(t, p, dir, sub)
+			if rep.Status != pipeline.Accepted {
+				t.Fatalf("status %s, findings %+v", rep.Status, rep.Findings)
+			}
+			pdfcheck.Packet(t, pdfcheck.File(t, pdf), sub, rep)
+		})
+	}
+}
+
 // TestUnmaskedJPEGPagesAreRewrittenLosslessly: an unmasked JPEG page is
 // not copied but written again from its coefficients (scan.CanonicalJPEG),
 // and shows the same pixels: exactly, with libjpeg-turbo, but for the
