@@ -43,6 +43,10 @@ type screen struct {
 	runes []rune  // the identity's distinct characters that have templates
 	tmpl  [][]vec // tmpl[i]: runes[i] in each typeface
 	pairs []screenPair
+	// flat is every template one after the other for the C kernel,
+	// flatRune the index in runes of each.
+	flat     []float32
+	flatRune []int32
 }
 
 // screenPair is two characters of a form, d apart in it (1 or 2: the
@@ -128,6 +132,12 @@ func newScreen(id Identity) (*screen, bool) {
 		}
 		if n == 0 {
 			return nil, false
+		}
+	}
+	for i, ts := range s.tmpl {
+		for t := range ts {
+			s.flat = append(s.flat, ts[t][:]...)
+			s.flatRune = append(s.flatRune, int32(i))
 		}
 	}
 	return s, true
@@ -322,8 +332,16 @@ func similarLines(a, b image.Rectangle) bool {
 }
 
 // windows samples line l of g in squares as high as the line, every
-// eighth of its height, and scores each against the screen's characters.
+// eighth of its height, and scores each against the screen's characters:
+// in C where cgo is built in, else in Go (windowsGo; the same scores).
 func (s *screen) windows(g *image.Gray, l image.Rectangle) []window {
+	if nativeScreen {
+		return s.windowsNative(g, l)
+	}
+	return s.windowsGo(g, l)
+}
+
+func (s *screen) windowsGo(g *image.Gray, l image.Rectangle) []window {
 	h := l.Dy()
 	step := max(1, h/8)
 	var out []window
