@@ -9,12 +9,14 @@
 // Chinese data as a separate process per page or, as a BatchEngine, per
 // batch of pages, killed with its whole process group when its time is
 // up. Tesseract's cost follows the characters it reads, so an engine
-// marked Screened reads only what a cheap first pass in Go, the screen,
-// picks: the lines
-// where two characters of a form of the identity seem to stand side by
-// side (correlated with the characters drawn in Hei, Ming and Kai),
-// stacked into one image a page, and whatever the screen could not make
-// sense of; by default every line is read. A Matcher joins the words into lines
+// marked Screened reads, on a crisp page (Crisp: the page's clarity
+// measures as rendered), only what a cheap first pass, the screen,
+// picks: the lines where two characters of a form of the identity seem
+// to stand side by side (correlated with the characters drawn in Hei,
+// Ming and Kai; in C where cgo is built in), stacked into images of
+// like-sized strips, and whatever the screen could not make sense of;
+// soft and grey pages, where the screen lost names, are read whole. An
+// engine not so marked reads every line. A Matcher joins the words into lines
 // and looks for the same forms of the identity the verifier searches for
 // (the name, the given name of two characters or more, the employer with
 // and without its legal form and region), allowing one OCR error in forms

@@ -108,7 +108,7 @@ func lines(words []Word) [][]glyph {
 // tidy corrects the boxes of one line: no glyph wider than 1.2 times the
 // line's median height (Chinese characters are square; the left edge is
 // the reliable one), none above or below the line's band by more than a
-// fifth of it.
+// fifth of it, and none a speck (see below).
 func tidy(line []glyph) []glyph {
 	hs := make([]int, len(line))
 	tops := make([]int, len(line))
@@ -119,6 +119,16 @@ func tidy(line []glyph) []glyph {
 	h, top, bottom := median(hs), median(tops), median(bottoms)
 	for i := range line {
 		b := &line[i].box
+		if i > 0 && 3*b.Dx() < h && 3*b.Dy() < h {
+			// A letter or digit boxed smaller than a third of the line
+			// each way is not where Tesseract put it: its LSTM sometimes
+			// gives a character the box of a speck of dust further on
+			// (a name "王建" read as "王" and a "建" two characters to the
+			// right of it, then split apart). The reading order is right:
+			// it goes after the glyph before it.
+			prev := line[i-1].box
+			*b = image.Rect(prev.Max.X, top, prev.Max.X+h, bottom)
+		}
 		b.Max.X = min(b.Max.X, b.Min.X+max(6*h/5, 1))
 		b.Min.Y = max(b.Min.Y, top-h/5)
 		b.Max.Y = min(b.Max.Y, bottom+h/5)

@@ -80,6 +80,22 @@ func TestMatcherFind(t *testing.T) {
 	}
 }
 
+// TestMatcherSpeck uses what Tesseract really gave for "名：王建" in a
+// strip of a 150-dpi plain scan with a speck of dust to the right of the
+// name: "王" boxed over both characters and "建" on the speck, two
+// characters further on — which split the name in two before tidy moved
+// a speck-sized box after the glyph before it.
+func TestMatcherSpeck(t *testing.T) {
+	m := ocr.NewMatcher(ocr.Identity{Name: "王建", Employer: "乌鲁木齐市建筑设计研究院"})
+	got := m.Find([]ocr.Word{
+		{Text: "3", Box: image.Rect(16, 26, 23, 47)}, {Text: ":", Box: image.Rect(39, 30, 43, 44)},
+		{Text: "王", Box: image.Rect(55, 22, 107, 47)}, {Text: "建", Box: image.Rect(133, 25, 135, 27)},
+	})
+	if len(got) != 1 || got[0].Kind != ocr.KindName || got[0].Box.Min.X != 55 {
+		t.Fatalf("got %+v, want the name from x 55", got)
+	}
+}
+
 func TestMatcherBox(t *testing.T) {
 	m := ocr.NewMatcher(ocr.Identity{Name: "张三丰", Employer: "新疆天山重工机械有限公司"})
 	// "姓名" at x 10–50, "张三丰" as one run at 50–110: the hit is the run.

@@ -39,7 +39,8 @@ import (
 // 150 and 300 ppi, and at 150 ppi also degraded the ways the clarity
 // check still lets through (about 1000 readings, 15 minutes on 2 cores);
 // the default is the small CI set, and BLINDPACK_OCR_MEASURE=scan150 the
-// full set's 150-ppi plain scans of seed 0 only. BLINDPACK_OCR_DPI sets the rendering
+// full set's 150-ppi plain scans of seed 0 only, =scans its plain scans
+// (both resolutions and seeds), =soft its three degraded rows of seed 0. BLINDPACK_OCR_DPI sets the rendering
 // resolution (default ocr.DefaultDPI), BLINDPACK_OCR_PSM Tesseract's page
 // segmentation mode (default ocr.DefaultPSM); BLINDPACK_OCR_READ=full
 // reads every line (an engine not marked ocr.Screened) instead of the
@@ -105,9 +106,17 @@ func measureSet(full bool) (scans []measureScan, ids []int, kinds []pageKind, se
 	if full {
 		return []measureScan{{0, 150}, {0, 300}, {1, 150}, {2, 150}, {3, 150}}, []int{0, 1, 2, 3}, measureKinds, []uint64{0, 1}
 	}
-	if os.Getenv("BLINDPACK_OCR_MEASURE") == "scan150" {
+	switch os.Getenv("BLINDPACK_OCR_MEASURE") {
+	case "scan150":
 		// The first row of the full set, one seed: 32 pages, 100 readings.
 		return []measureScan{{0, 150}}, []int{0, 1, 2, 3}, measureKinds, []uint64{0}
+	case "scans":
+		// The full set's plain scans, both resolutions and seeds: 64 pages
+		// a resolution, 400 readings.
+		return []measureScan{{0, 150}, {0, 300}}, []int{0, 1, 2, 3}, measureKinds, []uint64{0, 1}
+	case "soft":
+		// The full set's degraded rows, one seed: 96 pages, 300 readings.
+		return []measureScan{{1, 150}, {2, 150}, {3, 150}}, []int{0, 1, 2, 3}, measureKinds, []uint64{0}
 	}
 	// CI: plain scans of two page kinds that hold both name and employer,
 	// two identities, both resolutions: 8 pages, 24 readings.

@@ -133,7 +133,8 @@ func (h Hit) Finding(a finding.Args) finding.Finding {
 // white and table rules removed, because Tesseract otherwise skips the
 // text in the cells of a ruled form — exactly where a name is written.
 // The engine reads every line, or, when e was made with Screened, only
-// the lines a cheap first pass (the screen, screen.go) picks.
+// the lines a cheap first pass (the screen, screen.go) picks on the pages
+// it can be trusted with (Crisp).
 func Check(ctx context.Context, e Engine, pages []PageImage, id Identity, masks map[int][]Rect) ([]Hit, error) {
 	m := NewMatcher(id)
 	rd := newReader(e, id)
@@ -147,9 +148,9 @@ func Check(ctx context.Context, e Engine, pages []PageImage, id Identity, masks 
 			return nil, fmt.Errorf("ocr: check page %d: %w", pages[i].Page, err)
 		}
 		run := pages[i:min(i+size, len(pages))]
-		imgs := make([]*image.Gray, len(run))
+		imgs := make([]page, len(run))
 		for j, p := range run {
-			imgs[j] = Prepare(p.Image, masks[p.Page])
+			imgs[j] = rd.prepare(p.Image, masks[p.Page])
 		}
 		words, err := rd.read(ctx, imgs)
 		if err != nil {
@@ -159,7 +160,7 @@ func Check(ctx context.Context, e Engine, pages []PageImage, id Identity, masks 
 			return nil, fmt.Errorf("ocr: check pages %d–%d: %w", run[0].Page, run[len(run)-1].Page, err)
 		}
 		for j, p := range run {
-			hits = append(hits, pageHits(m, p.Page, words[j], imgs[j].Bounds(), masks[p.Page])...)
+			hits = append(hits, pageHits(m, p.Page, words[j], imgs[j].g.Bounds(), masks[p.Page])...)
 		}
 	}
 	return hits, nil

@@ -3,7 +3,6 @@ package ocr
 import (
 	"context"
 	"fmt"
-	"image"
 	"log/slog"
 	"sync"
 	"time"
@@ -133,7 +132,7 @@ feed:
 func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *Matcher, rd reader, o PacketOptions) ([][]Hit, []PageStat, error) {
 	hits := make([][]Hit, len(pps))
 	stats := make([]PageStat, len(pps))
-	imgs := make([]*image.Gray, len(pps))
+	imgs := make([]page, len(pps))
 	for i, pp := range pps {
 		stats[i].PacketPage = pp.PacketPage
 		start := time.Now()
@@ -142,7 +141,7 @@ func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *
 			return nil, nil, fmt.Errorf("ocr: packet page %d: %w", pp.PacketPage, err)
 		}
 		stats[i].Render = time.Since(start)
-		imgs[i] = Prepare(img, pp.Masks)
+		imgs[i] = rd.prepare(img, pp.Masks)
 	}
 	start := time.Now()
 	words, err := rd.read(ctx, imgs)
@@ -152,7 +151,7 @@ func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *
 	share := time.Since(start) / time.Duration(len(pps))
 	for i, pp := range pps {
 		stats[i].Recognize = share
-		hits[i] = pageHits(m, pp.PacketPage, words[i], imgs[i].Bounds(), pp.Masks)
+		hits[i] = pageHits(m, pp.PacketPage, words[i], imgs[i].g.Bounds(), pp.Masks)
 	}
 	return hits, stats, nil
 }

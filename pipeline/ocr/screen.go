@@ -134,6 +134,7 @@ func newScreen(id Identity) (*screen, bool) {
 			return nil, false
 		}
 	}
+	s.pairs = shortestReach(s.pairs)
 	for i, ts := range s.tmpl {
 		for t := range ts {
 			s.flat = append(s.flat, ts[t][:]...)
@@ -141,6 +142,30 @@ func newScreen(id Identity) (*screen, bool) {
 		}
 	}
 	return s, true
+}
+
+// shortestReach keeps one of the pairs of the same two characters at the
+// same distance: the one whose strip reaches over the least. A pair of
+// the short employer stands in the whole employer too, and a strip over
+// the short one is enough — it is read and matched as a form of its own —
+// so the strip need not reach over the region and the legal form
+// (README, "What it costs"). Order is kept.
+func shortestReach(ps []screenPair) []screenPair {
+	type key struct{ a, b, d int }
+	best := map[key]int{}
+	for i, p := range ps {
+		k := key{p.a, p.b, p.d}
+		if j, ok := best[k]; !ok || p.before+p.after < ps[j].before+ps[j].after {
+			best[k] = i
+		}
+	}
+	var out []screenPair
+	for i, p := range ps {
+		if best[key{p.a, p.b, p.d}] == i {
+			out = append(out, p)
+		}
+	}
+	return out
 }
 
 // textLine is a run of text of one height on a page: its ink's box.
@@ -304,7 +329,7 @@ func (s *screen) candidates(g *image.Gray) (strips []image.Rectangle, full bool)
 			strips = append(strips, o.strip)
 		}
 	}
-	strips = append(strips, unsure...)
+	strips = append(strips, specks(lines, unsure)...)
 	strips = mergeStrips(strips)
 	for i := range strips {
 		strips[i] = strips[i].Intersect(g.Bounds())
@@ -318,6 +343,82 @@ func (s *screen) candidates(g *image.Gray) (strips []image.Rectangle, full bool)
 		return nil, true
 	}
 	return strips, false
+}
+
+// specks returns the unsure regions to read, with the specks among them
+// gathered. A seal printed over a line of text (the issuing line of a
+// certificate: the employer) is lighter than the ink level in most
+// places, and leaves only specks of its ring, each too small to read,
+// while the ring joins the line's rows into one too high to compare:
+// the employer was read by nobody (TestMeasureDetection, seed 1). So
+// four or more specks within three lines' height of one another are one
+// region, with a line's height around it and the lines it overlaps,
+// read as it is — Tesseract reads the line through the seal from such a
+// region as well as from the whole page.
+func specks(lines []textLine, unsure []image.Rectangle) []image.Rectangle {
+	if len(lines) == 0 {
+		return unsure
+	}
+	hs := make([]int, len(lines))
+	for i, l := range lines {
+		hs[i] = l.box.Dy()
+	}
+	usual := median(hs)
+	var small, out []image.Rectangle
+	for _, u := range unsure {
+		if u.Dx() < usual && u.Dy() < usual && len(small) < 4096 {
+			small = append(small, u)
+		} else {
+			out = append(out, u)
+		}
+	}
+	// Clusters by nearness: union-find over the pairs within reach.
+	parent := make([]int, len(small))
+	for i := range parent {
+		parent[i] = i
+	}
+	var find func(int) int
+	find = func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	for i := range small {
+		for j := i + 1; j < len(small); j++ {
+			if small[i].Inset(-3 * usual).Overlaps(small[j]) {
+				parent[find(i)] = find(j)
+			}
+		}
+	}
+	groups := map[int][]image.Rectangle{}
+	for i, r := range small {
+		groups[find(i)] = append(groups[find(i)], r)
+	}
+	for i := range small {
+		grp, ok := groups[i]
+		if !ok {
+			continue
+		}
+		if len(grp) < 4 {
+			out = append(out, grp...)
+			continue
+		}
+		box := grp[0]
+		for _, r := range grp[1:] {
+			box = box.Union(r)
+		}
+		box = box.Inset(-usual)
+		region := box
+		for _, l := range lines {
+			if l.box.Overlaps(box) {
+				region = region.Union(l.box)
+			}
+		}
+		out = append(out, region)
+	}
+	return out
 }
 
 // similarLines reports whether two lines of a band can hold one form:

@@ -163,6 +163,13 @@ func TestMeasureScreenScans(t *testing.T) {
 // in, renders it as a worker does and prepares it for reading.
 func renderPrepared(t *testing.T, p synth.Page, masks []ocr.Rect, quality int) *image.Gray {
 	t.Helper()
+	return ocr.Prepare(renderPage(t, p, masks, quality), masks)
+}
+
+// renderPage builds page p into a one-page packet with masks burned in
+// and renders it as a worker does.
+func renderPage(t *testing.T, p synth.Page, masks []ocr.Rect, quality int) image.Image {
+	t.Helper()
 	pdf, err := onePagePacket(p, masks, quality)
 	if err != nil {
 		t.Fatal(err)
@@ -175,7 +182,7 @@ func renderPrepared(t *testing.T, p synth.Page, masks []ocr.Rect, quality int) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	return ocr.Prepare(img, masks)
+	return img
 }
 
 func toPixels(r ocr.Rect, b image.Rectangle) image.Rectangle {
@@ -192,4 +199,49 @@ func isRead(px image.Rectangle, strips []image.Rectangle) bool {
 		}
 	}
 	return false
+}
+
+// TestScreenTrustsCrispPagesOnly renders pages of the measurement as a
+// worker does and checks which the screen is trusted with: a plain scan
+// is read through the screen (the engine is given a stack of strips,
+// smaller than the page); the same page blurred 0.25 mm or grey and
+// coarsely compressed — where the screen lost names end to end — is
+// read whole.
+func TestScreenTrustsCrispPagesOnly(t *testing.T) {
+	testenv.Tool(t, "pdftoppm")
+	measureFontOnce.Do(func() { measureFont, measureFontErr = loadFont() })
+	if measureFontErr != nil {
+		t.Fatal(measureFontErr)
+	}
+	id := measureIDs[0]
+	for _, kind := range []pageKind{measureKinds[0], measureKinds[5]} { // form-1, qualification
+		for _, ci := range []int{0, 2, 3} {
+			cond := conditions[ci]
+			p, err := kind.Draw(id, synth.Options{PPI: 150})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cond.degrade != nil {
+				p.Image = cond.degrade(p.Image, 150)
+			}
+			var masks []ocr.Rect
+			for _, r := range append(slices.Clone(p.Name), p.Employer...) {
+				masks = append(masks, ocr.Rect(r))
+			}
+			img := renderPage(t, p, masks, cond.quality)
+			wantCrisp := ci == 0
+			if got := ocr.Crisp(img); got != wantCrisp {
+				t.Errorf("%s %s: Crisp = %v, want %v", kind.Name, cond.name, got, wantCrisp)
+			}
+			e := &fakeEngine{}
+			if _, err := ocr.Check(context.Background(), ocr.Screened(e), []ocr.PageImage{{Page: 1, Image: img}},
+				ocr.Identity{Name: id.Name, Employer: id.Employer}, map[int][]ocr.Rect{1: masks}); err != nil {
+				t.Fatal(err)
+			}
+			whole := len(e.seen) == 1 && e.seen[0].Bounds().Size() == img.Bounds().Size()
+			if whole == wantCrisp {
+				t.Errorf("%s %s: read whole = %v, want %v", kind.Name, cond.name, whole, !wantCrisp)
+			}
+		}
+	}
 }
