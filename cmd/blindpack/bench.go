@@ -290,8 +290,9 @@ func benchChild(ctx context.Context, c *common, set, codec string, concurrency i
 }
 
 // benchOCR measures the OCR gate on the packets of workload s, the way
-// a worker's OCR task reads them: every line (the default) and through
-// the first pass (--ocr-screen). Without Tesseract it says so and skips.
+// a worker's OCR task reads them: every line (--ocr-screen=false) and as
+// by default, through the first pass on crisp pages. Without Tesseract
+// it says so and skips.
 func benchOCR(ctx context.Context, c *common, s *bench.Set, rep *bench.Report, concurrency int, log *slog.Logger) error {
 	engine := &ocr.Tesseract{}
 	if err := engine.Check(ctx); err != nil {

@@ -23,7 +23,7 @@ func runProcess(ctx context.Context, args []string) error {
 	outDir := fs.String("out", "", "`directory` for report.json and packet.pdf")
 	quiet := fs.Bool("quiet", false, "no progress line on the terminal")
 	noOCR := fs.Bool("no-ocr", false, "skip the OCR gate on purpose: write the packet without reading it for names left unmasked")
-	screened := fs.Bool("ocr-screen", false, ocrScreenUsage)
+	screened := fs.Bool("ocr-screen", true, ocrScreenUsage)
 	if err := parseFlags(fs, args); err != nil {
 		return exitError{code: 2, err: err}
 	}

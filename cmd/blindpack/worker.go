@@ -39,7 +39,7 @@ func runWorker(ctx context.Context, args []string) error {
 	webhooksFile := fs.String("webhooks", "", "webhooks `file` (YAML: endpoints, whsec_ secrets, events): tell these receivers about every report and result; empty: none")
 	useOCR := fs.Bool("ocr", true, "the OCR gate (default on): stage every accepted packet until Tesseract has read it for names left unmasked, and hold it for an administrator if it finds one (needs tesseract-ocr and tesseract-ocr-chi-sim)")
 	noOCR := fs.Bool("no-ocr", false, "turn the OCR gate off on purpose: publish accepted packets at once, unread, and take no OCR tasks")
-	screened := fs.Bool("ocr-screen", false, ocrScreenUsage)
+	screened := fs.Bool("ocr-screen", true, ocrScreenUsage)
 	var clock clockFlag
 	fs.Var(&clock, "clock", "run as if it were this `time` (RFC 3339), to rehearse a campaign; empty: the real clock")
 	if err := parseFlags(fs, args); err != nil {

@@ -53,9 +53,9 @@ type Report struct {
 	// PDFs, every page drawn by the sandboxed renderer.
 	Typed         *Result   `json:"typed,omitempty"`
 	TypedWorkload *Workload `json:"typed_workload,omitempty"`
-	// OCR is the OCR gate reading the workload's packets as it does by
-	// default (every line); OCRScreen through its first pass
-	// (--ocr-screen). Nil when not run.
+	// OCR is the OCR gate reading the workload's packets every line
+	// (--ocr-screen=false); OCRScreen as it does by default, through its
+	// first pass on crisp pages. Nil when not run.
 	OCR       *Result `json:"ocr,omitempty"`
 	OCRScreen *Result `json:"ocr_screen,omitempty"`
 	// Backend is the JPEG codec of the Blindpack row.
@@ -134,7 +134,7 @@ func (r *Report) Write(w io.Writer) error {
 	row("(c) floor: djpeg all + cjpeg masked", r.Floor, false)
 	row("(t) blindpack, typed PDF pages rendered", r.Typed, false)
 	row("(o) OCR gate on (a)'s packets, every line", r.OCR, false)
-	row("(o') OCR gate on (a)'s packets, first pass", r.OCRScreen, false)
+	row("(o') OCR gate on (a)'s packets (default)", r.OCRScreen, false)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
