@@ -13,8 +13,10 @@
 // measures as rendered), only what a cheap first pass, the screen,
 // picks: the lines where two characters of a form of the identity seem
 // to stand side by side (correlated with the characters drawn in Hei,
-// Ming and Kai; in C where cgo is built in), stacked into images of
-// like-sized strips, and whatever the screen could not make sense of;
+// Ming and Kai; in C where cgo is built in) and where Tesseract, reading
+// each pair with a character either side first, finds the pair, stacked
+// into images of like-sized strips, and whatever the screen could not
+// make sense of;
 // soft and grey pages, where the screen lost names, are read whole. An
 // engine not so marked reads every line. A Matcher joins the words into lines
 // and looks for the same forms of the identity the verifier searches for

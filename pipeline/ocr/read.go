@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/blindpack/blindpack/pipeline/clarity"
+	"github.com/blindpack/blindpack/pipeline/identity"
 )
 
 // Screened returns e marked to read only what the first pass, the
@@ -115,72 +116,121 @@ func newReader(e Engine, id Identity) reader {
 // for reading: Tesseract must see them as separate lines.
 const stackGap = 16
 
-// plan is how one page is read: whole, or in stacks of strips.
-type plan struct {
-	whole  bool
-	stacks []stackPlan
-}
-
-// stackPlan is one image of strips stacked one under the other.
-type stackPlan struct {
-	strips []image.Rectangle // in page pixels
-	at     []int             // top of each strip in the stacked image
-	img    image.Image
-}
-
 // read reads prepared pages and returns, page by page, the words read in
 // groups (one a strip, or one for a page read whole), with boxes in the
 // page's pixels. Words of different strips are kept apart so that the
-// matcher never joins two strips into one line.
+// matcher never joins two strips into one line. Through the screen it
+// reads in two rounds: the pages read whole, the regions read as they
+// are and the probes of the screen's strips; then the strips whose
+// probes held one of their characters (see cand).
 func (r reader) read(ctx context.Context, pages []page) ([][][]Word, error) {
-	plans := make([]plan, len(pages))
-	var imgs []image.Image
-	type ref struct{ page, stack int } // stack -1: the page whole
-	var refs []ref
-	for i, pg := range pages {
-		p := &plans[i]
-		var strips []image.Rectangle
-		p.whole = pg.whole
-		if !p.whole {
-			strips, p.whole = r.sc.candidates(pg.g)
-		}
-		if p.whole {
-			imgs = append(imgs, pg.g)
-			refs = append(refs, ref{i, -1})
-			continue
-		}
-		for k, group := range bySize(strips) {
-			img, at := stack(pg.g, group)
-			p.stacks = append(p.stacks, stackPlan{strips: group, at: at, img: img})
-			imgs = append(imgs, img)
-			refs = append(refs, ref{i, k})
-		}
-	}
-	var words [][]Word
-	if be, ok := r.e.(BatchEngine); ok {
-		var err error
-		if words, err = be.RecognizeAll(ctx, imgs); err != nil {
-			return nil, err
-		}
-	} else {
-		for _, img := range imgs {
-			w, err := r.e.Recognize(ctx, img)
-			if err != nil {
-				return nil, err
-			}
-			words = append(words, w)
-		}
-	}
 	out := make([][][]Word, len(pages))
-	for k, rf := range refs {
-		if rf.stack < 0 {
-			out[rf.page] = [][]Word{words[k]}
+	var first, second []job
+	cands := make([][]cand, len(pages))
+	for i, pg := range pages {
+		whole := pg.whole
+		if !whole {
+			cands[i], whole = r.sc.plan(pg.g)
+		}
+		if whole {
+			first = append(first, job{page: i, img: pg.g})
 			continue
 		}
-		st := plans[rf.page].stacks[rf.stack]
-		out[rf.page] = append(out[rf.page], unstack(words[k], st.strips, st.at)...)
+		var asIs, probes []image.Rectangle
+		for _, c := range cands[i] {
+			if c.probes == nil {
+				asIs = append(asIs, c.strip)
+			}
+			probes = append(probes, c.probes...)
+		}
+		first = append(first, stacks(i, pg.g, asIs, false)...)
+		first = append(first, stacks(i, pg.g, probes, true)...)
+	}
+	words, err := r.recognize(ctx, first)
+	if err != nil {
+		return nil, err
+	}
+	// probeText[page]: what was read in each probe of the page.
+	probeText := make([]map[image.Rectangle]string, len(pages))
+	for k, j := range first {
+		switch {
+		case j.strips == nil:
+			out[j.page] = [][]Word{words[k]}
+		case j.probe:
+			if probeText[j.page] == nil {
+				probeText[j.page] = map[image.Rectangle]string{}
+			}
+			for si, ws := range unstack(words[k], j.strips, j.at) {
+				for _, w := range ws {
+					probeText[j.page][j.strips[si]] += identity.Normalize(w.Text)
+				}
+			}
+		default:
+			out[j.page] = append(out[j.page], unstack(words[k], j.strips, j.at)...)
+		}
+	}
+	for i, cs := range cands {
+		var confirmed []image.Rectangle
+		for _, c := range cs {
+			if c.probes != nil && slices.ContainsFunc(c.probes, func(p image.Rectangle) bool {
+				t := probeText[i][p]
+				return slices.ContainsFunc(c.pairs, func(pr probePair) bool { return pr.in(t) })
+			}) {
+				confirmed = append(confirmed, c.strip)
+			}
+		}
+		second = append(second, stacks(i, pages[i].g, confirmed, false)...)
+	}
+	if len(second) == 0 {
+		return out, nil
+	}
+	if words, err = r.recognize(ctx, second); err != nil {
+		return nil, err
+	}
+	for k, j := range second {
+		out[j.page] = append(out[j.page], unstack(words[k], j.strips, j.at)...)
 	}
 	return out, nil
+}
+
+// job is one image to read: a page whole (strips nil), or strips of it
+// stacked (probes, when probe).
+type job struct {
+	page   int
+	img    image.Image
+	strips []image.Rectangle // in page pixels
+	at     []int             // top of each strip in the stacked image
+	probe  bool
+}
+
+// stacks stacks strips of page i in images of like-sized strips.
+func stacks(i int, g *image.Gray, strips []image.Rectangle, probe bool) []job {
+	var out []job
+	for _, group := range bySize(strips) {
+		img, at := stack(g, group)
+		out = append(out, job{page: i, img: img, strips: group, at: at, probe: probe})
+	}
+	return out
+}
+
+// recognize reads the jobs' images, in one go with a batch engine.
+func (r reader) recognize(ctx context.Context, jobs []job) ([][]Word, error) {
+	imgs := make([]image.Image, len(jobs))
+	for k, j := range jobs {
+		imgs[k] = j.img
+	}
+	if be, ok := r.e.(BatchEngine); ok {
+		return be.RecognizeAll(ctx, imgs)
+	}
+	var words [][]Word
+	for _, img := range imgs {
+		w, err := r.e.Recognize(ctx, img)
+		if err != nil {
+			return nil, err
+		}
+		words = append(words, w)
+	}
+	return words, nil
 }
 
 // bySize sorts strips into groups of like height, each read as one

@@ -3,6 +3,7 @@ package ocr
 import (
 	"image"
 	"slices"
+	"strings"
 	"unicode"
 
 	"github.com/blindpack/blindpack/pipeline/identity"
@@ -320,29 +321,91 @@ type window struct {
 // the identity's characters the screen saw, and every unsure region.
 // full is true when the page should be read whole instead.
 func (s *screen) candidates(g *image.Gray) (strips []image.Rectangle, full bool) {
+	cs, full := s.plan(g)
+	for _, c := range cs {
+		strips = append(strips, c.strip)
+	}
+	return strips, full
+}
+
+// cand is a strip the screen picked and how to decide to read it: a
+// strip round pairs of the identity's characters is read only if
+// Tesseract, reading its probes first — each pair with a character
+// either side, a few characters instead of a whole form's reach — finds
+// one of the pair's characters in one of them (runes: those
+// characters). Most pairs the screen sees in running text are shapes
+// like the identity's characters (型 for 工), which Tesseract reads as
+// what they are. A strip with no probes (a region the screen could not
+// make sense of) is read as it is.
+type cand struct {
+	strip  image.Rectangle
+	probes []image.Rectangle
+	pairs  []probePair
+}
+
+// probePair is a pair the strip was picked for. A probe holds it when
+// Tesseract read both its characters there, or, for a form of two
+// characters (a given name, a two-character name: the pair is the whole
+// form and has no other pair to make up for a misread character), one of
+// them.
+type probePair struct {
+	a, b  rune
+	whole bool
+}
+
+func (p probePair) in(text string) bool {
+	a, b := strings.ContainsRune(text, p.a), strings.ContainsRune(text, p.b)
+	return a && b || p.whole && (a || b)
+}
+
+// plan returns the strips of page g to read (see candidates) with their
+// probes.
+func (s *screen) plan(g *image.Gray) (cands []cand, full bool) {
 	lines, unsure, inkPx := layout(g)
 	if inkPx > 0 && len(lines) == 0 {
 		return nil, true
 	}
+	var strips []image.Rectangle
+	var occs []occurrence
 	for _, o := range s.occurrences(g, lines, screenFloor) {
 		if o.score >= ScreenThreshold {
 			strips = append(strips, o.strip)
+			occs = append(occs, o)
 		}
 	}
-	strips = append(strips, specks(lines, unsure)...)
-	strips = mergeStrips(strips)
-	for i := range strips {
-		strips[i] = strips[i].Intersect(g.Bounds())
+	regions := specks(lines, unsure)
+	strips = mergeStrips(append(strips, regions...))
+	for _, st := range strips {
+		c := cand{strip: st.Intersect(g.Bounds())}
+		asIs := false
+		for _, r := range regions {
+			asIs = asIs || r.Overlaps(st)
+		}
+		if !asIs {
+			var probes []image.Rectangle
+			for _, o := range occs {
+				if o.strip.In(st) {
+					probes = append(probes, o.probe.Intersect(st))
+					p := o.pair
+					pr := probePair{a: s.runes[p.a], b: s.runes[p.b], whole: p.before+p.d+p.after == 1}
+					if !slices.Contains(c.pairs, pr) {
+						c.pairs = append(c.pairs, pr)
+					}
+				}
+			}
+			c.probes = mergeStrips(probes)
+		}
+		cands = append(cands, c)
 	}
 	// Reading most of the page in strips costs more than reading it.
 	area, pageArea := 0, g.Bounds().Dx()*g.Bounds().Dy()
-	for _, r := range strips {
-		area += r.Dx() * r.Dy()
+	for _, c := range cands {
+		area += c.strip.Dx() * c.strip.Dy()
 	}
 	if 2*area > pageArea {
 		return nil, true
 	}
-	return strips, false
+	return cands, false
 }
 
 // specks returns the unsure regions to read, with the specks among them
@@ -510,6 +573,10 @@ func sample(g *image.Gray, r image.Rectangle) (vec, bool) {
 type occurrence struct {
 	strip image.Rectangle
 	score float32
+	// probe is the pair itself with a character either side, read
+	// first (see cand); pair is the screen's pair.
+	probe image.Rectangle
+	pair  screenPair
 }
 
 // occurrences returns every place on the lines of g where the first
@@ -548,10 +615,12 @@ func (s *screen) occurrences(g *image.Gray, lines []textLine, thr float32) []occ
 						if b.cx-a.cx < lo || b.cx-a.cx > hi {
 							continue
 						}
+						top, bottom := min(la.box.Min.Y, lb.box.Min.Y)-h/4, max(la.box.Max.Y, lb.box.Max.Y)+h/4
 						out = append(out, occurrence{
-							strip: image.Rect(a.cx-h/2-pitch*(p.before+1), min(la.box.Min.Y, lb.box.Min.Y)-h/4,
-								b.cx+h/2+pitch*(p.after+1), max(la.box.Max.Y, lb.box.Max.Y)+h/4),
+							strip: image.Rect(a.cx-h/2-pitch*(p.before+1), top, b.cx+h/2+pitch*(p.after+1), bottom),
 							score: (a.score + b.score) / 2,
+							probe: image.Rect(a.cx-3*h/2, top, b.cx+3*h/2, bottom),
+							pair:  p,
 						})
 					}
 				}

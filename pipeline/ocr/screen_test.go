@@ -1,6 +1,7 @@
 package ocr
 
 import (
+	"context"
 	"image"
 	"image/draw"
 	"math"
@@ -8,6 +9,8 @@ import (
 	"testing"
 
 	"golang.org/x/image/vector"
+
+	"github.com/blindpack/blindpack/internal/testenv"
 )
 
 // drawText draws s on g in sf with its reference line px pixels high,
@@ -241,5 +244,83 @@ func BenchmarkScreenWindows(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// recorder is an engine that keeps the size of every image it is given.
+type recorder struct {
+	Engine
+	sizes []image.Point
+}
+
+func (r *recorder) Recognize(ctx context.Context, img image.Image) ([]Word, error) {
+	r.sizes = append(r.sizes, img.Bounds().Size())
+	return r.Engine.Recognize(ctx, img)
+}
+
+// TestProbesDecideStrips reads a drawn page through the screen with
+// Tesseract: the name on it is found, its strip read after a probe of a
+// few characters held the pair; on a page of the same text without the
+// identity only probes are read.
+func TestProbesDecideStrips(t *testing.T) {
+	testenv.Tool(t, "tesseract")
+	fonts, err := screenFonts()
+	if err != nil {
+		t.Skip(err)
+	}
+	id := Identity{Name: "张三丰", Employer: "新疆天山重工机械有限公司"}
+	filler := []string{
+		"本人主持完成了多项技术改造项目，取得了良好的经济效益。",
+		"负责重型液压挖掘机结构件的焊接工艺优化工作，经过团队的共同努力。",
+		"工作中，本人牵头完成装配工艺流程的标准化工作，解决了长期困扰生产的技术难题。",
+	}
+	draw1 := func(withName bool) *image.Gray {
+		g := image.NewGray(image.Rect(0, 0, 1240, 1754))
+		draw.Draw(g, g.Bounds(), image.White, image.Point{}, draw.Src)
+		y := 100
+		for i := range 12 {
+			s := filler[i%len(filler)]
+			if withName && i == 5 {
+				s = "姓名：张三丰　　工作单位：新疆天山重工机械有限公司"
+			}
+			drawText(g, fonts[0], s, 100, y, 22)
+			y += 44
+		}
+		return g
+	}
+	for _, withName := range []bool{true, false} {
+		rec := &recorder{Engine: &Tesseract{}}
+		hits, err := Check(context.Background(), Screened(rec), []PageImage{{Page: 1, Image: draw1(withName)}}, id, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("name on the page %v: %d hits, images read %v", withName, len(hits), rec.sizes)
+		// The engine reads one image a stack: the probes in the first
+		// round (all of one height here), the strips in the second.
+		switch {
+		case withName && (len(hits) == 0 || len(rec.sizes) < 2):
+			t.Errorf("with the name: %d hits, images read %v", len(hits), rec.sizes)
+		case !withName && (len(hits) != 0 || len(rec.sizes) > 1):
+			t.Errorf("without the name: %d hits, images read %v (a strip read)", len(hits), rec.sizes)
+		}
+		if !withName {
+			// What was read is the stack of the probes, no strip.
+			sc, _ := newScreen(id)
+			cands, _ := sc.plan(Prepare(draw1(false), nil))
+			var probes []image.Rectangle
+			for _, c := range cands {
+				probes = append(probes, c.probes...)
+			}
+			if len(probes) == 0 {
+				t.Fatal("the page has no probes: the test shows nothing")
+			}
+			w := 0
+			for _, p := range probes {
+				w = max(w, p.Dx())
+			}
+			if len(rec.sizes) != 1 || rec.sizes[0].X != w+2*stackGap {
+				t.Errorf("without the name: images read %v, want only the stack of %d probes (%d wide)", rec.sizes, len(probes), w+2*stackGap)
+			}
+		}
 	}
 }
