@@ -440,8 +440,7 @@ func specks(lines []textLine, unsure []image.Rectangle) []image.Rectangle {
 	for i := range parent {
 		parent[i] = i
 	}
-	var find func(int) int
-	find = func(i int) int {
+	find := func(i int) int {
 		for parent[i] != i {
 			parent[i] = parent[parent[i]]
 			i = parent[i]
