@@ -103,15 +103,22 @@ func process(t testing.TB, p *pipeline.Pipeline, dir string, sub *pipeline.Submi
 	return rep, out.Bytes()
 }
 
+// processAccepted processes sample name and fails unless it is accepted.
+func processAccepted(t *testing.T, p *pipeline.Pipeline, name string) (dir string, sub *pipeline.Submission, rep *pipeline.Report, pdf []byte) {
+	t.Helper()
+	dir, sub = sample(t, name)
+	rep, pdf = process(t, p, dir, sub)
+	if rep.Status != pipeline.Accepted {
+		t.Fatalf("status %s, findings %+v", rep.Status, rep.Findings)
+	}
+	return dir, sub, rep, pdf
+}
+
 func TestSamplesMakeCleanPackets(t *testing.T) {
 	p := newPipeline(t)
 	for _, name := range synth.SampleDirs {
 		t.Run(name, func(t *testing.T) {
-			dir, sub := sample(t, name)
-			rep, pdf := process(t, p, dir, sub)
-			if rep.Status != pipeline.Accepted {
-				t.Fatalf("status %s, findings %+v", rep.Status, rep.Findings)
-			}
+			dir, sub, rep, pdf := processAccepted(t, p, name)
 			// Reviewers' materials only, in the policy's order.
 			var types []string
 			for _, e := range rep.Packet.Index {
@@ -162,11 +169,7 @@ func TestSamplesPureGo(t *testing.T) {
 	p := newPipeline(t)
 	for _, name := range synth.SampleDirs {
 		t.Run(name, func(t *testing.T) {
-			dir, sub := sample(t, name)
-			rep, pdf := process(t, p, dir, sub)
-			if rep.Status != pipeline.Accepted {
-				t.Fatalf("status %s, findings %+v", rep.Status, rep.Findings)
-			}
+			_, sub, rep, pdf := processAccepted(t, p, name)
 			pdfcheck.Packet(t, pdfcheck.File(t, pdf), sub, rep)
 		})
 	}

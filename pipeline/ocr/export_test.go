@@ -30,3 +30,12 @@ func ScreenRead(id Identity, g *image.Gray) (strips []image.Rectangle, whole boo
 	}
 	return s.candidates(g)
 }
+
+// candidates returns the strips of page g that plan picks, for tests.
+func (s *screen) candidates(g *image.Gray) (strips []image.Rectangle, full bool) {
+	cs, full := s.plan(g)
+	for _, c := range cs {
+		strips = append(strips, c.strip)
+	}
+	return strips, full
+}

@@ -94,9 +94,9 @@ func (r reader) prepare(img image.Image, masks []Rect) page {
 	return page{g: Prepare(img, masks), whole: whole}
 }
 
-// reader reads prepared pages with an engine: only the strips the screen
-// picks, stacked into one image per page, or, with no screen, each page
-// whole. A batch engine reads all the images of a call in one go.
+// reader reads prepared pages with an engine: through the screen, what
+// it picks (see read), or, with no screen, each page whole. A batch
+// engine reads all the images of a round in one go.
 type reader struct {
 	e  Engine
 	sc *screen // nil: read every page whole
@@ -121,8 +121,8 @@ const stackGap = 16
 // page's pixels. Words of different strips are kept apart so that the
 // matcher never joins two strips into one line. Through the screen it
 // reads in two rounds: the pages read whole, the regions read as they
-// are and the probes of the screen's strips; then the strips whose
-// probes held one of their characters (see cand).
+// are and the probes of the screen's strips; then the strips one of
+// whose probes held one of their pairs (see cand).
 func (r reader) read(ctx context.Context, pages []page) ([][][]Word, error) {
 	out := make([][][]Word, len(pages))
 	var first, second []job

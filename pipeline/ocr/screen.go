@@ -317,26 +317,14 @@ type window struct {
 	scores []float32
 }
 
-// candidates returns the strips of page g to read: around every pair of
-// the identity's characters the screen saw, and every unsure region.
-// full is true when the page should be read whole instead.
-func (s *screen) candidates(g *image.Gray) (strips []image.Rectangle, full bool) {
-	cs, full := s.plan(g)
-	for _, c := range cs {
-		strips = append(strips, c.strip)
-	}
-	return strips, full
-}
-
 // cand is a strip the screen picked and how to decide to read it: a
 // strip round pairs of the identity's characters is read only if
 // Tesseract, reading its probes first — each pair with a character
 // either side, a few characters instead of a whole form's reach — finds
-// one of the pair's characters in one of them (runes: those
-// characters). Most pairs the screen sees in running text are shapes
-// like the identity's characters (型 for 工), which Tesseract reads as
-// what they are. A strip with no probes (a region the screen could not
-// make sense of) is read as it is.
+// one of its pairs in one of them (probePair.in). Most pairs the screen
+// sees in running text are shapes like the identity's characters (型 for
+// 工), which Tesseract reads as what they are. A strip with no probes (a
+// region the screen could not make sense of) is read as it is.
 type cand struct {
 	strip  image.Rectangle
 	probes []image.Rectangle
@@ -358,8 +346,9 @@ func (p probePair) in(text string) bool {
 	return a && b || p.whole && (a || b)
 }
 
-// plan returns the strips of page g to read (see candidates) with their
-// probes.
+// plan returns the strips of page g to read — around every pair of the
+// identity's characters the screen saw, and every unsure region — with
+// their probes. full is true when the page should be read whole instead.
 func (s *screen) plan(g *image.Gray) (cands []cand, full bool) {
 	lines, unsure, inkPx := layout(g)
 	if inkPx > 0 && len(lines) == 0 {
@@ -377,16 +366,13 @@ func (s *screen) plan(g *image.Gray) (cands []cand, full bool) {
 	strips = mergeStrips(append(strips, regions...))
 	for _, st := range strips {
 		c := cand{strip: st.Intersect(g.Bounds())}
-		asIs := false
-		for _, r := range regions {
-			asIs = asIs || r.Overlaps(st)
-		}
-		if !asIs {
+		if !slices.ContainsFunc(regions, st.Overlaps) {
 			var probes []image.Rectangle
 			for _, o := range occs {
 				if o.strip.In(st) {
 					probes = append(probes, o.probe.Intersect(st))
 					p := o.pair
+					// A form of two characters: before, after 0 and d 1.
 					pr := probePair{a: s.runes[p.a], b: s.runes[p.b], whole: p.before+p.d+p.after == 1}
 					if !slices.Contains(c.pairs, pr) {
 						c.pairs = append(c.pairs, pr)
@@ -504,11 +490,18 @@ func (s *screen) windows(g *image.Gray, l image.Rectangle) []window {
 	return s.windowsGo(g, l)
 }
 
+// windowSpan is where the windows of line l stand: squares of side h,
+// centred every step from first to last (page pixels).
+func windowSpan(l image.Rectangle) (h, step, first, last int) {
+	h = l.Dy()
+	step = max(1, h/8)
+	return h, step, l.Min.X + h/2 - step, l.Max.X - h/2 + step
+}
+
 func (s *screen) windowsGo(g *image.Gray, l image.Rectangle) []window {
-	h := l.Dy()
-	step := max(1, h/8)
+	h, step, first, last := windowSpan(l)
 	var out []window
-	for cx := l.Min.X + h/2 - step; cx <= l.Max.X-h/2+step; cx += step {
+	for cx := first; cx <= last; cx += step {
 		v, ok := sample(g, image.Rect(cx-h/2, l.Min.Y, cx-h/2+h, l.Max.Y))
 		if !ok {
 			continue

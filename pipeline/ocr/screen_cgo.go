@@ -197,10 +197,7 @@ const nativeScreen = true
 
 // windowsNative is windows through bp_screen_line.
 func (s *screen) windowsNative(g *image.Gray, l image.Rectangle) []window {
-	h := l.Dy()
-	step := max(1, h/8)
-	first := l.Min.X + h/2 - step
-	last := l.Max.X - h/2 + step
+	h, step, first, last := windowSpan(l)
 	if h <= 0 || last < first || len(s.flat) == 0 {
 		return nil
 	}
