@@ -133,15 +133,34 @@ func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *
 	hits := make([][]Hit, len(pps))
 	stats := make([]PageStat, len(pps))
 	imgs := make([]page, len(pps))
-	for i, pp := range pps {
-		stats[i].PacketPage = pp.PacketPage
-		start := time.Now()
-		img, err := o.Renderer.Render(ctx, pdfPath, pp.PacketPage, o.DPI)
-		if err != nil {
-			return nil, nil, fmt.Errorf("ocr: packet page %d: %w", pp.PacketPage, err)
+	if pr, ok := o.Renderer.(PagesRenderer); ok && len(pps) > 1 && ascending(pps) {
+		// One pdftoppm for the run: starting it costs as much as a page.
+		nums := make([]int, len(pps))
+		for i, pp := range pps {
+			nums[i] = pp.PacketPage
 		}
-		stats[i].Render = time.Since(start)
-		imgs[i] = rd.prepare(img, pp.Masks)
+		start := time.Now()
+		rendered, err := pr.RenderPages(ctx, pdfPath, nums, o.DPI)
+		if err != nil {
+			return nil, nil, fmt.Errorf("ocr: packet pages %d–%d: %w", nums[0], nums[len(nums)-1], err)
+		}
+		share := time.Since(start) / time.Duration(len(pps))
+		for i, pp := range pps {
+			stats[i].PacketPage, stats[i].Render = pp.PacketPage, share
+			imgs[i] = rd.prepare(rendered[i], pp.Masks)
+			rendered[i] = nil
+		}
+	} else {
+		for i, pp := range pps {
+			stats[i].PacketPage = pp.PacketPage
+			start := time.Now()
+			img, err := o.Renderer.Render(ctx, pdfPath, pp.PacketPage, o.DPI)
+			if err != nil {
+				return nil, nil, fmt.Errorf("ocr: packet page %d: %w", pp.PacketPage, err)
+			}
+			stats[i].Render = time.Since(start)
+			imgs[i] = rd.prepare(img, pp.Masks)
+		}
 	}
 	start := time.Now()
 	words, err := rd.read(ctx, imgs)
@@ -154,4 +173,14 @@ func checkPacketPages(ctx context.Context, pdfPath string, pps []PacketPage, m *
 		hits[i] = pageHits(m, pp.PacketPage, words[i], imgs[i].g.Bounds(), pp.Masks)
 	}
 	return hits, stats, nil
+}
+
+// ascending reports whether pps are in strictly ascending page order.
+func ascending(pps []PacketPage) bool {
+	for i := 1; i < len(pps); i++ {
+		if pps[i].PacketPage <= pps[i-1].PacketPage {
+			return false
+		}
+	}
+	return true
 }

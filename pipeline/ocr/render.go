@@ -2,11 +2,15 @@ package ocr
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
 	"image/png"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -77,6 +81,112 @@ func (p *Poppler) Render(ctx context.Context, pdfPath string, page, dpi int) (im
 		return nil, fmt.Errorf("ocr: render page %d: %w", page, err)
 	}
 	return img, nil
+}
+
+// PagesRenderer is a Renderer that also draws several pages in one go.
+type PagesRenderer interface {
+	Renderer
+	// RenderPages draws pages (1-based, ascending) of the file at dpi,
+	// in the order given.
+	RenderPages(ctx context.Context, pdfPath string, pages []int, dpi int) ([]image.Image, error)
+}
+
+// maxRenderGap is the most pages between two asked for that RenderPages
+// draws rather than starting pdftoppm again: a start costs about as much
+// as drawing a page (0.05 s of CPU against 0.04 for a scanned A4 page at
+// 150 dpi), most of it opening the file and setting up.
+const maxRenderGap = 1
+
+// RenderPages draws pages with one pdftoppm for each run of pages no more
+// than maxRenderGap apart, into a private temporary directory, in grey
+// unless Color; the timeout applies per page.
+func (p *Poppler) RenderPages(ctx context.Context, pdfPath string, pages []int, dpi int) ([]image.Image, error) {
+	out := make([]image.Image, 0, len(pages))
+	for i := 0; i < len(pages); {
+		j := i + 1
+		for j < len(pages) && pages[j] > pages[j-1] && pages[j]-pages[j-1] <= maxRenderGap+1 {
+			j++
+		}
+		if j == i+1 {
+			img, err := p.Render(ctx, pdfPath, pages[i], dpi)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, img)
+		} else {
+			imgs, err := p.renderRun(ctx, pdfPath, pages[i:j], dpi)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, imgs...)
+		}
+		i = j
+	}
+	return out, nil
+}
+
+// renderRun draws pages, ascending and close together, with one pdftoppm
+// writing each page of the run from the first to the last to a file.
+func (p *Poppler) renderRun(ctx context.Context, pdfPath string, pages []int, dpi int) ([]image.Image, error) {
+	first, last := pages[0], pages[len(pages)-1]
+	if first < 1 || dpi < 1 || dpi > 1200 {
+		return nil, fmt.Errorf("ocr: render: pages %d–%d at %d dpi", first, last, dpi)
+	}
+	timeout := cmp.Or(p.Timeout, time.Minute)
+	maxPx := cmp.Or(p.MaxPixels, 64<<20)
+	ctx, cancel := context.WithTimeout(ctx, time.Duration(last-first+1)*timeout)
+	defer cancel()
+	dir, err := os.MkdirTemp("", "blindpack-render-")
+	if err != nil {
+		return nil, fmt.Errorf("ocr: render: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	mode, ext, maxFile := "-gray", ".pgm", maxPx+64
+	if p.Color {
+		mode, ext, maxFile = "-png", ".png", 3*maxPx+1<<20
+	}
+	_, err = tool{op: "pdftoppm", path: cmpOr(p.Path, "pdftoppm"), maxOut: 1 << 16,
+		args: []string{"-r", strconv.Itoa(dpi), "-f", strconv.Itoa(first), "-l", strconv.Itoa(last), mode, "--", pdfPath, filepath.Join(dir, "p")},
+	}.run(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	// pdftoppm names the files p-N, N padded to the digits of the
+	// document's page count.
+	files := map[int]string{}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("ocr: render: %w", err)
+	}
+	for _, e := range entries {
+		num, ok := strings.CutPrefix(strings.TrimSuffix(e.Name(), ext), "p-")
+		if n, err := strconv.Atoi(num); ok && err == nil {
+			files[n] = filepath.Join(dir, e.Name())
+		}
+	}
+	out := make([]image.Image, len(pages))
+	for i, pg := range pages {
+		name, ok := files[pg]
+		if !ok {
+			return nil, fmt.Errorf("ocr: render: pdftoppm wrote no page %d", pg)
+		}
+		if fi, err := os.Stat(name); err != nil || fi.Size() > maxFile {
+			return nil, fmt.Errorf("ocr: render page %d: %w", pg, cmp.Or(err, error(ErrPageTooLarge)))
+		}
+		data, err := os.ReadFile(name)
+		if err != nil {
+			return nil, fmt.Errorf("ocr: render: %w", err)
+		}
+		if p.Color {
+			out[i], err = png.Decode(bytes.NewReader(data))
+		} else {
+			out[i], err = decodePGM(data)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("ocr: render page %d: %w", pg, err)
+		}
+	}
+	return out, nil
 }
 
 // decodePGM reads binary 8-bit PGM, what pdftoppm -gray writes.

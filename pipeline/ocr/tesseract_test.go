@@ -3,8 +3,10 @@ package ocr_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"image"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -14,6 +16,7 @@ import (
 	"time"
 
 	"github.com/blindpack/blindpack/internal/synth"
+	"github.com/blindpack/blindpack/internal/testenv"
 	"github.com/blindpack/blindpack/pipeline/ocr"
 )
 
@@ -202,6 +205,83 @@ func TestPopplerRender(t *testing.T) {
 	if _, err := small.Render(context.Background(), path, 2, 100); !errors.Is(err, ocr.ErrPageTooLarge) {
 		t.Errorf("over the pixel budget: %v", err)
 	}
+}
+
+// TestPopplerRenderPages draws pages of a seven-page file in runs (one
+// pdftoppm a run) and checks each against the same page drawn alone.
+func TestPopplerRenderPages(t *testing.T) {
+	requireTesseract(t) // and pdftoppm
+	testenv.Tool(t, "qpdf")
+	measureFontOnce.Do(func() { measureFont, measureFontErr = loadFont() })
+	if measureFontErr != nil {
+		t.Fatal(measureFontErr)
+	}
+	dir := t.TempDir()
+	var parts []string
+	for i, draw := range []func(synth.Identity, synth.Options) (synth.Page, error){synth.TitleCertificate, synth.DegreeCertificate} {
+		p, err := draw(synth.Identity{Name: "张三丰", Employer: "新疆天山重工机械有限公司"}, synth.Options{PPI: 100})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pdf, err := onePagePacket(p, nil, 85)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, filepath.Join(dir, fmt.Sprintf("%d.pdf", i)))
+		if err := os.WriteFile(parts[i], pdf, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Pages: cover, title, cover, degree, title, degree, title.
+	path := filepath.Join(dir, "seven.pdf")
+	out, err := exec.Command("qpdf", "--empty", "--pages", parts[0], "1-2", parts[1], "1-2", parts[0], "2", parts[1], "2", parts[0], "2", "--", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("qpdf: %v: %s", err, out)
+	}
+	ctx := context.Background()
+	for _, r := range []*ocr.Poppler{{}, {Color: true}} {
+		pages := []int{1, 2, 4, 7} // a run of 1–4 (3 drawn, not asked), 7 alone
+		imgs, err := r.RenderPages(ctx, path, pages, 60)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(imgs) != len(pages) {
+			t.Fatalf("%d images for %d pages", len(imgs), len(pages))
+		}
+		for i, pg := range pages {
+			one, err := r.Render(ctx, path, pg, 60)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sameImage(one, imgs[i]) {
+				t.Errorf("colour %v, page %d: drawn in a run differs from drawn alone", r.Color, pg)
+			}
+		}
+	}
+	if _, err := (&ocr.Poppler{}).RenderPages(ctx, path, []int{6, 8}, 60); err == nil {
+		t.Error("page 8 of 7 rendered")
+	}
+	small := &ocr.Poppler{MaxPixels: 1000}
+	if _, err := small.RenderPages(ctx, path, []int{1, 2}, 60); !errors.Is(err, ocr.ErrPageTooLarge) {
+		t.Errorf("over the pixel budget: %v", err)
+	}
+}
+
+// sameImage reports whether a and b have the same bounds and colours.
+func sameImage(a, b image.Image) bool {
+	if a.Bounds() != b.Bounds() {
+		return false
+	}
+	for y := a.Bounds().Min.Y; y < a.Bounds().Max.Y; y++ {
+		for x := a.Bounds().Min.X; x < a.Bounds().Max.X; x++ {
+			r0, g0, b0, a0 := a.At(x, y).RGBA()
+			r1, g1, b1, a1 := b.At(x, y).RGBA()
+			if r0 != r1 || g0 != g1 || b0 != b1 || a0 != a1 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // TestTesseractBatch reads three pages in one tesseract process and one
