@@ -1,6 +1,9 @@
 package ocr
 
-import "image"
+import (
+	"fmt"
+	"image"
+)
 
 // ScreenScores runs the screen alone on prepared page g for id, for
 // TestMeasureScreen: every pair it sees scoring at least thr (its strip
@@ -38,4 +41,72 @@ func (s *screen) candidates(g *image.Gray) (strips []image.Rectangle, full bool)
 		strips = append(strips, c.strip)
 	}
 	return strips, full
+}
+
+// ScreenMargins returns every pair the screen sees on prepared page g for
+// id at or above the threshold, for TestMeasureRivals: its strip and, for
+// each of its two windows, the score and the best common character's
+// (0 when less than the score and 0.1).
+func ScreenMargins(id Identity, g *image.Gray) (strips []image.Rectangle, ends [][2][2]float32) {
+	s, ok := newScreen(id)
+	if !ok {
+		return nil, nil
+	}
+	ls, _, _ := layout(g)
+	rs := rivals()
+	for _, o := range s.occurrences(g, ls, screenFloor) {
+		if o.score < ScreenThreshold {
+			continue
+		}
+		var e2 [2][2]float32
+		for k, e := range o.ends {
+			e2[k] = [2]float32{e.score, s.rivalScore(g, e, rs, e.score+0.1)}
+		}
+		strips = append(strips, o.strip)
+		ends = append(ends, e2)
+	}
+	return strips, ends
+}
+
+var DecodePGMForTest = decodePGM
+
+// rivalScore is the best score of a common character other than e's own
+// at e's windows (rivalReach either side) when it is at least floor, else
+// 0.
+func (s *screen) rivalScore(g *image.Gray, e end, rs *rivalSet, floor float32) float32 {
+	h := e.line.Dy()
+	step := max(1, h/8)
+	self, has := rs.index[s.runes[e.r]]
+	var best float32
+	for d := -rivalReach; d <= rivalReach; d++ {
+		x := e.cx + d*step - h/2
+		v, ok := sample(g, image.Rect(x, e.line.Min.Y, x+h, e.line.Max.Y))
+		if !ok {
+			continue
+		}
+		for r, sc := range rs.ts.scores(&v, len(rs.runes), floor) {
+			if !(has && r == self) {
+				best = max(best, sc)
+			}
+		}
+	}
+	return best
+}
+
+func ScreenDebug(id Identity, g *image.Gray) []string {
+	s, _ := newScreen(id)
+	ls, _, _ := layout(g)
+	rs := rivals()
+	var out []string
+	for _, o := range s.occurrences(g, ls, screenFloor) {
+		if o.score < ScreenThreshold {
+			continue
+		}
+		line := fmt.Sprintf("%v score %.3f:", o.strip, o.score)
+		for _, e := range o.ends {
+			line += fmt.Sprintf(" %c@%d %.3f rival %.3f", s.runes[e.r], e.cx, e.score, s.rivalScore(g, e, rs, 0))
+		}
+		out = append(out, line)
+	}
+	return out
 }

@@ -180,16 +180,11 @@ func finish(raw *[cell * cell]float32) vec {
 			out[y*cell+x] = k(tmp[:], y*cell+x, cell, y)
 		}
 	}
-	var mean float32
-	for _, v := range out {
-		mean += v
-	}
-	mean /= cell * cell
-	var norm float64
+	mean := sum8(&out) / (cell * cell)
 	for i := range out {
 		out[i] -= mean
-		norm += float64(out[i]) * float64(out[i])
 	}
+	norm := sumSquares8(&out)
 	var v vec
 	if norm == 0 {
 		return v
@@ -201,19 +196,48 @@ func finish(raw *[cell * cell]float32) vec {
 	return v
 }
 
+// sum8 is the sum of a's values in eight running sums, as dot keeps
+// them: a chain of additions one after another is what made finish slow.
+func sum8(a *[cell * cell]float32) float32 {
+	var s [8]float32
+	for i := 0; i < len(a); i += 8 {
+		for j := range s {
+			s[j] += a[i+j]
+		}
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+}
+
+// sumSquares8 is the sum of the squares of a's values, in float64, in
+// eight running sums.
+func sumSquares8(a *[cell * cell]float32) float64 {
+	var s [8]float64
+	for i := 0; i < len(a); i += 8 {
+		for j := range s {
+			s[j] += float64(a[i+j]) * float64(a[i+j])
+		}
+	}
+	return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]))
+}
+
 // dot keeps eight running sums, as the C kernel does (screen_cgo.go):
 // it is the screen's inner loop.
-func dot(a, b *vec) float32 {
+func dot(a, b *vec) float32 { return dot8(a[:], b[:]) }
+
+// dot8 is the dot product of a and b, of the same length, a multiple of
+// eight, in eight running sums.
+func dot8(a, b []float32) float32 {
 	var s0, s1, s2, s3, s4, s5, s6, s7 float32
-	for i := 0; i < len(a); i += 8 {
-		s0 += a[i] * b[i]
-		s1 += a[i+1] * b[i+1]
-		s2 += a[i+2] * b[i+2]
-		s3 += a[i+3] * b[i+3]
-		s4 += a[i+4] * b[i+4]
-		s5 += a[i+5] * b[i+5]
-		s6 += a[i+6] * b[i+6]
-		s7 += a[i+7] * b[i+7]
+	for len(a) >= 8 && len(b) >= 8 {
+		s0 += a[0] * b[0]
+		s1 += a[1] * b[1]
+		s2 += a[2] * b[2]
+		s3 += a[3] * b[3]
+		s4 += a[4] * b[4]
+		s5 += a[5] * b[5]
+		s6 += a[6] * b[6]
+		s7 += a[7] * b[7]
+		a, b = a[8:], b[8:]
 	}
 	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
 }

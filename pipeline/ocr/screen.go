@@ -41,13 +41,9 @@ const inkLevel = 80
 // screen holds an identity's character templates and the pairs to look
 // for.
 type screen struct {
-	runes []rune  // the identity's distinct characters that have templates
-	tmpl  [][]vec // tmpl[i]: runes[i] in each typeface
+	runes []rune    // the identity's distinct characters that have templates
+	ts    templates // each in every typeface, of the index in runes
 	pairs []screenPair
-	// flat is every template one after the other for the C kernel,
-	// flatRune the index in runes of each.
-	flat     []float32
-	flatRune []int32
 }
 
 // screenPair is two characters of a form, d apart in it (1 or 2: the
@@ -57,6 +53,11 @@ type screenPair struct {
 	a, b          int // indexes in screen.runes
 	d             int
 	before, after int
+	// near is the characters that stand beside the pair in the forms
+	// that hold it (before its first, after its second), when each of
+	// those forms has four characters or more; empty when one of them
+	// is shorter (see probePair).
+	near string
 }
 
 // newScreen prepares the screen for id. ok is false when the identity
@@ -87,7 +88,9 @@ func newScreen(id Identity) (*screen, bool) {
 			return -1
 		}
 		s.runes = append(s.runes, r)
-		s.tmpl = append(s.tmpl, ts)
+		for _, t := range ts {
+			s.ts.add(&t, len(s.runes)-1)
+		}
 		index[r] = len(s.runes) - 1
 		return index[r]
 	}
@@ -115,6 +118,9 @@ func newScreen(id Identity) (*screen, bool) {
 		at := f.Before + i
 		return at < region || at >= empLen-legal
 	}
+	type key struct{ a, b, d int }
+	near := map[key][]rune{}
+	bare := map[key]bool{}
 	for _, f := range forms {
 		rs := []rune(identity.Normalize(f.Text))
 		n := 0
@@ -129,6 +135,16 @@ func newScreen(id Identity) (*screen, bool) {
 				}
 				s.pairs = append(s.pairs, screenPair{a: a, b: b, d: d, before: i, after: len(rs) - 1 - i - d})
 				n++
+				k := key{a, b, d}
+				if len(rs) < 4 {
+					bare[k] = true
+				}
+				if i > 0 {
+					near[k] = append(near[k], rs[i-1])
+				}
+				if i+d+1 < len(rs) {
+					near[k] = append(near[k], rs[i+d+1])
+				}
 			}
 		}
 		if n == 0 {
@@ -136,10 +152,9 @@ func newScreen(id Identity) (*screen, bool) {
 		}
 	}
 	s.pairs = shortestReach(s.pairs)
-	for i, ts := range s.tmpl {
-		for t := range ts {
-			s.flat = append(s.flat, ts[t][:]...)
-			s.flatRune = append(s.flatRune, int32(i))
+	for i, p := range s.pairs {
+		if k := (key{p.a, p.b, p.d}); !bare[k] {
+			s.pairs[i].near = string(near[k])
 		}
 	}
 	return s, true
@@ -332,18 +347,33 @@ type cand struct {
 }
 
 // probePair is a pair the strip was picked for. A probe holds it when
-// Tesseract read both its characters there, or, for a form of two
-// characters (a given name, a two-character name: the pair is the whole
-// form and has no other pair to make up for a misread character), one of
-// them.
+// Tesseract read both its characters there and, for a pair of forms of
+// four characters or more, one of the characters beside it in such a
+// form (near) — or, for a form of two characters (a given name, a
+// two-character name: the pair is the whole form and has no other pair
+// to make up for a misread character), one of them.
+//
+// The neighbour is what tells a form from running text that holds two
+// of its characters: 会计 of an accountancy firm in 会计报告, 设计 of a
+// design institute in 设计与改进, each read in full before (README,
+// "What it costs"). A form of four characters or more with one character
+// misread, which the matcher still finds (one error), always keeps a
+// pair with a neighbour read right: for ABCD with B misread, the pair
+// A_C (the screen's pairs skip a character too) and D beside it. A form
+// of three characters has no such pair left, so its pairs are held by
+// their two characters alone.
 type probePair struct {
 	a, b  rune
 	whole bool
+	near  string
 }
 
 func (p probePair) in(text string) bool {
 	a, b := strings.ContainsRune(text, p.a), strings.ContainsRune(text, p.b)
-	return a && b || p.whole && (a || b)
+	if p.whole {
+		return a || b
+	}
+	return a && b && (p.near == "" || strings.ContainsAny(text, p.near))
 }
 
 // plan returns the strips of page g to read — around every pair of the
@@ -358,9 +388,14 @@ func (s *screen) plan(g *image.Gray) (cands []cand, full bool) {
 	var occs []occurrence
 	for _, o := range s.occurrences(g, lines, screenFloor) {
 		if o.score >= ScreenThreshold {
-			strips = append(strips, o.strip)
 			occs = append(occs, o)
 		}
+	}
+	if rs := rivals(); rs != nil {
+		occs = s.unrivalled(g, occs, rs)
+	}
+	for _, o := range occs {
+		strips = append(strips, o.strip)
 	}
 	regions := specks(lines, unsure)
 	strips = mergeStrips(append(strips, regions...))
@@ -373,7 +408,7 @@ func (s *screen) plan(g *image.Gray) (cands []cand, full bool) {
 					probes = append(probes, o.probe.Intersect(st))
 					p := o.pair
 					// A form of two characters: before, after 0 and d 1.
-					pr := probePair{a: s.runes[p.a], b: s.runes[p.b], whole: p.before+p.d+p.after == 1}
+					pr := probePair{a: s.runes[p.a], b: s.runes[p.b], whole: p.before+p.d+p.after == 1, near: p.near}
 					if !slices.Contains(c.pairs, pr) {
 						c.pairs = append(c.pairs, pr)
 					}
@@ -481,13 +516,14 @@ func similarLines(a, b image.Rectangle) bool {
 }
 
 // windows samples line l of g in squares as high as the line, every
-// eighth of its height, and scores each against the screen's characters:
-// in C where cgo is built in, else in Go (windowsGo; the same scores).
-func (s *screen) windows(g *image.Gray, l image.Rectangle) []window {
+// eighth of its height, and scores each against the screen's characters
+// (a score below thr is 0; see bound.go): in C where cgo is built in,
+// else in Go (windowsGo; the same scores).
+func (s *screen) windows(g *image.Gray, l image.Rectangle, thr float32) []window {
 	if nativeScreen {
-		return s.windowsNative(g, l)
+		return s.windowsNative(g, l, thr)
 	}
-	return s.windowsGo(g, l)
+	return s.windowsGo(g, l, thr)
 }
 
 // windowSpan is where the windows of line l stand: squares of side h,
@@ -498,7 +534,7 @@ func windowSpan(l image.Rectangle) (h, step, first, last int) {
 	return h, step, l.Min.X + h/2 - step, l.Max.X - h/2 + step
 }
 
-func (s *screen) windowsGo(g *image.Gray, l image.Rectangle) []window {
+func (s *screen) windowsGo(g *image.Gray, l image.Rectangle, thr float32) []window {
 	h, step, first, last := windowSpan(l)
 	var out []window
 	for cx := first; cx <= last; cx += step {
@@ -506,13 +542,7 @@ func (s *screen) windowsGo(g *image.Gray, l image.Rectangle) []window {
 		if !ok {
 			continue
 		}
-		w := window{cx: cx, scores: make([]float32, len(s.runes))}
-		for i, ts := range s.tmpl {
-			for t := range ts {
-				w.scores[i] = max(w.scores[i], dot(&v, &ts[t]))
-			}
-		}
-		out = append(out, w)
+		out = append(out, window{cx: cx, scores: s.ts.scores(&v, len(s.runes), thr)})
 	}
 	return out
 }
@@ -537,7 +567,6 @@ func sample(g *image.Gray, r image.Rectangle) (vec, bool) {
 		return float32(255-g.Pix[(y-b.Min.Y)*g.Stride+x-b.Min.X]) / 255
 	}
 	var raw [cell * cell]float32
-	var total float32
 	for cy := range cell {
 		y0, y1 := span(cy, r.Dy())
 		for cx := range cell {
@@ -548,12 +577,10 @@ func sample(g *image.Gray, r image.Rectangle) (vec, bool) {
 					sum += at(r.Min.X+x, r.Min.Y+y)
 				}
 			}
-			v := sum / float32((y1-y0)*(x1-x0))
-			raw[cy*cell+cx] = v
-			total += v
+			raw[cy*cell+cx] = sum / float32((y1-y0)*(x1-x0))
 		}
 	}
-	if total < cell*cell/50 {
+	if sum8(&raw) < cell*cell/50 {
 		return vec{}, false
 	}
 	return finish(&raw), true
@@ -569,6 +596,7 @@ type occurrence struct {
 	// first (see cand); pair is the screen's pair.
 	probe image.Rectangle
 	pair  screenPair
+	ends  [2]end
 }
 
 // occurrences returns every place on the lines of g where the first
@@ -584,7 +612,7 @@ func (s *screen) occurrences(g *image.Gray, lines []textLine, thr float32) []occ
 	hits := make([][][]hit, len(lines))
 	for li, l := range lines {
 		hits[li] = make([][]hit, len(s.runes))
-		for _, w := range s.windows(g, l.box) {
+		for _, w := range s.windows(g, l.box, thr) {
 			for ri, sc := range w.scores {
 				if sc >= thr {
 					hits[li][ri] = append(hits[li][ri], hit{w.cx, sc})
@@ -613,6 +641,7 @@ func (s *screen) occurrences(g *image.Gray, lines []textLine, thr float32) []occ
 							score: (a.score + b.score) / 2,
 							probe: image.Rect(a.cx-3*h/2, top, b.cx+3*h/2, bottom),
 							pair:  p,
+							ends:  [2]end{{la.box, a.cx, p.a, a.score}, {lb.box, b.cx, p.b, b.score}},
 						})
 					}
 				}

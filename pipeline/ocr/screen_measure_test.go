@@ -245,3 +245,85 @@ func TestScreenTrustsCrispPagesOnly(t *testing.T) {
 		}
 	}
 }
+
+// TestMeasureRivals is how the common characters' margin was set
+// (rival.go): on the measurement's 8 kinds × 2 applicants at 150 and 300
+// ppi, each identity box of the page with nothing masked is kept when a
+// pair over it survives the comparison with the common characters at the
+// margin, and each pair on the page with every box masked (none of them
+// the identity's) is counted when it survives. Printed by margin.
+// BLINDPACK_SCREEN_MEASURE=rivals runs it; =rivals-other leaves out the
+// Hei templates (the pages' typeface) for the identity and the common
+// characters alike.
+func TestMeasureRivals(t *testing.T) {
+	mode := os.Getenv("BLINDPACK_SCREEN_MEASURE")
+	if mode != "rivals" && mode != "rivals-other" {
+		t.Skip("BLINDPACK_SCREEN_MEASURE=rivals not set")
+	}
+	testenv.Tool(t, "pdftoppm")
+	if mode == "rivals-other" {
+		ocr.ScreenFonts = ocr.ScreenFonts[1:]
+	}
+	measureFontOnce.Do(func() { measureFont, measureFontErr = loadFont() })
+	if measureFontErr != nil {
+		t.Fatal(measureFontErr)
+	}
+	margins := []float32{0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.22, 0.25, 1}
+	// survives: a pair's two windows, each score and best rival.
+	survives := func(e [2][2]float32, m float32) bool {
+		return e[0][1] < e[0][0]+m && e[1][1] < e[1][0]+m
+	}
+	lost := make([]int, len(margins))
+	kept := make([]int, len(margins))
+	boxes, pairs := 0, 0
+	for _, k := range measureKinds {
+		for idi := range measureIDs[:2] {
+			for _, ppi := range []int{150, 300} {
+				p, err := k.Draw(measureIDs[idi], synth.Options{PPI: ppi})
+				if err != nil {
+					t.Fatal(err)
+				}
+				id := ocr.Identity{Name: measureIDs[idi].Name, Employer: measureIDs[idi].Employer}
+				var all []ocr.Rect
+				for _, r := range append(slices.Clone(p.Name), p.Employer...) {
+					all = append(all, ocr.Rect(r))
+				}
+				g := renderPrepared(t, p, nil, 85)
+				strips, ends := ocr.ScreenMargins(id, g)
+				for _, r := range all {
+					px := toPixels(r, g.Bounds())
+					var over [][2][2]float32 // the pairs over the box
+					for i, s := range strips {
+						if isRead(px, []image.Rectangle{s}) {
+							over = append(over, ends[i])
+						}
+					}
+					if len(over) == 0 {
+						continue // not picked by a pair at all (a seal's line: read as a region)
+					}
+					boxes++
+					for mi, m := range margins {
+						if !slices.ContainsFunc(over, func(e [2][2]float32) bool { return survives(e, m) }) {
+							lost[mi]++
+							t.Logf("%s/%d %d ppi: box %v lost at margin %.2f", k.Name, idi, ppi, r, m)
+						}
+					}
+				}
+				_, ends = ocr.ScreenMargins(id, renderPrepared(t, p, all, 85))
+				pairs += len(ends)
+				for mi, m := range margins {
+					for _, e := range ends {
+						if survives(e, m) {
+							kept[mi]++
+						}
+					}
+				}
+			}
+		}
+	}
+	var out strings.Builder
+	for mi, m := range margins {
+		fmt.Fprintf(&out, "margin %.2f: identity boxes lost %d/%d, pairs of masked pages kept %d/%d\n", m, lost[mi], boxes, kept[mi], pairs)
+	}
+	t.Log("\n" + out.String())
+}

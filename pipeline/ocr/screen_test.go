@@ -152,6 +152,28 @@ func TestStackUnstack(t *testing.T) {
 	if len(got[1]) != 1 || got[1][0].Box != image.Rect(150, 205, 180, 235) {
 		t.Errorf("strip 1: %+v", got[1])
 	}
+	// The same words read on the stack drawn larger come back the same.
+	big := upscale(img)
+	if big.Bounds().Size() != img.Bounds().Size().Mul(3).Div(2) {
+		t.Fatalf("drawn larger: %v from %v", big.Bounds(), img.Bounds())
+	}
+	var larger []Word
+	for _, w := range words {
+		w.Box = image.Rectangle{w.Box.Min.Mul(3).Div(2), w.Box.Max.Mul(3).Div(2)}
+		larger = append(larger, w)
+	}
+	back := unstack(unscale(larger, true), strips, at)
+	near := func(a, b image.Rectangle) bool { // within a pixel on every side
+		return a.Inset(1).In(b) && b.Inset(1).In(a)
+	}
+	for i := range got {
+		if len(back[i]) != 1 || !near(back[i][0].Box, got[i][0].Box) {
+			t.Errorf("strip %d drawn larger: %+v, want within a pixel of %+v", i, back[i], got[i])
+		}
+	}
+	if small, tall := []image.Rectangle{image.Rect(0, 0, 90, 33)}, []image.Rectangle{image.Rect(0, 0, 90, 44)}; !smallText(small) || smallText(tall) {
+		t.Error("a strip of a 22-pixel line is read larger, of a 35-pixel line at its size")
+	}
 }
 
 // TestScreenKernelMatchesGo checks that the C kernel (cgo builds) scores
@@ -193,20 +215,28 @@ func TestScreenKernelMatchesGo(t *testing.T) {
 			boxes = append(boxes, l.box)
 		}
 		for _, box := range boxes {
-			got, want := sc.windowsNative(g, box), sc.windowsGo(g, box)
-			if len(got) != len(want) {
-				t.Fatalf("line %v: %d windows in C, %d in Go", box, len(got), len(want))
+			for _, thr := range []float32{0, screenFloor} {
+				checkKernel(t, box, thr, sc.windowsNative(g, box, thr), sc.windowsGo(g, box, thr), exact)
 			}
-			for k := range want {
-				if got[k].cx != want[k].cx {
-					t.Fatalf("line %v window %d: at %d in C, %d in Go", box, k, got[k].cx, want[k].cx)
-				}
-				for r := range want[k].scores {
-					a, b := got[k].scores[r], want[k].scores[r]
-					if (exact && a != b) || math.Abs(float64(a-b)) > 1e-5 {
-						t.Fatalf("line %v window %d rune %d: %v in C, %v in Go", box, k, r, a, b)
-					}
-				}
+		}
+	}
+}
+
+// checkKernel compares the windows the C kernel and the Go code scored
+// on one line.
+func checkKernel(t *testing.T, box image.Rectangle, thr float32, got, want []window, exact bool) {
+	t.Helper()
+	if len(got) != len(want) {
+		t.Fatalf("line %v: %d windows in C, %d in Go", box, len(got), len(want))
+	}
+	for k := range want {
+		if got[k].cx != want[k].cx {
+			t.Fatalf("line %v window %d: at %d in C, %d in Go", box, k, got[k].cx, want[k].cx)
+		}
+		for r := range want[k].scores {
+			a, b := got[k].scores[r], want[k].scores[r]
+			if (exact && a != b) || math.Abs(float64(a-b)) > 1e-5 {
+				t.Fatalf("line %v (threshold %v) window %d rune %d: %v in C, %v in Go", box, thr, k, r, a, b)
 			}
 		}
 	}
@@ -232,7 +262,7 @@ func BenchmarkScreenWindows(b *testing.B) {
 	lines, _, _ := layout(g)
 	for _, k := range []struct {
 		name string
-		f    func(*image.Gray, image.Rectangle) []window
+		f    func(*image.Gray, image.Rectangle, float32) []window
 	}{{"c", sc.windowsNative}, {"go", sc.windowsGo}} {
 		if k.name == "c" && !nativeScreen {
 			continue
@@ -240,7 +270,7 @@ func BenchmarkScreenWindows(b *testing.B) {
 		b.Run(k.name, func(b *testing.B) {
 			for b.Loop() {
 				for _, l := range lines {
-					k.f(g, l.box)
+					k.f(g, l.box, screenFloor)
 				}
 			}
 		})
@@ -273,6 +303,9 @@ func TestProbesDecideStrips(t *testing.T) {
 		"本人主持完成了多项技术改造项目，取得了良好的经济效益。",
 		"负责重型液压挖掘机结构件的焊接工艺优化工作，经过团队的共同努力。",
 		"工作中，本人牵头完成装配工艺流程的标准化工作，解决了长期困扰生产的技术难题。",
+		// Two characters of the employer in running text: their probe
+		// holds 机械, but neither 工 nor 有 beside it (probePair.near).
+		"负责机械加工设备的维修保养，保证了生产的正常进行。",
 	}
 	draw1 := func(withName bool) *image.Gray {
 		g := image.NewGray(image.Rect(0, 0, 1240, 1754))
@@ -318,8 +351,12 @@ func TestProbesDecideStrips(t *testing.T) {
 			for _, p := range probes {
 				w = max(w, p.Dx())
 			}
-			if len(rec.sizes) != 1 || rec.sizes[0].X != w+2*stackGap {
-				t.Errorf("without the name: images read %v, want only the stack of %d probes (%d wide)", rec.sizes, len(probes), w+2*stackGap)
+			want := w + 2*stackGap
+			if smallText(probes) {
+				want = 3 * want / 2 // drawn larger (smallStrip)
+			}
+			if len(rec.sizes) != 1 || rec.sizes[0].X != want {
+				t.Errorf("without the name: images read %v, want only the stack of %d probes (%d wide)", rec.sizes, len(probes), want)
 			}
 		}
 	}
