@@ -1,9 +1,6 @@
 package ocr
 
-import (
-	"fmt"
-	"image"
-)
+import "image"
 
 // ScreenScores runs the screen alone on prepared page g for id, for
 // TestMeasureScreen: every pair it sees scoring at least thr (its strip
@@ -68,22 +65,13 @@ func ScreenMargins(id Identity, g *image.Gray) (strips []image.Rectangle, ends [
 	return strips, ends
 }
 
-var DecodePGMForTest = decodePGM
-
 // rivalScore is the best score of a common character other than e's own
 // at e's windows (rivalReach either side) when it is at least floor, else
 // 0.
 func (s *screen) rivalScore(g *image.Gray, e end, rs *rivalSet, floor float32) float32 {
-	h := e.line.Dy()
-	step := max(1, h/8)
 	self, has := rs.index[s.runes[e.r]]
 	var best float32
-	for d := -rivalReach; d <= rivalReach; d++ {
-		x := e.cx + d*step - h/2
-		v, ok := sample(g, image.Rect(x, e.line.Min.Y, x+h, e.line.Max.Y))
-		if !ok {
-			continue
-		}
+	for _, v := range e.shapes(g) {
 		for r, sc := range rs.ts.scores(&v, len(rs.runes), floor) {
 			if !(has && r == self) {
 				best = max(best, sc)
@@ -91,22 +79,4 @@ func (s *screen) rivalScore(g *image.Gray, e end, rs *rivalSet, floor float32) f
 		}
 	}
 	return best
-}
-
-func ScreenDebug(id Identity, g *image.Gray) []string {
-	s, _ := newScreen(id)
-	ls, _, _ := layout(g)
-	rs := rivals()
-	var out []string
-	for _, o := range s.occurrences(g, ls, screenFloor) {
-		if o.score < ScreenThreshold {
-			continue
-		}
-		line := fmt.Sprintf("%v score %.3f:", o.strip, o.score)
-		for _, e := range o.ends {
-			line += fmt.Sprintf(" %c@%d %.3f rival %.3f", s.runes[e.r], e.cx, e.score, s.rivalScore(g, e, rs, 0))
-		}
-		out = append(out, line)
-	}
-	return out
 }

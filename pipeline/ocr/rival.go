@@ -98,6 +98,22 @@ type end struct {
 	score float32
 }
 
+// shapes samples e's window and those rivalReach steps either side (the
+// screen's step, an eighth of the line's height); a window with almost
+// no ink is left out.
+func (e end) shapes(g *image.Gray) []vec {
+	h := e.line.Dy()
+	step := max(1, h/8)
+	var out []vec
+	for d := -rivalReach; d <= rivalReach; d++ {
+		x := e.cx + d*step - h/2
+		if v, ok := sample(g, image.Rect(x, e.line.Min.Y, x+h, e.line.Max.Y)); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
 // unrivalled returns the occurrences none of whose windows a common
 // character other than the identity's own matches by rivalMargin better
 // than the identity's character. The weaker window of each occurrence is
@@ -127,14 +143,7 @@ func (s *screen) unrivalled(g *image.Gray, occs []occurrence, rs *rivalSet) []oc
 			if !has {
 				self = -1
 			}
-			h := e.line.Dy()
-			step := max(1, h/8)
-			for d := -rivalReach; d <= rivalReach; d++ {
-				x := e.cx + d*step - h/2
-				v, ok := sample(g, image.Rect(x, e.line.Min.Y, x+h, e.line.Max.Y))
-				if !ok {
-					continue
-				}
+			for _, v := range e.shapes(g) {
 				vs, skip, thr, keys = append(vs, v), append(skip, int32(self)), append(thr, e.score+rivalMargin), append(keys, k)
 			}
 		}
