@@ -107,6 +107,24 @@ static void bp_energies(const uint16_t *s, int w, int h, const bp_tile *tiles, i
 		}
 	}
 }
+
+// bp_cellsums: cellSums in pagehash.go, the page hash's cell sums (start:
+// HASH+1 column bounds; sum: HASH×HASH, added to). A row's part of a cell
+// is at most 255 × w, so its sum fits 32 bits.
+enum { HASH = 32 };
+
+BP_CLONES
+static void bp_cellsums(const uint8_t *img, int w, int h, const int64_t *start, int64_t *sum) {
+	for (int y = 0; y < h; y++) {
+		const uint8_t *row = img + (size_t)y * w;
+		int64_t *out = sum + (size_t)((int64_t)y * HASH / h) * HASH;
+		for (int cx = 0; cx < HASH; cx++) {
+			uint32_t s = 0;
+			for (int64_t x = start[cx]; x < start[cx + 1]; x++) s += row[x];
+			out[cx] += s;
+		}
+	}
+}
 */
 import "C"
 
@@ -148,4 +166,16 @@ func nativeEnergies(s []uint16, w, h int, tiles []tile, tw int) (lap2, grad2, co
 		lap2[i], grad2[i], count[i] = int64(l[i]), int64(g[i]), int64(n[i])
 	}
 	return
+}
+
+func nativeCellSums(pix []uint8, w, h int, start *[hashGrid + 1]int, sum *[hashGrid][hashGrid]int) {
+	var st [hashGrid + 1]int64
+	for i, v := range start {
+		st[i] = int64(v)
+	}
+	var out [hashGrid * hashGrid]int64
+	C.bp_cellsums((*C.uint8_t)(&pix[0]), C.int(w), C.int(h), (*C.int64_t)(&st[0]), (*C.int64_t)(&out[0]))
+	for i, v := range out {
+		sum[i/hashGrid][i%hashGrid] = int(v)
+	}
 }

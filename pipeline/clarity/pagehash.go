@@ -45,7 +45,6 @@ func pageHash(pix []uint8, w, h int, toDisplayed func(s, t float64) (u, v float6
 	}
 	// Cell means on the stored grid; a stored cell (sx, sy) is displayed at
 	// the cell its centre maps to.
-	var sum [hashGrid][hashGrid]int
 	var rows, cols [hashGrid]int // pixels in each row and column of cells
 	var start [hashGrid + 1]int  // the first column of each column of cells
 	for x := range w {
@@ -55,16 +54,13 @@ func pageHash(pix []uint8, w, h int, toDisplayed func(s, t float64) (u, v float6
 		start[cx+1] = start[cx] + cols[cx]
 	}
 	for y := range h {
-		cy := y * hashGrid / h
-		rows[cy]++
-		row := pix[y*w : y*w+w]
-		for cx := range hashGrid {
-			s := 0
-			for _, v := range row[start[cx]:start[cx+1]] {
-				s += int(v)
-			}
-			sum[cy][cx] += s
-		}
+		rows[y*hashGrid/h]++
+	}
+	var sum [hashGrid][hashGrid]int
+	if nativeKernels() {
+		nativeCellSums(pix, w, h, &start, &sum)
+	} else {
+		cellSums(pix, w, h, &start, &sum)
 	}
 	var disp [hashGrid][hashGrid]int
 	for sy := range hashGrid {
@@ -89,4 +85,21 @@ func pageHash(pix []uint8, w, h int, toDisplayed func(s, t float64) (u, v float6
 		}
 	}
 	return h0
+}
+
+// cellSums adds up pix (w × h) in the hash's cells: row y belongs to the
+// row of cells y·hashGrid/h, columns start[cx] to start[cx+1] to column
+// cx. nativeCellSums is the same in C (the same integers).
+func cellSums(pix []uint8, w, h int, start *[hashGrid + 1]int, sum *[hashGrid][hashGrid]int) {
+	for y := range h {
+		cy := y * hashGrid / h
+		row := pix[y*w : y*w+w]
+		for cx := range hashGrid {
+			s := 0
+			for _, v := range row[start[cx]:start[cx+1]] {
+				s += int(v)
+			}
+			sum[cy][cx] += s
+		}
+	}
 }

@@ -84,3 +84,41 @@ func TestPageHash(t *testing.T) {
 		t.Error("a blank page repeats itself: it has nothing to tell it by")
 	}
 }
+
+// TestCellSumsNative: the C cell sums are the Go ones, on pages of sizes
+// that do and do not divide into the grid, noise included.
+func TestCellSumsNative(t *testing.T) {
+	if !nativeKernels() {
+		t.Skip("no C kernels in this build")
+	}
+	r := rand.New(rand.NewPCG(7, 7))
+	for _, sz := range [][2]int{{97, 83}, {620, 877}, {1240, 1754}, {1753, 1240}} { // textPage needs w ≥ 60, h ≥ 40
+		w, h := sz[0], sz[1]
+		pix := textPage(uint64(w), w, h)
+		for i := range pix {
+			pix[i] ^= uint8(r.IntN(8))
+		}
+		var start [hashGrid + 1]int
+		for x := range w {
+			start[x*hashGrid/w+1]++
+		}
+		for cx := range hashGrid {
+			start[cx+1] += start[cx]
+		}
+		var got, want [hashGrid][hashGrid]int
+		nativeCellSums(pix, w, h, &start, &got)
+		cellSums(pix, w, h, &start, &want)
+		if got != want {
+			t.Errorf("%d×%d: C cell sums differ from Go's", w, h)
+		}
+	}
+}
+
+// BenchmarkPageHash hashes an A4 page at the working resolution.
+func BenchmarkPageHash(b *testing.B) {
+	const w, h = 1240, 1754
+	pix := textPage(1, w, h)
+	for b.Loop() {
+		pageHash(pix, w, h, func(s, t float64) (float64, float64) { return s, t })
+	}
+}
