@@ -47,7 +47,23 @@ func (p *Poppler) Render(ctx context.Context, pdfPath string, page, dpi int) (im
 	if page < 1 || dpi < 1 || dpi > 1200 {
 		return nil, fmt.Errorf("ocr: render: page %d at %d dpi", page, dpi)
 	}
-	timeout := p.Timeout
+	timeout, mode, _, maxOut := p.settings()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	pg := strconv.Itoa(page)
+	out, err := tool{op: "pdftoppm", path: cmpOr(p.Path, "pdftoppm"), maxOut: maxOut,
+		args: []string{"-r", strconv.Itoa(dpi), "-f", pg, "-l", pg, mode, "-singlefile", "--", pdfPath},
+	}.run(ctx, nil)
+	if err != nil {
+		return nil, err
+	}
+	return p.decode(out, page)
+}
+
+// settings are p's timeout a page, pdftoppm's output mode, the extension
+// of its files and the most bytes a page may take.
+func (p *Poppler) settings() (timeout time.Duration, mode, ext string, maxOut int64) {
+	timeout = p.Timeout
 	if timeout <= 0 {
 		timeout = time.Minute
 	}
@@ -55,28 +71,22 @@ func (p *Poppler) Render(ctx context.Context, pdfPath string, page, dpi int) (im
 	if maxPx <= 0 {
 		maxPx = 64 << 20
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	pg := strconv.Itoa(page)
-	mode, maxOut := "-gray", maxPx+64
 	if p.Color {
 		// PNG: compressed, and a decoder in the standard library.
-		mode, maxOut = "-png", 3*maxPx+1<<20
+		return timeout, "-png", ".png", 3*maxPx + 1<<20
 	}
-	out, err := tool{op: "pdftoppm", path: cmpOr(p.Path, "pdftoppm"), maxOut: maxOut,
-		args: []string{"-r", strconv.Itoa(dpi), "-f", pg, "-l", pg, mode, "-singlefile", "--", pdfPath},
-	}.run(ctx, nil)
-	if err != nil {
-		return nil, err
-	}
+	return timeout, "-gray", ".pgm", maxPx + 64
+}
+
+// decode reads a page pdftoppm wrote: PNG when Color, else binary PGM.
+func (p *Poppler) decode(data []byte, page int) (image.Image, error) {
+	var img image.Image
+	var err error
 	if p.Color {
-		img, err := png.Decode(bytes.NewReader(out))
-		if err != nil {
-			return nil, fmt.Errorf("ocr: render page %d: %w", page, err)
-		}
-		return img, nil
+		img, err = png.Decode(bytes.NewReader(data))
+	} else {
+		img, err = decodePGM(data)
 	}
-	img, err := decodePGM(out)
 	if err != nil {
 		return nil, fmt.Errorf("ocr: render page %d: %w", page, err)
 	}
@@ -132,8 +142,7 @@ func (p *Poppler) renderRun(ctx context.Context, pdfPath string, pages []int, dp
 	if first < 1 || dpi < 1 || dpi > 1200 {
 		return nil, fmt.Errorf("ocr: render: pages %d–%d at %d dpi", first, last, dpi)
 	}
-	timeout := cmp.Or(p.Timeout, time.Minute)
-	maxPx := cmp.Or(p.MaxPixels, 64<<20)
+	timeout, mode, ext, maxFile := p.settings()
 	ctx, cancel := context.WithTimeout(ctx, time.Duration(last-first+1)*timeout)
 	defer cancel()
 	dir, err := os.MkdirTemp("", "blindpack-render-")
@@ -141,10 +150,6 @@ func (p *Poppler) renderRun(ctx context.Context, pdfPath string, pages []int, dp
 		return nil, fmt.Errorf("ocr: render: %w", err)
 	}
 	defer os.RemoveAll(dir)
-	mode, ext, maxFile := "-gray", ".pgm", maxPx+64
-	if p.Color {
-		mode, ext, maxFile = "-png", ".png", 3*maxPx+1<<20
-	}
 	_, err = tool{op: "pdftoppm", path: cmpOr(p.Path, "pdftoppm"), maxOut: 1 << 16,
 		args: []string{"-r", strconv.Itoa(dpi), "-f", strconv.Itoa(first), "-l", strconv.Itoa(last), mode, "--", pdfPath, filepath.Join(dir, "p")},
 	}.run(ctx, nil)
@@ -177,13 +182,8 @@ func (p *Poppler) renderRun(ctx context.Context, pdfPath string, pages []int, dp
 		if err != nil {
 			return nil, fmt.Errorf("ocr: render: %w", err)
 		}
-		if p.Color {
-			out[i], err = png.Decode(bytes.NewReader(data))
-		} else {
-			out[i], err = decodePGM(data)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("ocr: render page %d: %w", pg, err)
+		if out[i], err = p.decode(data, pg); err != nil {
+			return nil, err
 		}
 	}
 	return out, nil
