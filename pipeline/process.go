@@ -3,11 +3,9 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"hash"
 	"image"
 	"io"
 	"log/slog"
@@ -239,8 +237,7 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 
 	series, _ := p.cfg.Policy.Series(sub.Series)
 	level, _ := p.cfg.Policy.Level(sub.Level)
-	sum := sha256.New()
-	b, err := packet.New(io.MultiWriter(out, sum), packet.Header{
+	b, err := packet.New(out, packet.Header{
 		AnonCode: r.AnonCode, Campaign: sub.Campaign,
 		SeriesZH: series.ZH, SeriesEN: series.EN, LevelZH: level.ZH, LevelEN: level.EN,
 	}, packet.Options{Font: p.cfg.Font, JPEGQuality: p.cfg.JPEGQuality})
@@ -268,7 +265,7 @@ func (p *Pipeline) ProcessWith(ctx context.Context, sub *Submission, src Source,
 	if err != nil {
 		return nil, fmt.Errorf("pipeline: write packet: %w", err)
 	}
-	info := packetInfo(res, sum)
+	info := packetInfo(res)
 	// Fail closed: the finished bytes are read back and checked by code
 	// that does not share the writer's assumptions. A packet with any
 	// problem is never published.
@@ -326,8 +323,8 @@ func verifyFindings(probs []verify.Problem, info *PacketInfo, sub *Submission) [
 	return out
 }
 
-func packetInfo(res packet.Result, sum hash.Hash) *PacketInfo {
-	info := &PacketInfo{Pages: res.Pages, Bytes: res.Bytes, SHA256: hex.EncodeToString(sum.Sum(nil)), Index: []IndexEntry{}}
+func packetInfo(res packet.Result) *PacketInfo {
+	info := &PacketInfo{Pages: res.Pages, Bytes: res.Bytes, SHA256: hex.EncodeToString(res.SHA256), Index: []IndexEntry{}}
 	for _, e := range res.Index {
 		info.Index = append(info.Index, IndexEntry{Material: e.Material, Type: e.Type, Pages: e.Pages})
 	}

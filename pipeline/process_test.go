@@ -3,6 +3,8 @@ package pipeline_test
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"image"
 	"log/slog"
@@ -137,6 +139,9 @@ func TestSamplesMakeCleanPackets(t *testing.T) {
 			}
 			if int64(len(pdf)) != rep.Packet.Bytes {
 				t.Errorf("report says %d bytes, packet has %d", rep.Packet.Bytes, len(pdf))
+			}
+			if sum := sha256.Sum256(pdf); rep.Packet.SHA256 != hex.EncodeToString(sum[:]) {
+				t.Errorf("report says SHA-256 %s, the packet's is %x", rep.Packet.SHA256, sum)
 			}
 			pdfcheck.Packet(t, pdfcheck.File(t, pdf), sub, rep)
 

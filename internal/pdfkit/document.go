@@ -269,3 +269,9 @@ func (d *Doc) Err() error { return d.ow.err }
 
 // Size is the number of bytes written so far.
 func (d *Doc) Size() int64 { return d.ow.n }
+
+// SHA256 is the SHA-256 of every byte written so far: after Close, of the
+// whole file. The writer computes it anyway (the /ID is the digest of what
+// precedes the trailer), so a caller that needs the file's digest need not
+// read the file again.
+func (d *Doc) SHA256() []byte { return d.ow.sum.Sum(nil) }

@@ -50,7 +50,7 @@ func (b *Builder) Close() (Result, error) {
 	if err := b.doc.Close(); err != nil {
 		return Result{}, err
 	}
-	return Result{Pages: total, Index: b.index, Bytes: b.doc.Size()}, nil
+	return Result{Pages: total, Index: b.index, Bytes: b.doc.Size(), SHA256: b.doc.SHA256()}, nil
 }
 
 func pageRange(pages [][2]int) string {

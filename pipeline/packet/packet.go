@@ -51,6 +51,8 @@ type Result struct {
 	Pages int
 	Index []Entry
 	Bytes int64
+	// SHA256 is the digest of the packet's bytes, as written.
+	SHA256 []byte
 }
 
 // Builder writes a packet page by page.
