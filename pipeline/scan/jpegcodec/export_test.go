@@ -9,21 +9,44 @@ import (
 )
 
 // Rewrite is CanonicalGray (num 1–8) or Canonical (num 0) with
-// libjpeg-turbo, streamed where the file allows it or, with whole, from
-// libjpeg's whole-image coefficient arrays: the streamed rewrite's oracle.
-// streamed says which path it took.
+// libjpeg-turbo, streamed where the file allows it (copying the
+// entropy-coded data where it can) or, with whole, from libjpeg's
+// whole-image coefficient arrays: the streamed rewrite's oracle. streamed
+// says which path it took.
 func Rewrite(data []byte, num int, whole bool) (out []byte, g *image.Gray, streamed bool, err error) {
-	mode := rewriteStream
+	mode := RewriteStream
 	if whole {
-		mode = rewriteWhole
+		mode = RewriteWhole
 	}
+	out, g, r, err := RewriteWith(data, num, mode)
+	return out, g, r.Streamed, err
+}
+
+// The ways RewriteWith can take.
+const (
+	RewriteStream = rewriteStream // streamed where the file allows it, copying where it can
+	RewriteEncode = rewriteEncode // streamed where the file allows it, every MCU encoded
+	RewriteWhole  = rewriteWhole  // libjpeg's whole-image arrays
+)
+
+// Rewritten says which way a rewrite went: Copied is the number of MCUs
+// whose entropy-coded data was copied, -1 when the copying path was not
+// taken (or gave up).
+type Rewritten struct {
+	Streamed bool
+	Copied   int
+}
+
+// RewriteWith is Rewrite the given way.
+func RewriteWith(data []byte, num int, mode rewriteMode) (out []byte, g *image.Gray, r Rewritten, err error) {
 	var b bytes.Buffer
+	var rw rewritten
 	if num == 0 {
-		streamed, err = turboCanonical(&b, data, mode)
+		rw, err = turboCanonical(&b, data, mode)
 	} else {
-		g, streamed, err = turboCanonicalGray(&b, data, num, nil, mode)
+		g, rw, err = turboCanonicalGray(&b, data, num, nil, mode)
 	}
-	return b.Bytes(), g, streamed, err
+	return b.Bytes(), g, Rewritten{Streamed: rw.streamed, Copied: rw.copied}, err
 }
 
 // Unsupported reports an error that sends a file to image/jpeg.

@@ -155,6 +155,12 @@ func CanonicalGray(w io.Writer, data []byte, num int, dst []byte, quality int) (
 	return g, Canonical(w, data, quality)
 }
 
+// rewritten says which way a rewrite with libjpeg-turbo went.
+type rewritten struct {
+	streamed bool
+	copied   int // MCUs whose entropy-coded data was copied; -1: not the copying path
+}
+
 // errUnsupported sends a request libjpeg-turbo cannot serve to image/jpeg.
 var errUnsupported = errors.New("jpegcodec: not for libjpeg-turbo")
 

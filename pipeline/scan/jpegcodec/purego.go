@@ -22,8 +22,10 @@ const (
 	rewriteWhole
 )
 
-func turboCanonical(io.Writer, []byte, rewriteMode) (bool, error) { return false, errUnsupported }
+func turboCanonical(io.Writer, []byte, rewriteMode) (rewritten, error) {
+	return rewritten{copied: -1}, errUnsupported
+}
 
-func turboCanonicalGray(io.Writer, []byte, int, []byte, rewriteMode) (*image.Gray, bool, error) {
-	return nil, false, errUnsupported
+func turboCanonicalGray(io.Writer, []byte, int, []byte, rewriteMode) (*image.Gray, rewritten, error) {
+	return nil, rewritten{copied: -1}, errUnsupported
 }

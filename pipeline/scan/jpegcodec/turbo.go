@@ -392,7 +392,12 @@ typedef struct {
 	jvirt_barray_ptr arrays[MAX_COMPONENTS];
 	int narrays;
 	int gray; // bp_rows_out feeds g
+	// Copying the entropy-coded data (copy.h).
+	struct bp_fast *fast;
+	int retry; // the copying path gave up: start again without it
 } bp_job;
+
+#include "copy.h"
 
 static boolean bp_fill_held(j_decompress_ptr d) {
 	bp_job *j = (bp_job *)d->client_data;
@@ -505,10 +510,14 @@ static void bp_stream_finish(bp_job *j) {
 // the full rate (RGB, CMYK, YCCK, an unusual sampling).
 //
 // A file that allows it is streamed (bp_stream_start) unless whole is
-// set; *streamed says which way it went.
+// set; *streamed says which way it went. A streamed file whose scan is
+// coded as the rewrite codes it has its entropy-coded data copied where
+// the blocks are kept (copy.h) when copy is set: *copied is then the
+// number of MCUs copied, else -1. BP_RETRY: the copying path gave up;
+// call again without it.
 static int bp_canonical(const unsigned char *data, unsigned long n,
 		int num, const unsigned char *tiny, unsigned long ntiny, unsigned char *gray, int gw, int gh, int stride,
-		int whole, int *streamed, unsigned char **outbuf, unsigned long *outlen, char *msg) {
+		int whole, int copy, int *streamed, int *copied, unsigned char **outbuf, unsigned long *outlen, char *msg) {
 	bp_job job;
 	bp_job *j = &job;
 	memset(j, 0, sizeof(*j));
@@ -517,13 +526,14 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 	*outbuf = NULL;
 	*outlen = 0;
 	*streamed = 0;
+	*copied = -1;
 	if (setjmp(j->e.jb)) {
 		strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
 		bp_gray_close(&j->g);
 		jpeg_destroy_compress(&j->c);
 		jpeg_destroy_decompress(&j->d);
 		free(j->dest.buf);
-		return 1;
+		return j->retry ? BP_RETRY : 1;
 	}
 	jpeg_create_decompress(&j->d);
 	jpeg_create_compress(&j->c);
@@ -588,7 +598,9 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 	j->dest.pub.term_destination = bp_dest_term;
 	j->c.dest = &j->dest.pub;
 	jpeg_write_coefficients(&j->c, coefs);
+	int fast = copy && *streamed && bp_fast_setup(j);
 	jpeg_finish_compress(&j->c);
+	if (fast) *copied = j->fast->copied;
 	if (*streamed) bp_stream_finish(j);
 	bp_gray_close(&j->g);
 	jpeg_destroy_compress(&j->c);
@@ -743,20 +755,23 @@ const (
 	// rewriteWhole reads every file into libjpeg's whole-image arrays: the
 	// streamed rewrite's oracle in the tests.
 	rewriteWhole
+	// rewriteEncode streams as rewriteStream does but encodes every MCU
+	// again, never copying: what the copy is measured against.
+	rewriteEncode
 )
 
-func turboCanonical(wr io.Writer, data []byte, mode rewriteMode) (streamed bool, err error) {
-	_, streamed, err = turboRewrite(wr, data, 0, nil, mode)
-	return streamed, err
+func turboCanonical(wr io.Writer, data []byte, mode rewriteMode) (rewritten, error) {
+	_, r, err := turboRewrite(wr, data, 0, nil, mode)
+	return r, err
 }
 
-func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte, mode rewriteMode) (*image.Gray, bool, error) {
+func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte, mode rewriteMode) (*image.Gray, rewritten, error) {
 	w, h, comps, cs, err := turboInfo(data, num, true)
 	if err != nil {
-		return nil, false, err
+		return nil, rewritten{copied: -1}, err
 	}
 	if !grayable(comps, cs) || cs == C.JCS_RGB || w <= 0 || h <= 0 {
-		return nil, false, errUnsupported
+		return nil, rewritten{copied: -1}, errUnsupported
 	}
 	g := &image.Gray{Pix: dst[:0], Stride: w, Rect: image.Rect(0, 0, w, h)}
 	if cap(dst) >= w*h {
@@ -768,10 +783,10 @@ func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte, mode rew
 }
 
 // turboRewrite runs bp_canonical, computing g (at num/8) too when it is
-// not nil. streamed reports which path it took.
-func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewriteMode) (_ *image.Gray, streamed bool, err error) {
+// not nil.
+func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewriteMode) (*image.Gray, rewritten, error) {
 	if len(data) == 0 || len(data) >= maxJPEGBytes {
-		return nil, false, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(data))
+		return nil, rewritten{copied: -1}, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(data))
 	}
 	var out *C.uchar
 	var n C.ulong
@@ -782,22 +797,35 @@ func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewrit
 	if g != nil {
 		pix, w, h, stride = (*C.uchar)(unsafe.Pointer(&g.Pix[0])), g.Rect.Dx(), g.Rect.Dy(), g.Stride
 	}
-	whole := C.int(0)
-	if mode == rewriteWhole {
+	whole, copy := C.int(0), C.int(0)
+	switch mode {
+	case rewriteWhole:
 		whole = 1
+	case rewriteStream:
+		copy = 1
 	}
-	switch C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num),
-		(*C.uchar)(unsafe.Pointer(&tinyJPEG[0])), C.ulong(len(tinyJPEG)),
-		pix, C.int(w), C.int(h), C.int(stride), whole, &st, &out, &n, &msg[0]) {
+	var copied C.int
+	call := func() C.int {
+		return C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num),
+			(*C.uchar)(unsafe.Pointer(&tinyJPEG[0])), C.ulong(len(tinyJPEG)),
+			pix, C.int(w), C.int(h), C.int(stride), whole, copy, &st, &copied, &out, &n, &msg[0])
+	}
+	rc := call()
+	if rc == C.BP_RETRY {
+		copy = 0
+		rc = call()
+	}
+	r := rewritten{streamed: st != 0, copied: int(copied)}
+	switch rc {
 	case 0:
 	case 2:
-		return nil, false, errUnsupported
+		return nil, rewritten{copied: -1}, errUnsupported
 	case 3:
-		return nil, false, fmt.Errorf("jpegcodec: reduced inverse DCT: %s", cmsg(msg))
+		return nil, rewritten{copied: -1}, fmt.Errorf("jpegcodec: reduced inverse DCT: %s", cmsg(msg))
 	default:
-		return nil, st != 0, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
+		return nil, r, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
 	}
 	defer C.free(unsafe.Pointer(out))
-	_, err = wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
-	return g, st != 0, err
+	_, err := wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
+	return g, r, err
 }

@@ -1,0 +1,540 @@
+// Copying a file's entropy-coded data where it is already canonical
+// (included by turbo.go's preamble, after bp_job; the streamed rewrite
+// only).
+//
+// A streamed rewrite writes every block again with the standard Huffman
+// tables. When the file was written with those very tables, no restart
+// interval and every block coded as libjpeg's encoder codes it, the bytes
+// it would write are the input's own: the rewrite then copies them instead
+// of encoding, and encodes only the MCUs whose blocks it changes (those
+// that straddle the right or bottom edge and the padding of the last
+// MCUs), with an encoder of its own that writes what libjpeg's writes.
+//
+// "Coded as libjpeg codes it" is more than "decodes to the same
+// coefficients": libjpeg's decoder also accepts a run of zeros (ZRL) that
+// no coefficient follows, a run that goes past the 64th coefficient, zero
+// bits to fill the last byte, an 0xFF byte stuffed as FF FF 00 and a few
+// bytes after the last block: each could carry data that a decoder skips.
+// So the copying path decodes with a Huffman decoder of its own
+// (bp_fast_decode_mcu, in place of libjpeg's), which accepts only the one
+// coding the encoder writes and, on anything else, gives up: the rewrite
+// then starts again on libjpeg's decoder and encoder (bp_canonical returns
+// BP_RETRY), which give what they always gave. The copy is byte for byte
+// what libjpeg's encoder writes (TestCanonicalCopied, FuzzCanonicalStreamed
+// against the whole-image path).
+
+#include <stdint.h>
+
+#define BP_RETRY 4
+
+// bp_zigzag[k] is the natural-order index of the k-th coefficient in
+// zigzag order.
+static const int bp_zigzag[64] = {
+	0, 1, 8, 16, 9, 2, 3, 10, 17, 24, 32, 25, 18, 11, 4, 5,
+	12, 19, 26, 33, 40, 48, 41, 34, 27, 20, 13, 6, 7, 14, 21, 28,
+	35, 42, 49, 56, 57, 50, 43, 36, 29, 22, 15, 23, 30, 37, 44, 51,
+	58, 59, 52, 45, 38, 31, 39, 46, 53, 60, 61, 54, 47, 55, 62, 63,
+};
+
+// bp_huff is one Huffman table, for decoding and for encoding.
+#define BP_LOOK 11 // bits looked ahead
+typedef struct {
+	uint16_t look[1 << BP_LOOK]; // the next BP_LOOK bits → length << 8 | symbol; 0: a longer code
+	int32_t fast[1 << BP_LOOK];  // the same → a whole AC coefficient when its code and value fit:
+	                             // value << 16 | run << 4 | bits taken; 0: none
+	int32_t maxcode[17]; // the largest code of each length, -1 for none
+	int32_t valoff[17];  // symbol index = code + valoff[length]
+	uint8_t vals[256];
+	uint32_t code[256];  // symbol → its code…
+	uint8_t size[256];   // …and length (0: no code)
+} bp_huff;
+
+// bp_huff_build derives h from a DHT table as libjpeg derives its own
+// (jpeg_make_d_derived_tbl, jpeg_make_c_derived_tbl). Returns 0, or 1 for
+// a table that is not a valid prefix code.
+static int bp_huff_build(const JHUFF_TBL *t, bp_huff *h) {
+	memset(h, 0, sizeof(*h));
+	int32_t code = 0, k = 0;
+	for (int l = 1; l <= 16; l++) {
+		int n = t->bits[l];
+		h->maxcode[l] = -1;
+		if (k + n > 256) return 1;
+		if (n > 0) {
+			h->valoff[l] = k - code;
+			for (int i = 0; i < n; i++) {
+				int sym = t->huffval[k + i];
+				h->vals[k + i] = sym;
+				h->code[sym] = code + i;
+				h->size[sym] = l;
+				if (l <= BP_LOOK) {
+					int c = (code + i) << (BP_LOOK - l);
+					for (int x = 0; x < 1 << (BP_LOOK - l); x++) h->look[c + x] = l << 8 | sym;
+				}
+			}
+			code += n;
+			k += n;
+			h->maxcode[l] = code - 1;
+		}
+		if (code > (1 << l)) return 1;
+		code <<= 1;
+	}
+	for (int x = 0; x < 1 << BP_LOOK; x++) {
+		int l = h->look[x] >> 8, sym = h->look[x] & 0xFF, s = sym & 15;
+		if (l == 0 || s == 0 || l + s > BP_LOOK) continue;
+		int v = (x >> (BP_LOOK - l - s)) & ((1 << s) - 1);
+		if (v < (1 << (s - 1))) v += 1 - (1 << s);
+		h->fast[x] = (int32_t)((uint32_t)v << 16) | (sym >> 4) << 4 | (l + s);
+	}
+	return 0;
+}
+
+// bp_br reads entropy-coded data, most significant bit first, taking the
+// stuffed zero of every FF 00 away. It stops at anything else after an
+// 0xFF (a marker) and then supplies zero bits, which it counts (fake).
+typedef struct {
+	const unsigned char *p, *end; // next byte to load
+	uint64_t acc;                 // the bits not yet taken, at the top
+	int n;                        // how many
+	int fake;                     // how many of them (the last ones) are past the data
+	int marker;                   // p is at an 0xFF not followed by 0 (or the end)
+	uint64_t loaded;              // bits loaded so far, fake ones included
+} bp_br;
+
+static void bp_br_init(bp_br *b, const unsigned char *p, const unsigned char *end) {
+	memset(b, 0, sizeof(*b));
+	b->p = p;
+	b->end = end;
+}
+
+static void bp_br_slow(bp_br *b) {
+	while (b->n <= 56) {
+		unsigned c = 0;
+		if (!b->marker) {
+			if (b->p < b->end && b->p[0] != 0xFF) {
+				c = *b->p++;
+			} else if (b->end - b->p >= 2 && b->p[1] == 0) {
+				c = 0xFF;
+				b->p += 2;
+			} else {
+				b->marker = 1;
+			}
+		}
+		if (b->marker) b->fake += 8;
+		b->acc |= (uint64_t)c << (56 - b->n);
+		b->n += 8;
+		b->loaded += 8;
+	}
+}
+
+// bp_br_fill loads at least 32 bits.
+static inline void bp_br_fill(bp_br *b) {
+	if (b->n > 56) return;
+	if (!b->marker && b->end - b->p >= 8) {
+		uint64_t x;
+		memcpy(&x, b->p, 8);
+		x = __builtin_bswap64(x);
+		int k = (63 - b->n) >> 3; // whole bytes that fit: 1–7
+		uint64_t keep = ~0ULL << (64 - 8 * k);
+		uint64_t inv = ~x; // a byte of inv is 0 where x has 0xFF
+		// A set high bit flags an 0xFF in the first k bytes (or, rarely,
+		// one before an 0xFF further on: the slow path then takes them).
+		if (((inv - 0x0101010101010101ULL) & ~inv & 0x8080808080808080ULL & keep) == 0) {
+			b->acc |= (x & keep) >> b->n;
+			b->p += k;
+			b->n += 8 * k;
+			b->loaded += 8 * k;
+			return;
+		}
+	}
+	bp_br_slow(b);
+}
+
+// bp_br_take takes k (1–32) bits; there must be as many loaded.
+static inline uint32_t bp_br_take(bp_br *b, int k) {
+	uint32_t v = (uint32_t)(b->acc >> (64 - k));
+	b->acc <<= k;
+	b->n -= k;
+	return v;
+}
+
+// bp_br_sym decodes one symbol (at least 16 bits loaded), or -1.
+static inline int bp_br_sym(bp_br *b, const bp_huff *h) {
+	unsigned e = h->look[b->acc >> (64 - BP_LOOK)];
+	if (e != 0) {
+		b->acc <<= e >> 8;
+		b->n -= e >> 8;
+		return e & 0xFF;
+	}
+	for (int l = BP_LOOK + 1; l <= 16; l++) {
+		int32_t c = (int32_t)(b->acc >> (64 - l));
+		if (c <= h->maxcode[l]) {
+			b->acc <<= l;
+			b->n -= l;
+			return h->vals[c + h->valoff[l]];
+		}
+	}
+	return -1;
+}
+
+// bp_fast is the copying path's state (allocated in d's image pool).
+typedef struct bp_fast {
+	bp_huff tables[4]; // DC 0, 1 and AC 0, 1: the standard ones
+	const bp_huff *dc[MAX_COMPS_IN_SCAN], *ac[MAX_COMPS_IN_SCAN];
+	int member[D_MAX_BLOCKS_IN_MCU]; // the component of each block of an MCU
+	int nblocks;
+	long long mcus, perrow; // MCUs in the scan, in an MCU row
+	long long goodcols, goodrows; // MCUs before the first column and row with a changed block
+	// Decoding.
+	bp_br br;
+	const unsigned char *start, *stop; // the entropy-coded data (stop: the 0xFF after it)
+	int pred[MAX_COMPS_IN_SCAN];       // the decoder's DC predictions
+	long long ndec;
+	uint64_t *ends; // the bit after each MCU, by index modulo ring
+	int *preds;     // the DC predictions each MCU was coded with, by index modulo ring
+	long long ring;
+	long long dring, ering; // the decoder's and the encoder's next MCU modulo ring
+	// Encoding.
+	void (*start_pass)(j_compress_ptr, boolean);
+	long long nenc;
+	long long col, row; // of the encoder's next MCU
+	uint64_t from;      // where the encoder's next MCU starts in the input
+	int aligned;    // the output's entropy-coded data so far is the input's (copied at the end)
+	bp_br cr;       // the input, read again for copying once no longer aligned
+	uint64_t cpos;  // the bit cr is at
+	uint64_t wacc;  // bits to write, the last wn of them
+	int wn;
+	int last[MAX_COMPS_IN_SCAN]; // the encoder's DC predictions
+	int copied;     // MCUs copied rather than encoded
+} bp_fast;
+
+// bp_fast_giveup leaves the copying path: bp_canonical starts again on
+// libjpeg's own decoder and encoder.
+static void bp_fast_giveup(bp_job *j) {
+	j->retry = 1;
+	snprintf(j->e.msg, JMSG_LENGTH_MAX, "not in canonical coding");
+	longjmp(j->e.jb, 1);
+}
+
+// bp_fast_end checks what follows the last MCU: the last byte filled
+// with one bits, then a marker; and hands the rest of the file back to
+// libjpeg's marker reader.
+static void bp_fast_end(bp_job *j, j_decompress_ptr d) {
+	bp_fast *f = j->fast;
+	bp_br *b = &f->br;
+	int real = b->n - b->fake;
+	if (real < 0 || real > 7) bp_fast_giveup(j);
+	if (real > 0 && (b->acc >> (64 - real)) != (1u << real) - 1) bp_fast_giveup(j);
+	if (b->end - b->p < 2 || b->p[0] != 0xFF || b->p[1] == 0) bp_fast_giveup(j);
+	f->stop = b->p;
+	d->src->next_input_byte = b->p;
+	d->src->bytes_in_buffer = b->end - b->p;
+}
+
+// bp_fast_decode_mcu is the decoder's decode_mcu on the copying path: it
+// decodes one MCU into the zeroed blocks as libjpeg's would, or gives up
+// where the coding is not the one libjpeg's encoder writes.
+static boolean bp_fast_decode_mcu(j_decompress_ptr d, JBLOCKROW *MCU_data) {
+	bp_job *j = (bp_job *)d->client_data;
+	bp_fast *f = j->fast;
+	bp_br *b = &f->br;
+	if (f->ndec == 0) {
+		if (d->unread_marker != 0) bp_fast_giveup(j);
+		f->start = d->src->next_input_byte;
+		bp_br_init(b, f->start, f->start + d->src->bytes_in_buffer);
+	}
+	if (f->ndec >= f->mcus) bp_fast_giveup(j);
+	memcpy(f->preds + f->dring * MAX_COMPS_IN_SCAN, f->pred, sizeof(f->pred));
+	// The bit buffer in locals, written back around each fill.
+	uint64_t acc = b->acc;
+	int n = b->n;
+#define BP_FILL() do { if (n < 32) { b->acc = acc; b->n = n; bp_br_fill(b); acc = b->acc; n = b->n; } } while (0)
+	for (int blkn = 0; blkn < f->nblocks; blkn++) {
+		JCOEF *blk = MCU_data[blkn][0];
+		int ci = f->member[blkn];
+		BP_FILL();
+		b->acc = acc; b->n = n;
+		int s = bp_br_sym(b, f->dc[ci]);
+		acc = b->acc; n = b->n;
+		if (s < 0 || s > 11) bp_fast_giveup(j);
+		int v = 0;
+		if (s > 0) {
+			v = (int)(acc >> (64 - s));
+			acc <<= s;
+			n -= s;
+			if (v < (1 << (s - 1))) v += 1 - (1 << s);
+		}
+		f->pred[ci] += v;
+		// Beyond a JCOEF, libjpeg's encoder would code another difference.
+		if (f->pred[ci] < -32768 || f->pred[ci] > 32767) bp_fast_giveup(j);
+		blk[0] = (JCOEF)f->pred[ci];
+		const bp_huff *ac = f->ac[ci];
+		int zrl = 0;
+		for (int k = 1; k < 64; k++) {
+			BP_FILL();
+			int32_t fe = ac->fast[acc >> (64 - BP_LOOK)];
+			if (fe != 0) {
+				k += (fe >> 4) & 15;
+				acc <<= fe & 15;
+				n -= fe & 15;
+				if (k > 63) bp_fast_giveup(j);
+				blk[bp_zigzag[k]] = (JCOEF)(fe >> 16);
+				zrl = 0;
+				continue;
+			}
+			b->acc = acc; b->n = n;
+			int rs = bp_br_sym(b, ac);
+			acc = b->acc; n = b->n;
+			if (rs < 0) bp_fast_giveup(j);
+			int r = rs >> 4;
+			s = rs & 15;
+			if (s > 0) {
+				k += r;
+				if (k > 63 || s > 10) bp_fast_giveup(j);
+				v = (int)(acc >> (64 - s));
+				acc <<= s;
+				n -= s;
+				if (v < (1 << (s - 1))) v += 1 - (1 << s);
+				blk[bp_zigzag[k]] = (JCOEF)v;
+				zrl = 0;
+			} else if (r == 15) {
+				// Sixteen zeros: the encoder writes them only before a
+				// coefficient, which must then still fit in the block.
+				k += 15;
+				zrl = 1;
+				if (k >= 63) bp_fast_giveup(j);
+			} else {
+				if (r != 0 || zrl) bp_fast_giveup(j);
+				break;
+			}
+		}
+	}
+#undef BP_FILL
+	b->acc = acc;
+	b->n = n;
+	if (b->n < b->fake) bp_fast_giveup(j); // read past the data
+	f->ends[f->dring] = b->loaded - b->n;
+	f->dring = f->dring + 1 == f->ring ? 0 : f->dring + 1;
+	f->ndec++;
+	if (f->ndec == f->mcus) bp_fast_end(j, d);
+	return TRUE;
+}
+
+// The encoder's output: bytes through the destination manager, 0xFF
+// followed by a stuffed 0.
+static inline void bp_fast_byte(j_compress_ptr c, unsigned v) {
+	struct jpeg_destination_mgr *dm = c->dest;
+	if (dm->free_in_buffer == 0 && !(*dm->empty_output_buffer)(c)) ERREXIT(c, JERR_CANT_SUSPEND);
+	*dm->next_output_byte++ = (JOCTET)v;
+	dm->free_in_buffer--;
+	if (v == 0xFF) bp_fast_byte(c, 0);
+}
+
+// bp_fast_put writes the low k (0–32) bits of v.
+static inline void bp_fast_put(j_compress_ptr c, bp_fast *f, uint32_t v, int k) {
+	if (k == 0) return;
+	f->wacc = f->wacc << k | (v & (uint32_t)(0xFFFFFFFFu >> (32 - k)));
+	f->wn += k;
+	while (f->wn >= 8) {
+		f->wn -= 8;
+		bp_fast_byte(c, (unsigned)(f->wacc >> f->wn) & 0xFF);
+	}
+}
+
+// bp_fast_raw writes n bytes that are already stuffed.
+static void bp_fast_raw(j_compress_ptr c, const unsigned char *p, size_t n) {
+	struct jpeg_destination_mgr *dm = c->dest;
+	while (n > 0) {
+		if (dm->free_in_buffer == 0 && !(*dm->empty_output_buffer)(c)) ERREXIT(c, JERR_CANT_SUSPEND);
+		size_t k = n < dm->free_in_buffer ? n : dm->free_in_buffer;
+		memcpy(dm->next_output_byte, p, k);
+		dm->next_output_byte += k;
+		dm->free_in_buffer -= k;
+		p += k;
+		n -= k;
+	}
+}
+
+// bp_fast_block codes one block as libjpeg's encode_one_block does; a
+// coefficient libjpeg cannot code in a baseline file sends the file back
+// to it.
+static void bp_fast_block(j_compress_ptr c, bp_job *j, const JCOEF *blk, int ci) {
+	bp_fast *f = j->fast;
+	const bp_huff *dc = f->dc[ci], *ac = f->ac[ci];
+	int t = blk[0] - f->last[ci], t2 = t;
+	f->last[ci] = blk[0];
+	if (t < 0) { t = -t; t2--; }
+	int nb = t ? 32 - __builtin_clz((unsigned)t) : 0;
+	if (nb > 11 || dc->size[nb] == 0) bp_fast_giveup(j);
+	bp_fast_put(c, f, dc->code[nb], dc->size[nb]);
+	bp_fast_put(c, f, (uint32_t)t2, nb);
+	int r = 0;
+	for (int k = 1; k < 64; k++) {
+		t = blk[bp_zigzag[k]];
+		if (t == 0) { r++; continue; }
+		while (r > 15) {
+			bp_fast_put(c, f, ac->code[0xF0], ac->size[0xF0]);
+			r -= 16;
+		}
+		t2 = t;
+		if (t < 0) { t = -t; t2--; }
+		nb = 32 - __builtin_clz((unsigned)t);
+		int sym = r << 4 | nb;
+		if (nb > 10 || ac->size[sym] == 0) bp_fast_giveup(j);
+		bp_fast_put(c, f, ac->code[sym], ac->size[sym]);
+		bp_fast_put(c, f, (uint32_t)t2, nb);
+		r = 0;
+	}
+	if (r > 0) bp_fast_put(c, f, ac->code[0], ac->size[0]);
+}
+
+// bp_fast_copy writes the input's bits from..to (after skipping those
+// before from): the MCUs between are copied.
+static void bp_fast_copy(j_compress_ptr c, bp_fast *f, uint64_t from, uint64_t to) {
+	bp_br *b = &f->cr;
+	while (f->cpos < from) {
+		if (b->n < 32) bp_br_fill(b);
+		int k = from - f->cpos < 32 ? (int)(from - f->cpos) : 32;
+		bp_br_take(b, k);
+		f->cpos += k;
+	}
+	while (f->cpos < to) {
+		if (b->n < 32) bp_br_fill(b);
+		int k = to - f->cpos < 32 ? (int)(to - f->cpos) : 32;
+		bp_fast_put(c, f, bp_br_take(b, k), k);
+		f->cpos += k;
+	}
+}
+
+// bp_fast_unalign ends the aligned stretch: the first upto bits of the
+// input, which the output so far stands for, are written (whole bytes as
+// they are, stuffing included), and what follows is written bit by bit.
+static void bp_fast_unalign(j_compress_ptr c, bp_fast *f, uint64_t upto) {
+	const unsigned char *q = f->start;
+	uint64_t left = upto / 8; // data bytes
+	while (left > 0) {
+		const unsigned char *ff = memchr(q, 0xFF, left);
+		if (ff == NULL) {
+			q += left;
+			break;
+		}
+		left -= ff - q + 1;
+		q = ff + 2; // FF 00: decoded through, so the 00 is there
+	}
+	bp_fast_raw(c, f->start, q - f->start);
+	bp_br_init(&f->cr, q, f->br.end);
+	f->cpos = upto - upto % 8;
+	f->aligned = 0;
+	bp_fast_copy(c, f, f->cpos, upto);
+}
+
+static boolean bp_fast_encode_mcu(j_compress_ptr c, JBLOCKROW *MCU_data) {
+	bp_job *j = (bp_job *)c->client_data;
+	bp_fast *f = j->fast;
+	if (f->nenc >= f->ndec) bp_fast_giveup(j); // cannot happen: the row was decoded
+	f->nenc++;
+	uint64_t from = f->from, to = f->ends[f->ering];
+	int good = f->col < f->goodcols && f->row < f->goodrows &&
+		memcmp(f->last, f->preds + f->ering * MAX_COMPS_IN_SCAN, sizeof(f->last)) == 0;
+	f->from = to;
+	f->ering = f->ering + 1 == f->ring ? 0 : f->ering + 1;
+	if (++f->col == f->perrow) {
+		f->col = 0;
+		f->row++;
+	}
+	// The blocks as decoded, and the DC predictions the input coded them
+	// with (not so after a changed block): the input's bits.
+	if (good) {
+		if (!f->aligned) bp_fast_copy(c, f, from, to);
+		for (int blkn = 0; blkn < f->nblocks; blkn++) f->last[f->member[blkn]] = MCU_data[blkn][0][0];
+		f->copied++;
+		return TRUE;
+	}
+	if (f->aligned) bp_fast_unalign(c, f, from);
+	for (int blkn = 0; blkn < f->nblocks; blkn++) bp_fast_block(c, j, MCU_data[blkn][0], f->member[blkn]);
+	return TRUE;
+}
+
+// bp_fast_finish ends the data as libjpeg's encoder does: the last byte
+// filled with one bits.
+static void bp_fast_finish(j_compress_ptr c) {
+	bp_job *j = (bp_job *)c->client_data;
+	bp_fast *f = j->fast;
+	if (f->nenc != f->mcus) bp_fast_giveup(j);
+	if (f->aligned) {
+		bp_fast_raw(c, f->start, f->stop - f->start);
+		return;
+	}
+	if (f->wn > 0) bp_fast_put(c, f, 0xFF, 8 - f->wn);
+}
+
+// bp_fast_start_pass lets libjpeg's encoder set up its pass (the markers
+// are written next), then takes its place.
+static void bp_fast_start_pass(j_compress_ptr c, boolean gather) {
+	bp_job *j = (bp_job *)c->client_data;
+	(*j->fast->start_pass)(c, gather);
+	c->entropy->encode_mcu = bp_fast_encode_mcu;
+	c->entropy->finish_pass = bp_fast_finish;
+}
+
+static int bp_same_table(const JHUFF_TBL *a, const JHUFF_TBL *b) {
+	if (a == NULL || b == NULL || memcmp(a->bits, b->bits, sizeof(a->bits)) != 0) return 0;
+	int n = 0;
+	for (int l = 1; l <= 16; l++) n += a->bits[l];
+	return n <= 256 && memcmp(a->huffval, b->huffval, n) == 0;
+}
+
+// bp_fast_setup takes the copying path for a streamed rewrite whose
+// scan is coded as the compressor c will code it: one sequential scan of
+// every component in the frame's order, no restart interval, the
+// standard Huffman tables. Called between jpeg_write_coefficients and
+// jpeg_finish_compress; returns whether it did.
+static int bp_fast_setup(bp_job *j) {
+	j_decompress_ptr d = &j->d;
+	j_compress_ptr c = &j->c;
+	if (d->comps_in_scan != d->num_components || c->num_components != d->num_components ||
+			d->restart_interval != 0 || d->Ss != 0 || d->Se != 63 || d->Ah != 0 || d->Al != 0 ||
+			d->blocks_in_MCU > D_MAX_BLOCKS_IN_MCU || d->comps_in_scan > MAX_COMPS_IN_SCAN)
+		return 0;
+	bp_fast *f = (*d->mem->alloc_small)((j_common_ptr)d, JPOOL_IMAGE, sizeof(bp_fast));
+	memset(f, 0, sizeof(*f));
+	int built[4] = {-1, -1, -1, -1}; // compressor table (slot, kind) → f->tables index
+	for (int ci = 0; ci < d->comps_in_scan; ci++) {
+		jpeg_component_info *dp = d->cur_comp_info[ci], *cp = c->comp_info + ci;
+		if (dp != d->comp_info + ci || dp->MCU_width < 1 || dp->MCU_height < 1) return 0;
+		if (cp->dc_tbl_no < 0 || cp->dc_tbl_no > 1 || cp->ac_tbl_no < 0 || cp->ac_tbl_no > 1) return 0;
+		JHUFF_TBL *cdc = c->dc_huff_tbl_ptrs[cp->dc_tbl_no], *cac = c->ac_huff_tbl_ptrs[cp->ac_tbl_no];
+		if (!bp_same_table(d->dc_huff_tbl_ptrs[dp->dc_tbl_no], cdc) || !bp_same_table(d->ac_huff_tbl_ptrs[dp->ac_tbl_no], cac))
+			return 0;
+		int kd = cp->dc_tbl_no, ka = 2 + cp->ac_tbl_no;
+		if (built[kd] < 0) { if (bp_huff_build(cdc, &f->tables[kd])) return 0; built[kd] = kd; }
+		if (built[ka] < 0) { if (bp_huff_build(cac, &f->tables[ka])) return 0; built[ka] = ka; }
+		f->dc[ci] = &f->tables[kd];
+		f->ac[ci] = &f->tables[ka];
+	}
+	f->nblocks = d->blocks_in_MCU;
+	for (int b = 0; b < f->nblocks; b++) f->member[b] = d->MCU_membership[b];
+	f->perrow = d->MCUs_per_row;
+	f->mcus = (long long)d->MCUs_per_row * d->MCU_rows_in_scan;
+	// The MCUs that hold a block the rewrite changes (bp_edge_row) or a
+	// padding block (the compressor's dummies) are encoded.
+	f->goodcols = d->MCUs_per_row;
+	f->goodrows = d->MCU_rows_in_scan;
+	for (int ci = 0; ci < d->comps_in_scan; ci++) {
+		jpeg_component_info *cp = d->cur_comp_info[ci];
+		int vw = cp->downsampled_width - 8 * (cp->width_in_blocks - 1);
+		int vh = cp->downsampled_height - 8 * (cp->height_in_blocks - 1);
+		long long gc = (cp->width_in_blocks - (vw < 8)) / cp->MCU_width;
+		long long gr = (cp->height_in_blocks - (vh < 8)) / cp->MCU_height;
+		if (gc < f->goodcols) f->goodcols = gc;
+		if (gr < f->goodrows) f->goodrows = gr;
+	}
+	f->ring = 2 * (long long)d->MCUs_per_row * d->max_v_samp_factor + 2;
+	f->ends = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, f->ring * sizeof(uint64_t));
+	f->preds = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, f->ring * sizeof(f->pred));
+	f->aligned = 1;
+	f->start_pass = c->entropy->start_pass;
+	j->fast = f;
+	d->entropy->decode_mcu = bp_fast_decode_mcu;
+	c->entropy->start_pass = bp_fast_start_pass;
+	return 1;
+}
