@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"math/bits"
 	"os"
 	"path/filepath"
 	"slices"
@@ -187,4 +188,74 @@ func appendAfterZlib(t *testing.T, png, extra []byte) []byte {
 		out = append(out, chunk...)
 	}
 	return out
+}
+
+// TestPacketImageCodingChannel: an unmasked JPEG whose scan is coded as
+// blindpack codes it has its entropy-coded data copied into the packet
+// (jpegcodec's copy path); a coding that libjpeg's decoder also accepts
+// is not copied. Here the one bits that fill the upload's last byte are
+// made zeros (bits that no decoder looks at: djpeg shows the same
+// pixels). The packet's image, as pdfimages -all extracts it, is then the
+// same bytes as for the upload as it was.
+func TestPacketImageCodingChannel(t *testing.T) {
+	p := newPipeline(t)
+	dir0, base := sample(t, "eng-intermediate")
+	// A page of whole blocks (jpegtran cuts the sample losslessly), so
+	// that the rewrite changes no block and copies the data to the end.
+	sh(t, dir0, "jpegtran", "-copy", "none", "-crop", "1232x1752+0+0", "-outfile", "whole.jpg",
+		material(base, "continuing_education").File)
+	orig, err := os.ReadFile(filepath.Join(dir0, "whole.jpg"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(orig, []byte{0xFF, 0xD9}) {
+		t.Fatal("the upload does not end with its end of image")
+	}
+	edited := bytes.Clone(orig)
+	last := &edited[len(edited)-3]
+	fill := bits.TrailingZeros8(^*last)
+	if fill == 0 || *last == 0xFF {
+		t.Fatalf("the upload's last byte %#x", *last)
+	}
+	*last &^= 1<<fill - 1
+
+	// The bits are free: djpeg shows the same pixels.
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "orig.jpg"), orig, 0o644)
+	os.WriteFile(filepath.Join(dir, "edited.jpg"), edited, 0o644)
+	sh(t, dir, "djpeg", "-outfile", "orig.pnm", "orig.jpg")
+	sh(t, dir, "djpeg", "-outfile", "edited.pnm", "edited.jpg")
+	a, _ := os.ReadFile(filepath.Join(dir, "orig.pnm"))
+	b, _ := os.ReadFile(filepath.Join(dir, "edited.pnm"))
+	if len(a) == 0 || !bytes.Equal(a, b) {
+		t.Fatal("djpeg shows the edited upload differently")
+	}
+
+	images := func(upload []byte) [][]byte {
+		t.Helper()
+		dir, sub := sample(t, "eng-intermediate")
+		m := material(sub, "performance_summary")
+		os.WriteFile(filepath.Join(dir, "in.jpg"), upload, 0o644)
+		m.File, m.Masks = "in.jpg", nil
+		rep, pdf := process(t, p, dir, sub)
+		if rep.Status != pipeline.Accepted {
+			t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
+		}
+		var out [][]byte
+		for _, im := range pdfcheck.StoredImages(t, pdfcheck.File(t, pdf)) {
+			if im.JPEG {
+				out = append(out, im.Data)
+			}
+		}
+		return out
+	}
+	want, got := images(orig), images(edited)
+	if len(got) != len(want) {
+		t.Fatalf("%d JPEG images in the packet, %d for the upload as it was", len(got), len(want))
+	}
+	for i := range got {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Errorf("image %d differs from the packet's image for the upload as it was", i)
+		}
+	}
 }
