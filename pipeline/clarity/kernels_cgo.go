@@ -108,6 +108,28 @@ static void bp_energies(const uint16_t *s, int w, int h, const bp_tile *tiles, i
 	}
 }
 
+// bp_inkcount: measure's second pass in measure.go, the smoothed samples
+// (sm, 16 × the level) of ink tiles below their background less delta.
+enum { INK_TILE = 1 };
+
+BP_CLONES
+static int64_t bp_inkcount(const uint16_t *sm, int w, int h, const bp_tile *tiles, int tw, int delta) {
+	int64_t ink = 0;
+	for (int y = 0; y < h; y++) {
+		const uint16_t *row = sm + (size_t)y * w;
+		const bp_tile *trow = tiles + (size_t)(y / TILE) * tw;
+		for (int tx = 0; tx < tw; tx++) {
+			if (trow[tx].cls != INK_TILE) continue;
+			uint16_t cut = (uint16_t)(16 * (uint8_t)(trow[tx].bg - delta));
+			int x1 = (tx + 1) * TILE < w ? (tx + 1) * TILE : w;
+			int32_t n = 0;
+			for (int x = tx * TILE; x < x1; x++) n += (uint16_t)(row[x] + 8) < cut;
+			ink += n;
+		}
+	}
+	return ink;
+}
+
 // bp_cellsums: cellSums in pagehash.go, the page hash's cell sums (start:
 // HASH+1 column bounds; sum: HASH×HASH, added to). A row's part of a cell
 // is at most 255 × w, so its sum fits 32 bits.
@@ -166,6 +188,13 @@ func nativeEnergies(s []uint16, w, h int, tiles []tile, tw int) (lap2, grad2, co
 		lap2[i], grad2[i], count[i] = int64(l[i]), int64(g[i]), int64(n[i])
 	}
 	return
+}
+
+func nativeInkCount(sm []uint16, w, h int, tiles []tile, tw int) int {
+	if w <= 0 || h <= 0 {
+		return 0
+	}
+	return int(C.bp_inkcount((*C.uint16_t)(&sm[0]), C.int(w), C.int(h), (*C.bp_tile)(unsafe.Pointer(&tiles[0])), C.int(tw), inkDelta))
 }
 
 func nativeCellSums(pix []uint8, w, h int, start *[hashGrid + 1]int, sum *[hashGrid][hashGrid]int) {

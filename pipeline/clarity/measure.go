@@ -448,6 +448,30 @@ const (
 	offPage
 )
 
+// inkCount is the second pass of measure: the samples of ink tiles
+// darker than their background less inkDelta (bp_inkcount in C).
+func inkCount(sm []uint16, w, h int, tiles []tile, tw int) int {
+	var ink int
+	for y := range h {
+		row := sm[y*w : (y+1)*w]
+		trow := tiles[(y/tileSize)*tw : (y/tileSize+1)*tw]
+		for tx := range trow {
+			t := &trow[tx]
+			if t.class != inkTile {
+				continue
+			}
+			// v8 < cut, on the 16-bit values: (v+8)>>4 < cut ⇔ v+8 < 16·cut.
+			cut := 16 * uint16(t.bg-inkDelta)
+			for _, v := range row[tx*tileSize : min(w, (tx+1)*tileSize)] {
+				if v+8 < cut {
+					ink++
+				}
+			}
+		}
+	}
+	return ink
+}
+
 // measure fills in every measure but PPI and JPEG quality from the
 // working image. The first pass goes a row at a time, so that what a row
 // needs is still in the cache: it counts the histogram, smooths the row and
@@ -523,22 +547,10 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 
 	// Pass 2: ink coverage, and the level and contrast of the ink tiles.
 	var ink int
-	for y := range h {
-		row := sm[y*w : (y+1)*w]
-		trow := tiles[(y/tileSize)*tw : (y/tileSize+1)*tw]
-		for tx := range trow {
-			t := &trow[tx]
-			if t.class != inkTile {
-				continue
-			}
-			// v8 < cut, on the 16-bit values: (v+8)>>4 < cut ⇔ v+8 < 16·cut.
-			cut := 16 * uint16(t.bg-inkDelta)
-			for _, v := range row[tx*tileSize : min(w, (tx+1)*tileSize)] {
-				if v+8 < cut {
-					ink++
-				}
-			}
-		}
+	if nativeKernels() {
+		ink = nativeInkCount(sm, w, h, tiles, tw)
+	} else {
+		ink = inkCount(sm, w, h, tiles, tw)
 	}
 	if sheet != nil {
 		n = float64(b.sheetArea)

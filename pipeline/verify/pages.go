@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"image"
 	"math"
+	"sync"
 
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
@@ -185,11 +186,14 @@ func (v *verifier) masks(page int, box *types.Rectangle, res types.Dict, images 
 		v.add(finding.MaskNotApplied, page, "image /%s not found", im.name)
 		return
 	}
-	lum, lossy, err := v.luminance(sd)
+	buf := lumPool.Get().(*[]byte)
+	defer lumPool.Put(buf)
+	lum, lossy, err := v.luminance(sd, *buf)
 	if err != nil {
 		v.add(finding.UnverifiablePacket, page, "image /%s: %v", im.name, err)
 		return
 	}
+	*buf = lum.Pix
 	m := im.ctm
 	det := m[0]*m[3] - m[1]*m[2]
 	if math.Abs(det) < 1e-9 {
@@ -237,16 +241,20 @@ func (v *verifier) masks(page int, box *types.Rectangle, res types.Dict, images 
 	}
 }
 
+// lumPool holds the buffers masked pages are decoded into: a page at 300
+// ppi is megabytes, and a worker checks page after page.
+var lumPool = sync.Pool{New: func() any { return new([]byte) }}
+
 // luminance decodes an image XObject to grey and reports whether it was
-// stored lossy.
-func (v *verifier) luminance(sd *types.StreamDict) (*image.Gray, bool, error) {
+// stored lossy. A JPEG's samples go into dst when it has the capacity.
+func (v *verifier) luminance(sd *types.StreamDict, dst []byte) (*image.Gray, bool, error) {
 	w, h := sd.Dict.IntEntry("Width"), sd.Dict.IntEntry("Height")
 	if w == nil || h == nil || *w <= 0 || *h <= 0 || int64(*w)*int64(*h) > 200_000_000 {
 		return nil, false, fmt.Errorf("bad image size")
 	}
 	if len(sd.FilterPipeline) == 1 && sd.FilterPipeline[0].Name == "DCTDecode" {
 		// Luminance only, full size: libjpeg-turbo skips the chroma.
-		g, err := jpegcodec.DecodeGrayScaled(sd.Raw, 8, nil)
+		g, err := jpegcodec.DecodeGrayScaled(sd.Raw, 8, dst)
 		if err != nil {
 			return nil, true, err
 		}
