@@ -221,3 +221,69 @@ func TestCanonicalCopiedStuffing(t *testing.T) {
 		t.Errorf("FF FF 00: %d MCUs copied", copied)
 	}
 }
+
+// TestCanonicalCopiedBitFlips flips every bit of the entropy-coded data of
+// small grey and colour (4:2:0) JPEGs with edge and padding blocks, in
+// turn: the copying path and the whole-image path agree on every one
+// (the same bytes, luminance or class of error), whether the copy takes
+// the flipped file or gives up. Go's fuzzing does not see into C; this
+// walks every single-bit change of the data instead.
+func TestCanonicalCopiedBitFlips(t *testing.T) {
+	colour := image.NewRGBA(image.Rect(0, 0, 35, 18))
+	for i := range colour.Pix {
+		colour.Pix[i] = uint8(i*i/5 + 7*i)
+	}
+	var c bytes.Buffer
+	if err := turboEncode(&c, colour, 80); err != nil {
+		t.Fatal(err)
+	}
+	copied := 0
+	for _, data := range [][]byte{greyJPEG(t, 35, 18), c.Bytes()} {
+		_, _, _, scan := segments(t, data)
+		at := len(data) - 2 - len(scan)
+		for i := at; i < len(data)-2; i++ {
+			for bit := range 8 {
+				d := bytes.Clone(data)
+				d[i] ^= 1 << bit
+				if _, n := sameWays(t, "flipped", d); n >= 0 {
+					copied++
+				}
+			}
+		}
+	}
+	if copied == 0 {
+		t.Error("the copying path took no flipped file")
+	}
+}
+
+// TestCanonicalCopiedDCRange: DC coefficients that run past what a JCOEF
+// holds (twenty blocks, each 2,047 above the last) are not copied: the
+// encoder would code the stored, wrapped values' differences instead.
+func TestCanonicalCopiedDCRange(t *testing.T) {
+	base := greyJPEG(t, 160, 8)
+	dht, _, _, data := segments(t, base)
+	dc, ac := tables(t, dht)
+	var w jpegWriter
+	for range 20 {
+		if err := w.dc(dc, 2047); err != nil {
+			t.Fatal(err)
+		}
+		w.symbol(ac, 0)
+	}
+	file := append(append(bytes.Clone(base[:len(base)-2-len(data)]), w.finish()...), 0xFF, 0xD9)
+	if _, copied := sameWays(t, "DC past a JCOEF", file); copied >= 0 {
+		t.Errorf("%d MCUs copied", copied)
+	}
+	// Ten such blocks stay within a JCOEF: copied.
+	w = jpegWriter{}
+	for i := range 20 {
+		if err := w.dc(dc, []int{2047, -2047}[i/10]); err != nil {
+			t.Fatal(err)
+		}
+		w.symbol(ac, 0)
+	}
+	file = append(append(bytes.Clone(base[:len(base)-2-len(data)]), w.finish()...), 0xFF, 0xD9)
+	if _, copied := sameWays(t, "DC within a JCOEF", file); copied != 20 {
+		t.Errorf("%d MCUs copied, want 20", copied)
+	}
+}

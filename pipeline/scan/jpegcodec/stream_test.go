@@ -279,6 +279,9 @@ func FuzzCanonicalStreamed(f *testing.F) {
 	f.Add(tool(f, pnm(33, 18, true), "cjpeg", "-sample", "2x2", "-optimize"))
 	f.Add(tool(f, pnm(20, 12, true), "cjpeg", "-sample", "2x1", "-restart", "1"))
 	f.Add(tool(f, pnm(9, 30, true), "cjpeg", "-rgb", "-quality", "3"))
+	// Copied: standard tables, edge MCUs between copied ones.
+	f.Add(tool(f, pnm(35, 18, true), "cjpeg", "-sample", "2x2"))
+	f.Add(tool(f, pnm(32, 16, false), "cjpeg", "-quality", "95"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Bounded so that a frame claiming gigapixels does not make the
 		// whole-image path allocate them.

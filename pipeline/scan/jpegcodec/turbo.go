@@ -797,22 +797,22 @@ func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewrit
 	if g != nil {
 		pix, w, h, stride = (*C.uchar)(unsafe.Pointer(&g.Pix[0])), g.Rect.Dx(), g.Rect.Dy(), g.Stride
 	}
-	whole, copy := C.int(0), C.int(0)
+	whole, copying := C.int(0), C.int(0)
 	switch mode {
 	case rewriteWhole:
 		whole = 1
 	case rewriteStream:
-		copy = 1
+		copying = 1
 	}
 	var copied C.int
 	call := func() C.int {
 		return C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num),
 			(*C.uchar)(unsafe.Pointer(&tinyJPEG[0])), C.ulong(len(tinyJPEG)),
-			pix, C.int(w), C.int(h), C.int(stride), whole, copy, &st, &copied, &out, &n, &msg[0])
+			pix, C.int(w), C.int(h), C.int(stride), whole, copying, &st, &copied, &out, &n, &msg[0])
 	}
 	rc := call()
 	if rc == C.BP_RETRY {
-		copy = 0
+		copying = 0
 		rc = call()
 	}
 	r := rewritten{streamed: st != 0, copied: int(copied)}
