@@ -466,8 +466,9 @@ func (r *run) material(ctx context.Context, i int) error {
 		}
 		// A JPEG page is measured from a reduced decode of its luminance,
 		// which also proves the file whole, and decoded in full only when
-		// masks are to be burned into it; otherwise the packet rewrites it
-		// from its coefficients (scan.CanonicalJPEG), read once for both
+		// masks are to be burned into it (a grey page read once for both:
+		// scan.MeasureDecodePage); otherwise the packet rewrites it from
+		// its coefficients (scan.CanonicalJPEG), read once for both
 		// (scan.MeasureRewritePage). Other pages are decoded once, for both.
 		var img image.Image
 		var m clarity.Measures
@@ -476,11 +477,10 @@ func (r *run) material(ctx context.Context, i int) error {
 		switch {
 		case page.Encoding == scan.EncJPEG && toPacket && len(masks[pg]) == 0:
 			m, err = scan.MeasureRewritePage(page, r.b.JPEGQuality())
+		case page.Encoding == scan.EncJPEG && toPacket:
+			m, img, err = scan.MeasureDecodePage(page)
 		case page.Encoding == scan.EncJPEG:
 			m, err = scan.MeasurePage(page)
-			if err == nil && toPacket {
-				img, err = page.Decode()
-			}
 		default:
 			if img, err = page.Decode(); err == nil {
 				m = scan.Measure(img, page)

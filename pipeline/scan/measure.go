@@ -29,7 +29,17 @@ func Measure(img image.Image, p *Page) clarity.Measures {
 // colour scan altogether. Other pages, and every page without
 // libjpeg-turbo, are decoded whole and measured by Measure. Bad data
 // returns a *finding.Error.
-func MeasurePage(p *Page) (clarity.Measures, error) { return measurePage(p, false, 0) }
+func MeasurePage(p *Page) (clarity.Measures, error) {
+	m, _, err := measurePage(p, measureOnly, 0)
+	return m, err
+}
+
+// MeasureDecodePage is MeasurePage and Decode for a JPEG page that is to be
+// masked: a grey page's data is read once for both with libjpeg-turbo
+// (jpegcodec.DecodeBoth: the same samples as the two apart).
+func MeasureDecodePage(p *Page) (clarity.Measures, image.Image, error) {
+	return measurePage(p, measureDecode, 0)
+}
 
 // MeasureRewritePage is MeasurePage for a JPEG page that is to go into a
 // packet without masks: with libjpeg-turbo the page's coefficients are
@@ -38,21 +48,31 @@ func MeasurePage(p *Page) (clarity.Measures, error) { return measurePage(p, fals
 // CanonicalJPEG. quality is CanonicalJPEG's. Other pages, and every page
 // without libjpeg-turbo, are measured as MeasurePage does.
 func MeasureRewritePage(p *Page, quality int) (clarity.Measures, error) {
-	return measurePage(p, true, quality)
+	m, _, err := measurePage(p, measureRewrite, quality)
+	return m, err
 }
+
+// What measurePage does besides measuring.
+type measureMode int
+
+const (
+	measureOnly    measureMode = iota
+	measureRewrite             // the canonical stream, for CanonicalJPEG
+	measureDecode              // the decoded page, returned
+)
 
 // grayPool holds the buffers a JPEG page's luminance is decoded into at
 // reduced size; pooled because a worker measures page after page of the
 // same size.
 var grayPool = sync.Pool{New: func() any { return new([]uint8) }}
 
-func measurePage(p *Page, rewrite bool, quality int) (clarity.Measures, error) {
+func measurePage(p *Page, mode measureMode, quality int) (clarity.Measures, image.Image, error) {
 	if p.Encoding != EncJPEG || p.pixels != nil || !jpegcodec.Native() {
 		img, err := p.Decode()
 		if err != nil {
-			return clarity.Measures{}, err
+			return clarity.Measures{}, nil, err
 		}
-		return Measure(img, p), nil
+		return Measure(img, p), img, nil
 	}
 	ppiX, ppiY := storedPPI(p, p.Width, p.Height)
 	// The smallest M with M/8 of the resolution still at or above the
@@ -62,27 +82,45 @@ func measurePage(p *Page, rewrite bool, quality int) (clarity.Measures, error) {
 	buf := grayPool.Get().(*[]uint8)
 	defer grayPool.Put(buf)
 	var g *image.Gray
+	var img image.Image
 	var err error
-	if rewrite {
+	switch mode {
+	case measureRewrite:
 		var out bytes.Buffer
 		out.Grow(len(p.JPEG))
 		if g, err = jpegcodec.CanonicalGray(&out, p.JPEG, num, *buf, quality); err == nil {
 			p.canonical = &canonicalJPEG{quality: quality}
 			p.canonical.data, p.canonical.info, p.canonical.err = canonicalForm(p, out.Bytes())
 		}
-	} else {
+	case measureDecode:
+		if p.decode != nil { // a page decoded its own way: Decode, below
+			g, err = jpegcodec.DecodeGrayScaled(p.JPEG, num, *buf)
+			break
+		}
+		if g, img, err = jpegcodec.DecodeBoth(p.JPEG, num, *buf); err == nil {
+			if b := img.Bounds(); b.Dx() != p.Width || b.Dy() != p.Height {
+				err = fmt.Errorf("decoded %v, header says %dx%d", b, p.Width, p.Height)
+			}
+		}
+	default:
 		g, err = jpegcodec.DecodeGrayScaled(p.JPEG, num, *buf)
 	}
 	if err != nil {
-		return clarity.Measures{}, finding.Errorf(finding.CorruptFile, p.Number, "", err)
+		return clarity.Measures{}, nil, finding.Errorf(finding.CorruptFile, p.Number, "", err)
 	}
 	w, h := g.Rect.Dx(), g.Rect.Dy()
 	scaled := w == (p.Width*num+7)/8 && h == (p.Height*num+7)/8
 	if whole := w == p.Width && h == p.Height; !scaled && !whole { // whole: a CMYK file
-		return clarity.Measures{}, finding.Errorf(finding.CorruptFile, p.Number, "", fmt.Errorf("decoded %dx%d at %d/8, header says %dx%d", w, h, num, p.Width, p.Height))
+		return clarity.Measures{}, nil, finding.Errorf(finding.CorruptFile, p.Number, "", fmt.Errorf("decoded %dx%d at %d/8, header says %dx%d", w, h, num, p.Width, p.Height))
 	}
 	*buf = g.Pix[:0]
-	return clarity.Measure(g, source(p, p.Width, p.Height)), nil
+	m := clarity.Measure(g, source(p, p.Width, p.Height))
+	if mode == measureDecode && img == nil {
+		if img, err = p.Decode(); err != nil {
+			return clarity.Measures{}, nil, err
+		}
+	}
+	return m, img, nil
 }
 
 // source describes page p, stored as an image of w × h pixels, to the

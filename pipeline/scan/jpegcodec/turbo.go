@@ -615,6 +615,69 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 	*outlen = j->dest.cap - j->dest.pub.free_in_buffer;
 	return 0;
 }
+
+// bp_gray_both decodes a one-component JPEG at full size into full (fw ×
+// fh samples, fstride bytes a row) and at num/8 into small, from one
+// reading of its data: the samples bp_decode gives at 8/8 and at num/8,
+// bit for bit (the same inverse DCTs). It returns 2, before reading the
+// data, for a file it does not take (more than one component, a
+// progressive or arithmetic-coded file, several scans).
+static int bp_gray_both(const unsigned char *data, unsigned long n, int num,
+		const unsigned char *tiny, unsigned long ntiny,
+		unsigned char *small, int sw, int sh, int sstride,
+		unsigned char *full, int fw, int fh, int fstride, char *msg) {
+	bp_job job;
+	bp_job *j = &job;
+	bp_gray g8;
+	memset(j, 0, sizeof(*j));
+	memset(&g8, 0, sizeof(g8));
+	bp_init_err(&j->e, &j->d);
+	struct jpeg_decompress_struct *d = &j->d;
+	if (setjmp(j->e.jb)) {
+		strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
+		bp_gray_close(&j->g);
+		bp_gray_close(&g8);
+		jpeg_destroy_decompress(d);
+		return 1;
+	}
+	jpeg_create_decompress(d);
+	jpeg_mem_src(d, data, n);
+	jpeg_read_header(d, TRUE);
+	if (d->num_components != 1 || (int)d->image_width != fw || (int)d->image_height != fh ||
+			(int)((d->image_width * num + 7) / 8) != sw || (int)((d->image_height * num + 7) / 8) != sh ||
+			!bp_stream_start(j)) {
+		jpeg_destroy_decompress(d);
+		return 2;
+	}
+	if (bp_gray_open(&j->g, d, num, tiny, ntiny, small, sw, sh, sstride, msg) != 0 ||
+			bp_gray_open(&g8, d, 8, tiny, ntiny, full, fw, fh, fstride, msg) != 0) {
+		bp_gray_close(&j->g);
+		jpeg_destroy_decompress(d);
+		return 3;
+	}
+	bp_rows *r = (bp_rows *)j->arrays[0];
+	while (d->input_iMCU_row < d->total_iMCU_rows) {
+		JDIMENSION row = d->input_iMCU_row;
+		int rc = (*d->inputctl->consume_input)(d);
+		if ((rc != JPEG_ROW_COMPLETED && rc != JPEG_SCAN_COMPLETED) || !r->held ||
+				r->first != row * d->comp_info->v_samp_factor)
+			ERREXIT(d, JERR_BAD_VIRTUAL_ACCESS);
+		for (JDIMENSION i = 0; i < r->nrows; i++) {
+			bp_gray_row(&j->g, d, r->rows[i], r->first + i);
+			bp_gray_row(&g8, d, r->rows[i], r->first + i);
+		}
+	}
+	if (jpeg_read_coefficients(d) == NULL) ERREXIT1(d, JERR_BAD_STATE, d->global_state);
+	bp_gray_close(&j->g);
+	bp_gray_close(&g8);
+	jpeg_finish_decompress(d);
+	jpeg_destroy_decompress(d);
+	if (j->e.warnings > 0) {
+		strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
+		return 1;
+	}
+	return 0;
+}
 */
 import "C"
 
@@ -828,4 +891,37 @@ func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewrit
 	defer C.free(unsafe.Pointer(out))
 	_, err := wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
 	return g, r, err
+}
+
+// turboGrayBoth is DecodeGrayScaled at num/8 and Decode of a one-component
+// JPEG from one reading (bp_gray_both); errUnsupported for other files.
+func turboGrayBoth(data []byte, num int, dst []byte) (small, full *image.Gray, err error) {
+	w, h, comps, _, err := turboInfo(data, 8, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if comps != 1 || w <= 0 || h <= 0 {
+		return nil, nil, errUnsupported
+	}
+	sw, sh := (w*num+7)/8, (h*num+7)/8
+	small = &image.Gray{Pix: dst[:0], Stride: sw, Rect: image.Rect(0, 0, sw, sh)}
+	if cap(dst) >= sw*sh {
+		small.Pix = dst[:sw*sh]
+	} else {
+		small.Pix = make([]byte, sw*sh)
+	}
+	full = image.NewGray(image.Rect(0, 0, w, h))
+	msg := make([]C.char, C.JMSG_LENGTH_MAX)
+	switch C.bp_gray_both((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num),
+		(*C.uchar)(unsafe.Pointer(&tinyJPEG[0])), C.ulong(len(tinyJPEG)),
+		(*C.uchar)(unsafe.Pointer(&small.Pix[0])), C.int(sw), C.int(sh), C.int(sw),
+		(*C.uchar)(unsafe.Pointer(&full.Pix[0])), C.int(w), C.int(h), C.int(full.Stride), &msg[0]) {
+	case 0:
+		return small, full, nil
+	case 2:
+		return nil, nil, errUnsupported
+	case 3:
+		return nil, nil, fmt.Errorf("jpegcodec: inverse DCT: %s", cmsg(msg))
+	}
+	return nil, nil, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
 }
