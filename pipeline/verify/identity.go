@@ -22,6 +22,7 @@ type Identity = identity.Identity
 // would match by chance.
 type needles struct {
 	long, short [][]byte
+	set         *longSet // long, searched in one pass
 }
 
 // identityNeedles encodes the forms of id (pipeline/identity) as a PDF
@@ -55,6 +56,7 @@ func identityNeedles(id Identity) needles {
 	}
 	// Text-level searches also look for the long forms.
 	n.short = append(n.short, n.long...)
+	n.set = newLongSet(n.long)
 	return n
 }
 
@@ -131,8 +133,11 @@ func newLongSet(ns [][]byte) *longSet {
 	return s
 }
 
-// in reports whether any needle occurs in data.
+// in reports whether any needle occurs in data (none for a nil set).
 func (s *longSet) in(data []byte) bool {
+	if s == nil {
+		return false
+	}
 	if s.stride == 0 {
 		return findAny(data, s.ns)
 	}

@@ -118,7 +118,6 @@ type verifier struct {
 	size     int64
 	exp      Expect
 	needles  needles
-	long     *longSet // of needles.long, made at first use
 	ctx      *model.Context
 	problems []Problem
 	seen     map[Problem]bool
@@ -194,7 +193,7 @@ func (v *verifier) rawChecks() error {
 	err := v.scanFile(overlap, func(win []byte, base int64, fresh int) {
 		count(win, fresh, "startxref", func(int) { xrefs++ })
 		count(win, fresh, "%%EOF", func(i int) { eof = base + int64(i) })
-		if !leak && v.longSet().in(win) {
+		if !leak && v.needles.set.in(win) {
 			leak = true
 		}
 	})
@@ -412,18 +411,10 @@ func (v *verifier) stream(sd *types.StreamDict, where string) {
 		binary = true // a font program
 	}
 	if binary {
-		if v.longSet().in(data) {
+		if v.needles.set.in(data) {
 			v.add(finding.IdentityLeak, 0, "%s (decoded)", where)
 		}
 		return
 	}
 	v.text(data, where+" (decoded)")
-}
-
-// longSet is the long needles' one-pass search.
-func (v *verifier) longSet() *longSet {
-	if v.long == nil {
-		v.long = newLongSet(v.needles.long)
-	}
-	return v.long
 }

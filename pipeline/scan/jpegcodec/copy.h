@@ -497,7 +497,7 @@ static int bp_fast_setup(bp_job *j) {
 		return 0;
 	bp_fast *f = (*d->mem->alloc_small)((j_common_ptr)d, JPOOL_IMAGE, sizeof(bp_fast));
 	memset(f, 0, sizeof(*f));
-	int built[4] = {-1, -1, -1, -1}; // compressor table (slot, kind) → f->tables index
+	int built[4] = {0}; // f->tables[i] is made
 	for (int ci = 0; ci < d->comps_in_scan; ci++) {
 		jpeg_component_info *dp = d->cur_comp_info[ci], *cp = c->comp_info + ci;
 		if (dp != d->comp_info + ci || dp->MCU_width < 1 || dp->MCU_height < 1) return 0;
@@ -506,8 +506,9 @@ static int bp_fast_setup(bp_job *j) {
 		if (!bp_same_table(d->dc_huff_tbl_ptrs[dp->dc_tbl_no], cdc) || !bp_same_table(d->ac_huff_tbl_ptrs[dp->ac_tbl_no], cac))
 			return 0;
 		int kd = cp->dc_tbl_no, ka = 2 + cp->ac_tbl_no;
-		if (built[kd] < 0) { if (bp_huff_build(cdc, &f->tables[kd])) return 0; built[kd] = kd; }
-		if (built[ka] < 0) { if (bp_huff_build(cac, &f->tables[ka])) return 0; built[ka] = ka; }
+		if (!built[kd] && bp_huff_build(cdc, &f->tables[kd])) return 0;
+		if (!built[ka] && bp_huff_build(cac, &f->tables[ka])) return 0;
+		built[kd] = built[ka] = 1;
 		f->dc[ci] = &f->tables[kd];
 		f->ac[ci] = &f->tables[ka];
 	}
