@@ -10,6 +10,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io"
+	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
@@ -258,4 +259,109 @@ func TestPacketImageCodingChannel(t *testing.T) {
 			t.Errorf("image %d differs from the packet's image for the upload as it was", i)
 		}
 	}
+}
+
+// TestMaskedPageKeepsItsBlocks: a masked JPEG page has its masks burned
+// into the coefficients of the blocks they touch and keeps every other
+// block as it came (no second lossy encoding): djpeg shows the packet's
+// image, as pdfimages -all extracts it, with the upload's very luminance in
+// every block no mask touches, and black under the masks. A CMYK upload,
+// whose masks cannot go into its coefficients so, is masked in its pixels
+// (pdfcheck.Packet: black under the masks, rendered and stored).
+func TestMaskedPageKeepsItsBlocks(t *testing.T) {
+	p := newPipeline(t)
+	for _, c := range []struct {
+		name    string
+		convert []string // ImageMagick's arguments between the upload and in.jpg; none: as it is
+		kept    bool
+	}{
+		{"grey, as scanned", nil, true},
+		{"colour 4:2:0, quality 60", []string{"-type", "TrueColor", "-sampling-factor", "2x2", "-quality", "60"}, true},
+		{"CMYK", []string{"-colorspace", "CMYK", "-quality", "90"}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dir, sub := sample(t, "eng-intermediate")
+			m := material(sub, "performance_summary")
+			if len(m.Masks) == 0 {
+				t.Fatal("the sample's summary has no masks")
+			}
+			if c.convert != nil {
+				sh(t, dir, "convert", append(append([]string{m.File}, c.convert...), "in.jpg")...)
+				m.File = "in.jpg"
+			}
+			upload, err := os.ReadFile(filepath.Join(dir, m.File))
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, pdf := process(t, p, dir, sub)
+			if rep.Status != pipeline.Accepted {
+				t.Fatalf("status %s: %+v", rep.Status, rep.Findings)
+			}
+			path := pdfcheck.File(t, pdf)
+			pdfcheck.Packet(t, path, sub, rep) // black under the masks, rendered and stored
+			if !c.kept {
+				return
+			}
+			page := 0
+			for _, e := range rep.Packet.Index {
+				if e.Type == "performance_summary" {
+					page = e.Pages[0][1]
+				}
+			}
+			out := t.TempDir()
+			sh(t, out, "pdfimages", "-all", "-f", fmt.Sprint(page), "-l", fmt.Sprint(page), path, "img")
+			if _, err := os.Stat(filepath.Join(out, "img-000.jpg")); err != nil {
+				t.Fatalf("the masked page's image is not a JPEG: %v", err)
+			}
+			os.WriteFile(filepath.Join(out, "upload.jpg"), upload, 0o644)
+			sh(t, out, "djpeg", "-grayscale", "-outfile", "upload.pgm", "upload.jpg")
+			sh(t, out, "djpeg", "-grayscale", "-outfile", "stored.pgm", "img-000.jpg")
+			a, b := readPGM(t, filepath.Join(out, "upload.pgm")), readPGM(t, filepath.Join(out, "stored.pgm"))
+			if a.Rect != b.Rect {
+				t.Fatalf("stored %v, upload %v", b.Rect, a.Rect)
+			}
+			w, h := a.Rect.Dx(), a.Rect.Dy()
+			var rects []image.Rectangle
+			for _, mk := range m.Masks {
+				r := mk.Rect
+				rects = append(rects, image.Rect(int(r[0]*float64(w)), int(r[1]*float64(h)),
+					int(math.Ceil(r[2]*float64(w))), int(math.Ceil(r[3]*float64(h)))))
+			}
+			same, blocks := 0, 0
+			for by := 0; by+8 <= h; by += 8 {
+				for bx := 0; bx+8 <= w; bx += 8 {
+					blk := image.Rect(bx, by, bx+8, by+8)
+					if slices.ContainsFunc(rects, blk.Overlaps) {
+						continue
+					}
+					blocks++
+					eq := true
+					for y := by; y < by+8 && eq; y++ {
+						eq = bytes.Equal(a.Pix[y*a.Stride+bx:][:8], b.Pix[y*b.Stride+bx:][:8])
+					}
+					if eq {
+						same++
+					}
+				}
+			}
+			if same != blocks || blocks < 30000 {
+				t.Errorf("%d of %d blocks no mask touches differ from the upload's: the page was encoded again", blocks-same, blocks)
+			}
+		})
+	}
+}
+
+// readPGM reads a binary PGM as djpeg writes it.
+func readPGM(t *testing.T, path string) *image.Gray {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var w, h, max int
+	r := bytes.NewReader(data)
+	if _, err := fmt.Fscanf(r, "P5\n%d %d\n%d\n", &w, &h, &max); err != nil || max != 255 || r.Len() != w*h {
+		t.Fatalf("%s: not an 8-bit PGM (%v)", path, err)
+	}
+	return &image.Gray{Pix: data[len(data)-w*h:], Stride: w, Rect: image.Rect(0, 0, w, h)}
 }

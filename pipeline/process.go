@@ -55,7 +55,8 @@ type Config struct {
 	Font *pdfkit.Font
 	// Limits bound each uploaded file.
 	Limits scan.Limits
-	// JPEGQuality for re-encoding masked JPEG pages (default 90).
+	// JPEGQuality for encoding again the pages masked in their pixels
+	// (default 90; packet.Options).
 	JPEGQuality int
 	// Logger defaults to discarding.
 	Logger *slog.Logger
@@ -465,11 +466,13 @@ func (r *run) material(ctx context.Context, i int) error {
 			r.checkText(i, spec, page, masks[pg])
 		}
 		// A JPEG page is measured from a reduced decode of its luminance,
-		// which also proves the file whole, and decoded in full only when
-		// masks are to be burned into it (a grey page read once for both:
-		// scan.MeasureDecodePage); otherwise the packet rewrites it from
+		// which also proves the file whole, and the packet rewrites it from
 		// its coefficients (scan.CanonicalJPEG), read once for both
-		// (scan.MeasureRewritePage). Other pages are decoded once, for both.
+		// (scan.MeasureRewritePage); its masks are burned into the
+		// coefficients of the blocks they touch (scan.MeasureMaskPage),
+		// and only a page that cannot take them so is decoded in full
+		// for them (a grey page read once for both:
+		// scan.MeasureDecodePage). Other pages are decoded once, for both.
 		var img image.Image
 		var m clarity.Measures
 		start := time.Now()
@@ -478,7 +481,10 @@ func (r *run) material(ctx context.Context, i int) error {
 		case page.Encoding == scan.EncJPEG && toPacket && len(masks[pg]) == 0:
 			m, err = scan.MeasureRewritePage(page, r.b.JPEGQuality())
 		case page.Encoding == scan.EncJPEG && toPacket:
-			m, img, err = scan.MeasureDecodePage(page)
+			var burned bool
+			if m, burned, err = scan.MeasureMaskPage(page, mask.StoredAll(page, masks[pg])); err == nil && !burned {
+				m, img, err = scan.MeasureDecodePage(page)
+			}
 		case page.Encoding == scan.EncJPEG:
 			m, err = scan.MeasurePage(page)
 		default:

@@ -51,6 +51,15 @@ func Stored(p *scan.Page, r Rect) image.Rectangle {
 	return image.Rect(px0, py0, px1, py1).Intersect(image.Rect(0, 0, p.Width, p.Height))
 }
 
+// StoredAll is Stored of each of rs, in order.
+func StoredAll(p *scan.Page, rs []Rect) []image.Rectangle {
+	out := make([]image.Rectangle, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, Stored(p, r))
+	}
+	return out
+}
+
 // Burn paints rects black in img and returns the image it painted, which is
 // img itself when that is one of the writable 8-bit types and a normalised
 // copy otherwise.

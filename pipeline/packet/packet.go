@@ -27,7 +27,9 @@ type Header struct {
 type Options struct {
 	// Font sets the cover, watermark and page labels.
 	Font *pdfkit.Font
-	// JPEGQuality is used to re-encode masked JPEG pages (default 90).
+	// JPEGQuality is used to encode again the masked pages masked in
+	// their pixels (default 90): JPEG pages whose masks cannot go into
+	// their coefficients (scan.MeasureMaskPage), and photographic pages.
 	JPEGQuality int
 	// Watermark is the stamp over every page; default
 	// "<campaign>年度职称评审专用 · <anon code>".
@@ -88,8 +90,8 @@ func New(w io.Writer, hdr Header, opts Options) (*Builder, error) {
 	return b, nil
 }
 
-// JPEGQuality is the quality masked JPEG pages are encoded at, and
-// scan.CanonicalJPEG's for unmasked ones.
+// JPEGQuality is the quality pages masked in their pixels are encoded
+// at, and scan.CanonicalJPEG's for unmasked ones.
 func (b *Builder) JPEGQuality() int { return b.opts.JPEGQuality }
 
 // BeginMaterial starts the pages of a material with pages pages.
@@ -101,7 +103,9 @@ func (b *Builder) BeginMaterial(material int, typ, titleZH, titleEN string, page
 
 // AddPage adds one page of the current material. img is the page's decoded
 // stored image, or nil when the page is a JPEG without masks, which goes in
-// rewritten in canonical form (scan.CanonicalJPEG) without being decoded.
+// rewritten in canonical form (scan.CanonicalJPEG) without being decoded,
+// or a JPEG measured by scan.MeasureMaskPage, which goes in as that
+// rewrote it, its masks burned into its coefficients (scan.MaskedJPEG).
 // Every other page is compressed again from its pixels: a PNG's own data
 // never goes in as it is. masks are in displayed-page fractions. A page the
 // codec refuses returns a *finding.Error.
@@ -121,15 +125,23 @@ func (b *Builder) AddPage(p *scan.Page, img image.Image, masks []mask.Rect) erro
 		}
 		im = b.doc.AddJPEG(data, p.Width, p.Height, colorSpace(info.Components), info.Adobe)
 	default:
-		if img == nil {
-			return errors.New("packet: page needs its pixels")
-		}
-		rects := make([]image.Rectangle, 0, len(masks))
+		rects := mask.StoredAll(p, masks)
 		for _, m := range masks {
-			rects = append(rects, mask.Stored(p, m))
 			if !inside(m, p.Placement) {
 				margin = append(margin, m)
 			}
+		}
+		// A JPEG page measured by scan.MeasureMaskPage has the masks
+		// burned into its coefficients already.
+		if data, info, ok, err := scan.MaskedJPEG(p, rects); ok {
+			if err != nil {
+				return err
+			}
+			im = b.doc.AddJPEG(data, p.Width, p.Height, colorSpace(info.Components), info.Adobe)
+			break
+		}
+		if img == nil {
+			return errors.New("packet: page needs its pixels")
 		}
 		burned := mask.Burn(img, rects)
 		var err error

@@ -136,7 +136,7 @@ type Page struct {
 	raw       []byte                      // the original image file, for decoding
 	pixels    image.Image                 // decoded samples for EncPixels
 	decode    func() (image.Image, error) // how a page of image.go's formats is decoded
-	canonical *canonicalJPEG              // the rewrite MeasureRewritePage made, for CanonicalJPEG
+	canonical *canonicalJPEG              // the rewrite MeasureRewritePage or MeasureMaskPage made, for CanonicalJPEG or MaskedJPEG
 }
 
 // ErrEngine is wrapped by the errors of a decoding or rendering engine that

@@ -5,7 +5,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"image"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,7 +68,7 @@ var errJPEG = errors.New("malformed JPEG")
 // measured by MeasureRewritePage at the same quality has its rewrite
 // already, from the same reading of its coefficients.
 func CanonicalJPEG(p *Page, quality int) ([]byte, JPEGInfo, error) {
-	if c := p.canonical; c != nil && c.quality == quality {
+	if c := p.canonical; c != nil && c.quality == quality && c.masks == nil {
 		return c.data, c.info, c.err
 	}
 	var buf bytes.Buffer
@@ -77,9 +79,22 @@ func CanonicalJPEG(p *Page, quality int) ([]byte, JPEGInfo, error) {
 	return canonicalForm(p, buf.Bytes())
 }
 
+// MaskedJPEG is the page's canonical JPEG with masks (in the stored
+// image's pixels) burned into its coefficients, as MeasureMaskPage made it
+// for the same masks; ok is false when it made none (the page is then to
+// be decoded, masked in its pixels and encoded again).
+func MaskedJPEG(p *Page, masks []image.Rectangle) (data []byte, info JPEGInfo, ok bool, err error) {
+	c := p.canonical
+	if c == nil || c.masks == nil || !slices.Equal(c.masks, masks) {
+		return nil, JPEGInfo{}, false, nil
+	}
+	return c.data, c.info, true, c.err
+}
+
 // canonicalJPEG is a page's rewrite made while it was measured.
 type canonicalJPEG struct {
 	quality int
+	masks   []image.Rectangle // burned in (MeasureMaskPage); nil: none
 	data    []byte
 	info    JPEGInfo
 	err     error

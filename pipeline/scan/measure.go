@@ -2,9 +2,11 @@ package scan
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"image"
 	"math"
+	"slices"
 	"sync"
 
 	"github.com/blindpack/blindpack/pipeline/clarity"
@@ -30,7 +32,7 @@ func Measure(img image.Image, p *Page) clarity.Measures {
 // libjpeg-turbo, are decoded whole and measured by Measure. Bad data
 // returns a *finding.Error.
 func MeasurePage(p *Page) (clarity.Measures, error) {
-	m, _, err := measurePage(p, measureOnly, 0)
+	m, _, err := measurePage(p, measureOnly, 0, nil)
 	return m, err
 }
 
@@ -38,7 +40,7 @@ func MeasurePage(p *Page) (clarity.Measures, error) {
 // masked: a grey page's data is read once for both with libjpeg-turbo
 // (jpegcodec.DecodeBoth: the same samples as the two apart).
 func MeasureDecodePage(p *Page) (clarity.Measures, image.Image, error) {
-	return measurePage(p, measureDecode, 0)
+	return measurePage(p, measureDecode, 0, nil)
 }
 
 // MeasureRewritePage is MeasurePage for a JPEG page that is to go into a
@@ -48,8 +50,31 @@ func MeasureDecodePage(p *Page) (clarity.Measures, image.Image, error) {
 // CanonicalJPEG. quality is CanonicalJPEG's. Other pages, and every page
 // without libjpeg-turbo, are measured as MeasurePage does.
 func MeasureRewritePage(p *Page, quality int) (clarity.Measures, error) {
-	m, _, err := measurePage(p, measureRewrite, quality)
+	m, _, err := measurePage(p, measureRewrite, quality, nil)
 	return m, err
+}
+
+// MeasureMaskPage is MeasurePage for a JPEG page that is to go into a
+// packet with masks (rectangles of the stored image's pixels, as
+// mask.Stored gives them) burned in: with libjpeg-turbo the page's
+// coefficients are read once, for the clarity measures of the page as it
+// came and for its canonical stream with the masks burned into the
+// coefficients of the blocks they touch (jpegcodec.CanonicalGrayMasked),
+// which the page keeps for MaskedJPEG. ok is false, with nothing measured,
+// for a page whose masks cannot be burned in so (no libjpeg-turbo, a CMYK
+// or RGB file, a page decoded its own way, a quantisation too coarse for a
+// repainted block to stay black): MeasureDecodePage then, and the masks
+// go into its pixels.
+func MeasureMaskPage(p *Page, masks []image.Rectangle) (m clarity.Measures, ok bool, err error) {
+	if p.Encoding != EncJPEG || p.pixels != nil || p.decode != nil || !jpegcodec.Native() {
+		return clarity.Measures{}, false, nil
+	}
+	m, _, err = measurePage(p, measureMask, 0, masks)
+	if errors.Is(err, jpegcodec.ErrUnmaskable) {
+		p.canonical = nil
+		return clarity.Measures{}, false, nil
+	}
+	return m, err == nil, err
 }
 
 // What measurePage does besides measuring.
@@ -59,6 +84,7 @@ const (
 	measureOnly    measureMode = iota
 	measureRewrite             // the canonical stream, for CanonicalJPEG
 	measureDecode              // the decoded page, returned
+	measureMask                // the canonical stream with masks burned in, for MaskedJPEG
 )
 
 // grayPool holds the buffers a JPEG page's luminance is decoded into at
@@ -66,7 +92,7 @@ const (
 // same size.
 var grayPool = sync.Pool{New: func() any { return new([]uint8) }}
 
-func measurePage(p *Page, mode measureMode, quality int) (clarity.Measures, image.Image, error) {
+func measurePage(p *Page, mode measureMode, quality int, masks []image.Rectangle) (clarity.Measures, image.Image, error) {
 	if p.Encoding != EncJPEG || p.pixels != nil || !jpegcodec.Native() {
 		img, err := p.Decode()
 		if err != nil {
@@ -90,6 +116,16 @@ func measurePage(p *Page, mode measureMode, quality int) (clarity.Measures, imag
 		out.Grow(len(p.JPEG))
 		if g, err = jpegcodec.CanonicalGray(&out, p.JPEG, num, *buf, quality); err == nil {
 			p.canonical = &canonicalJPEG{quality: quality}
+			p.canonical.data, p.canonical.info, p.canonical.err = canonicalForm(p, out.Bytes())
+		}
+	case measureMask:
+		var out bytes.Buffer
+		out.Grow(len(p.JPEG))
+		if g, err = jpegcodec.CanonicalGrayMasked(&out, p.JPEG, num, *buf, masks); errors.Is(err, jpegcodec.ErrUnmaskable) {
+			return clarity.Measures{}, nil, err
+		}
+		if err == nil {
+			p.canonical = &canonicalJPEG{masks: slices.Clone(masks)}
 			p.canonical.data, p.canonical.info, p.canonical.err = canonicalForm(p, out.Bytes())
 		}
 	case measureDecode:

@@ -184,6 +184,7 @@ typedef struct bp_fast {
 	int nblocks;
 	long long mcus, perrow; // MCUs in the scan, in an MCU row
 	long long goodcols, goodrows; // MCUs before the first column and row with a changed block
+	unsigned char *masked;        // per MCU: a mask touches one of its blocks (NULL: no masks)
 	// Decoding.
 	bp_br br;
 	const unsigned char *start, *stop; // the entropy-coded data (stop: the 0xFF after it)
@@ -434,6 +435,7 @@ static boolean bp_fast_encode_mcu(j_compress_ptr c, JBLOCKROW *MCU_data) {
 	f->nenc++;
 	uint64_t from = f->from, to = f->ends[f->ering];
 	int good = f->col < f->goodcols && f->row < f->goodrows &&
+		(f->masked == NULL || !f->masked[f->row * f->perrow + f->col]) &&
 		memcmp(f->last, f->preds + f->ering * MAX_COMPS_IN_SCAN, sizeof(f->last)) == 0;
 	f->from = to;
 	f->ering = f->ering + 1 == f->ring ? 0 : f->ering + 1;
@@ -528,6 +530,23 @@ static int bp_fast_setup(bp_job *j) {
 		long long gr = (cp->height_in_blocks - (vh < 8)) / cp->MCU_height;
 		if (gc < f->goodcols) f->goodcols = gc;
 		if (gr < f->goodrows) f->goodrows = gr;
+	}
+	// And those with a block a mask touches (mask.h).
+	if (j->nmasks > 0) {
+		f->masked = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, f->mcus);
+		memset(f->masked, 0, f->mcus);
+		for (int ci = 0; ci < d->comps_in_scan; ci++) {
+			jpeg_component_info *cp = d->cur_comp_info[ci];
+			for (int i = 0; i < j->nmasks; i++) {
+				bp_rect s;
+				if (!bp_mask_span(d, cp, j->masks + i, &s)) continue;
+				long long c0 = s.x0 / 8 / cp->MCU_width, c1 = (s.x1 - 1) / 8 / cp->MCU_width;
+				long long r0 = s.y0 / 8 / cp->MCU_height, r1 = (s.y1 - 1) / 8 / cp->MCU_height;
+				if (c1 >= f->perrow) c1 = f->perrow - 1;
+				if (r1 >= f->mcus / f->perrow) r1 = f->mcus / f->perrow - 1;
+				for (long long r = r0; r <= r1; r++) memset(f->masked + r * f->perrow + c0, 1, c1 - c0 + 1);
+			}
+		}
 	}
 	f->ring = 2 * (long long)d->MCUs_per_row * d->max_v_samp_factor + 2;
 	f->ends = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, f->ring * sizeof(uint64_t));

@@ -22,6 +22,9 @@ func Rewrite(data []byte, num int, whole bool) (out []byte, g *image.Gray, strea
 	return out, g, r.Streamed, err
 }
 
+// RewriteMode is a way RewriteWith can take.
+type RewriteMode = rewriteMode
+
 // The ways RewriteWith can take.
 const (
 	RewriteStream = rewriteStream // streamed where the file allows it, copying where it can
@@ -44,7 +47,7 @@ func RewriteWith(data []byte, num int, mode rewriteMode) (out []byte, g *image.G
 	if num == 0 {
 		rw, err = turboCanonical(&b, data, mode)
 	} else {
-		g, rw, err = turboCanonicalGray(&b, data, num, nil, mode)
+		g, rw, err = turboCanonicalGray(&b, data, num, nil, nil, mode)
 	}
 	return b.Bytes(), g, Rewritten{Streamed: rw.streamed, Copied: rw.copied}, err
 }
@@ -56,4 +59,14 @@ func Unsupported(err error) bool { return errors.Is(err, errUnsupported) }
 func Size(data []byte) (w, h int, err error) {
 	w, h, _, _, err = turboInfo(data, 8, false)
 	return w, h, err
+}
+
+// RewriteMasked is CanonicalGrayMasked (num 1–8) the given way.
+func RewriteMasked(data []byte, num int, masks []image.Rectangle, mode rewriteMode) (out []byte, g *image.Gray, r Rewritten, err error) {
+	var b bytes.Buffer
+	g, rw, err := turboCanonicalGray(&b, data, num, nil, masks, mode)
+	if errors.Is(err, errUnsupported) {
+		err = ErrUnmaskable
+	}
+	return b.Bytes(), g, Rewritten{Streamed: rw.streamed, Copied: rw.copied}, err
 }

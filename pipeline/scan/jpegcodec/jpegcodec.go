@@ -168,7 +168,7 @@ func Canonical(w io.Writer, data []byte, quality int) error {
 func CanonicalGray(w io.Writer, data []byte, num int, dst []byte, quality int) (*image.Gray, error) {
 	num = min(8, max(1, num))
 	if useTurbo() {
-		g, _, err := turboCanonicalGray(w, data, num, dst, rewriteStream)
+		g, _, err := turboCanonicalGray(w, data, num, dst, nil, rewriteStream)
 		if !errors.Is(err, errUnsupported) {
 			return g, err
 		}
@@ -178,6 +178,32 @@ func CanonicalGray(w io.Writer, data []byte, num int, dst []byte, quality int) (
 		return nil, err
 	}
 	return g, Canonical(w, data, quality)
+}
+
+// ErrUnmaskable is CanonicalGrayMasked's answer for a file whose masks it
+// cannot burn into the coefficients (no libjpeg-turbo; not grey or YCbCr;
+// an unusual sampling): the caller decodes the page, burns the masks into
+// its pixels and encodes it again.
+var ErrUnmaskable = errors.New("jpegcodec: masks not burnable into this file's coefficients")
+
+// CanonicalGrayMasked is CanonicalGray with masks burned in: rectangles in
+// the image's pixels (the parts outside it are ignored). The luminance at
+// num/8 is the page's as it came, before the masks. The stream keeps the
+// coefficients of every block no mask touches (and copies their
+// entropy-coded data where the file is coded canonically); a block a mask
+// covers becomes flat black (neutral chroma), and one it covers in part is
+// decoded, painted and quantised again with the file's own tables, so the
+// page is not encoded a second time. Chroma samples shared with a masked
+// pixel turn neutral, as mask.Burn turns them.
+func CanonicalGrayMasked(w io.Writer, data []byte, num int, dst []byte, masks []image.Rectangle) (*image.Gray, error) {
+	if !useTurbo() {
+		return nil, ErrUnmaskable
+	}
+	g, _, err := turboCanonicalGray(w, data, min(8, max(1, num)), dst, masks, rewriteStream)
+	if errors.Is(err, errUnsupported) {
+		return nil, ErrUnmaskable
+	}
+	return g, err
 }
 
 // rewritten says which way a rewrite with libjpeg-turbo went.

@@ -26,7 +26,7 @@ func turboCanonical(io.Writer, []byte, rewriteMode) (rewritten, error) {
 	return rewritten{copied: -1}, errUnsupported
 }
 
-func turboCanonicalGray(io.Writer, []byte, int, []byte, rewriteMode) (*image.Gray, rewritten, error) {
+func turboCanonicalGray(io.Writer, []byte, int, []byte, []image.Rectangle, rewriteMode) (*image.Gray, rewritten, error) {
 	return nil, rewritten{copied: -1}, errUnsupported
 }
 

@@ -168,6 +168,7 @@ static int bp_encode(const unsigned char *pix, int w, int h, int stride, int com
 // outside it (padding of the last MCU) are written by jpeg_write_coefficients
 // as DC-only dummies.
 #include <math.h>
+#include <stdint.h>
 
 static double bp_cos[8][8]; // bp_cos[x][u] = C(u)/2 · cos((2x+1)uπ/16)
 
@@ -272,10 +273,10 @@ static void bp_gray_close(bp_gray *g) {
 	g->live = 0;
 }
 
-// bp_edge_block re-encodes one block of which only vw columns and vh rows
-// (1–8) are visible. q is the quantisation table in natural order.
-static void bp_edge_block(JCOEF *blk, const UINT16 *q, int vw, int vh) {
-	double f[64], t[64], px[64], ext[64];
+// bp_block_samples decodes a block's samples as a decoder shows them
+// (within a level of libjpeg's integer inverse DCT).
+static void bp_block_samples(const JCOEF *blk, const UINT16 *q, double px[64]) {
+	double f[64], t[64];
 	for (int k = 0; k < 64; k++) f[k] = (double)blk[k] * q[k];
 	// Inverse DCT: rows of frequencies (v) to rows of samples (y), then columns.
 	for (int v = 0; v < 8; v++)
@@ -292,6 +293,17 @@ static void bp_edge_block(JCOEF *blk, const UINT16 *q, int vw, int vh) {
 			double p = floor(s + 128.5);
 			px[y * 8 + x] = p < 0 ? 0 : p > 255 ? 255 : p;
 		}
+}
+
+// bp_redo_block re-encodes one block of which only vw columns and vh rows
+// (1–8) are visible, with the samples whose bits are set in paint (bit
+// 8y+x) replaced by fill (a level-shifted sample: -128 black, 0 mid-grey)
+// first. q is the quantisation table in natural order.
+static void bp_redo_block(JCOEF *blk, const UINT16 *q, int vw, int vh, uint64_t paint, double fill) {
+	double t[64], px[64], ext[64];
+	bp_block_samples(blk, q, px);
+	for (int k = 0; k < 64; k++)
+		if (paint >> k & 1) px[k] = fill + 128;
 	// The invisible samples repeat the last visible row and column.
 	for (int y = 0; y < 8; y++)
 		for (int x = 0; x < 8; x++)
@@ -309,6 +321,12 @@ static void bp_edge_block(JCOEF *blk, const UINT16 *q, int vw, int vh) {
 			double c = floor(s / q[v * 8 + u] + 0.5);
 			blk[v * 8 + u] = (JCOEF)(c < -32767 ? -32767 : c > 32767 ? 32767 : c);
 		}
+}
+
+// bp_edge_block re-encodes one block of which only vw columns and vh rows
+// (1–8) are visible.
+static void bp_edge_block(JCOEF *blk, const UINT16 *q, int vw, int vh) {
+	bp_redo_block(blk, q, vw, vh, 0, 0);
 }
 
 // bp_edge_rows reports whether block row by of component cp has blocks
@@ -395,8 +413,14 @@ typedef struct {
 	// Copying the entropy-coded data (copy.h).
 	struct bp_fast *fast;
 	int retry; // the copying path gave up: start again without it
+	// Masks burned into the coefficients (mask.h).
+	const struct bp_rect *masks;
+	int nmasks;
+	uint64_t *cover;
+	struct bp_mask_stat *stat;
 } bp_job;
 
+#include "mask.h"
 #include "copy.h"
 
 static boolean bp_fill_held(j_decompress_ptr d) {
@@ -453,7 +477,11 @@ static JBLOCKARRAY bp_rows_out(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENS
 		for (JDIMENSION i = 0; i < r->nrows; i++) {
 			int by = first + i, vw, vh;
 			if (r->ci == 0 && j->gray) bp_gray_row(&j->g, d, r->rows[i], by);
+			// The masks before the edges: the invisible samples of an
+			// edge block then repeat masked ones.
+			bp_mask_row(d, j->masks, j->nmasks, j->cover, r->ci, r->rows[i], by);
 			if (bp_edge_rows(cp, by, &vw, &vh)) bp_edge_row(cp, r->rows[i], vw, vh);
+			if (r->ci == 0) bp_mask_measure(d, j->masks, j->nmasks, j->stat, r->rows[i], by);
 		}
 		r->done = 1;
 	}
@@ -515,8 +543,14 @@ static void bp_stream_finish(bp_job *j) {
 // the blocks are kept (copy.h) when copy is set: *copied is then the
 // number of MCUs copied, else -1. BP_RETRY: the copying path gave up;
 // call again without it.
+//
+// masks (nmasks x0, y0, x1, y1 quadruples, in the frame's pixels) are
+// burned into the coefficients (mask.h); it returns 5 for a file they
+// cannot be burned into so (not grey or YCbCr, an unusual sampling, a
+// quantisation too coarse for a mask to stay black).
 static int bp_canonical(const unsigned char *data, unsigned long n,
 		int num, const unsigned char *tiny, unsigned long ntiny, unsigned char *gray, int gw, int gh, int stride,
+		const int *masks, int nmasks,
 		int whole, int copy, int *streamed, int *copied, unsigned char **outbuf, unsigned long *outlen, char *msg) {
 	bp_job job;
 	bp_job *j = &job;
@@ -574,6 +608,33 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 			bp_gray_row(&j->g, d, row[0], by);
 		}
 	}
+	if (nmasks > 0) {
+		// The tables are latched: the (first) scan has begun.
+		int ok = bp_mask_ok(d);
+		JDIMENSION wide = 0;
+		for (int ci = 0; ci < d->num_components; ci++) {
+			if (d->comp_info[ci].quant_table == NULL) ok = 0;
+			if (d->comp_info[ci].width_in_blocks > wide) wide = d->comp_info[ci].width_in_blocks;
+		}
+		if (!ok) {
+			bp_gray_close(&j->g);
+			jpeg_destroy_compress(&j->c);
+			jpeg_destroy_decompress(d);
+			return 5;
+		}
+		j->cover = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, wide * sizeof(uint64_t));
+		memset(j->cover, 0, wide * sizeof(uint64_t));
+		j->stat = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, nmasks * sizeof(bp_mask_stat));
+		memset(j->stat, 0, nmasks * sizeof(bp_mask_stat));
+		j->masks = (const bp_rect *)masks;
+		j->nmasks = nmasks;
+	}
+	for (int ci = 0; !*streamed && j->nmasks > 0 && ci < d->num_components; ci++) {
+		for (int by = 0; by < (int)d->comp_info[ci].height_in_blocks; by++) {
+			JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[ci], by, 1, TRUE);
+			bp_mask_row(d, j->masks, j->nmasks, j->cover, ci, row[0], by);
+		}
+	}
 	jpeg_copy_critical_parameters(d, &j->c);
 	j->c.write_JFIF_header = FALSE;
 	// The standard Huffman tables (jpeg_set_defaults): optimised ones would
@@ -589,6 +650,10 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 			bp_edge_row(cp, row[0], vw, vh);
 		}
 	}
+	for (int by = 0; !*streamed && j->nmasks > 0 && by < (int)d->comp_info->height_in_blocks; by++) {
+		JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[0], by, 1, FALSE);
+		bp_mask_measure(d, j->masks, j->nmasks, j->stat, row[0], by);
+	}
 	if (*streamed) j->c.mem->access_virt_barray = bp_rows_out;
 	j->dest.cap = n + n / 8 + 4096;
 	j->dest.buf = malloc(j->dest.cap);
@@ -602,6 +667,8 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 	jpeg_finish_compress(&j->c);
 	if (fast) *copied = j->fast->copied;
 	if (*streamed) bp_stream_finish(j);
+	// The image pool holds the statistics until the decompressor goes.
+	int dark = j->nmasks == 0 || bp_mask_dark(j->stat, j->nmasks);
 	bp_gray_close(&j->g);
 	jpeg_destroy_compress(&j->c);
 	jpeg_finish_decompress(d);
@@ -610,6 +677,12 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 		strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
 		free(j->dest.buf);
 		return 1;
+	}
+	if (!dark) {
+		// The file's quantisation is too coarse for repainted blocks to
+		// stay black under a mask: the page is masked in its pixels.
+		free(j->dest.buf);
+		return 5;
 	}
 	*outbuf = j->dest.buf;
 	*outlen = j->dest.cap - j->dest.pub.free_in_buffer;
@@ -824,11 +897,14 @@ const (
 )
 
 func turboCanonical(wr io.Writer, data []byte, mode rewriteMode) (rewritten, error) {
-	_, r, err := turboRewrite(wr, data, 0, nil, mode)
+	_, r, err := turboRewrite(wr, data, 0, nil, nil, mode)
 	return r, err
 }
 
-func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte, mode rewriteMode) (*image.Gray, rewritten, error) {
+// turboCanonicalGray is turboRewrite of a file whose luminance is its
+// first component, with g at num/8 made in dst; masks (in the frame's
+// pixels, within it) are burned in.
+func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte, masks []image.Rectangle, mode rewriteMode) (*image.Gray, rewritten, error) {
 	w, h, comps, cs, err := turboInfo(data, num, true)
 	if err != nil {
 		return nil, rewritten{copied: -1}, err
@@ -842,12 +918,13 @@ func turboCanonicalGray(wr io.Writer, data []byte, num int, dst []byte, mode rew
 	} else {
 		g.Pix = make([]byte, w*h)
 	}
-	return turboRewrite(wr, data, num, g, mode)
+	return turboRewrite(wr, data, num, g, masks, mode)
 }
 
 // turboRewrite runs bp_canonical, computing g (at num/8) too when it is
-// not nil.
-func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewriteMode) (*image.Gray, rewritten, error) {
+// not nil and burning masks in; errUnmaskable when they cannot be burned
+// into the coefficients.
+func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, masks []image.Rectangle, mode rewriteMode) (*image.Gray, rewritten, error) {
 	if len(data) == 0 || len(data) >= maxJPEGBytes {
 		return nil, rewritten{copied: -1}, fmt.Errorf("%w: %d bytes", ErrCorrupt, len(data))
 	}
@@ -868,10 +945,22 @@ func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewrit
 		copying = 1
 	}
 	var copied C.int
+	var quads []C.int
+	for _, m := range masks {
+		// Within the largest frame a JPEG can declare, in C ints; the C
+		// code clips to the image.
+		if m = m.Canon().Intersect(image.Rect(0, 0, 1<<16, 1<<16)); !m.Empty() {
+			quads = append(quads, C.int(m.Min.X), C.int(m.Min.Y), C.int(m.Max.X), C.int(m.Max.Y))
+		}
+	}
+	var mp *C.int
+	if len(quads) > 0 {
+		mp = &quads[0]
+	}
 	call := func() C.int {
 		return C.bp_canonical((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num),
 			(*C.uchar)(unsafe.Pointer(&tinyJPEG[0])), C.ulong(len(tinyJPEG)),
-			pix, C.int(w), C.int(h), C.int(stride), whole, copying, &st, &copied, &out, &n, &msg[0])
+			pix, C.int(w), C.int(h), C.int(stride), mp, C.int(len(quads)/4), whole, copying, &st, &copied, &out, &n, &msg[0])
 	}
 	rc := call()
 	if rc == C.BP_RETRY {
@@ -885,6 +974,8 @@ func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, mode rewrit
 		return nil, rewritten{copied: -1}, errUnsupported
 	case 3:
 		return nil, rewritten{copied: -1}, fmt.Errorf("jpegcodec: reduced inverse DCT: %s", cmsg(msg))
+	case 5:
+		return nil, rewritten{copied: -1}, ErrUnmaskable
 	default:
 		return nil, r, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
 	}
