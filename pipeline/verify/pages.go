@@ -186,22 +186,19 @@ func (v *verifier) masks(page int, box *types.Rectangle, res types.Dict, images 
 		v.add(finding.MaskNotApplied, page, "image /%s not found", im.name)
 		return
 	}
-	buf := lumPool.Get().(*[]byte)
-	defer lumPool.Put(buf)
-	lum, lossy, err := v.luminance(sd, *buf)
-	if err != nil {
-		v.add(finding.UnverifiablePacket, page, "image /%s: %v", im.name, err)
-		return
-	}
-	*buf = lum.Pix
 	m := im.ctm
 	det := m[0]*m[3] - m[1]*m[2]
 	if math.Abs(det) < 1e-9 {
 		v.add(finding.MaskNotApplied, page, "image /%s has no area", im.name)
 		return
 	}
-	b := lum.Bounds()
-	w, h := float64(b.Dx()), float64(b.Dy())
+	iw, ih := sd.Dict.IntEntry("Width"), sd.Dict.IntEntry("Height")
+	if iw == nil || ih == nil || *iw <= 0 || *ih <= 0 || int64(*iw)*int64(*ih) > 200_000_000 {
+		v.add(finding.UnverifiablePacket, page, "image /%s: bad image size", im.name)
+		return
+	}
+	b := image.Rect(0, 0, *iw, *ih)
+	w, h := float64(*iw), float64(*ih)
 	toPixel := func(x, y float64) (float64, float64) {
 		// Displayed fractions → user space → image unit square → pixels.
 		X, Y := box.LL.X+x*box.Width(), box.UR.Y-y*box.Height()
@@ -212,9 +209,15 @@ func (v *verifier) masks(page int, box *types.Rectangle, res types.Dict, images 
 	// JPEG blocks straddling a mask's edge ring a little into it; the
 	// check starts two pixels inside.
 	inset := 0
-	if lossy {
+	if isJPEG(sd) {
 		inset = 2
 	}
+	type check struct {
+		r  [4]float64
+		px image.Rectangle
+	}
+	var checks []check
+	var bands [][2]int
 	for _, r := range rects {
 		x0, y0 := toPixel(r[0], r[1])
 		x1, y1 := toPixel(r[2], r[3])
@@ -223,6 +226,23 @@ func (v *verifier) masks(page int, box *types.Rectangle, res types.Dict, images 
 		if px.Empty() {
 			continue // the mask lies off the image, on blank page
 		}
+		checks = append(checks, check{r, px})
+		bands = append(bands, [2]int{px.Min.Y, px.Max.Y})
+	}
+	buf := lumPool.Get().(*[]byte)
+	defer lumPool.Put(buf)
+	lum, err := v.luminance(sd, *buf, bands)
+	if err != nil {
+		v.add(finding.UnverifiablePacket, page, "image /%s: %v", im.name, err)
+		return
+	}
+	*buf = lum.Pix
+	if lum.Bounds() != b {
+		v.add(finding.UnverifiablePacket, page, "image /%s: decoded %v, dictionary says %v", im.name, lum.Bounds(), b)
+		return
+	}
+	for _, c := range checks {
+		r, px := c.r, c.px
 		var sum, lit, n int
 		for y := px.Min.Y; y < px.Max.Y; y++ {
 			row := lum.Pix[(y-b.Min.Y)*lum.Stride:]
@@ -245,47 +265,47 @@ func (v *verifier) masks(page int, box *types.Rectangle, res types.Dict, images 
 // ppi is megabytes, and a worker checks page after page.
 var lumPool = sync.Pool{New: func() any { return new([]byte) }}
 
-// luminance decodes an image XObject to grey and reports whether it was
-// stored lossy. A JPEG's samples go into dst when it has the capacity.
-func (v *verifier) luminance(sd *types.StreamDict, dst []byte) (*image.Gray, bool, error) {
+// isJPEG reports whether an image XObject is stored as JPEG (lossy).
+func isJPEG(sd *types.StreamDict) bool {
+	return len(sd.FilterPipeline) == 1 && sd.FilterPipeline[0].Name == "DCTDecode"
+}
+
+// luminance decodes an image XObject (of a size its dictionary gives and
+// the caller checked) to grey. Of a JPEG only the rows of bands are sure
+// to be decoded (the others are skipped, though all of its data is read),
+// into dst when it has the capacity.
+func (v *verifier) luminance(sd *types.StreamDict, dst []byte, bands [][2]int) (*image.Gray, error) {
 	w, h := sd.Dict.IntEntry("Width"), sd.Dict.IntEntry("Height")
-	if w == nil || h == nil || *w <= 0 || *h <= 0 || int64(*w)*int64(*h) > 200_000_000 {
-		return nil, false, fmt.Errorf("bad image size")
-	}
-	if len(sd.FilterPipeline) == 1 && sd.FilterPipeline[0].Name == "DCTDecode" {
+	if isJPEG(sd) {
 		// Luminance only, full size: libjpeg-turbo skips the chroma.
-		g, err := jpegcodec.DecodeGrayScaled(sd.Raw, 8, dst)
-		if err != nil {
-			return nil, true, err
-		}
-		return g, true, nil
+		return jpegcodec.DecodeGrayRows(sd.Raw, bands, dst)
 	}
 	c := *sd
 	if err := c.DecodeWithLimit(int64(*w) * int64(*h) * 4); err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	cs := sd.Dict.NameEntry("ColorSpace")
 	bpc := sd.Dict.IntEntry("BitsPerComponent")
 	if cs == nil || bpc == nil || *bpc != 8 {
-		return nil, false, fmt.Errorf("image samples not 8-bit grey or RGB")
+		return nil, fmt.Errorf("image samples not 8-bit grey or RGB")
 	}
 	g := image.NewGray(image.Rect(0, 0, *w, *h))
 	switch *cs {
 	case "DeviceGray":
 		if len(c.Content) < len(g.Pix) {
-			return nil, false, fmt.Errorf("short image data")
+			return nil, fmt.Errorf("short image data")
 		}
 		copy(g.Pix, c.Content)
 	case "DeviceRGB":
 		if len(c.Content) < 3*len(g.Pix) {
-			return nil, false, fmt.Errorf("short image data")
+			return nil, fmt.Errorf("short image data")
 		}
 		for i := range g.Pix {
 			r, gg, b := int(c.Content[3*i]), int(c.Content[3*i+1]), int(c.Content[3*i+2])
 			g.Pix[i] = uint8((299*r + 587*gg + 114*b) / 1000)
 		}
 	default:
-		return nil, false, fmt.Errorf("colour space %s", *cs)
+		return nil, fmt.Errorf("colour space %s", *cs)
 	}
-	return g, false, nil
+	return g, nil
 }

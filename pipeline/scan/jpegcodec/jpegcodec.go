@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"slices"
 	"sync/atomic"
 )
 
@@ -75,6 +76,50 @@ func DecodeGrayScaled(data []byte, num int, dst []byte) (*image.Gray, error) {
 		return nil, err
 	}
 	return Gray(img), nil
+}
+
+// DecodeGrayRows is DecodeGrayScaled at full size for the rows of bands
+// only ([y0, y1) each, in any order, clipped to the image): with
+// libjpeg-turbo the other rows are skipped, not transformed, and hold
+// whatever dst held. All of the entropy-coded data is still read, so a
+// damaged file is refused as a whole decode refuses it. Without
+// libjpeg-turbo, or for a file it cannot turn grey, every row is decoded.
+func DecodeGrayRows(data []byte, bands [][2]int, dst []byte) (*image.Gray, error) {
+	if useTurbo() {
+		g, err := turboDecodeGray(data, 8, dst, bands...)
+		if !errors.Is(err, errUnsupported) {
+			return g, err
+		}
+	}
+	return DecodeGrayScaled(data, 8, dst)
+}
+
+// mergeBands clips bands of rows to [0, h), sorts and merges them; an
+// empty result is the last row alone, so that the data is still read to
+// its end.
+func mergeBands(bands [][2]int, h int) [][2]int {
+	var out [][2]int
+	for _, b := range bands {
+		if b[0] = max(b[0], 0); b[1] > h {
+			b[1] = h
+		}
+		if b[0] < b[1] {
+			out = append(out, b)
+		}
+	}
+	if len(out) == 0 {
+		return [][2]int{{h - 1, h}}
+	}
+	slices.SortFunc(out, func(a, b [2]int) int { return a[0] - b[0] })
+	merged := out[:1]
+	for _, b := range out[1:] {
+		if last := &merged[len(merged)-1]; b[0] <= last[1] {
+			last[1] = max(last[1], b[1])
+		} else {
+			merged = append(merged, b)
+		}
+	}
+	return merged
 }
 
 // DecodeBoth is DecodeGrayScaled(data, num, dst) and Decode(data) at once:

@@ -11,7 +11,9 @@ const haveTurbo = false
 
 func turboDecode([]byte) (image.Image, error) { return nil, errUnsupported }
 
-func turboDecodeGray([]byte, int, []byte) (*image.Gray, error) { return nil, errUnsupported }
+func turboDecodeGray([]byte, int, []byte, ...[2]int) (*image.Gray, error) {
+	return nil, errUnsupported
+}
 
 func turboEncode(io.Writer, image.Image, int) error { return errUnsupported }
 

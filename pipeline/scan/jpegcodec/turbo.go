@@ -77,8 +77,14 @@ static int bp_info(const unsigned char *data, unsigned long n, int num, int gray
 
 // bp_decode decodes into out (stride bytes a row): grey when gray, else
 // RGBA (alpha 255). Every scan is read to the end-of-image marker.
+//
+// With nbands > 0 only the iMCU rows that hold the rows of the bands
+// ([bands[2i], bands[2i+1]), ascending, apart, within the image) are
+// written: the rows between are skipped (jpeg_skip_scanlines: their data
+// is Huffman-decoded, not transformed), and the last iMCU row is read so
+// that the data is decoded to its end, as a whole decode decodes it.
 static int bp_decode(const unsigned char *data, unsigned long n, int num, int gray,
-		unsigned char *out, int w, int h, int stride, char *msg) {
+		unsigned char *out, int w, int h, int stride, const int *bands, int nbands, char *msg) {
 	struct jpeg_decompress_struct d;
 	bp_err e;
 	bp_init_err(&e, &d);
@@ -100,11 +106,33 @@ static int bp_decode(const unsigned char *data, unsigned long n, int num, int gr
 		jpeg_destroy_decompress(&d);
 		return 1;
 	}
+	// Skips go from one iMCU row's start to another's, libjpeg-turbo's
+	// simplest case (within a row it moves the main controller's row
+	// groups, which was seen to go wrong for a grey file sampled 2x2), and
+	// never where the upsampler needs the rows around (it has to read them).
+	JDIMENSION unit = (JDIMENSION)(d.max_v_samp_factor * d.min_DCT_scaled_size);
+	if (d.upsample->need_context_rows || unit == 0) nbands = 0;
+	int b = 0;
 	while (d.output_scanline < d.output_height) {
+		JDIMENSION y = d.output_scanline, end = d.output_height;
+		if (nbands > 0) {
+			while (b < nbands && (JDIMENSION)bands[2 * b + 1] <= y) b++;
+			JDIMENSION want = b < nbands ? (JDIMENSION)bands[2 * b] : d.output_height - 1;
+			want -= want % unit;
+			if (want > y) {
+				jpeg_skip_scanlines(&d, want - y);
+				continue;
+			}
+			if (b < nbands) {
+				end = (JDIMENSION)bands[2 * b + 1];
+				end += (unit - end % unit) % unit;
+				if (end > d.output_height) end = d.output_height;
+			}
+		}
 		JSAMPROW rows[16];
 		int k = 0;
-		for (; k < 16 && d.output_scanline + k < d.output_height; k++) {
-			rows[k] = out + (size_t)(d.output_scanline + k) * stride;
+		for (; k < 16 && y + k < end; k++) {
+			rows[k] = out + (size_t)(y + k) * stride;
 		}
 		jpeg_read_scanlines(&d, rows, k);
 	}
@@ -821,7 +849,7 @@ func turboDecode(data []byte) (image.Image, error) {
 	return nil, errUnsupported
 }
 
-func turboDecodeGray(data []byte, num int, dst []byte) (*image.Gray, error) {
+func turboDecodeGray(data []byte, num int, dst []byte, bands ...[2]int) (*image.Gray, error) {
 	w, h, comps, cs, err := turboInfo(data, num, true)
 	if err != nil {
 		return nil, err
@@ -835,10 +863,12 @@ func turboDecodeGray(data []byte, num int, dst []byte) (*image.Gray, error) {
 	} else {
 		g.Pix = make([]byte, w*h)
 	}
-	return g, turboRead(data, num, true, g.Pix, w, h, g.Stride)
+	return g, turboRead(data, num, true, g.Pix, w, h, g.Stride, bands...)
 }
 
-func turboRead(data []byte, num int, gray bool, out []byte, w, h, stride int) error {
+// turboRead decodes data at num/8 into out; with bands, only their rows
+// (and the last).
+func turboRead(data []byte, num int, gray bool, out []byte, w, h, stride int, bands ...[2]int) error {
 	if w <= 0 || h <= 0 {
 		return fmt.Errorf("%w: no pixels", ErrCorrupt)
 	}
@@ -847,8 +877,18 @@ func turboRead(data []byte, num int, gray bool, out []byte, w, h, stride int) er
 	if gray {
 		g = 1
 	}
+	var rows []C.int
+	if len(bands) > 0 {
+		for _, b := range mergeBands(bands, h) {
+			rows = append(rows, C.int(b[0]), C.int(b[1]))
+		}
+	}
+	var rp *C.int
+	if len(rows) > 0 {
+		rp = &rows[0]
+	}
 	if C.bp_decode((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num), g,
-		(*C.uchar)(unsafe.Pointer(&out[0])), C.int(w), C.int(h), C.int(stride), &msg[0]) != 0 {
+		(*C.uchar)(unsafe.Pointer(&out[0])), C.int(w), C.int(h), C.int(stride), rp, C.int(len(rows)/2), &msg[0]) != 0 {
 		return fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
 	}
 	return nil
