@@ -313,8 +313,16 @@ func testCancel(t *testing.T, s storage.Store) {
 		if err := s.Put(ctx, "half", r, int64(len(body)), storage.PutOptions{}); err == nil {
 			t.Fatal("Put succeeded although its context was cancelled half way")
 		}
+		// Never a part of the new body. The old one, as a rule; but the
+		// cancellation reaches the HTTP transport while it goes on writing
+		// what it has read, and on loopback the rest of the body can be in
+		// the server's hands first, which then stores it whole (an S3 PUT
+		// is atomic): Put reports the cancellation all the same (seen once
+		// in make test with versitygw).
 		got, _ := get(t, s, "half")
-		checkBody(t, got, old)
+		if !bytes.Equal(got, old) && !bytes.Equal(got, body) {
+			t.Errorf("after a Put cancelled half way: %d bytes, neither the old body (%d) nor the new one (%d)", len(got), len(old), len(body))
+		}
 	})
 }
 
