@@ -200,6 +200,8 @@ typedef struct bp_fast {
 	long long col, row; // of the encoder's next MCU
 	uint64_t from;      // where the encoder's next MCU starts in the input
 	int aligned;    // the output's entropy-coded data so far is the input's (copied at the end)
+	uint64_t pfrom, pto; // not aligned: the input's bits of the MCUs copied but not yet written…
+	int pend;            // …if any (bp_fast_flush)
 	bp_br cr;       // the input, read again for copying once no longer aligned
 	uint64_t cpos;  // the bit cr is at
 	uint64_t wacc;  // bits to write, the last wn of them
@@ -341,6 +343,26 @@ static inline void bp_fast_put(j_compress_ptr c, bp_fast *f, uint32_t v, int k) 
 	}
 }
 
+// bp_fast_put48 writes the low 48 bits of v (at most 7 bits are pending):
+// six bytes at once where the buffer has room and none of them is 0xFF,
+// one by one, stuffed, otherwise.
+static inline void bp_fast_put48(j_compress_ptr c, bp_fast *f, uint64_t v) {
+	// The pending bits move up by 48 and stay below bit 56; the top 48
+	// of them go out and the low wn stay pending.
+	f->wacc = f->wacc << 48 | (v & 0xFFFFFFFFFFFFULL);
+	uint64_t out = (f->wacc >> f->wn) & 0xFFFFFFFFFFFFULL;
+	struct jpeg_destination_mgr *dm = c->dest;
+	uint64_t inv = ~out << 16; // the six bytes at the top; a byte of inv is 0 where out has 0xFF
+	if (dm->free_in_buffer >= 8 && ((inv - 0x0101010101010101ULL) & ~inv & 0x8080808080808080ULL & 0xFFFFFFFFFFFF0000ULL) == 0) {
+		uint64_t be = __builtin_bswap64(out << 16);
+		memcpy(dm->next_output_byte, &be, 8); // two bytes too many, overwritten next
+		dm->next_output_byte += 6;
+		dm->free_in_buffer -= 6;
+		return;
+	}
+	for (int i = 5; i >= 0; i--) bp_fast_byte(c, (unsigned)(out >> (8 * i)) & 0xFF);
+}
+
 // bp_fast_raw writes n bytes that are already stuffed.
 static void bp_fast_raw(j_compress_ptr c, const unsigned char *p, size_t n) {
 	struct jpeg_destination_mgr *dm = c->dest;
@@ -398,6 +420,16 @@ static void bp_fast_copy(j_compress_ptr c, bp_fast *f, uint64_t from, uint64_t t
 		bp_br_take(b, k);
 		f->cpos += k;
 	}
+	// Six bytes at a time while there are (bp_br_fill leaves at least 57
+	// bits loaded; only bp_fast_put's at most 7 are pending).
+	while (to - f->cpos >= 48) {
+		if (b->n < 48) bp_br_fill(b);
+		uint64_t v = b->acc >> 16;
+		b->acc <<= 48;
+		b->n -= 48;
+		bp_fast_put48(c, f, v);
+		f->cpos += 48;
+	}
 	while (f->cpos < to) {
 		if (b->n < 32) bp_br_fill(b);
 		int k = to - f->cpos < 32 ? (int)(to - f->cpos) : 32;
@@ -428,6 +460,13 @@ static void bp_fast_unalign(j_compress_ptr c, bp_fast *f, uint64_t upto) {
 	bp_fast_copy(c, f, f->cpos, upto);
 }
 
+// bp_fast_flush writes the copied MCUs waiting: out of alignment,
+// bp_fast_encode_mcu gathers each run of them, to copy it in one stretch.
+static void bp_fast_flush(j_compress_ptr c, bp_fast *f) {
+	if (f->pend) bp_fast_copy(c, f, f->pfrom, f->pto);
+	f->pend = 0;
+}
+
 static boolean bp_fast_encode_mcu(j_compress_ptr c, JBLOCKROW *MCU_data) {
 	bp_job *j = (bp_job *)c->client_data;
 	bp_fast *f = j->fast;
@@ -446,12 +485,20 @@ static boolean bp_fast_encode_mcu(j_compress_ptr c, JBLOCKROW *MCU_data) {
 	// The blocks as decoded, and the DC predictions the input coded them
 	// with (not so after a changed block): the input's bits.
 	if (good) {
-		if (!f->aligned) bp_fast_copy(c, f, from, to);
+		if (!f->aligned && f->pend && f->pto == from) {
+			f->pto = to;
+		} else if (!f->aligned) {
+			bp_fast_flush(c, f);
+			f->pfrom = from;
+			f->pto = to;
+			f->pend = 1;
+		}
 		for (int blkn = 0; blkn < f->nblocks; blkn++) f->last[f->member[blkn]] = MCU_data[blkn][0][0];
 		f->copied++;
 		return TRUE;
 	}
 	if (f->aligned) bp_fast_unalign(c, f, from);
+	bp_fast_flush(c, f);
 	for (int blkn = 0; blkn < f->nblocks; blkn++) bp_fast_block(c, j, MCU_data[blkn][0], f->member[blkn]);
 	return TRUE;
 }
@@ -466,6 +513,7 @@ static void bp_fast_finish(j_compress_ptr c) {
 		bp_fast_raw(c, f->start, f->stop - f->start);
 		return;
 	}
+	bp_fast_flush(c, f);
 	if (f->wn > 0) bp_fast_put(c, f, 0xFF, 8 - f->wn);
 }
 

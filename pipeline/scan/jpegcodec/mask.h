@@ -132,13 +132,28 @@ static void bp_mask_measure(j_decompress_ptr d, const bp_rect *masks, int nmasks
 		if (r.y1 > h) r.y1 = h;
 		int y0 = r.y0 > by * 8 ? r.y0 : by * 8, y1 = r.y1 < by * 8 + 8 ? r.y1 : by * 8 + 8;
 		if (r.x0 >= r.x1 || y0 >= y1) continue;
+		double px[64], flat[64];
+		int flatdc = 0, haveflat = 0;
 		for (int bx = r.x0 / 8; bx <= (r.x1 - 1) / 8; bx++) {
-			double px[64];
-			bp_block_samples(row[bx], q, px);
+			// Most blocks under a mask are the flat black ones: decoded
+			// once for each DC value met.
+			const double *dec = px;
+			int k = 1;
+			while (k < 64 && row[bx][k] == 0) k++;
+			if (k == 64) {
+				if (!haveflat || row[bx][0] != flatdc) {
+					bp_block_samples(row[bx], q, flat);
+					flatdc = row[bx][0];
+					haveflat = 1;
+				}
+				dec = flat;
+			} else {
+				bp_block_samples(row[bx], q, px);
+			}
 			int x0 = r.x0 > bx * 8 ? r.x0 : bx * 8, x1 = r.x1 < bx * 8 + 8 ? r.x1 : bx * 8 + 8;
 			for (int y = y0; y < y1; y++)
 				for (int x = x0; x < x1; x++) {
-					double v = px[(y - by * 8) * 8 + (x - bx * 8)];
+					double v = dec[(y - by * 8) * 8 + (x - bx * 8)];
 					stat[i].sum += (long long)v;
 					stat[i].lit += v > 64;
 					stat[i].n++;

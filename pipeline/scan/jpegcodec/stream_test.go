@@ -297,12 +297,25 @@ func FuzzCanonicalStreamed(f *testing.F) {
 // entropy-coded data (the file has the standard tables), with the streamed
 // rewrite encoding every MCU again and with the whole-image rewrite (with
 // the luminance at half size, as an unmasked page has them) of an A4 page
-// at 300 ppi of text-like strokes.
+// at 300 ppi of text-like strokes; and, copied, the same page two pixels
+// narrower, whose last block of every row straddles the edge and is
+// encoded again, so that the copy is out of byte alignment from the first
+// row on.
 func BenchmarkRewrite(b *testing.B) {
-	var enc bytes.Buffer
+	var enc, narrow bytes.Buffer
 	if err := jpeg.Encode(&enc, pageLike(2480, 3508, false), &jpeg.Options{Quality: 85}); err != nil {
 		b.Fatal(err)
 	}
+	if err := jpeg.Encode(&narrow, pageLike(2478, 3508, false), &jpeg.Options{Quality: 85}); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("streamed-copied-unaligned", func(b *testing.B) {
+		for b.Loop() {
+			if _, _, r, err := jpegcodec.RewriteWith(narrow.Bytes(), 4, jpegcodec.RewriteStream); err != nil || r.Copied <= 0 {
+				b.Fatalf("%v, %d MCUs copied", err, r.Copied)
+			}
+		}
+	})
 	modes := []struct {
 		name string
 		run  func([]byte) (jpegcodec.Rewritten, error)
