@@ -385,6 +385,7 @@ func verify(t *testing.T, c *cluster.Cluster, subs []cluster.Submission) outcome
 	if sheets, err := c.Buckets.Uploads.List(ctx, "contact/"); err != nil || len(sheets) > 0 {
 		t.Errorf("contact sheets (rejections) in uploads: %d, %v", len(sheets), err)
 	}
+	waitCompleted(c, subs, 150*time.Second)
 	for _, s := range subs {
 		ti, err := c.Inspector.GetTaskInfo(workers.QueueDefault, s.SubmissionID)
 		if err != nil {
@@ -407,6 +408,25 @@ func verify(t *testing.T, c *cluster.Cluster, subs []cluster.Submission) outcome
 		t.Errorf("%d tasks archived", o.archived)
 	}
 	return o
+}
+
+// waitCompleted gives asynq up to timeout to mark every submission's task
+// completed. A report can be written before its task is: after a Redis
+// failover, the mark the worker wrote to the old primary may be lost, and
+// asynq marks the task again (or, its lease run out, runs it again,
+// idempotently) only later (TestSentinelFailover once found two tasks
+// still active with their reports written).
+func waitCompleted(c *cluster.Cluster, subs []cluster.Submission, timeout time.Duration) {
+	deadline := time.Now().Add(timeout)
+	for _, s := range subs {
+		for time.Now().Before(deadline) {
+			ti, err := c.Inspector.GetTaskInfo(workers.QueueDefault, s.SubmissionID)
+			if err == nil && ti.State == asynq.TaskStateCompleted {
+				break
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
 }
 
 func verifyOne(t *testing.T, c *cluster.Cluster, s cluster.Submission, used map[string]string, o *outcome) error {
