@@ -80,6 +80,10 @@ static int bp_huff_build(const JHUFF_TBL *t, bp_huff *h) {
 	}
 	for (int x = 0; x < 1 << BP_LOOK; x++) {
 		int l = h->look[x] >> 8, sym = h->look[x] & 0xFF, s = sym & 15;
+		if (l != 0 && sym == 0) { // end of block: a flag and its length
+			h->fast[x] = 1 << 8 | l;
+			continue;
+		}
 		if (l == 0 || s == 0 || l + s > BP_LOOK) continue;
 		int v = (x >> (BP_LOOK - l - s)) & ((1 << s) - 1);
 		if (v < (1 << (s - 1))) v += 1 - (1 << s);
@@ -276,6 +280,12 @@ static boolean bp_fast_decode_mcu(j_decompress_ptr d, JBLOCKROW *MCU_data) {
 			BP_FILL();
 			int32_t fe = ac->fast[acc >> (64 - BP_LOOK)];
 			if (fe != 0) {
+				if (fe & 1 << 8) { // end of block
+					acc <<= fe & 15;
+					n -= fe & 15;
+					if (zrl) bp_fast_giveup(j);
+					break;
+				}
 				k += (fe >> 4) & 15;
 				acc <<= fe & 15;
 				n -= fe & 15;
