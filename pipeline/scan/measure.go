@@ -36,9 +36,9 @@ func MeasurePage(p *Page) (clarity.Measures, error) {
 	return m, err
 }
 
-// MeasureDecodePage is MeasurePage and Decode for a JPEG page that is to be
-// masked: a grey page's data is read once for both with libjpeg-turbo
-// (jpegcodec.DecodeBoth: the same samples as the two apart).
+// MeasureDecodePage is MeasurePage and Decode, for a page that is to be
+// masked in its pixels (one MeasureMaskPage could not take): a JPEG is
+// measured from its reduced decode, then decoded whole.
 func MeasureDecodePage(p *Page) (clarity.Measures, image.Image, error) {
 	return measurePage(p, measureDecode, 0, nil)
 }
@@ -71,7 +71,6 @@ func MeasureMaskPage(p *Page, masks []image.Rectangle) (m clarity.Measures, ok b
 	}
 	m, _, err = measurePage(p, measureMask, 0, masks)
 	if errors.Is(err, jpegcodec.ErrUnmaskable) {
-		p.canonical = nil
 		return clarity.Measures{}, false, nil
 	}
 	return m, err == nil, err
@@ -83,7 +82,7 @@ type measureMode int
 const (
 	measureOnly    measureMode = iota
 	measureRewrite             // the canonical stream, for CanonicalJPEG
-	measureDecode              // the decoded page, returned
+	measureDecode              // the page decoded whole too, returned
 	measureMask                // the canonical stream with masks burned in, for MaskedJPEG
 )
 
@@ -128,16 +127,6 @@ func measurePage(p *Page, mode measureMode, quality int, masks []image.Rectangle
 			p.canonical = &canonicalJPEG{masks: slices.Clone(masks)}
 			p.canonical.data, p.canonical.info, p.canonical.err = canonicalForm(p, out.Bytes())
 		}
-	case measureDecode:
-		if p.decode != nil { // a page decoded its own way: Decode, below
-			g, err = jpegcodec.DecodeGrayScaled(p.JPEG, num, *buf)
-			break
-		}
-		if g, img, err = jpegcodec.DecodeBoth(p.JPEG, num, *buf); err == nil {
-			if b := img.Bounds(); b.Dx() != p.Width || b.Dy() != p.Height {
-				err = fmt.Errorf("decoded %v, header says %dx%d", b, p.Width, p.Height)
-			}
-		}
 	default:
 		g, err = jpegcodec.DecodeGrayScaled(p.JPEG, num, *buf)
 	}
@@ -151,7 +140,7 @@ func measurePage(p *Page, mode measureMode, quality int, masks []image.Rectangle
 	}
 	*buf = g.Pix[:0]
 	m := clarity.Measure(g, source(p, p.Width, p.Height))
-	if mode == measureDecode && img == nil {
+	if mode == measureDecode {
 		if img, err = p.Decode(); err != nil {
 			return clarity.Measures{}, nil, err
 		}

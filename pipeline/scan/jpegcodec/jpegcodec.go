@@ -122,31 +122,6 @@ func mergeBands(bands [][2]int, h int) [][2]int {
 	return merged
 }
 
-// DecodeBoth is DecodeGrayScaled(data, num, dst) and Decode(data) at once:
-// for a grey JPEG, with libjpeg-turbo, from one reading of the
-// entropy-coded data (the same samples as the two calls, bit for bit);
-// otherwise by the two calls. A page that is measured and then masked
-// needs both.
-func DecodeBoth(data []byte, num int, dst []byte) (small *image.Gray, img image.Image, err error) {
-	num = min(8, max(1, num))
-	if useTurbo() {
-		s, f, err := turboGrayBoth(data, num, dst)
-		if !errors.Is(err, errUnsupported) {
-			if err != nil {
-				return nil, nil, err
-			}
-			return s, f, nil
-		}
-	}
-	if small, err = DecodeGrayScaled(data, num, dst); err != nil {
-		return nil, nil, err
-	}
-	if img, err = Decode(data); err != nil {
-		return nil, nil, err
-	}
-	return small, img, nil
-}
-
 // Encode writes img as a baseline JPEG of the given quality (1–100),
 // with no JFIF, Adobe or any other APPn segment: nothing but what decoding
 // needs. *image.Gray gives one component, anything else YCbCr 4:2:0.

@@ -24,14 +24,17 @@ typedef struct bp_rect {
 
 // bp_mask_ok reports whether masks can be burned into d's coefficients:
 // grey or YCbCr with the luminance at the frame's full rate, every
-// component's sampling dividing the frame's (as the upsampler needs).
+// component's sampling dividing the frame's (as the upsampler needs), and
+// its quantisation table latched (a component no scan has had shows
+// mid-grey, which no fill changes).
 static int bp_mask_ok(j_decompress_ptr d) {
 	if (!(d->num_components == 1 || (d->num_components == 3 && d->jpeg_color_space == JCS_YCbCr))) return 0;
 	if (d->comp_info->h_samp_factor != d->max_h_samp_factor || d->comp_info->v_samp_factor != d->max_v_samp_factor) return 0;
 	for (int ci = 0; ci < d->num_components; ci++) {
 		jpeg_component_info *cp = d->comp_info + ci;
 		if (cp->h_samp_factor < 1 || cp->v_samp_factor < 1 ||
-				d->max_h_samp_factor % cp->h_samp_factor != 0 || d->max_v_samp_factor % cp->v_samp_factor != 0)
+				d->max_h_samp_factor % cp->h_samp_factor != 0 || d->max_v_samp_factor % cp->v_samp_factor != 0 ||
+				cp->quant_table == NULL)
 			return 0;
 	}
 	return 1;
@@ -86,7 +89,7 @@ static void bp_mask_row(j_decompress_ptr d, const bp_rect *masks, int nmasks, ui
 		}
 	}
 	if (hi < 0) return;
-	// bp_mask_ok made sure of the table before any row was read.
+	// bp_mask_ok made sure of the table before any row was changed.
 	const UINT16 *q = cp->quant_table->quantval;
 	double fill = ci == 0 ? -128 : 0; // black luminance, neutral chroma
 	int vw = cp->downsampled_width - 8 * (bw - 1), vh = cp->downsampled_height - 8 * (bh - 1);

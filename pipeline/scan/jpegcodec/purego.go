@@ -31,7 +31,3 @@ func turboCanonical(io.Writer, []byte, rewriteMode) (rewritten, error) {
 func turboCanonicalGray(io.Writer, []byte, int, []byte, []image.Rectangle, rewriteMode) (*image.Gray, rewritten, error) {
 	return nil, rewritten{copied: -1}, errUnsupported
 }
-
-func turboGrayBoth([]byte, int, []byte) (*image.Gray, *image.Gray, error) {
-	return nil, nil, errUnsupported
-}

@@ -351,12 +351,6 @@ static void bp_redo_block(JCOEF *blk, const UINT16 *q, int vw, int vh, uint64_t 
 		}
 }
 
-// bp_edge_block re-encodes one block of which only vw columns and vh rows
-// (1–8) are visible.
-static void bp_edge_block(JCOEF *blk, const UINT16 *q, int vw, int vh) {
-	bp_redo_block(blk, q, vw, vh, 0, 0);
-}
-
 // bp_edge_rows reports whether block row by of component cp has blocks
 // that straddle its right or bottom edge; bp_edge_row re-encodes them.
 static int bp_edge_rows(jpeg_component_info *cp, int by, int *vw, int *vh) {
@@ -372,9 +366,9 @@ static int bp_edge_rows(jpeg_component_info *cp, int by, int *vw, int *vh) {
 static void bp_edge_row(jpeg_component_info *cp, JBLOCKROW row, int vw, int vh) {
 	int bw = cp->width_in_blocks;
 	const UINT16 *q = cp->quant_table->quantval;
-	if (vw < 8) bp_edge_block(row[bw - 1], q, vw, vh);
+	if (vw < 8) bp_redo_block(row[bw - 1], q, vw, vh, 0, 0);
 	if (vh < 8) {
-		for (int bx = 0; bx < bw - (vw < 8 ? 1 : 0); bx++) bp_edge_block(row[bx], q, 8, vh);
+		for (int bx = 0; bx < bw - (vw < 8 ? 1 : 0); bx++) bp_redo_block(row[bx], q, 8, vh, 0, 0);
 	}
 }
 
@@ -486,6 +480,21 @@ static JBLOCKARRAY bp_rows_in(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENSI
 	return r->rows;
 }
 
+// bp_row_changes does to block row by of component ci, as the decoder left
+// it, what the rewrite does to every row, in its order, on both paths: the
+// luminance (j->gray), the masks (mask.h), then the edges — so that the
+// invisible samples of an edge block under a mask repeat masked ones — and
+// what the finished luminance shows under the masks.
+static void bp_row_changes(bp_job *j, int ci, JBLOCKROW row, int by) {
+	struct jpeg_decompress_struct *d = &j->d;
+	jpeg_component_info *cp = d->comp_info + ci;
+	int vw, vh;
+	if (ci == 0 && j->gray) bp_gray_row(&j->g, d, row, by);
+	bp_mask_row(d, j->masks, j->nmasks, j->cover, ci, row, by);
+	if (bp_edge_rows(cp, by, &vw, &vh)) bp_edge_row(cp, row, vw, vh);
+	if (ci == 0) bp_mask_measure(d, j->masks, j->nmasks, j->stat, row, by);
+}
+
 // bp_rows_out is the compressor's access: it reads the input until the
 // decoder has completed the iMCU row asked for.
 static JBLOCKARRAY bp_rows_out(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENSION first,
@@ -502,15 +511,7 @@ static JBLOCKARRAY bp_rows_out(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENS
 	if (d->input_iMCU_row <= row || !r->held || r->first != first || n > r->nrows)
 		ERREXIT(cinfo, JERR_BAD_VIRTUAL_ACCESS);
 	if (!r->done) {
-		for (JDIMENSION i = 0; i < r->nrows; i++) {
-			int by = first + i, vw, vh;
-			if (r->ci == 0 && j->gray) bp_gray_row(&j->g, d, r->rows[i], by);
-			// The masks before the edges: the invisible samples of an
-			// edge block then repeat masked ones.
-			bp_mask_row(d, j->masks, j->nmasks, j->cover, r->ci, r->rows[i], by);
-			if (bp_edge_rows(cp, by, &vw, &vh)) bp_edge_row(cp, r->rows[i], vw, vh);
-			if (r->ci == 0) bp_mask_measure(d, j->masks, j->nmasks, j->stat, r->rows[i], by);
-		}
+		for (JDIMENSION i = 0; i < r->nrows; i++) bp_row_changes(j, r->ci, r->rows[i], first + i);
 		r->done = 1;
 	}
 	return r->rows;
@@ -630,26 +631,18 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 			jpeg_destroy_decompress(d);
 			return 3;
 		}
-		j->gray = *streamed;
-		for (int by = 0; !*streamed && by < (int)d->comp_info->height_in_blocks; by++) {
-			JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[0], by, 1, FALSE);
-			bp_gray_row(&j->g, d, row[0], by);
-		}
+		j->gray = 1;
 	}
 	if (nmasks > 0) {
 		// The tables are latched: the (first) scan has begun.
-		int ok = bp_mask_ok(d);
-		JDIMENSION wide = 0;
-		for (int ci = 0; ci < d->num_components; ci++) {
-			if (d->comp_info[ci].quant_table == NULL) ok = 0;
-			if (d->comp_info[ci].width_in_blocks > wide) wide = d->comp_info[ci].width_in_blocks;
-		}
-		if (!ok) {
+		if (!bp_mask_ok(d)) {
 			bp_gray_close(&j->g);
 			jpeg_destroy_compress(&j->c);
 			jpeg_destroy_decompress(d);
 			return 5;
 		}
+		// The luminance is at the full rate: the widest component.
+		JDIMENSION wide = d->comp_info->width_in_blocks;
 		j->cover = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, wide * sizeof(uint64_t));
 		memset(j->cover, 0, wide * sizeof(uint64_t));
 		j->stat = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, nmasks * sizeof(bp_mask_stat));
@@ -657,10 +650,10 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 		j->masks = (const bp_rect *)masks;
 		j->nmasks = nmasks;
 	}
-	for (int ci = 0; !*streamed && j->nmasks > 0 && ci < d->num_components; ci++) {
+	for (int ci = 0; !*streamed && ci < d->num_components; ci++) {
 		for (int by = 0; by < (int)d->comp_info[ci].height_in_blocks; by++) {
 			JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[ci], by, 1, TRUE);
-			bp_mask_row(d, j->masks, j->nmasks, j->cover, ci, row[0], by);
+			bp_row_changes(j, ci, row[0], by);
 		}
 	}
 	jpeg_copy_critical_parameters(d, &j->c);
@@ -670,18 +663,6 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 	j->c.optimize_coding = FALSE;
 	j->c.restart_interval = 0;
 	j->c.restart_in_rows = 0;
-	for (int ci = 0; !*streamed && ci < d->num_components; ci++) {
-		jpeg_component_info *cp = d->comp_info + ci;
-		for (int by = 0, vw, vh; by < (int)cp->height_in_blocks; by++) {
-			if (!bp_edge_rows(cp, by, &vw, &vh)) continue;
-			JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[ci], by, 1, TRUE);
-			bp_edge_row(cp, row[0], vw, vh);
-		}
-	}
-	for (int by = 0; !*streamed && j->nmasks > 0 && by < (int)d->comp_info->height_in_blocks; by++) {
-		JBLOCKARRAY row = (*d->mem->access_virt_barray)((j_common_ptr)d, coefs[0], by, 1, FALSE);
-		bp_mask_measure(d, j->masks, j->nmasks, j->stat, row[0], by);
-	}
 	if (*streamed) j->c.mem->access_virt_barray = bp_rows_out;
 	j->dest.cap = n + n / 8 + 4096;
 	j->dest.buf = malloc(j->dest.cap);
@@ -714,69 +695,6 @@ static int bp_canonical(const unsigned char *data, unsigned long n,
 	}
 	*outbuf = j->dest.buf;
 	*outlen = j->dest.cap - j->dest.pub.free_in_buffer;
-	return 0;
-}
-
-// bp_gray_both decodes a one-component JPEG at full size into full (fw ×
-// fh samples, fstride bytes a row) and at num/8 into small, from one
-// reading of its data: the samples bp_decode gives at 8/8 and at num/8,
-// bit for bit (the same inverse DCTs). It returns 2, before reading the
-// data, for a file it does not take (more than one component, a
-// progressive or arithmetic-coded file, several scans).
-static int bp_gray_both(const unsigned char *data, unsigned long n, int num,
-		const unsigned char *tiny, unsigned long ntiny,
-		unsigned char *small, int sw, int sh, int sstride,
-		unsigned char *full, int fw, int fh, int fstride, char *msg) {
-	bp_job job;
-	bp_job *j = &job;
-	bp_gray g8;
-	memset(j, 0, sizeof(*j));
-	memset(&g8, 0, sizeof(g8));
-	bp_init_err(&j->e, &j->d);
-	struct jpeg_decompress_struct *d = &j->d;
-	if (setjmp(j->e.jb)) {
-		strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
-		bp_gray_close(&j->g);
-		bp_gray_close(&g8);
-		jpeg_destroy_decompress(d);
-		return 1;
-	}
-	jpeg_create_decompress(d);
-	jpeg_mem_src(d, data, n);
-	jpeg_read_header(d, TRUE);
-	if (d->num_components != 1 || (int)d->image_width != fw || (int)d->image_height != fh ||
-			(int)((d->image_width * num + 7) / 8) != sw || (int)((d->image_height * num + 7) / 8) != sh ||
-			!bp_stream_start(j)) {
-		jpeg_destroy_decompress(d);
-		return 2;
-	}
-	if (bp_gray_open(&j->g, d, num, tiny, ntiny, small, sw, sh, sstride, msg) != 0 ||
-			bp_gray_open(&g8, d, 8, tiny, ntiny, full, fw, fh, fstride, msg) != 0) {
-		bp_gray_close(&j->g);
-		jpeg_destroy_decompress(d);
-		return 3;
-	}
-	bp_rows *r = (bp_rows *)j->arrays[0];
-	while (d->input_iMCU_row < d->total_iMCU_rows) {
-		JDIMENSION row = d->input_iMCU_row;
-		int rc = (*d->inputctl->consume_input)(d);
-		if ((rc != JPEG_ROW_COMPLETED && rc != JPEG_SCAN_COMPLETED) || !r->held ||
-				r->first != row * d->comp_info->v_samp_factor)
-			ERREXIT(d, JERR_BAD_VIRTUAL_ACCESS);
-		for (JDIMENSION i = 0; i < r->nrows; i++) {
-			bp_gray_row(&j->g, d, r->rows[i], r->first + i);
-			bp_gray_row(&g8, d, r->rows[i], r->first + i);
-		}
-	}
-	if (jpeg_read_coefficients(d) == NULL) ERREXIT1(d, JERR_BAD_STATE, d->global_state);
-	bp_gray_close(&j->g);
-	bp_gray_close(&g8);
-	jpeg_finish_decompress(d);
-	jpeg_destroy_decompress(d);
-	if (j->e.warnings > 0) {
-		strncpy(msg, j->e.msg, JMSG_LENGTH_MAX);
-		return 1;
-	}
 	return 0;
 }
 */
@@ -1022,37 +940,4 @@ func turboRewrite(wr io.Writer, data []byte, num int, g *image.Gray, masks []ima
 	defer C.free(unsafe.Pointer(out))
 	_, err := wr.Write(unsafe.Slice((*byte)(unsafe.Pointer(out)), int(n)))
 	return g, r, err
-}
-
-// turboGrayBoth is DecodeGrayScaled at num/8 and Decode of a one-component
-// JPEG from one reading (bp_gray_both); errUnsupported for other files.
-func turboGrayBoth(data []byte, num int, dst []byte) (small, full *image.Gray, err error) {
-	w, h, comps, _, err := turboInfo(data, 8, false)
-	if err != nil {
-		return nil, nil, err
-	}
-	if comps != 1 || w <= 0 || h <= 0 {
-		return nil, nil, errUnsupported
-	}
-	sw, sh := (w*num+7)/8, (h*num+7)/8
-	small = &image.Gray{Pix: dst[:0], Stride: sw, Rect: image.Rect(0, 0, sw, sh)}
-	if cap(dst) >= sw*sh {
-		small.Pix = dst[:sw*sh]
-	} else {
-		small.Pix = make([]byte, sw*sh)
-	}
-	full = image.NewGray(image.Rect(0, 0, w, h))
-	msg := make([]C.char, C.JMSG_LENGTH_MAX)
-	switch C.bp_gray_both((*C.uchar)(unsafe.Pointer(&data[0])), C.ulong(len(data)), C.int(num),
-		(*C.uchar)(unsafe.Pointer(&tinyJPEG[0])), C.ulong(len(tinyJPEG)),
-		(*C.uchar)(unsafe.Pointer(&small.Pix[0])), C.int(sw), C.int(sh), C.int(sw),
-		(*C.uchar)(unsafe.Pointer(&full.Pix[0])), C.int(w), C.int(h), C.int(full.Stride), &msg[0]) {
-	case 0:
-		return small, full, nil
-	case 2:
-		return nil, nil, errUnsupported
-	case 3:
-		return nil, nil, fmt.Errorf("jpegcodec: inverse DCT: %s", cmsg(msg))
-	}
-	return nil, nil, fmt.Errorf("%w: %s", ErrCorrupt, cmsg(msg))
 }
