@@ -2,8 +2,10 @@ package pdfkit
 
 import (
 	"bytes"
+	"compress/zlib"
 	"image"
 	"image/jpeg"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/blindpack/blindpack/internal/testenv"
+	kzlib "github.com/klauspost/compress/zlib"
 )
 
 const testFontPath = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
@@ -141,4 +144,45 @@ func TestNum(t *testing.T) {
 			t.Errorf("Num(%v) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
+}
+
+// TestDeflatePooled: a pooled writer, used again at each level and from
+// several goroutines at once, writes what a new one writes, and its
+// stream inflates (with the standard library's reader) to the input.
+func TestDeflatePooled(t *testing.T) {
+	inputs := [][]byte{
+		[]byte(strings.Repeat("q 595 0 0 842 0 0 cm /Im1 Do Q\n", 200)),
+		{},
+		bytes.Repeat([]byte{0, 1, 2, 3, 255}, 50000),
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		wg.Go(func() {
+			for round := range 3 {
+				for _, level := range []int{kzlib.BestSpeed, kzlib.DefaultCompression, kzlib.BestCompression} {
+					in := inputs[(g+round)%len(inputs)]
+					var fresh bytes.Buffer
+					zw, _ := kzlib.NewWriterLevel(&fresh, level)
+					zw.Write(in)
+					zw.Close()
+					got := deflate(in, level)
+					if !bytes.Equal(got, fresh.Bytes()) {
+						t.Errorf("level %d: pooled writer's stream differs from a new one's", level)
+						return
+					}
+					zr, err := zlib.NewReader(bytes.NewReader(got))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					back, err := io.ReadAll(zr)
+					if err != nil || !bytes.Equal(back, in) {
+						t.Errorf("level %d: inflates to %d bytes (%v), want %d", level, len(back), err, len(in))
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
 }

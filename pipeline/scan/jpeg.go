@@ -103,7 +103,7 @@ type canonicalJPEG struct {
 // canonicalForm checks what the codec wrote for p: a JPEG the segment
 // walk reads, of the page's size.
 func canonicalForm(p *Page, data []byte) ([]byte, JPEGInfo, error) {
-	out, info, err := StripJPEG(data)
+	out, info, err := stripJPEG(data, true)
 	if err != nil {
 		return nil, info, fmt.Errorf("scan: canonical JPEG unreadable: %w", err)
 	}
@@ -120,13 +120,21 @@ func canonicalForm(p *Page, data []byte) ([]byte, JPEGInfo, error) {
 // thumbnail and camera data, XMP, ICC profiles, Photoshop IRBs — comment
 // segments, and anything after the end-of-image marker are dropped: each
 // can carry the applicant's name or an unmasked copy of the page.
-func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
+func StripJPEG(data []byte) ([]byte, JPEGInfo, error) { return stripJPEG(data, false) }
+
+// stripJPEG is StripJPEG; with alias, a file that loses nothing is
+// returned as data itself rather than a copy — for a caller that owns data
+// (blindpack's own canonical rewrite, read again as a check).
+func stripJPEG(data []byte, alias bool) ([]byte, JPEGInfo, error) {
 	info := JPEGInfo{Orientation: 1}
 	if len(data) < 4 || data[0] != 0xFF || data[1] != 0xD8 {
 		return nil, info, fmt.Errorf("%w: no start-of-image marker", errJPEG)
 	}
-	out := make([]byte, 0, len(data))
-	out = append(out, 0xFF, 0xD8)
+	out := strippedJPEG{src: data}
+	if !alias {
+		out.copy()
+	}
+	out.add(data[:2])
 	p := 2
 	sawFrame, sawScan := false, false
 	scans, tables := 0, 0
@@ -148,12 +156,12 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 			if !sawFrame || !sawScan {
 				return nil, info, fmt.Errorf("%w: no frame or scan", errJPEG)
 			}
-			out = append(out, 0xFF, 0xD9)
+			out.add(data[p : p+2])
 			info.Orientation, info.OrientationConflict = orientationReadings(exif, xmp)
-			return out, info, nil
+			return out.bytes(), info, nil
 		}
 		if marker >= 0xD0 && marker <= 0xD7 || marker == 0x01 {
-			out = append(out, data[p:p+2]...) // standalone markers
+			out.add(data[p : p+2]) // standalone markers
 			p += 2
 			continue
 		}
@@ -181,8 +189,8 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 			info.Adobe = true
 			// Keep only the fixed 12-byte payload: version, flags, transform.
 			if len(body) >= 12 {
-				out = append(out, 0xFF, 0xEE, 0, 14)
-				out = append(out, body[:12]...)
+				out.add([]byte{0xFF, 0xEE, 0, 14})
+				out.add(body[:12])
 			}
 			continue
 		case marker >= 0xE0 && marker <= 0xEF, marker == 0xFE:
@@ -213,7 +221,7 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 		if tables > maxJPEGTables {
 			return nil, info, tooComplexError(fmt.Sprintf("more than %d table segments", maxJPEGTables))
 		}
-		out = append(out, seg...)
+		out.add(seg)
 		if marker == 0xDA { // SOS: entropy-coded data follows, up to the next marker
 			sawScan = true
 			if scans++; scans > maxJPEGScans {
@@ -238,17 +246,54 @@ func StripJPEG(data []byte) ([]byte, JPEGInfo, error) {
 				if data[r] == 0x00 || data[r] >= 0xD0 && data[r] <= 0xD7 {
 					// A stuffed 0xFF data byte or a restart marker: the
 					// scan goes on.
-					out = append(out, data[p:q+1]...)
-					out = append(out, data[r])
+					out.add(data[p : q+1])
+					out.add(data[r : r+1])
 					p = r + 1
 					continue
 				}
-				out = append(out, data[p:q]...)
+				out.add(data[p:q])
 				p = q // a marker, read by the loop above
 				break
 			}
 		}
 	}
+}
+
+// strippedJPEG is stripJPEG's output: while every piece added is the
+// next stretch of src (or the same bytes as it), only its length; at the
+// first piece that is not, a copy.
+type strippedJPEG struct {
+	src    []byte
+	n      int
+	buf    []byte
+	copied bool
+}
+
+// copy starts the copy with what was added so far.
+func (o *strippedJPEG) copy() {
+	o.buf = append(make([]byte, 0, len(o.src)), o.src[:o.n]...)
+	o.copied = true
+}
+
+func (o *strippedJPEG) add(b []byte) {
+	if !o.copied {
+		if len(b) == 0 {
+			return
+		}
+		if rest := o.src[o.n:]; len(rest) >= len(b) && (&rest[0] == &b[0] || bytes.Equal(rest[:len(b)], b)) {
+			o.n += len(b)
+			return
+		}
+		o.copy()
+	}
+	o.buf = append(o.buf, b...)
+}
+
+func (o *strippedJPEG) bytes() []byte {
+	if o.copied {
+		return o.buf
+	}
+	return o.src[:o.n:o.n]
 }
 
 // readDQT records the tables of a DQT segment, 8- or 16-bit; a malformed

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"reflect"
 	"runtime"
 	"testing"
 
@@ -67,12 +68,30 @@ func jpegSegments(t *testing.T, data []byte) (meta []byte, clean bool) {
 // FuzzStripJPEG: StripJPEG never panics; what it returns is a JPEG whose
 // only APPn segment is Adobe's APP14, with no comment and nothing after
 // the end-of-image marker, no longer than its input, and stripping it
-// again changes nothing.
+// again changes nothing. Its aliasing form (stripJPEG with alias) says
+// the same, returns its input itself only when that is what the copy is,
+// and reads what it returned without copying it.
 func FuzzStripJPEG(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) {
 		out, info, err := StripJPEG(data)
+		aliased, infoA, errA := stripJPEG(data, true)
+		if (err == nil) != (errA == nil) || err != nil && err.Error() != errA.Error() {
+			t.Fatalf("errors differ: %v / %v", err, errA)
+		}
 		if err != nil {
 			return
+		}
+		if !bytes.Equal(aliased, out) || !reflect.DeepEqual(info, infoA) {
+			t.Fatalf("aliasing strip differs")
+		}
+		if len(out) > 0 && &out[0] == &data[0] {
+			t.Fatalf("StripJPEG returned its input, not a copy")
+		}
+		if shares := &aliased[0] == &data[0]; shares != bytes.HasPrefix(data, out) {
+			t.Fatalf("aliasing strip: shares its input %v, input starts with the output %v", shares, !shares)
+		}
+		if again, _, err := stripJPEG(out, true); err != nil || &again[0] != &out[0] || len(again) != len(out) {
+			t.Fatalf("reading a stripped file again copied it")
 		}
 		if len(out) > len(data) {
 			t.Fatalf("output %d bytes, input %d", len(out), len(data))

@@ -633,7 +633,7 @@ func (b *tiffJPEGPage) check(t *tiffFile) (JPEGInfo, error) {
 		if err != nil {
 			return first, err
 		}
-		_, info, err := StripJPEG(data)
+		_, info, err := stripJPEG(data, true) // only its reading: no copy
 		if err != nil {
 			var u unsupportedJPEGError
 			if errors.As(err, &u) {
