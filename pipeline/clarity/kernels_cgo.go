@@ -27,6 +27,10 @@ enum { TILE = 16, OFF_PAGE = 2 };
 BP_CLONES
 static void bp_pass1(const uint8_t *img, int w, int h, uint16_t *sm, bp_tile *tiles, int tw,
 		int64_t *hist, uint16_t *t, uint8_t *o8) {
+	// A tile's darkest and lightest smoothed level: per column over the
+	// rows of a tile row first (o8: w lows, then w highs), across each
+	// tile's columns once at the end of the tile row.
+	uint8_t *vlo = o8, *vhi = o8 + w;
 	// Eight histograms, a pixel's by its column modulo 8: paper is one
 	// level over long runs, and counting a run into one histogram waits
 	// on each store in turn. Each counts an eighth of the pixels, far
@@ -64,17 +68,25 @@ static void bp_pass1(const uint8_t *img, int w, int h, uint16_t *sm, bp_tile *ti
 			}
 			out[w - 1] = (uint16_t)(t[w - 2] + 3 * t[w - 1]);
 		}
+		if (y % TILE == 0) {
+			memset(vlo, 255, w);
+			memset(vhi, 0, w);
+		}
 		for (x = 0; x < w; x++) {
-			o8[x] = (uint8_t)((out[x] + 8) >> 4);
+			uint8_t v = (uint8_t)((out[x] + 8) >> 4);
+			vlo[x] = v < vlo[x] ? v : vlo[x];
+			vhi[x] = v > vhi[x] ? v : vhi[x];
+		}
+		if (y % TILE != TILE - 1 && y != h - 1) {
+			continue;
 		}
 		bp_tile *trow = tiles + (size_t)(y / TILE) * tw;
 		for (int tx = 0; tx < tw; tx++) {
 			int x0 = tx * TILE, x1 = x0 + TILE < w ? x0 + TILE : w;
 			uint8_t lo = trow[tx].lo, hi = trow[tx].hi;
 			for (x = x0; x < x1; x++) {
-				uint8_t v = o8[x];
-				lo = v < lo ? v : lo;
-				hi = v > hi ? v : hi;
+				lo = vlo[x] < lo ? vlo[x] : lo;
+				hi = vhi[x] > hi ? vhi[x] : hi;
 			}
 			trow[tx].lo = lo;
 			trow[tx].hi = hi;
@@ -189,7 +201,7 @@ func nativePass1(img []uint8, w, h int, sm []uint16, tiles []tile, tw int, hist 
 		return
 	}
 	t := make([]uint16, w)
-	o8 := make([]uint8, w)
+	o8 := make([]uint8, 2*w)
 	var h64 [256]int64
 	C.bp_pass1((*C.uint8_t)(&img[0]), C.int(w), C.int(h), (*C.uint16_t)(&sm[0]), (*C.bp_tile)(unsafe.Pointer(&tiles[0])), C.int(tw),
 		(*C.int64_t)(&h64[0]), (*C.uint16_t)(&t[0]), (*C.uint8_t)(&o8[0]))
