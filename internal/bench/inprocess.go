@@ -40,6 +40,10 @@ type Result struct {
 	PeakRSS int64 `json:"peak_rss"`
 	// Processes is the number of child processes run (tools).
 	Processes int `json:"processes,omitempty"`
+	// StartCPU is what as many processes of the same tool cost on an
+	// image of one block, run the same way: starting them, with nothing to
+	// decode (the floor; not part of CPU).
+	StartCPU time.Duration `json:"start_cpu,omitempty"`
 	// InBytes are the page files read, OutBytes the packets (or, for the
 	// floor, the re-encoded pages) written.
 	InBytes  int64 `json:"in_bytes"`
