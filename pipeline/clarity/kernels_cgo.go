@@ -117,84 +117,51 @@ static inline __attribute__((always_inline)) void bp_segment(const uint16_t *u, 
 	*G += g2;
 }
 
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
-#define BP_ENERGIES_AVX2 1
+#if defined(__x86_64__)
+#include <emmintrin.h>
+#define BP_SSE2 1
 
-// bp_energies_avx2 is bp_energies for a processor with AVX2: a whole tile
-// of a row (16 pixels) at once in 16-bit lanes — the ×16 image is at most
-// 4080, so a Laplacian is within ±16320 and a difference within ±4080 —
-// its squares summed in pairs (pmaddwd: at most 2·16320² < 2³¹) and added
-// into 64-bit lanes, one set per class, summed across at the end: the
-// same integers as the scalar loop, which still takes the tiles cut short
-// by the page's edges.
-__attribute__((target("avx2")))
-static void bp_energies_avx2(const uint16_t *s, int w, int h, const bp_tile *tiles, int tw,
-		int64_t *lap2, int64_t *grad2, int64_t *count) {
-	__m256i vl[3], vg[3];
-	int64_t L[3] = {0}, G[3] = {0}, N[3] = {0};
-	for (int k = 0; k < 3; k++) {
-		vl[k] = _mm256_setzero_si256();
-		vg[k] = _mm256_setzero_si256();
-	}
-	for (int y = 2; y < h - 2; y++) {
-		const bp_tile *trow = tiles + (size_t)(y / TILE) * tw;
-		const uint16_t *c = s + (size_t)y * w, *u = c - w, *d = c + w;
-		for (int tx = 0; tx * TILE < w; tx++) {
-			int cls = trow[tx].cls;
-			if (cls >= OFF_PAGE) { // classes are 0–2
-				continue;
-			}
-			int x0 = tx * TILE > 2 ? tx * TILE : 2;
-			int x1 = (tx + 1) * TILE < w - 2 ? (tx + 1) * TILE : w - 2;
-			if (x1 <= x0) {
-				continue;
-			}
-			if (x1 - x0 == TILE) {
-				__m256i vu = _mm256_loadu_si256((const __m256i *)(u + x0));
-				__m256i vd = _mm256_loadu_si256((const __m256i *)(d + x0));
-				__m256i vc = _mm256_loadu_si256((const __m256i *)(c + x0));
-				__m256i vw = _mm256_loadu_si256((const __m256i *)(c + x0 - 1));
-				__m256i ve = _mm256_loadu_si256((const __m256i *)(c + x0 + 1));
-				__m256i lap = _mm256_sub_epi16(_mm256_add_epi16(_mm256_add_epi16(vu, vd), _mm256_add_epi16(vw, ve)),
-					_mm256_slli_epi16(vc, 2));
-				__m256i gx = _mm256_sub_epi16(ve, vw), gy = _mm256_sub_epi16(vd, vu);
-				__m256i l2 = _mm256_madd_epi16(lap, lap);
-				__m256i g2 = _mm256_add_epi32(_mm256_madd_epi16(gx, gx), _mm256_madd_epi16(gy, gy));
-				vl[cls] = _mm256_add_epi64(vl[cls], _mm256_add_epi64(
-					_mm256_cvtepu32_epi64(_mm256_castsi256_si128(l2)), _mm256_cvtepu32_epi64(_mm256_extracti128_si256(l2, 1))));
-				vg[cls] = _mm256_add_epi64(vg[cls], _mm256_add_epi64(
-					_mm256_cvtepu32_epi64(_mm256_castsi256_si128(g2)), _mm256_cvtepu32_epi64(_mm256_extracti128_si256(g2, 1))));
-				N[cls] += TILE;
-				continue;
-			}
-			bp_segment(u, c, d, x0, x1, &L[cls], &G[cls]);
-			N[cls] += x1 - x0;
-		}
-	}
-	for (int k = 0; k < 3; k++) {
-		int64_t a[4], b[4];
-		_mm256_storeu_si256((__m256i *)a, vl[k]);
-		_mm256_storeu_si256((__m256i *)b, vg[k]);
-		lap2[k] += L[k] + a[0] + a[1] + a[2] + a[3];
-		grad2[k] += G[k] + b[0] + b[1] + b[2] + b[3];
-		count[k] += N[k];
-	}
+// bp_tile_sse2 adds the energies of a whole tile of a row (16 pixels)
+// to the 64-bit lanes of *vl and *vg, eight pixels at a time in 16-bit
+// lanes — the ×16 image is at most 4080, so a Laplacian is within
+// ±16320 and a difference within ±4080 — their squares summed in pairs
+// (pmaddwd) and the two halves' pairs added (at most 4·16320² < 2³¹)
+// before they widen: the scalar loop's integers. SSE2 is in every
+// x86-64; the AVX2 clone writes the same with VEX encodings.
+static inline __attribute__((always_inline)) void bp_half_sse2(const uint16_t *u, const uint16_t *c, const uint16_t *d,
+		int x, __m128i *l2, __m128i *g2) {
+	__m128i vu = _mm_loadu_si128((const __m128i *)(u + x));
+	__m128i vd = _mm_loadu_si128((const __m128i *)(d + x));
+	__m128i vc = _mm_loadu_si128((const __m128i *)(c + x));
+	__m128i vw = _mm_loadu_si128((const __m128i *)(c + x - 1));
+	__m128i ve = _mm_loadu_si128((const __m128i *)(c + x + 1));
+	__m128i lap = _mm_sub_epi16(_mm_add_epi16(_mm_add_epi16(vu, vd), _mm_add_epi16(vw, ve)), _mm_slli_epi16(vc, 2));
+	__m128i gx = _mm_sub_epi16(ve, vw), gy = _mm_sub_epi16(vd, vu);
+	*l2 = _mm_add_epi32(*l2, _mm_madd_epi16(lap, lap));
+	*g2 = _mm_add_epi32(*g2, _mm_add_epi32(_mm_madd_epi16(gx, gx), _mm_madd_epi16(gy, gy)));
+}
+
+static inline __attribute__((always_inline)) void bp_tile_sse2(const uint16_t *u, const uint16_t *c, const uint16_t *d,
+		int x0, __m128i *vl, __m128i *vg) {
+	const __m128i zero = _mm_setzero_si128();
+	__m128i l2 = zero, g2 = zero;
+	bp_half_sse2(u, c, d, x0, &l2, &g2);
+	bp_half_sse2(u, c, d, x0 + 8, &l2, &g2);
+	*vl = _mm_add_epi64(*vl, _mm_add_epi64(_mm_unpacklo_epi32(l2, zero), _mm_unpackhi_epi32(l2, zero)));
+	*vg = _mm_add_epi64(*vg, _mm_add_epi64(_mm_unpacklo_epi32(g2, zero), _mm_unpackhi_epi32(g2, zero)));
 }
 #endif
 
 BP_CLONES
 static void bp_energies(const uint16_t *s, int w, int h, const bp_tile *tiles, int tw,
 		int64_t *lap2, int64_t *grad2, int64_t *count) {
-#ifdef BP_ENERGIES_AVX2
-	if (__builtin_cpu_supports("avx2")) {
-		bp_energies_avx2(s, w, h, tiles, tw, lap2, grad2, count);
-		return;
-	}
-#endif
 	// The sums by class in locals, which no store through the pointers
 	// can change: added to the caller's at the end.
 	int64_t L[3] = {0}, G[3] = {0}, N[3] = {0};
+#ifdef BP_SSE2
+	__m128i vl[3] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()};
+	__m128i vg[3] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()};
+#endif
 	for (int y = 2; y < h - 2; y++) {
 		const bp_tile *trow = tiles + (size_t)(y / TILE) * tw;
 		const uint16_t *c = s + (size_t)y * w, *u = c - w, *d = c + w;
@@ -208,14 +175,27 @@ static void bp_energies(const uint16_t *s, int w, int h, const bp_tile *tiles, i
 			if (x1 <= x0) {
 				continue;
 			}
-			bp_segment(u, c, d, x0, x1, &L[cls], &G[cls]);
 			N[cls] += x1 - x0;
+#ifdef BP_SSE2
+			if (x1 - x0 == TILE) {
+				bp_tile_sse2(u, c, d, x0, &vl[cls], &vg[cls]);
+				continue;
+			}
+#endif
+			bp_segment(u, c, d, x0, x1, &L[cls], &G[cls]);
 		}
 	}
-	for (int c = 0; c < 3; c++) {
-		lap2[c] += L[c];
-		grad2[c] += G[c];
-		count[c] += N[c];
+	for (int k = 0; k < 3; k++) {
+#ifdef BP_SSE2
+		int64_t a[2], b[2];
+		_mm_storeu_si128((__m128i *)a, vl[k]);
+		_mm_storeu_si128((__m128i *)b, vg[k]);
+		L[k] += a[0] + a[1];
+		G[k] += b[0] + b[1];
+#endif
+		lap2[k] += L[k];
+		grad2[k] += G[k];
+		count[k] += N[k];
 	}
 }
 
