@@ -26,11 +26,11 @@ enum { TILE = 16, OFF_PAGE = 2 };
 
 BP_CLONES
 static void bp_pass1(const uint8_t *img, int w, int h, uint16_t *sm, bp_tile *tiles, int tw,
-		int64_t *hist, uint16_t *t, uint8_t *o8) {
+		int64_t *hist, uint16_t *t, uint8_t *lohi) {
 	// A tile's darkest and lightest smoothed level: per column over the
-	// rows of a tile row first (o8: w lows, then w highs), across each
+	// rows of a tile row first (lohi: w lows, then w highs), across each
 	// tile's columns once at the end of the tile row.
-	uint8_t *vlo = o8, *vhi = o8 + w;
+	uint8_t *vlo = lohi, *vhi = lohi + w;
 	// Eight histograms, a pixel's by its column modulo 8: paper is one
 	// level over long runs, and counting a run into one histogram waits
 	// on each store in turn. Each counts an eighth of the pixels, far
@@ -99,10 +99,10 @@ static void bp_pass1(const uint8_t *img, int w, int h, uint16_t *sm, bp_tile *ti
 	}
 }
 
-// A segment is at most TILE pixels, so its sums fit 32 bits: a Laplacian
-// of the ×16 image is at most 4·4080 in size, 16 squares of it < 2³².
 // bp_segment adds the Laplacian and gradient energies of row c's pixels
-// x0 to x1 (one segment) to *L and *G.
+// x0 to x1 (one segment) to *L and *G. A segment is at most TILE pixels,
+// so its sums fit 32 bits: a Laplacian of the ×16 image is at most
+// 4·4080 in size, 16 squares of it < 2³².
 static inline __attribute__((always_inline)) void bp_segment(const uint16_t *u, const uint16_t *c, const uint16_t *d,
 		int x0, int x1, int64_t *L, int64_t *G) {
 	uint32_t l2 = 0, g2 = 0;
@@ -260,10 +260,10 @@ func nativePass1(img []uint8, w, h int, sm []uint16, tiles []tile, tw int, hist 
 		return
 	}
 	t := make([]uint16, w)
-	o8 := make([]uint8, 2*w)
+	lohi := make([]uint8, 2*w)
 	var h64 [256]int64
 	C.bp_pass1((*C.uint8_t)(&img[0]), C.int(w), C.int(h), (*C.uint16_t)(&sm[0]), (*C.bp_tile)(unsafe.Pointer(&tiles[0])), C.int(tw),
-		(*C.int64_t)(&h64[0]), (*C.uint16_t)(&t[0]), (*C.uint8_t)(&o8[0]))
+		(*C.int64_t)(&h64[0]), (*C.uint16_t)(&t[0]), (*C.uint8_t)(&lohi[0]))
 	for i, v := range h64 {
 		hist[i] = int(v)
 	}

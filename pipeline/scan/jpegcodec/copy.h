@@ -204,8 +204,7 @@ typedef struct bp_fast {
 	long long col, row; // of the encoder's next MCU
 	uint64_t from;      // where the encoder's next MCU starts in the input
 	int aligned;    // the output's entropy-coded data so far is the input's (copied at the end)
-	uint64_t pfrom, pto; // not aligned: the input's bits of the MCUs copied but not yet written…
-	int pend;            // …if any (bp_fast_flush)
+	uint64_t pfrom, pto; // not aligned: the input's bits of the MCUs copied but not yet written (bp_fast_flush)
 	bp_br cr;       // the input, read again for copying once no longer aligned
 	uint64_t cpos;  // the bit cr is at
 	uint64_t wacc;  // bits to write, the last wn of them
@@ -473,8 +472,8 @@ static void bp_fast_unalign(j_compress_ptr c, bp_fast *f, uint64_t upto) {
 // bp_fast_flush writes the copied MCUs waiting: out of alignment,
 // bp_fast_encode_mcu gathers each run of them, to copy it in one stretch.
 static void bp_fast_flush(j_compress_ptr c, bp_fast *f) {
-	if (f->pend) bp_fast_copy(c, f, f->pfrom, f->pto);
-	f->pend = 0;
+	if (f->pfrom < f->pto) bp_fast_copy(c, f, f->pfrom, f->pto);
+	f->pfrom = f->pto;
 }
 
 static boolean bp_fast_encode_mcu(j_compress_ptr c, JBLOCKROW *MCU_data) {
@@ -495,13 +494,12 @@ static boolean bp_fast_encode_mcu(j_compress_ptr c, JBLOCKROW *MCU_data) {
 	// The blocks as decoded, and the DC predictions the input coded them
 	// with (not so after a changed block): the input's bits.
 	if (good) {
-		if (!f->aligned && f->pend && f->pto == from) {
+		if (!f->aligned) { // the run waiting goes on, or a new one starts
+			if (f->pto != from) {
+				bp_fast_flush(c, f);
+				f->pfrom = from;
+			}
 			f->pto = to;
-		} else if (!f->aligned) {
-			bp_fast_flush(c, f);
-			f->pfrom = from;
-			f->pto = to;
-			f->pend = 1;
 		}
 		for (int blkn = 0; blkn < f->nblocks; blkn++) f->last[f->member[blkn]] = MCU_data[blkn][0][0];
 		f->copied++;
