@@ -16,16 +16,26 @@
 // bits to fill the last byte, an 0xFF byte stuffed as FF FF 00 and a few
 // bytes after the last block: each could carry data that a decoder skips.
 // So the copying path decodes with a Huffman decoder of its own
-// (bp_fast_decode_mcu, in place of libjpeg's), which accepts only the one
+// (bp_fast_decode_one, in place of libjpeg's), which accepts only the one
 // coding the encoder writes and, on anything else, gives up: the rewrite
 // then starts again on libjpeg's decoder and encoder (bp_canonical returns
 // BP_RETRY), which give what they always gave. The copy is byte for byte
 // what libjpeg's encoder writes (TestCanonicalCopied, FuzzCanonicalStreamed
 // against the whole-image path).
+//
+// It also takes the place of libjpeg's loops over the MCUs of an iMCU row
+// on both sides (bp_fast_consume, bp_fast_compress), in the same order:
+// one call an MCU through a function pointer, with the reader's state
+// loaded and stored each time, cost as much as the copy itself, and a row
+// of kept MCUs is taken at once.
 
 #include <stdint.h>
 
 #define BP_RETRY 4
+
+// The rows the decoder writes and the compressor reads (turbo.go).
+static JBLOCKARRAY bp_rows_in(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENSION first, JDIMENSION n, boolean writable);
+static JBLOCKARRAY bp_rows_out(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENSION first, JDIMENSION n, boolean writable);
 
 // bp_zigzag[k] is the natural-order index of the k-th coefficient in
 // zigzag order.
@@ -40,14 +50,27 @@ static const int bp_zigzag[64] = {
 #define BP_LOOK 11 // bits looked ahead
 typedef struct {
 	uint16_t look[1 << BP_LOOK]; // the next BP_LOOK bits → length << 8 | symbol; 0: a longer code
-	int32_t fast[1 << BP_LOOK];  // the same → a whole AC coefficient when its code and value fit:
-	                             // value << 16 | run << 4 | bits taken; 0: none
+	uint64_t fast[1 << BP_LOOK]; // the same → AC coefficients whose codes and values fit (BP_FAST_*); 0: none
 	int32_t maxcode[17]; // the largest code of each length, -1 for none
 	int32_t valoff[17];  // symbol index = code + valoff[length]
 	uint8_t vals[256];
 	uint32_t code[256];  // symbol → its code…
 	uint8_t size[256];   // …and length (0: no code)
 } bp_huff;
+
+// A fast entry is an end of block, or one AC coefficient and perhaps a
+// second one or an end of block after it, read at once:
+//   bits 0–5   bits taken (at most BP_LOOK: a shift by the entry shifts by them)
+//   bit 6      an end of block, and nothing else
+//   bit 7      a coefficient, then an end of block
+//   bits 8–11  the zeros before the first coefficient
+//   bits 12–16 from the first coefficient to the second: 0 when there is
+//              one, 1 + the zeros between when there are two, 1 before
+//              an end of block (which writes the zero that is there)
+//   bits 32–47 the first coefficient, bits 48–63 the second (the first
+//              again when there is one, 0 before an end of block)
+#define BP_FAST_EOB (1u << 6)
+#define BP_FAST_EOB2 (1u << 7)
 
 // bp_huff_build derives h from a DHT table as libjpeg derives its own
 // (jpeg_make_d_derived_tbl, jpeg_make_c_derived_tbl). Returns 0, or 1 for
@@ -80,14 +103,28 @@ static int bp_huff_build(const JHUFF_TBL *t, bp_huff *h) {
 	}
 	for (int x = 0; x < 1 << BP_LOOK; x++) {
 		int l = h->look[x] >> 8, sym = h->look[x] & 0xFF, s = sym & 15;
-		if (l != 0 && sym == 0) { // end of block: a flag and its length
-			h->fast[x] = 1 << 8 | l;
+		if (l != 0 && sym == 0) {
+			h->fast[x] = BP_FAST_EOB | l;
 			continue;
 		}
 		if (l == 0 || s == 0 || l + s > BP_LOOK) continue;
-		int v = (x >> (BP_LOOK - l - s)) & ((1 << s) - 1);
+		int t = l + s, v = (x >> (BP_LOOK - t)) & ((1 << s) - 1);
 		if (v < (1 << (s - 1))) v += 1 - (1 << s);
-		h->fast[x] = (int32_t)((uint32_t)v << 16) | (sym >> 4) << 4 | (l + s);
+		uint64_t e = (uint64_t)(sym >> 4) << 8 | (uint64_t)(uint16_t)v << 32;
+		h->fast[x] = e | t | (uint64_t)(uint16_t)v << 48;
+		// What the bits left hold, when it fits in them: an end of block or
+		// a coefficient (not a run of sixteen zeros).
+		int rest = BP_LOOK - t, x2 = (x << t) & ((1 << BP_LOOK) - 1);
+		int l2 = h->look[x2] >> 8, sym2 = h->look[x2] & 0xFF, s2 = sym2 & 15;
+		if (l2 == 0 || l2 > rest) continue;
+		if (sym2 == 0) {
+			h->fast[x] = e | (t + l2) | BP_FAST_EOB2 | 1u << 12;
+			continue;
+		}
+		if (s2 == 0 || l2 + s2 > rest) continue;
+		int v2 = (x2 >> (BP_LOOK - l2 - s2)) & ((1 << s2) - 1);
+		if (v2 < (1 << (s2 - 1))) v2 += 1 - (1 << s2);
+		h->fast[x] = e | (t + l2 + s2) | (uint64_t)(1 + (sym2 >> 4)) << 12 | (uint64_t)(uint16_t)v2 << 48;
 	}
 	return 0;
 }
@@ -201,7 +238,9 @@ typedef struct bp_fast {
 	// Encoding.
 	void (*start_pass)(j_compress_ptr, boolean);
 	long long nenc;
-	long long col, row; // of the encoder's next MCU
+	JDIMENSION imcu;    // the encoder's next iMCU row…
+	long long row;      // …and MCU row
+	JBLOCK *dummy;      // C_MAX_BLOCKS_IN_MCU blocks of zeros (but their DC): bp_fast_mcu
 	uint64_t from;      // where the encoder's next MCU starts in the input
 	int aligned;    // the output's entropy-coded data so far is the input's (copied at the end)
 	uint64_t pfrom, pto; // not aligned: the input's bits of the MCUs copied but not yet written (bp_fast_flush)
@@ -236,18 +275,12 @@ static void bp_fast_end(bp_job *j, j_decompress_ptr d) {
 	d->src->bytes_in_buffer = b->end - b->p;
 }
 
-// bp_fast_decode_mcu is the decoder's decode_mcu on the copying path: it
-// decodes one MCU into the zeroed blocks as libjpeg's would, or gives up
-// where the coding is not the one libjpeg's encoder writes.
-static boolean bp_fast_decode_mcu(j_decompress_ptr d, JBLOCKROW *MCU_data) {
-	bp_job *j = (bp_job *)d->client_data;
-	bp_fast *f = j->fast;
+// bp_fast_decode_one decodes one MCU into the zeroed blocks mcu[] as
+// libjpeg's decoder would, or gives up where the coding is not the one
+// libjpeg's encoder writes. It notes the DC predictions the MCU was coded
+// with and the bit after it, for the encoder.
+static inline void bp_fast_decode_one(bp_job *j, bp_fast *f, JBLOCKROW *mcu) {
 	bp_br *b = &f->br;
-	if (f->ndec == 0) {
-		if (d->unread_marker != 0) bp_fast_giveup(j);
-		f->start = d->src->next_input_byte;
-		bp_br_init(b, f->start, f->start + d->src->bytes_in_buffer);
-	}
 	if (f->ndec >= f->mcus) bp_fast_giveup(j);
 	memcpy(f->preds + f->dring * MAX_COMPS_IN_SCAN, f->pred, sizeof(f->pred));
 	// The bit buffer in locals, written back around each fill.
@@ -255,7 +288,7 @@ static boolean bp_fast_decode_mcu(j_decompress_ptr d, JBLOCKROW *MCU_data) {
 	int n = b->n;
 #define BP_FILL() do { if (n < 32) { b->acc = acc; b->n = n; bp_br_fill(b); acc = b->acc; n = b->n; } } while (0)
 	for (int blkn = 0; blkn < f->nblocks; blkn++) {
-		JCOEF *blk = MCU_data[blkn][0];
+		JCOEF *blk = mcu[blkn][0];
 		int ci = f->member[blkn];
 		BP_FILL();
 		b->acc = acc; b->n = n;
@@ -277,21 +310,27 @@ static boolean bp_fast_decode_mcu(j_decompress_ptr d, JBLOCKROW *MCU_data) {
 		int zrl = 0;
 		for (int k = 1; k < 64; k++) {
 			BP_FILL();
-			int32_t fe = ac->fast[acc >> (64 - BP_LOOK)];
+			uint64_t fe = ac->fast[acc >> (64 - BP_LOOK)];
 			if (fe != 0) {
-				if (fe & 1 << 8) { // end of block
-					acc <<= fe & 15;
-					n -= fe & 15;
+				if (fe & BP_FAST_EOB) {
+					acc <<= fe & 63;
+					n -= (int)(fe & 63);
 					if (zrl) bp_fast_giveup(j);
 					break;
 				}
-				k += (fe >> 4) & 15;
-				acc <<= fe & 15;
-				n -= fe & 15;
-				if (k > 63) bp_fast_giveup(j);
-				blk[bp_zigzag[k]] = (JCOEF)(fe >> 16);
-				zrl = 0;
-				continue;
+				int k1 = k + (int)(fe >> 8 & 15), k2 = k1 + (int)(fe >> 12 & 31);
+				// Past the block, the bits are the next block's: one
+				// symbol at a time below.
+				if (k2 <= 63) {
+					acc <<= fe & 63;
+					n -= (int)(fe & 63);
+					blk[bp_zigzag[k1]] = (JCOEF)(fe >> 32);
+					blk[bp_zigzag[k2]] = (JCOEF)(fe >> 48);
+					k = k2;
+					zrl = 0;
+					if (fe & BP_FAST_EOB2) break;
+					continue;
+				}
 			}
 			b->acc = acc; b->n = n;
 			int rs = bp_br_sym(b, ac);
@@ -327,8 +366,58 @@ static boolean bp_fast_decode_mcu(j_decompress_ptr d, JBLOCKROW *MCU_data) {
 	f->ends[f->dring] = b->loaded - b->n;
 	f->dring = f->dring + 1 == f->ring ? 0 : f->dring + 1;
 	f->ndec++;
-	if (f->ndec == f->mcus) bp_fast_end(j, d);
-	return TRUE;
+}
+
+// bp_fast_rows points buf at iMCU row r of the scan's components — the
+// decoder's rows (bp_rows_in) with in set, else the compressor's
+// (bp_rows_out) — and returns how many MCU rows it has, as jdcoefct.c and
+// jctrans.c count them: an interleaved scan one, a scan of one component
+// (one block an MCU) one for each row of blocks.
+static int bp_fast_rows(bp_job *j, j_common_ptr cinfo, int in, int comps, jpeg_component_info **comp,
+		JDIMENSION r, JDIMENSION total, JBLOCKARRAY *buf) {
+	for (int ci = 0; ci < comps; ci++) {
+		jvirt_barray_ptr a = j->arrays[comp[ci]->component_index];
+		JDIMENSION first = r * comp[ci]->v_samp_factor, n = comp[ci]->v_samp_factor;
+		buf[ci] = in ? bp_rows_in(cinfo, a, first, n, TRUE) : bp_rows_out(cinfo, a, first, n, FALSE);
+	}
+	return comps > 1 ? 1 : r < total - 1 ? comp[0]->v_samp_factor : comp[0]->last_row_height;
+}
+
+// bp_fast_consume is the decoder's consume_data (jdcoefct.c) on the
+// copying path: it decodes the next iMCU row into the rows the decoder
+// accesses (bp_rows_in), MCU by MCU in the order libjpeg's would, with
+// bp_fast_decode_one in place of libjpeg's decode_mcu; after the last, it
+// hands the rest of the file back to libjpeg's marker reader.
+static void bp_fast_consume(bp_job *j) {
+	j_decompress_ptr d = &j->d;
+	bp_fast *f = j->fast;
+	JDIMENSION r = d->input_iMCU_row;
+	if (r >= d->total_iMCU_rows) bp_fast_giveup(j); // cannot happen: the compressor asks for each row once
+	if (f->ndec == 0) {
+		if (d->unread_marker != 0) bp_fast_giveup(j);
+		f->start = d->src->next_input_byte;
+		bp_br_init(&f->br, f->start, f->start + d->src->bytes_in_buffer);
+	}
+	JBLOCKARRAY buf[MAX_COMPS_IN_SCAN];
+	int rows = bp_fast_rows(j, (j_common_ptr)d, 1, d->comps_in_scan, d->cur_comp_info, r, d->total_iMCU_rows, buf);
+	JBLOCKROW mcu[D_MAX_BLOCKS_IN_MCU];
+	for (int y = 0; y < rows; y++) {
+		for (JDIMENSION x = 0; x < d->MCUs_per_row; x++) {
+			int blkn = 0;
+			for (int ci = 0; ci < d->comps_in_scan; ci++) {
+				jpeg_component_info *cp = d->cur_comp_info[ci];
+				for (int yi = 0; yi < cp->MCU_height; yi++) {
+					JBLOCKROW p = buf[ci][yi + y] + x * cp->MCU_width;
+					for (int xi = 0; xi < cp->MCU_width; xi++) mcu[blkn++] = p++;
+				}
+			}
+			bp_fast_decode_one(j, f, mcu);
+		}
+	}
+	if (++d->input_iMCU_row < d->total_iMCU_rows) return;
+	if (f->ndec != f->mcus) bp_fast_giveup(j);
+	bp_fast_end(j, d);
+	(*d->inputctl->finish_input_pass)(d);
 }
 
 // The encoder's output: bytes through the destination manager, 0xFF
@@ -470,44 +559,110 @@ static void bp_fast_unalign(j_compress_ptr c, bp_fast *f, uint64_t upto) {
 }
 
 // bp_fast_flush writes the copied MCUs waiting: out of alignment,
-// bp_fast_encode_mcu gathers each run of them, to copy it in one stretch.
+// bp_fast_take gathers each run of them, to copy it in one stretch.
 static void bp_fast_flush(j_compress_ptr c, bp_fast *f) {
 	if (f->pfrom < f->pto) bp_fast_copy(c, f, f->pfrom, f->pto);
 	f->pfrom = f->pto;
 }
 
-static boolean bp_fast_encode_mcu(j_compress_ptr c, JBLOCKROW *MCU_data) {
-	bp_job *j = (bp_job *)c->client_data;
+// bp_fast_mcu points mcu at the blocks of MCU x of MCU row y of the iMCU
+// row r held in buf, as libjpeg's compress_output (jctrans.c) does: past
+// the right or bottom edge of an interleaved scan, dummy blocks of zeros
+// whose DC repeats the block before.
+static void bp_fast_mcu(j_compress_ptr c, bp_fast *f, JBLOCKARRAY *buf, JDIMENSION r, int y, JDIMENSION x, JBLOCKROW *mcu) {
+	int blkn = 0;
+	for (int ci = 0; ci < c->comps_in_scan; ci++) {
+		jpeg_component_info *cp = c->cur_comp_info[ci];
+		int cnt = x < c->MCUs_per_row - 1 ? cp->MCU_width : cp->last_col_width;
+		for (int yi = 0; yi < cp->MCU_height; yi++) {
+			int xi = 0;
+			if (r < c->total_iMCU_rows - 1 || yi + y < cp->last_row_height) {
+				JBLOCKROW p = buf[ci][yi + y] + x * cp->MCU_width;
+				for (; xi < cnt; xi++) mcu[blkn++] = p++;
+			}
+			for (; xi < cp->MCU_width; xi++) {
+				mcu[blkn] = f->dummy + blkn;
+				mcu[blkn][0][0] = mcu[blkn - 1][0][0];
+				blkn++;
+			}
+		}
+	}
+}
+
+// bp_fast_take takes the next k MCUs, x … x+k-1 of MCU row y, whose bits
+// are the input's: their blocks as decoded, the first coded with the DC
+// predictions the encoder has, and so each next one (the DCs of the one
+// before, unchanged). Aligned, nothing is written; else they join the run
+// waiting to be copied, or start one.
+static void bp_fast_take(j_compress_ptr c, bp_job *j, JBLOCKARRAY *buf, JDIMENSION r, int y, JDIMENSION x, long long k) {
+	bp_fast *f = j->fast;
+	f->nenc += k;
+	if (f->nenc > f->ndec) bp_fast_giveup(j); // cannot happen: the row was decoded
+	uint64_t from = f->from;
+	long long e = (f->ering + k - 1) % f->ring; // the last one's
+	f->from = f->ends[e];
+	f->ering = e + 1 == f->ring ? 0 : e + 1;
+	if (!f->aligned) {
+		if (f->pto != from) {
+			bp_fast_flush(c, f);
+			f->pfrom = from;
+		}
+		f->pto = f->from;
+	}
+	JBLOCKROW mcu[C_MAX_BLOCKS_IN_MCU];
+	bp_fast_mcu(c, f, buf, r, y, x + k - 1, mcu);
+	for (int blkn = 0; blkn < f->nblocks; blkn++) f->last[f->member[blkn]] = mcu[blkn][0][0];
+	f->copied += k;
+}
+
+// bp_fast_encode encodes the next MCU, whose blocks mcu holds: one that
+// changed, or was coded with other DC predictions than the encoder's.
+static void bp_fast_encode(j_compress_ptr c, bp_job *j, JBLOCKROW *mcu) {
 	bp_fast *f = j->fast;
 	if (f->nenc >= f->ndec) bp_fast_giveup(j); // cannot happen: the row was decoded
 	f->nenc++;
-	uint64_t from = f->from, to = f->ends[f->ering];
-	int good = f->col < f->goodcols && f->row < f->goodrows &&
-		(f->masked == NULL || !f->masked[f->row * f->perrow + f->col]) &&
-		memcmp(f->last, f->preds + f->ering * MAX_COMPS_IN_SCAN, sizeof(f->last)) == 0;
-	f->from = to;
+	uint64_t from = f->from;
+	f->from = f->ends[f->ering];
 	f->ering = f->ering + 1 == f->ring ? 0 : f->ering + 1;
-	if (++f->col == f->perrow) {
-		f->col = 0;
-		f->row++;
-	}
-	// The blocks as decoded, and the DC predictions the input coded them
-	// with (not so after a changed block): the input's bits.
-	if (good) {
-		if (!f->aligned) { // the run waiting goes on, or a new one starts
-			if (f->pto != from) {
-				bp_fast_flush(c, f);
-				f->pfrom = from;
-			}
-			f->pto = to;
-		}
-		for (int blkn = 0; blkn < f->nblocks; blkn++) f->last[f->member[blkn]] = MCU_data[blkn][0][0];
-		f->copied++;
-		return TRUE;
-	}
 	if (f->aligned) bp_fast_unalign(c, f, from);
 	bp_fast_flush(c, f);
-	for (int blkn = 0; blkn < f->nblocks; blkn++) bp_fast_block(c, j, MCU_data[blkn][0], f->member[blkn]);
+	for (int blkn = 0; blkn < f->nblocks; blkn++) bp_fast_block(c, j, mcu[blkn][0], f->member[blkn]);
+}
+
+// bp_fast_compress is the compressor's compress_data on the copying path,
+// in place of libjpeg's compress_output (jctrans.c): it takes the next
+// iMCU row (bp_rows_out decodes it) and its MCUs in libjpeg's order,
+// each run of good ones at once — kept, not masked, and coded with the
+// encoder's DC predictions — and encodes the others.
+static boolean bp_fast_compress(j_compress_ptr c, JSAMPIMAGE unused) {
+	bp_job *j = (bp_job *)c->client_data;
+	bp_fast *f = j->fast;
+	JDIMENSION r = f->imcu;
+	if (c->comps_in_scan != j->d.comps_in_scan || (long long)c->MCUs_per_row != f->perrow || r >= c->total_iMCU_rows)
+		bp_fast_giveup(j); // cannot happen: the same frame, one scan
+	JBLOCKARRAY buf[MAX_COMPS_IN_SCAN];
+	int rows = bp_fast_rows(j, (j_common_ptr)c, 0, c->comps_in_scan, c->cur_comp_info, r, c->total_iMCU_rows, buf);
+	JBLOCKROW mcu[C_MAX_BLOCKS_IN_MCU];
+	for (int y = 0; y < rows; y++, f->row++) {
+		const unsigned char *masked = f->masked == NULL ? NULL : f->masked + f->row * f->perrow;
+		long long x = 0;
+		while (x < f->perrow) {
+			long long end = x;
+			if (f->row < f->goodrows &&
+					memcmp(f->last, f->preds + f->ering * MAX_COMPS_IN_SCAN, sizeof(f->last)) == 0) {
+				while (end < f->goodcols && (masked == NULL || !masked[end])) end++;
+			}
+			if (end > x) {
+				bp_fast_take(c, j, buf, r, y, (JDIMENSION)x, end - x);
+				x = end;
+				continue;
+			}
+			bp_fast_mcu(c, f, buf, r, y, (JDIMENSION)x, mcu);
+			bp_fast_encode(c, j, mcu);
+			x++;
+		}
+	}
+	f->imcu++;
 	return TRUE;
 }
 
@@ -526,11 +681,10 @@ static void bp_fast_finish(j_compress_ptr c) {
 }
 
 // bp_fast_start_pass lets libjpeg's encoder set up its pass (the markers
-// are written next), then takes its place.
+// are written next), then ends the pass in its place.
 static void bp_fast_start_pass(j_compress_ptr c, boolean gather) {
 	bp_job *j = (bp_job *)c->client_data;
 	(*j->fast->start_pass)(c, gather);
-	c->entropy->encode_mcu = bp_fast_encode_mcu;
 	c->entropy->finish_pass = bp_fast_finish;
 }
 
@@ -607,10 +761,12 @@ static int bp_fast_setup(bp_job *j) {
 	f->ring = 2 * (long long)d->MCUs_per_row * d->max_v_samp_factor + 2;
 	f->ends = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, f->ring * sizeof(uint64_t));
 	f->preds = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, f->ring * sizeof(f->pred));
+	f->dummy = (*d->mem->alloc_large)((j_common_ptr)d, JPOOL_IMAGE, C_MAX_BLOCKS_IN_MCU * sizeof(JBLOCK));
+	memset(f->dummy, 0, C_MAX_BLOCKS_IN_MCU * sizeof(JBLOCK));
 	f->aligned = 1;
 	f->start_pass = c->entropy->start_pass;
 	j->fast = f;
-	d->entropy->decode_mcu = bp_fast_decode_mcu;
 	c->entropy->start_pass = bp_fast_start_pass;
+	c->coef->compress_data = bp_fast_compress;
 	return 1;
 }

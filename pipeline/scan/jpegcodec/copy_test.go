@@ -110,10 +110,15 @@ func TestCanonicalCopied(t *testing.T) {
 	}
 	type how struct {
 		zrlBeforeEnd, runPast63, zeroFill bool
+		blocks                            [][]coef // instead of blocks
 	}
 	code := func(h how) []byte {
 		var w jpegWriter
-		for b, blk := range blocks {
+		bs := blocks[:]
+		if h.blocks != nil {
+			bs = h.blocks
+		}
+		for b, blk := range bs {
 			if err := w.dc(dc, blk[0].v); err != nil {
 				t.Fatal(err)
 			}
@@ -137,7 +142,7 @@ func TestCanonicalCopied(t *testing.T) {
 				// which libjpeg's decoder takes for the 64th.
 				w.symbol(ac, 0xF1)
 				w.bits(1, 1)
-			default:
+			case blk[len(blk)-1].k < 63: // after the 64th, the block just ends
 				w.symbol(ac, 0)
 			}
 		}
@@ -194,6 +199,30 @@ func TestCanonicalCopied(t *testing.T) {
 			t.Errorf("%s: %d MCUs copied", tc.name, copied)
 		}
 		jpegtran(tc.name, tc.data, out)
+	}
+	// A block whose last coefficient is the 64th has no end of block: the
+	// next bits are the next block's DC. The decoder reads a coefficient
+	// and what follows it at once where both fit its look-ahead; here they
+	// would read as an end of block (the DC's size 4 code, 101, then the
+	// value's first bit 0: the AC table's 1010), which must not be taken.
+	for _, tc := range []struct {
+		name   string
+		blocks [][]coef
+	}{
+		{"the 63rd and 64th coefficients read at once, then the next DC", [][]coef{
+			{{0, 5}, {61, 1}, {62, -1}, {63, 1}}, {{0, -10}, {2, 1}, {50, -1}}}},
+		{"the 64th coefficient, then a DC that starts as an end of block", [][]coef{
+			{{0, 5}, {62, -1}, {63, 1}}, {{0, -9}, {1, 2}}}},
+	} {
+		data := code(how{blocks: tc.blocks})
+		out, copied := sameWays(t, tc.name, file(data))
+		if copied != 2 {
+			t.Errorf("%s: %d MCUs copied, want 2", tc.name, copied)
+		}
+		if !bytes.HasSuffix(out, append(bytes.Clone(data), 0xFF, 0xD9)) {
+			t.Errorf("%s: the output's data is not the input's", tc.name)
+		}
+		jpegtran(tc.name, file(data), out)
 	}
 	// Fill bytes before the marker that follows are not data: copied.
 	if _, copied := sameWays(t, "fill bytes before the end", file(canonical, 0xFF, 0xFF)); copied != 2 {

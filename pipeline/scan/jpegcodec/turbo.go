@@ -505,6 +505,10 @@ static JBLOCKARRAY bp_rows_out(j_common_ptr cinfo, jvirt_barray_ptr ptr, JDIMENS
 	jpeg_component_info *cp = d->comp_info + r->ci;
 	JDIMENSION row = first / cp->v_samp_factor;
 	while (d->input_iMCU_row <= row) {
+		if (j->fast != NULL) { // the copying path's decoder (copy.h)
+			bp_fast_consume(j);
+			continue;
+		}
 		int rc = (*d->inputctl->consume_input)(d);
 		if (rc != JPEG_ROW_COMPLETED && rc != JPEG_SCAN_COMPLETED) break;
 	}
