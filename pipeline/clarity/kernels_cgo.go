@@ -26,33 +26,27 @@ enum { TILE = 16, OFF_PAGE = 2 };
 
 BP_CLONES
 static void bp_pass1(const uint8_t *img, int w, int h, uint16_t *sm, bp_tile *tiles, int tw,
-		int64_t *hist, uint16_t *t, uint8_t *lohi) {
+		int64_t *levels, uint16_t *t, uint8_t *lohi) {
 	// A tile's darkest and lightest smoothed level: per column over the
 	// rows of a tile row first (lohi: w lows, then w highs), across each
 	// tile's columns once at the end of the tile row.
 	uint8_t *vlo = lohi, *vhi = lohi + w;
-	// Eight histograms, a pixel's by its column modulo 8: paper is one
-	// level over long runs, and counting a run into one histogram waits
-	// on each store in turn. Each counts an eighth of the pixels, far
-	// fewer than 2³² for any page the size limits let through.
-	uint32_t h8[8][256];
-	memset(h8, 0, sizeof(h8));
+	// The levels' sum and the pixels clipped to black and to white, a row
+	// at a time in 32 bits (a row has at most maxWorkPixels < 2³²/255).
+	int64_t sum = 0, dark = 0, white = 0;
 	for (int y = 0; y < h; y++) {
 		const uint8_t *in = img + (size_t)y * w;
-		int x = 0;
-		for (; x + 8 <= w; x += 8) {
-			h8[0][in[x]]++;
-			h8[1][in[x + 1]]++;
-			h8[2][in[x + 2]]++;
-			h8[3][in[x + 3]]++;
-			h8[4][in[x + 4]]++;
-			h8[5][in[x + 5]]++;
-			h8[6][in[x + 6]]++;
-			h8[7][in[x + 7]]++;
+		uint32_t rs = 0, rd = 0, rw = 0;
+		int x;
+		for (x = 0; x < w; x++) {
+			uint8_t v = in[x];
+			rs += v;
+			rd += v <= 8;
+			rw += v >= 250;
 		}
-		for (; x < w; x++) {
-			h8[0][in[x]]++;
-		}
+		sum += rs;
+		dark += rd;
+		white += rw;
 		uint16_t *out = sm + (size_t)y * w;
 		if (w < 2) {
 			out[0] = (uint16_t)(16 * in[0]);
@@ -92,11 +86,9 @@ static void bp_pass1(const uint8_t *img, int w, int h, uint16_t *sm, bp_tile *ti
 			trow[tx].hi = hi;
 		}
 	}
-	for (int v = 0; v < 256; v++) {
-		int64_t n = 0;
-		for (int k = 0; k < 8; k++) n += h8[k][v];
-		hist[v] = n;
-	}
+	levels[0] = sum;
+	levels[1] = dark;
+	levels[2] = white;
 }
 
 // bp_segment adds the Laplacian and gradient energies of row c's pixels
@@ -255,18 +247,16 @@ var _ = [1]struct{}{}[unsafe.Offsetof(tile{}.class)-3]
 // unless jpegcodec.SetPureGo(true) asked for pure Go throughout.
 func nativeKernels() bool { return jpegcodec.Native() }
 
-func nativePass1(img []uint8, w, h int, sm []uint16, tiles []tile, tw int, hist *[256]int) {
+func nativePass1(img []uint8, w, h int, sm []uint16, tiles []tile, tw int) (lv levels) {
 	if w <= 0 || h <= 0 {
 		return
 	}
 	t := make([]uint16, w)
 	lohi := make([]uint8, 2*w)
-	var h64 [256]int64
+	var out [3]int64
 	C.bp_pass1((*C.uint8_t)(&img[0]), C.int(w), C.int(h), (*C.uint16_t)(&sm[0]), (*C.bp_tile)(unsafe.Pointer(&tiles[0])), C.int(tw),
-		(*C.int64_t)(&h64[0]), (*C.uint16_t)(&t[0]), (*C.uint8_t)(&lohi[0]))
-	for i, v := range h64 {
-		hist[i] = int(v)
-	}
+		(*C.int64_t)(&out[0]), (*C.uint16_t)(&t[0]), (*C.uint8_t)(&lohi[0]))
+	return levels{sum: int(out[0]), dark: int(out[1]), white: int(out[2])}
 }
 
 func nativeEnergies(s []uint16, w, h int, tiles []tile, tw int) (lap2, grad2, count [3]int64) {

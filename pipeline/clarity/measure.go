@@ -474,7 +474,7 @@ func inkCount(sm []uint16, w, h int, tiles []tile, tw int) int {
 
 // measure fills in every measure but PPI and JPEG quality from the
 // working image. The first pass goes a row at a time, so that what a row
-// needs is still in the cache: it counts the histogram, smooths the row and
+// needs is still in the cache: it sums the levels, smooths the row and
 // finds each tile's darkest and brightest level; the second, once the tiles
 // are classified, counts the ink and sums the sharpness energies.
 func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
@@ -488,26 +488,16 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 	sm := b.smooth
 	b.tmp = grow(b.tmp, w)
 
-	var hist [256]int
+	var lv levels
 	if nativeKernels() {
-		nativePass1(img, w, h, sm, tiles, tw, &hist)
+		lv = nativePass1(img, w, h, sm, tiles, tw)
 	} else {
-		b.pass1(img, w, h, tiles, tw, &hist)
+		lv = b.pass1(img, w, h, tiles, tw)
 	}
 	n := float64(len(img))
-	var sum, dark, white int
-	for v, c := range hist {
-		sum += v * c
-		if v <= 8 {
-			dark += c
-		}
-		if v >= 250 {
-			white += c
-		}
-	}
-	m.Mean = float64(sum) / n
-	m.DarkPercent = 100 * float64(dark) / n
-	m.WhitePercent = 100 * float64(white) / n
+	m.Mean = float64(lv.sum) / n
+	m.DarkPercent = 100 * float64(lv.dark) / n
+	m.WhitePercent = 100 * float64(lv.white) / n
 
 	// The background of a tile is the brightest level within a tile of it:
 	// paper shows between the strokes within about 4 mm anywhere on a page
@@ -572,29 +562,26 @@ func (b *workBuf) measure(img []uint8, w, h int, m *Measures) {
 	m.Sharpness = b.sharpness(w, h, tiles, tw)
 }
 
-// pass1 counts img's histogram into hist, smooths img into b.smooth and
-// sets the darkest and brightest smoothed level of each tile, a row at a
-// time so that what a row needs is still in the cache.
-func (b *workBuf) pass1(img []uint8, w, h int, tiles []tile, tw int, hist *[256]int) {
+// levels is what the mean level and the clipped shares are made of: the
+// sum of a plane's levels, and how many are at most 8 and at least 250.
+type levels struct{ sum, dark, white int }
+
+// pass1 sums img's levels, smooths img into b.smooth and sets the darkest
+// and brightest smoothed level of each tile, a row at a time so that what
+// a row needs is still in the cache.
+func (b *workBuf) pass1(img []uint8, w, h int, tiles []tile, tw int) (lv levels) {
 	sm := b.smooth
 	b.smooth8 = grow(b.smooth8, w)
 	o8 := b.smooth8[:w]
-	// The histogram is counted in four interleaved tables:
-	// consecutive pixels of plain paper share a level, and one table would
-	// make each count wait for the one before.
-	var h4 [4][256]int
 	for y := range h {
-		in := img[y*w:][:w]
-		x := 0
-		for ; x+4 <= w; x += 4 {
-			q := in[x : x+4 : x+4]
-			h4[0][q[0]]++
-			h4[1][q[1]]++
-			h4[2][q[2]]++
-			h4[3][q[3]]++
-		}
-		for ; x < w; x++ {
-			h4[0][in[x]]++
+		for _, v := range img[y*w:][:w] {
+			lv.sum += int(v)
+			if v <= 8 {
+				lv.dark++
+			}
+			if v >= 250 {
+				lv.white++
+			}
 		}
 		// Everything local is measured on the image smoothed by a 3×3
 		// binomial kernel, which takes the grain of paper and sensor to
@@ -624,9 +611,7 @@ func (b *workBuf) pass1(img []uint8, w, h int, tiles []tile, tw int, hist *[256]
 			t.lo, t.hi = min(lo0, lo1), max(hi0, hi1)
 		}
 	}
-	for v := range hist {
-		hist[v] = h4[0][v] + h4[1][v] + h4[2][v] + h4[3][v]
-	}
+	return lv
 }
 
 // median returns the lower median of s.
