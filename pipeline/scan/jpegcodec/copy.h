@@ -198,19 +198,20 @@ static inline uint32_t bp_br_take(bp_br *b, int k) {
 	return v;
 }
 
-// bp_br_sym decodes one symbol (at least 16 bits loaded), or -1.
-static inline int bp_br_sym(bp_br *b, const bp_huff *h) {
-	unsigned e = h->look[b->acc >> (64 - BP_LOOK)];
+// bp_sym decodes one symbol from the bits at the top of *acc (*n of
+// them, at least 16), or returns -1.
+static inline int bp_sym(uint64_t *acc, int *n, const bp_huff *h) {
+	unsigned e = h->look[*acc >> (64 - BP_LOOK)];
 	if (e != 0) {
-		b->acc <<= e >> 8;
-		b->n -= e >> 8;
+		*acc <<= e >> 8;
+		*n -= e >> 8;
 		return e & 0xFF;
 	}
 	for (int l = BP_LOOK + 1; l <= 16; l++) {
-		int32_t c = (int32_t)(b->acc >> (64 - l));
+		int32_t c = (int32_t)(*acc >> (64 - l));
 		if (c <= h->maxcode[l]) {
-			b->acc <<= l;
-			b->n -= l;
+			*acc <<= l;
+			*n -= l;
 			return h->vals[c + h->valoff[l]];
 		}
 	}
@@ -278,22 +279,22 @@ static void bp_fast_end(bp_job *j, j_decompress_ptr d) {
 // bp_fast_decode_one decodes one MCU into the zeroed blocks mcu[] as
 // libjpeg's decoder would, or gives up where the coding is not the one
 // libjpeg's encoder writes. It notes the DC predictions the MCU was coded
-// with and the bit after it, for the encoder.
-static inline void bp_fast_decode_one(bp_job *j, bp_fast *f, JBLOCKROW *mcu) {
+// with and the bit after it, for the encoder. The reader's bits not yet
+// taken are the caller's *pacc and *pn (f->br's acc and n are not kept
+// up to date between fills): locals of bp_fast_consume's, which stay in
+// registers from one MCU to the next.
+static inline void bp_fast_decode_one(bp_job *j, bp_fast *f, JBLOCKROW *mcu, uint64_t *pacc, int *pn) {
 	bp_br *b = &f->br;
 	if (f->ndec >= f->mcus) bp_fast_giveup(j);
 	memcpy(f->preds + f->dring * MAX_COMPS_IN_SCAN, f->pred, sizeof(f->pred));
-	// The bit buffer in locals, written back around each fill.
-	uint64_t acc = b->acc;
-	int n = b->n;
+	uint64_t acc = *pacc;
+	int n = *pn;
 #define BP_FILL() do { if (n < 32) { b->acc = acc; b->n = n; bp_br_fill(b); acc = b->acc; n = b->n; } } while (0)
 	for (int blkn = 0; blkn < f->nblocks; blkn++) {
 		JCOEF *blk = mcu[blkn][0];
 		int ci = f->member[blkn];
 		BP_FILL();
-		b->acc = acc; b->n = n;
-		int s = bp_br_sym(b, f->dc[ci]);
-		acc = b->acc; n = b->n;
+		int s = bp_sym(&acc, &n, f->dc[ci]);
 		if (s < 0 || s > 11) bp_fast_giveup(j);
 		int v = 0;
 		if (s > 0) {
@@ -332,9 +333,7 @@ static inline void bp_fast_decode_one(bp_job *j, bp_fast *f, JBLOCKROW *mcu) {
 					continue;
 				}
 			}
-			b->acc = acc; b->n = n;
-			int rs = bp_br_sym(b, ac);
-			acc = b->acc; n = b->n;
+			int rs = bp_sym(&acc, &n, ac);
 			if (rs < 0) bp_fast_giveup(j);
 			int r = rs >> 4;
 			s = rs & 15;
@@ -360,10 +359,10 @@ static inline void bp_fast_decode_one(bp_job *j, bp_fast *f, JBLOCKROW *mcu) {
 		}
 	}
 #undef BP_FILL
-	b->acc = acc;
-	b->n = n;
-	if (b->n < b->fake) bp_fast_giveup(j); // read past the data
-	f->ends[f->dring] = b->loaded - b->n;
+	*pacc = acc;
+	*pn = n;
+	if (n < b->fake) bp_fast_giveup(j); // read past the data
+	f->ends[f->dring] = b->loaded - n;
 	f->dring = f->dring + 1 == f->ring ? 0 : f->dring + 1;
 	f->ndec++;
 }
@@ -401,6 +400,8 @@ static void bp_fast_consume(bp_job *j) {
 	JBLOCKARRAY buf[MAX_COMPS_IN_SCAN];
 	int rows = bp_fast_rows(j, (j_common_ptr)d, 1, d->comps_in_scan, d->cur_comp_info, r, d->total_iMCU_rows, buf);
 	JBLOCKROW mcu[D_MAX_BLOCKS_IN_MCU];
+	uint64_t acc = f->br.acc;
+	int n = f->br.n;
 	for (int y = 0; y < rows; y++) {
 		for (JDIMENSION x = 0; x < d->MCUs_per_row; x++) {
 			int blkn = 0;
@@ -411,9 +412,11 @@ static void bp_fast_consume(bp_job *j) {
 					for (int xi = 0; xi < cp->MCU_width; xi++) mcu[blkn++] = p++;
 				}
 			}
-			bp_fast_decode_one(j, f, mcu);
+			bp_fast_decode_one(j, f, mcu, &acc, &n);
 		}
 	}
+	f->br.acc = acc;
+	f->br.n = n;
 	if (++d->input_iMCU_row < d->total_iMCU_rows) return;
 	if (f->ndec != f->mcus) bp_fast_giveup(j);
 	bp_fast_end(j, d);

@@ -197,15 +197,21 @@ static int bp_encode(const unsigned char *pix, int w, int h, int stride, int com
 // as DC-only dummies.
 #include <math.h>
 #include <stdint.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
-static double bp_cos[8][8]; // bp_cos[x][u] = C(u)/2 · cos((2x+1)uπ/16)
+static double bp_cos[8][8];  // bp_cos[x][u] = C(u)/2 · cos((2x+1)uπ/16)
+static double bp_cost[8][8]; // bp_cost[u][x] = bp_cos[x][u]
 
-// bp_cos_init fills bp_cos; called once, from the package's init.
+// bp_cos_init fills bp_cos and bp_cost; called once, from the package's
+// init.
 static void bp_cos_init(void) {
 	for (int x = 0; x < 8; x++) {
 		for (int u = 0; u < 8; u++) {
 			double cu = u == 0 ? sqrt(0.5) : 1.0;
 			bp_cos[x][u] = cu / 2 * cos((2 * x + 1) * u * M_PI / 16);
+			bp_cost[u][x] = bp_cos[x][u];
 		}
 	}
 }
@@ -281,17 +287,20 @@ static void bp_gray_row(bp_gray *g, struct jpeg_decompress_struct *d, JBLOCKROW 
 	if (g->flat || by >= (int)d->comp_info->height_in_blocks || by * n >= h) return;
 	jpeg_component_info *tc = g->t.comp_info;
 	JSAMPLE edge[8][8];
-	JSAMPROW rows[8];
+	JSAMPROW rows[8], edges[8];
 	int oh = h - by * n < n ? h - by * n : n;
+	// The output's rows, the same for every whole block of the row.
+	for (int y = 0; y < n; y++) {
+		rows[y] = g->out + (size_t)(by * n + (y < oh ? y : 0)) * g->stride;
+		edges[y] = edge[y];
+	}
 	for (int bx = 0; bx < (int)d->comp_info->width_in_blocks && bx * n < w; bx++) {
 		int ow = w - bx * n < n ? w - bx * n : n;
 		if (ow == n && oh == n) {
-			for (int y = 0; y < n; y++) rows[y] = g->out + (size_t)(by * n + y) * g->stride;
 			g->idct(&g->t, tc, row[bx], rows, bx * n);
 			continue;
 		}
-		for (int y = 0; y < n; y++) rows[y] = edge[y];
-		g->idct(&g->t, tc, row[bx], rows, 0);
+		g->idct(&g->t, tc, row[bx], edges, 0);
 		for (int y = 0; y < oh; y++) memcpy(g->out + (size_t)(by * n + y) * g->stride + bx * n, edge[y], ow);
 	}
 }
@@ -301,26 +310,47 @@ static void bp_gray_close(bp_gray *g) {
 	g->live = 0;
 }
 
+// bp_mat8 sets out[o][i] = Σ_k a[o·ao + k·ak + i·ai] · b[o·bo + k·bk + i·bi]
+// for 8 × 8 o, i and k: an 8-point transform of each row or each column
+// of a block. Each output sums its products in order from 0, the first
+// first, with the outputs of a row in the inner loop: the same doubles as
+// a sum per output, eight at a time (SSE2's lanes are IEEE doubles as a
+// scalar's are).
+static inline __attribute__((always_inline)) void bp_mat8(const double *a, int ao, int ak, int ai,
+		const double *b, int bo, int bk, int bi, double *out) {
+	for (int o = 0; o < 8; o++) {
+#if defined(__SSE2__)
+		__m128d s[4] = {_mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd(), _mm_setzero_pd()};
+		for (int k = 0; k < 8; k++) {
+			const double *pa = a + o * ao + k * ak, *pb = b + o * bo + k * bk;
+			for (int i = 0; i < 8; i += 2) {
+				__m128d va = _mm_set_pd(pa[(i + 1) * ai], pa[i * ai]), vb = _mm_set_pd(pb[(i + 1) * bi], pb[i * bi]);
+				s[i / 2] = _mm_add_pd(s[i / 2], _mm_mul_pd(va, vb));
+			}
+		}
+		for (int i = 0; i < 4; i++) _mm_storeu_pd(out + o * 8 + 2 * i, s[i]);
+#else
+		double s[8] = {0};
+		for (int k = 0; k < 8; k++)
+			for (int i = 0; i < 8; i++) s[i] += a[o * ao + k * ak + i * ai] * b[o * bo + k * bk + i * bi];
+		memcpy(out + o * 8, s, sizeof(s));
+#endif
+	}
+}
+
 // bp_block_samples decodes a block's samples as a decoder shows them
 // (within a level of libjpeg's integer inverse DCT).
 static void bp_block_samples(const JCOEF *blk, const UINT16 *q, double px[64]) {
-	double f[64], t[64];
+	double f[64], t[64], s[64];
 	for (int k = 0; k < 64; k++) f[k] = (double)blk[k] * q[k];
 	// Inverse DCT: rows of frequencies (v) to rows of samples (y), then columns.
-	for (int v = 0; v < 8; v++)
-		for (int x = 0; x < 8; x++) {
-			double s = 0;
-			for (int u = 0; u < 8; u++) s += bp_cos[x][u] * f[v * 8 + u];
-			t[v * 8 + x] = s;
-		}
-	for (int y = 0; y < 8; y++)
-		for (int x = 0; x < 8; x++) {
-			double s = 0;
-			for (int v = 0; v < 8; v++) s += bp_cos[y][v] * t[v * 8 + x];
-			// The sample as a decoder shows it: rounded, level-shifted, clamped.
-			double p = floor(s + 128.5);
-			px[y * 8 + x] = p < 0 ? 0 : p > 255 ? 255 : p;
-		}
+	bp_mat8(&bp_cost[0][0], 0, 8, 1, f, 8, 1, 0, t); // t[v][x] = Σ_u bp_cos[x][u]·f[v][u]
+	bp_mat8(&bp_cos[0][0], 8, 1, 0, t, 0, 8, 1, s);  // s[y][x] = Σ_v bp_cos[y][v]·t[v][x]
+	for (int k = 0; k < 64; k++) {
+		// The sample as a decoder shows it: rounded, level-shifted, clamped.
+		double p = floor(s[k] + 128.5);
+		px[k] = p < 0 ? 0 : p > 255 ? 255 : p;
+	}
 }
 
 // bp_redo_block re-encodes one block of which only vw columns and vh rows
@@ -328,7 +358,7 @@ static void bp_block_samples(const JCOEF *blk, const UINT16 *q, double px[64]) {
 // 8y+x) replaced by fill (a level-shifted sample: -128 black, 0 mid-grey)
 // first. q is the quantisation table in natural order.
 static void bp_redo_block(JCOEF *blk, const UINT16 *q, int vw, int vh, uint64_t paint, double fill) {
-	double t[64], px[64], ext[64];
+	double t[64], px[64], ext[64], s[64];
 	bp_block_samples(blk, q, px);
 	for (int k = 0; k < 64; k++)
 		if (paint >> k & 1) px[k] = fill + 128;
@@ -336,19 +366,13 @@ static void bp_redo_block(JCOEF *blk, const UINT16 *q, int vw, int vh, uint64_t 
 	for (int y = 0; y < 8; y++)
 		for (int x = 0; x < 8; x++)
 			ext[y * 8 + x] = px[(y < vh ? y : vh - 1) * 8 + (x < vw ? x : vw - 1)] - 128;
-	for (int y = 0; y < 8; y++)
-		for (int u = 0; u < 8; u++) {
-			double s = 0;
-			for (int x = 0; x < 8; x++) s += bp_cos[x][u] * ext[y * 8 + x];
-			t[y * 8 + u] = s;
-		}
-	for (int v = 0; v < 8; v++)
-		for (int u = 0; u < 8; u++) {
-			double s = 0;
-			for (int y = 0; y < 8; y++) s += bp_cos[y][v] * t[y * 8 + u];
-			double c = floor(s / q[v * 8 + u] + 0.5);
-			blk[v * 8 + u] = (JCOEF)(c < -32767 ? -32767 : c > 32767 ? 32767 : c);
-		}
+	// Forward DCT: rows of samples (x) to frequencies (u), then columns.
+	bp_mat8(&bp_cos[0][0], 0, 8, 1, ext, 8, 1, 0, t); // t[y][u] = Σ_x bp_cos[x][u]·ext[y][x]
+	bp_mat8(&bp_cost[0][0], 8, 1, 0, t, 0, 8, 1, s);  // s[v][u] = Σ_y bp_cos[y][v]·t[y][u]
+	for (int k = 0; k < 64; k++) {
+		double c = floor(s[k] / q[k] + 0.5);
+		blk[k] = (JCOEF)(c < -32767 ? -32767 : c > 32767 ? 32767 : c);
+	}
 }
 
 // bp_edge_rows reports whether block row by of component cp has blocks
