@@ -227,6 +227,7 @@ func stripJPEG(data []byte, alias bool) ([]byte, JPEGInfo, error) {
 			if scans++; scans > maxJPEGScans {
 				return nil, info, tooComplexError(fmt.Sprintf("more than %d scans", maxJPEGScans))
 			}
+			start := p // the data kept since the last fill bytes dropped
 			for {
 				i := bytes.IndexByte(data[p:], 0xFF)
 				if i < 0 {
@@ -246,12 +247,14 @@ func stripJPEG(data []byte, alias bool) ([]byte, JPEGInfo, error) {
 				if data[r] == 0x00 || data[r] >= 0xD0 && data[r] <= 0xD7 {
 					// A stuffed 0xFF data byte or a restart marker: the
 					// scan goes on.
-					out.add(data[p : q+1])
-					out.add(data[r : r+1])
+					if r > q+1 {
+						out.add(data[start : q+1])
+						start = r
+					}
 					p = r + 1
 					continue
 				}
-				out.add(data[p:q])
+				out.add(data[start:q])
 				p = q // a marker, read by the loop above
 				break
 			}
