@@ -62,6 +62,11 @@ func (v *verifier) resources(res types.Dict, page int) map[string]pdfkit.ToUnico
 				v.add(finding.ForeignContent, page, "font /%s not embedded by blindpack", name)
 				continue
 			}
+			ref, shared := f["ToUnicode"].(types.IndirectRef)
+			if tu, ok := v.toUnicode[ref.ObjectNumber.Value()]; shared && ok {
+				fonts[name] = tu
+				continue
+			}
 			sd, _, err := xt.DereferenceStreamDict(f["ToUnicode"])
 			if err != nil || sd == nil {
 				continue
@@ -69,6 +74,9 @@ func (v *verifier) resources(res types.Dict, page int) map[string]pdfkit.ToUnico
 			c := *sd
 			if err := c.DecodeWithLimit(4 << 20); err == nil {
 				fonts[name] = pdfkit.ParseToUnicode(c.Content)
+				if shared {
+					v.toUnicode[ref.ObjectNumber.Value()] = fonts[name]
+				}
 			}
 		}
 	}

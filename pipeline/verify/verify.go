@@ -14,6 +14,7 @@ import (
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/model"
 	"github.com/pdfcpu/pdfcpu/pkg/pdfcpu/types"
 
+	"github.com/blindpack/blindpack/internal/pdfkit"
 	"github.com/blindpack/blindpack/pipeline/finding"
 )
 
@@ -96,7 +97,7 @@ func Packet(ctx context.Context, r io.ReaderAt, size int64, exp Expect) ([]Probl
 // check is Packet without the slot.
 func check(r io.ReaderAt, size int64, exp Expect) []Problem {
 	v := &verifier{r: r, size: size, exp: exp, needles: identityNeedles(exp.Identity), seen: map[Problem]bool{},
-		inflated: map[*byte]flateEnd{}}
+		inflated: map[*byte]flateEnd{}, toUnicode: map[int]pdfkit.ToUnicode{}}
 	if err := v.run(); err != nil {
 		return []Problem{{Code: finding.UnverifiablePacket, Where: "read: " + err.Error()}}
 	}
@@ -126,6 +127,9 @@ type verifier struct {
 	// stream's dictionary shares): imageForm checks an image's form from it
 	// instead of inflating the image a second time.
 	inflated map[*byte]flateEnd
+	// toUnicode holds the ToUnicode CMaps read so far, by object number:
+	// the pages of a packet share their fonts, each read once.
+	toUnicode map[int]pdfkit.ToUnicode
 }
 
 func (v *verifier) add(code finding.Code, page int, where string, a ...any) {
