@@ -56,13 +56,17 @@ type Options struct {
 	Prefix string
 	// Now is the clock (default time.Now); tests inject their own.
 	Now func() time.Time
+	// Replicas is how many replicas Confirm waits for a recorded outcome
+	// to reach: 1 under Sentinel, 0 (no wait) for one server.
+	Replicas int
 }
 
 // Store keeps application state in Redis.
 type Store struct {
-	rdb    redis.UniversalClient
-	prefix string
-	now    func() time.Time
+	rdb      redis.UniversalClient
+	prefix   string
+	now      func() time.Time
+	replicas int
 }
 
 // New returns a Store on a Redis client.
@@ -73,7 +77,7 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	return &Store{rdb: rdb, prefix: opts.Prefix, now: opts.Now}
+	return &Store{rdb: rdb, prefix: opts.Prefix, now: opts.Now, replicas: opts.Replicas}
 }
 
 // Now is the store's clock.
@@ -254,6 +258,44 @@ func (s *Store) Record(ctx context.Context, campaign, applicant, submission stri
 		return Application{}, fmt.Errorf("state: record: %w", err)
 	}
 	return s.Get(ctx, campaign, applicant)
+}
+
+// confirmWait bounds how long Confirm waits for the replicas: a replica
+// that is down must slow each outcome, not stop them.
+const confirmWait = 2 * time.Second
+
+// ErrNotRecorded means an outcome Record stored is not in the state any
+// more: the write was lost in a failover.
+var ErrNotRecorded = errors.New("state: the outcome recorded is not there: lost in a failover")
+
+// Confirm makes sure that the outcome Record stored for a submission has
+// lasted, before the caller acts on it (the worker writes the report).
+// Under Sentinel a primary acknowledges a write before its replica has
+// it; a primary that dies in between takes the write with it, and the
+// replica promoted in its place never had it. So Confirm first waits, for
+// at most confirmWait, until the writes so far reach the configured
+// replicas (Redis WAIT, behind a write of its own on the same connection:
+// the replication stream is in order, so every earlier write is in it),
+// then reads the application again — from the new primary, after a
+// failover — and returns ErrNotRecorded unless it holds the outcome. The
+// worker then fails the task, which runs again and records it again.
+func (s *Store) Confirm(ctx context.Context, campaign, applicant, submission string, outcome pipeline.Status) error {
+	if s.replicas > 0 {
+		pipe := s.rdb.Pipeline()
+		pipe.Set(ctx, s.prefix+"confirm", s.now().UnixNano(), 0)
+		pipe.Do(ctx, "wait", s.replicas, confirmWait.Milliseconds())
+		if _, err := pipe.Exec(ctx); err != nil {
+			return fmt.Errorf("state: confirm: %w", err)
+		}
+	}
+	app, err := s.Get(ctx, campaign, applicant)
+	if err != nil {
+		return err
+	}
+	if app.Submissions[submission] != outcome {
+		return fmt.Errorf("%w: %s of %s/%s is %q, recorded %q", ErrNotRecorded, submission, campaign, applicant, app.Submissions[submission], outcome)
+	}
+	return nil
 }
 
 // unixOrZero is t in unix seconds, 0 for the zero time.

@@ -359,3 +359,42 @@ func TestNewestSubmissionDecides(t *testing.T) {
 		t.Fatalf("unknown times: %+v", a)
 	}
 }
+
+// TestConfirm: an outcome Record stored is confirmed; one that is not in
+// the state any more — a write the primary acknowledged and then lost in
+// a failover, made here by removing it — is not, so that the worker does
+// not write a report for it. With a replica to wait for and none there,
+// Confirm waits for it a bounded time and then reads the state as it is.
+func TestConfirm(t *testing.T) {
+	ctx := context.Background()
+	s, _ := newStore(t)
+	if _, err := s.Record(ctx, "2024", "A1", "A1-r1", pipeline.Accepted, time.Hour, state.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Confirm(ctx, "2024", "A1", "A1-r1", pipeline.Accepted); err != nil {
+		t.Fatalf("recorded: %v", err)
+	}
+	if err := s.Confirm(ctx, "2024", "A1", "A1-r1", pipeline.Rejected); !errors.Is(err, state.ErrNotRecorded) {
+		t.Fatalf("another outcome: %v, want ErrNotRecorded", err)
+	}
+	rdb := redis.NewClient(&redis.Options{Addr: testenv.Redis(t), DB: redisDB})
+	defer rdb.Close()
+	if err := rdb.HDel(ctx, "test:app:{2024:A1}:subs", "A1-r1").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Confirm(ctx, "2024", "A1", "A1-r1", pipeline.Accepted); !errors.Is(err, state.ErrNotRecorded) {
+		t.Fatalf("lost: %v, want ErrNotRecorded", err)
+	}
+
+	waiting := state.New(rdb, state.Options{Prefix: "test:", Replicas: 1})
+	if _, err := waiting.Record(ctx, "2024", "A2", "A2-r1", pipeline.Rejected, time.Hour, state.Meta{}); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	if err := waiting.Confirm(ctx, "2024", "A2", "A2-r1", pipeline.Rejected); err != nil {
+		t.Fatalf("no replica to wait for: %v", err)
+	}
+	if waited := time.Since(start); waited < time.Second {
+		t.Errorf("no replica: confirmed after %v, without waiting for it", waited)
+	}
+}

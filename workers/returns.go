@@ -93,7 +93,13 @@ func (h *Handler) record(ctx context.Context, p ProcessPayload, sub *pipeline.Su
 		detail = fmt.Sprintf("%s; returns %d of %d; resubmit by %s", detail, app.Returns, h.Pipeline.Policy().Returns.MaxReturns,
 			app.Deadline.UTC().Format(time.RFC3339))
 	}
-	return &app, h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: h.actor(p), Action: string(rep.Status), Submission: p.SubmissionID, Detail: detail})
+	if err := h.State.Audit(ctx, p.Campaign, p.ApplicantID, state.Event{Actor: h.actor(p), Action: string(rep.Status), Submission: p.SubmissionID, Detail: detail}); err != nil {
+		return &app, err
+	}
+	// Under Sentinel, a failover can lose what the old primary
+	// acknowledged last: the report is written only for an outcome that
+	// lasted (else the task runs again).
+	return &app, h.State.Confirm(ctx, p.Campaign, p.ApplicantID, p.SubmissionID, rep.Status)
 }
 
 // submittedAt is when a run's submission was submitted: from its task, or

@@ -253,7 +253,7 @@ func (s *services) redis() asynq.RedisConnOpt { return s.redisConf.queue() }
 // state opens the application state store on the same Redis as the queue.
 func (s *services) state(now func() time.Time) (*state.Store, func()) {
 	rdb := s.redisConf.client()
-	return state.New(rdb, state.Options{Now: now}), func() { rdb.Close() }
+	return state.New(rdb, state.Options{Now: now, Replicas: s.redisConf.replicas()}), func() { rdb.Close() }
 }
 
 // redisConfig says how to reach Redis: --redis-addr for one server, or
@@ -316,6 +316,16 @@ func (r *redisConfig) queue() asynq.RedisConnOpt {
 			SentinelPassword: r.sentinelPassword, Password: r.password, DB: r.db}
 	}
 	return asynq.RedisClientOpt{Addr: r.addr, Password: r.password, DB: r.db}
+}
+
+// replicas is how many replicas a recorded outcome waits for
+// (state.Options.Replicas): one under Sentinel, which monitors a primary
+// with replicas; none for one server.
+func (r *redisConfig) replicas() int {
+	if len(r.sentinelAddrs()) > 0 {
+		return 1
+	}
+	return 0
 }
 
 func (r *redisConfig) client() redis.UniversalClient {
