@@ -289,9 +289,10 @@ static void bp_gray_row(bp_gray *g, struct jpeg_decompress_struct *d, JBLOCKROW 
 	JSAMPLE edge[8][8];
 	JSAMPROW rows[8], edges[8];
 	int oh = h - by * n < n ? h - by * n : n;
-	// The output's rows, the same for every whole block of the row.
+	// The output's rows, the same for every whole block of the row (there
+	// are whole blocks only when oh is n).
 	for (int y = 0; y < n; y++) {
-		rows[y] = g->out + (size_t)(by * n + (y < oh ? y : 0)) * g->stride;
+		if (y < oh) rows[y] = g->out + (size_t)(by * n + y) * g->stride;
 		edges[y] = edge[y];
 	}
 	for (int bx = 0; bx < (int)d->comp_info->width_in_blocks && bx * n < w; bx++) {
